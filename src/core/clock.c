@@ -1,0 +1,155 @@
+#include "core/clock.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t sys_wall_ms(struct cc_clock *c)
+{
+    (void)c;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t sys_mono_ms(struct cc_clock *c)
+{
+    (void)c;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sys_sleep_ms(struct cc_clock *c, int64_t ms)
+{
+    (void)c;
+    if (ms <= 0)
+        return;
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+static struct cc_clock system_clock = {
+    .wall_ms = sys_wall_ms,
+    .mono_ms = sys_mono_ms,
+    .sleep_ms = sys_sleep_ms,
+};
+
+struct cc_clock *cc_clock_system(void)
+{
+    return &system_clock;
+}
+
+void cc_time_rfc3339(int64_t wall_ms, char *out, size_t outsz)
+{
+    int64_t secs = wall_ms / 1000;
+    int64_t ms = wall_ms % 1000;
+    if (ms < 0) {
+        ms += 1000;
+        secs -= 1;
+    }
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);
+}
+
+cc_err cc_parse_duration_ms(const char *s, int64_t *out_ms)
+{
+    if (!s || !*s)
+        return CC_EINVAL;
+    const char *p = s;
+    int64_t total = 0;
+    bool any = false;
+    while (*p) {
+        if (!isdigit((unsigned char)*p))
+            return CC_EINVAL;
+        errno = 0;
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (errno || v < 0)
+            return CC_EINVAL;
+        p = end;
+        int64_t unit;
+        if (*p == '\0') {
+            if (any)       /* "1m30" is ambiguous */
+                return CC_EINVAL;
+            unit = 1000;   /* bare number: seconds */
+        } else if (strncmp(p, "ms", 2) == 0) {
+            unit = 1;
+            p += 2;
+        } else if (*p == 's') {
+            unit = 1000;
+            p++;
+        } else if (*p == 'm') {
+            unit = 60 * 1000;
+            p++;
+        } else if (*p == 'h') {
+            unit = 3600 * 1000;
+            p++;
+        } else if (*p == 'd') {
+            unit = 86400 * 1000;
+            p++;
+        } else {
+            return CC_EINVAL;
+        }
+        if (v > (INT64_MAX - total) / unit)
+            return CC_EINVAL;
+        total += (int64_t)v * unit;
+        any = true;
+    }
+    *out_ms = total;
+    return CC_OK;
+}
+
+cc_err cc_parse_size(const char *s, uint64_t *out_bytes)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        return CC_EINVAL;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return CC_EINVAL;
+    uint64_t mult = 1;
+    char unit[8] = {0};
+    size_t n = 0;
+    for (const char *p = end; *p; p++) {
+        if (n + 1 >= sizeof(unit))
+            return CC_EINVAL;
+        unit[n++] = (char)tolower((unsigned char)*p);
+    }
+    static const struct {
+        const char *name;
+        uint64_t mult;
+    } units[] = {
+        {"", 1},
+        {"b", 1},
+        {"k", 1024},
+        {"kb", 1000},
+        {"kib", 1024},
+        {"m", 1024 * 1024},
+        {"mb", 1000 * 1000},
+        {"mib", 1024 * 1024},
+        {"g", 1024ull * 1024 * 1024},
+        {"gb", 1000ull * 1000 * 1000},
+        {"gib", 1024ull * 1024 * 1024},
+    };
+    bool found = false;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(unit, units[i].name) == 0) {
+            mult = units[i].mult;
+            found = true;
+            break;
+        }
+    }
+    if (!found || (v && v > UINT64_MAX / mult))
+        return CC_EINVAL;
+    *out_bytes = (uint64_t)v * mult;
+    return CC_OK;
+}

@@ -1,0 +1,40 @@
+/*
+ * clock.h - time as a replaceable dependency.
+ *
+ * Every module asks ctx->clock for the time instead of calling
+ * clock_gettime, so tests can drive retry, breaker, rate limiting and
+ * schedules with a fake clock (tests/fakes/fake_clock.h) and no sleeping.
+ * wall_ms is Unix time in milliseconds; mono_ms is monotonic (never goes
+ * back, arbitrary origin). sleep_ms blocks; the fake advances its own time.
+ */
+#ifndef CC_CORE_CLOCK_H
+#define CC_CORE_CLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cc_clock {
+    int64_t (*wall_ms)(struct cc_clock *c);
+    int64_t (*mono_ms)(struct cc_clock *c);
+    void (*sleep_ms)(struct cc_clock *c, int64_t ms);
+};
+
+/* The process-wide real clock (stateless, so sharing it is safe). */
+struct cc_clock *cc_clock_system(void);
+
+static inline int64_t cc_wall_ms(struct cc_clock *c) { return c->wall_ms(c); }
+static inline int64_t cc_mono_ms(struct cc_clock *c) { return c->mono_ms(c); }
+
+/* Formats Unix milliseconds as RFC 3339 UTC with millisecond precision:
+ * "2026-11-22T00:19:20.123Z". `out` must hold at least 25 bytes. */
+void cc_time_rfc3339(int64_t wall_ms, char *out, size_t outsz);
+
+/* Parses a Go-style duration ("250ms", "10s", "1m30s", "2h") into ms.
+ * A bare integer is taken as seconds. CC_EINVAL on anything else. */
+#include "core/err.h"
+cc_err cc_parse_duration_ms(const char *s, int64_t *out_ms);
+/* Parses a byte size ("512", "64k", "10MB", "1GiB", "2g") into bytes. */
+cc_err cc_parse_size(const char *s, uint64_t *out_bytes);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * config.h - the daemon's configuration: one YAML file -> one typed struct.
+ *
+ * Every key is declared exactly once, in the table in config.c, with its
+ * type, default, limits and description; parsing, environment overrides,
+ * validation, `serve --print-config` and the reference in docs/CONFIG.md
+ * all come from that table. Rules:
+ *   - Keys are dotted paths of nested YAML mappings ("http.listen").
+ *   - An unknown key, a value of the wrong type or out of range is an error
+ *     carrying file:line:col (struct cc_diag).
+ *   - Environment: CC_<PATH> with dots as underscores, upper case
+ *     (CC_HTTP_LISTEN) overrides the file.
+ *   - Secret keys (flag CC_CFG_SECRET) may instead come from a file:
+ *     "<key>_file" in YAML or CC_<PATH>_FILE in the environment. The file's
+ *     trailing newline is stripped. Setting both the value and the _file at
+ *     the same level (both in YAML, or both in the environment) is an error.
+ *   - Durations accept "250ms", "10s", "1m"; sizes "64k", "1MiB", "10MB".
+ * Owns its strings: cc_config_release frees them.
+ */
+#ifndef CC_CORE_CONFIG_H
+#define CC_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/diag.h"
+#include "core/err.h"
+
+struct cc_config {
+    char *data_dir;              /* "" until resolved: XDG default */
+    struct {
+        char *listen;            /* "127.0.0.1:8470", "[::1]:8470", ":8470" */
+        unsigned threads;        /* 0 = one per CPU */
+        unsigned max_connections;
+        uint64_t max_header_bytes;
+        uint64_t max_body_bytes;
+        int64_t read_timeout_ms;
+        int64_t shutdown_timeout_ms;
+        bool public_metrics;     /* /metrics without a token */
+        double rate_limit_rps;   /* per token or client address; 0 = off */
+        unsigned rate_limit_burst;
+        unsigned rate_limit_clients; /* distinct clients tracked at once */
+    } http;
+    struct {
+        char *level;             /* debug|info|warn|error */
+        char *format;            /* auto|json|text */
+    } log;
+    struct {
+        char *admin_token;       /* secret; optional extra admin token */
+        char *bootstrap_token_file; /* relative to data_dir */
+    } auth;
+    struct {
+        char *driver;            /* sqlite (postgres arrives with knowledge) */
+        char *sqlite_path;       /* relative to data_dir */
+        int64_t busy_timeout_ms;
+        unsigned pool_size;
+        char *postgres_dsn;      /* secret */
+    } store;
+};
+
+/* Fills every key with its default. Must be called before anything else. */
+void cc_config_init(struct cc_config *c);
+void cc_config_release(struct cc_config *c);
+
+/* Applies a YAML file over the current values. `name` is used in messages. */
+cc_err cc_config_load_file(struct cc_config *c, const char *path, struct cc_diag *d);
+cc_err cc_config_load_string(struct cc_config *c, const char *yaml, size_t len,
+                             const char *name, struct cc_diag *d);
+/* Applies CC_* variables from envp (NULL-terminated "K=V" list). */
+cc_err cc_config_apply_env(struct cc_config *c, char *const *envp, struct cc_diag *d);
+/* Cross-key checks and derived values (data_dir default from XDG_DATA_HOME
+ * or HOME; relative paths are left relative to data_dir). */
+cc_err cc_config_finish(struct cc_config *c, char *const *envp, struct cc_diag *d);
+
+/* The effective configuration as YAML, secrets shown as "[REDACTED]". */
+cc_err cc_config_dump(const struct cc_config *c, struct cc_buf *out);
+/* Markdown reference of every key: path, type, default, env var, text. */
+cc_err cc_config_reference(struct cc_buf *out);
+
+/* Joins data_dir and a relative path (absolute paths returned as copies).
+ * Caller frees. */
+char *cc_config_path(const struct cc_config *c, const char *rel);
+
+#endif
