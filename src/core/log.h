@@ -16,7 +16,8 @@
  * request_id, trace_id and span_id come from a thread-local log scope set by
  * whoever owns the unit of work (the HTTP layer for a request, the worker
  * for a job) and are added to every line logged on that thread meanwhile.
- * A line longer than 8 KiB is truncated and marked "truncated":true.
+ * A line longer than 16 KiB loses its trailing fields and is marked
+ * "truncated":true; a msg longer than 2 KiB is cut.
  */
 #ifndef CC_CORE_LOG_H
 #define CC_CORE_LOG_H
