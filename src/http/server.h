@@ -25,7 +25,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
@@ -60,15 +59,6 @@ struct http_req {
     void *server_data;         /* http_server_cfg.handler_data */
 };
 
-/* A streamed response body: read() fills buf with up to max bytes and
- * returns how many, 0 when it has nothing right now (it is called again
- * after a short wait), or -1 at the end. free() is called exactly once. */
-struct http_stream {
-    ssize_t (*read)(void *arg, char *buf, size_t max);
-    void (*free)(void *arg);
-    void *arg;
-};
-
 #define HTTP_MAX_RESP_HEADERS 8
 
 struct http_resp {
@@ -77,7 +67,6 @@ struct http_resp {
     struct cc_buf body;
     struct http_param headers[HTTP_MAX_RESP_HEADERS];
     size_t nheaders;
-    struct http_stream stream; /* used instead of body when read != NULL */
 };
 
 const char *http_req_header(const struct http_req *r, const char *name);

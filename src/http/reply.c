@@ -1,0 +1,149 @@
+/*
+ * reply.c - request accessors and response builders shared by handlers,
+ * and the single mapping from cc_err to an HTTP status.
+ */
+#include <microhttpd.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http/server.h"
+
+int http_status_for(cc_err err)
+{
+    switch (err) {
+    case CC_OK: return 200;
+    case CC_EINVAL:
+    case CC_EPARSE: return 400;
+    case CC_EAUTH: return 401;
+    case CC_EPERM: return 403;
+    case CC_ENOTFOUND: return 404;
+    case CC_ECONFLICT:
+    case CC_ESTATE: return 409;
+    case CC_ELIMIT: return 413;
+    case CC_EUNSUPPORTED: return 501;
+    case CC_EAGAIN:
+    case CC_EUPSTREAM: return 503;
+    case CC_ETIMEOUT: return 504;
+    case CC_ENOMEM:
+    case CC_EIO:
+    default: return 500;
+    }
+}
+
+const char *http_req_header(const struct http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_req_param(const struct http_req *r, const char *name)
+{
+    for (size_t i = 0; i < r->nparams; i++)
+        if (strcmp(r->params[i].name, name) == 0)
+            return r->params[i].value;
+    return NULL;
+}
+
+const char *http_req_query(const struct http_req *r, const char *name)
+{
+    for (size_t i = 0; i < r->nquery; i++)
+        if (strcmp(r->query[i].name, name) == 0)
+            return r->query[i].value;
+    return NULL;
+}
+
+static bool is_json_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strlen("application/json");
+    return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' ||
+                                                          ct[n] == ' ');
+}
+
+cc_err http_req_json(struct http_req *r, struct http_resp *resp, json_t **out)
+{
+    if (!is_json_type(http_req_header(r, "Content-Type"))) {
+        http_resp_error(resp, 415, "EUNSUPPORTED", "the request body must be JSON",
+                        "send 'Content-Type: application/json'");
+        return CC_EINVAL;
+    }
+    if (!r->body || r->body_len == 0) {
+        http_resp_error(resp, 400, "EINVAL", "the request body is empty",
+                        "send a JSON object");
+        return CC_EINVAL;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!j) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "malformed JSON at line %d, column %d: %s", je.line,
+                 je.column, je.text);
+        http_resp_error(resp, 400, "EPARSE", msg, "send a valid JSON object");
+        return CC_EINVAL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        http_resp_error(resp, 400, "EINVAL", "the request body must be a JSON object",
+                        NULL);
+        return CC_EINVAL;
+    }
+    *out = j;
+    return CC_OK;
+}
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+    return cc_buf_add(data, buf, size) == CC_OK ? 0 : -1;
+}
+
+void http_resp_json(struct http_resp *r, int status, json_t *j)
+{
+    cc_buf_reset(&r->body);
+    r->status = status;
+    r->content_type = "application/json";
+    if (json_dump_callback(j, dump_cb, &r->body, JSON_COMPACT | JSON_ENSURE_ASCII) != 0) {
+        json_decref(j);
+        http_resp_error(r, 500, "ELIMIT", "the response is too large to build", NULL);
+        return;
+    }
+    cc_buf_addch(&r->body, '\n');
+    json_decref(j);
+}
+
+void http_resp_error(struct http_resp *r, int status, const char *code,
+                     const char *message, const char *hint)
+{
+    json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message ? message : "");
+    if (e && hint)
+        json_object_set_new(e, "hint", json_string(hint));
+    json_t *j = e ? json_pack("{s:o}", "error", e) : NULL;
+    cc_buf_reset(&r->body);
+    r->status = status;
+    r->content_type = "application/json";
+    if (!j || json_dump_callback(j, dump_cb, &r->body, JSON_COMPACT | JSON_ENSURE_ASCII)) {
+        cc_buf_reset(&r->body);
+        cc_buf_addstr(&r->body, "{\"error\":{\"code\":\"EIO\",\"message\":\"error\"}}");
+    }
+    cc_buf_addch(&r->body, '\n');
+    json_decref(j);
+}
+
+void http_resp_err(struct http_resp *r, cc_err err, const char *message, const char *hint)
+{
+    int status = http_status_for(err);
+    if (status == 503 && r->nheaders < HTTP_MAX_RESP_HEADERS)
+        http_resp_header(r, "Retry-After", "5");
+    http_resp_error(r, status, cc_err_name(err), message ? message : cc_err_str(err), hint);
+}
+
+void http_resp_header(struct http_resp *r, const char *name, const char *value)
+{
+    if (r->nheaders >= HTTP_MAX_RESP_HEADERS)
+        return;   /* a programming error; the fixed array is sized for our own use */
+    r->headers[r->nheaders].name = name;
+    r->headers[r->nheaders].value = value;
+    r->nheaders++;
+}

@@ -1,0 +1,599 @@
+/*
+ * server.c - libmicrohttpd glue: one request's life from its first byte to
+ * the access-log line.
+ *
+ * libmicrohttpd calls us in three places per request:
+ *   uri_log()     first, with the raw request-target: we allocate the
+ *                 request state (struct conn_req) and count it in flight;
+ *   on_request()  one or more times: the first call checks everything that
+ *                 does not need the body (size, path, route, auth, rate),
+ *                 later calls collect the body, the last one runs the
+ *                 handler and queues the response;
+ *   completed()   at the end, whatever happened: metrics, access log, free.
+ * A request whose checks fail gets its error queued on the first call, so a
+ * client that is not allowed in never makes us read its body.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/rand.h"
+#include "http/auth.h"
+#include "http/ratelimit.h"
+#include "observe/metrics.h"
+
+#define ARENA_BLOCK 4096
+#define ARENA_LIMIT (4u << 20)        /* per request, besides the body */
+#define RESP_LIMIT (64u << 20)        /* largest response body we build */
+#define REQUEST_ID_MAX 64
+
+struct http_server {
+    struct cc_ctx *ctx;
+    struct http_server_cfg cfg;
+    struct http_router *router;
+    struct http_ratelimit *ratelimit;
+    struct MHD_Daemon *mhd;
+    unsigned port;
+    atomic_int inflight;
+    struct obs_family *m_requests;    /* counter {route, method, code} */
+    struct obs_family *m_duration;    /* histogram {route, method} */
+    struct obs_series *m_inflight;    /* gauge */
+    struct obs_series *m_rate_limited;
+    struct obs_series *m_rejected;    /* refused before routing (size, syntax) */
+};
+
+enum req_phase { PHASE_NEW, PHASE_BODY, PHASE_DONE };
+
+struct conn_req {
+    struct http_server *srv;
+    struct cc_arena arena;
+    struct http_req req;
+    struct http_resp resp;
+    struct http_principal who;
+    struct cc_buf body;
+    enum req_phase phase;
+    const struct http_route *route;
+    int64_t start_ms;
+    struct timespec start_ts;
+    char request_id[REQUEST_ID_MAX + 1];
+    char client_addr[INET6_ADDRSTRLEN];
+};
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+
+static double elapsed_seconds(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static bool request_id_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.';
+        if (!ok || n >= REQUEST_ID_MAX)
+            return false;
+    }
+    return n > 0;
+}
+
+static void new_request_id(char out[REQUEST_ID_MAX + 1])
+{
+    /* Request ids need to be unique, not secret: the cheap generator does. */
+    snprintf(out, REQUEST_ID_MAX + 1, "%016llx%016llx",
+             (unsigned long long)cc_jitter_u64(UINT64_MAX),
+             (unsigned long long)cc_jitter_u64(UINT64_MAX));
+}
+
+static void client_address(struct MHD_Connection *c, char *out, size_t outsz)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, outsz, "unknown");
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)outsz);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+                  (socklen_t)outsz);
+}
+
+static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    size_t *total = cls;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
+/* ------------------------------------------------------------------ */
+/* Responses                                                           */
+
+static void add_security_headers(struct MHD_Response *r, bool api)
+{
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' data:; "
+                            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    MHD_add_response_header(r, "Cache-Control", api ? "no-store" : "no-cache");
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c, struct conn_req *cr)
+{
+    struct http_resp *resp = &cr->resp;
+    size_t len = resp->body.len;
+    char *data = cc_buf_take(&resp->body);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(data);
+        return MHD_NO;
+    }
+    bool api = !resp->content_type || strncmp(resp->content_type, "application/json", 16) == 0;
+    MHD_add_response_header(r, "Content-Type",
+                            resp->content_type ? resp->content_type : "application/json");
+    add_security_headers(r, api);
+    MHD_add_response_header(r, "X-Request-Id", cr->request_id);
+    for (size_t i = 0; i < resp->nheaders; i++)
+        MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    cr->phase = PHASE_DONE;
+    return ret;
+}
+
+static enum MHD_Result fail(struct MHD_Connection *c, struct conn_req *cr, int status,
+                            const char *code, const char *msg, const char *hint)
+{
+    http_resp_error(&cr->resp, status, code, msg, hint);
+    return send_response(c, cr);
+}
+
+/* ------------------------------------------------------------------ */
+/* The checks of the first call                                        */
+
+static enum MHD_Result check_auth(struct MHD_Connection *c, struct conn_req *cr)
+{
+    struct http_server *s = cr->srv;
+    enum http_access access = cr->route->access;
+    if (access == HTTP_METRICS)
+        access = s->cfg.public_metrics ? HTTP_PUBLIC : HTTP_READ;
+    if (access == HTTP_PUBLIC || access == HTTP_SIGNED)
+        return MHD_YES;
+    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (!authz || http_auth_check(s->cfg.auth, authz, &cr->who) != CC_OK) {
+        http_resp_header(&cr->resp, "WWW-Authenticate", "Bearer realm=\"commandcenter\"");
+        return fail(c, cr, 401, "EAUTH",
+                    authz ? "the bearer token is not valid" : "this route needs a bearer token",
+                    "send 'Authorization: Bearer <token>'; create tokens with "
+                    "'commandcenter tokens create'");
+    }
+    cr->req.who = &cr->who;
+    if (access == HTTP_ADMIN && !cr->who.admin)
+        return fail(c, cr, 403, "EPERM", "this route needs a token with the admin scope",
+                    "use an admin token; read tokens may only call GET routes");
+    return MHD_YES;
+}
+
+static enum MHD_Result check_rate(struct MHD_Connection *c, struct conn_req *cr)
+{
+    struct http_server *s = cr->srv;
+    if (cr->route->access == HTTP_PUBLIC || cr->route->access == HTTP_METRICS)
+        return MHD_YES;
+    char key[96];
+    if (cr->req.who)
+        snprintf(key, sizeof(key), "t:%lld", (long long)cr->who.token_id);
+    else
+        snprintf(key, sizeof(key), "a:%s", cr->client_addr);
+    int64_t retry_ms = 0;
+    if (http_ratelimit_take(s->ratelimit, key, cc_mono_ms(s->ctx->clock), &retry_ms))
+        return MHD_YES;
+    obs_counter_inc(s->m_rate_limited);
+    char *secs = cc_arena_printf(&cr->arena, "%lld", (long long)((retry_ms + 999) / 1000));
+    http_resp_header(&cr->resp, "Retry-After", secs ? secs : "1");
+    return fail(c, cr, 429, "ELIMIT", "too many requests",
+                "slow down and retry after the number of seconds in Retry-After");
+}
+
+static enum MHD_Result check_body_size(struct MHD_Connection *c, struct conn_req *cr)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    size_t limit = cr->route->max_body ? cr->route->max_body : cr->srv->cfg.max_body_bytes;
+    cc_buf_init(&cr->body, limit);
+    if (!cl)
+        return MHD_YES;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(cl, &end, 10);
+    if (errno || *end || end == cl)
+        return fail(c, cr, 400, "EINVAL", "the Content-Length header is not a number", NULL);
+    if (n > limit) {
+        char *msg = cc_arena_printf(&cr->arena, "the request body is %llu bytes; "
+                                    "the limit is %zu", n, limit);
+        return fail(c, cr, 413, "ELIMIT", msg ? msg : "request body too large",
+                    "send a smaller body or raise http.max_body_bytes");
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result first_call(struct MHD_Connection *c, struct conn_req *cr,
+                                  const char *method)
+{
+    struct http_server *s = cr->srv;
+    size_t header_bytes = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &header_bytes);
+    if (header_bytes > s->cfg.max_header_bytes) {
+        obs_counter_inc(s->m_rejected);
+        return fail(c, cr, 413, "ELIMIT", "the request headers are too large",
+                    "send fewer or smaller headers, or raise http.max_header_bytes");
+    }
+    const char *rid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
+    if (rid && request_id_ok(rid))
+        cc_strlcpy(cr->request_id, rid, sizeof(cr->request_id));
+    cr->req.method = http_method_parse(method);
+    const char *path = NULL, *query = NULL;
+    cc_err err = http_target_split(cr->req.target, &cr->arena, &path, &query);
+    if (err) {
+        obs_counter_inc(s->m_rejected);
+        return fail(c, cr, 400, "EINVAL", "the request path is malformed",
+                    "check the percent-encoding of the URL; '.' and '..' segments "
+                    "are not allowed");
+    }
+    cr->req.path = path;
+    if (query && http_query_parse(query, &cr->arena, &cr->req.query, &cr->req.nquery))
+        return fail(c, cr, 400, "EINVAL", "the query string is malformed",
+                    "check the percent-encoding of the query parameters");
+    struct http_match m;
+    switch (http_router_match(s->router, cr->req.method, path, &cr->arena, &m)) {
+    case HTTP_MATCH_NOT_FOUND:
+        return fail(c, cr, 404, "ENOTFOUND", "no such route",
+                    "see docs/API.md for the routes this server has");
+    case HTTP_MATCH_BAD_METHOD: {
+        char allow[96];
+        http_methods_allow(m.allow, allow, sizeof(allow));
+        char *a = cc_arena_strdup(&cr->arena, allow);
+        http_resp_header(&cr->resp, "Allow", a ? a : "");
+        return fail(c, cr, 405, "EINVAL", "this method is not allowed on this route",
+                    "use one of the methods in the Allow header");
+    }
+    case HTTP_MATCH_OK:
+        break;
+    }
+    cr->route = m.route;
+    cr->req.route = m.route->template;
+    memcpy(cr->req.params, m.params, sizeof(m.params));
+    cr->req.nparams = m.nparams;
+    if (check_auth(c, cr) != MHD_YES || cr->phase == PHASE_DONE)
+        return MHD_YES;
+    if (check_rate(c, cr) != MHD_YES || cr->phase == PHASE_DONE)
+        return MHD_YES;
+    if (check_body_size(c, cr) != MHD_YES || cr->phase == PHASE_DONE)
+        return MHD_YES;
+    cr->phase = PHASE_BODY;
+    return MHD_YES;
+}
+
+/* ------------------------------------------------------------------ */
+/* libmicrohttpd callbacks                                             */
+
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct http_server *s = cls;
+    struct conn_req *cr = cc_xcalloc(1, sizeof(*cr));
+    cr->srv = s;
+    cr->start_ms = cc_wall_ms(s->ctx->clock);
+    clock_gettime(CLOCK_MONOTONIC, &cr->start_ts);
+    cc_arena_init(&cr->arena, ARENA_BLOCK, ARENA_LIMIT);
+    cc_buf_init(&cr->resp.body, RESP_LIMIT);
+    cc_buf_init(&cr->body, 0);
+    new_request_id(cr->request_id);
+    client_address(c, cr->client_addr, sizeof(cr->client_addr));
+    cr->req.ctx = s->ctx;
+    cr->req.arena = &cr->arena;
+    cr->req.target = cc_arena_strdup(&cr->arena, uri ? uri : "/");
+    if (!cr->req.target)
+        cr->req.target = "/";
+    cr->req.route = "unmatched";
+    cr->req.request_id = cr->request_id;
+    cr->req.client_addr = cr->client_addr;
+    cr->req.conn = c;
+    cr->req.server_data = s->cfg.handler_data;
+    cr->resp.status = 200;
+    atomic_fetch_add(&s->inflight, 1);
+    obs_gauge_add(s->m_inflight, 1);
+    return cr;
+}
+
+static void run_handler(struct conn_req *cr)
+{
+    if (cr->body.len || cr->body.ptr) {
+        cr->req.body = cc_buf_str(&cr->body);
+        cr->req.body_len = cr->body.len;
+    }
+    cc_log_scope_set(cr->request_id, NULL, NULL);
+    cr->route->handler(&cr->req, &cr->resp);
+    cc_log_scope_set(NULL, NULL, NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct conn_req *cr = *con_cls;
+    if (!cr)
+        return MHD_NO;
+    if (cr->phase == PHASE_NEW) {
+        enum MHD_Result r = first_call(c, cr, method);
+        if (cr->phase == PHASE_DONE || r != MHD_YES)
+            return r;
+        /* Body-less requests may arrive with the whole request at once. */
+        if (*upload_data_size == 0)
+            return MHD_YES;
+    }
+    if (cr->phase == PHASE_DONE) {
+        *upload_data_size = 0;   /* discard what the client sends anyway */
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (cc_buf_add(&cr->body, upload_data, *upload_data_size) != CC_OK) {
+            *upload_data_size = 0;
+            return fail(c, cr, 413, "ELIMIT", "the request body is too large",
+                        "send a smaller body or raise http.max_body_bytes");
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    run_handler(cr);
+    return send_response(c, cr);
+}
+
+static void log_access(struct conn_req *cr, const char *method, int status, double secs)
+{
+    struct http_server *s = cr->srv;
+    cc_log_scope_set(cr->request_id, NULL, NULL);
+    cc_log_emit(s->ctx->log, CC_LOG_INFO, "http", "request",
+                CC_LOG_FIELDS(CC_LS("method", method), CC_LS("path", cr->req.target),
+                              CC_LS("route", cr->req.route), CC_LI("status", status),
+                              CC_LD("duration_ms", secs * 1000.0),
+                              CC_LS("client", cr->client_addr),
+                              CC_LS("principal", cr->req.who ? cr->who.name : NULL)));
+    cc_log_scope_set(NULL, NULL, NULL);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *s = cls;
+    struct conn_req *cr = *con_cls;
+    if (!cr)
+        return;
+    *con_cls = NULL;
+    double secs = elapsed_seconds(&cr->start_ts);
+    /* A request cut off before we answered is logged with status 0 and
+     * counted with code "aborted", not as a success. */
+    int status = cr->phase == PHASE_DONE ? cr->resp.status : 0;
+    const char *method = http_method_str(cr->req.method);
+    char code[8];
+    if (status)
+        snprintf(code, sizeof(code), "%d", status);
+    else
+        snprintf(code, sizeof(code), "aborted");
+    const char *lv[] = {cr->req.route, method, code};
+    obs_counter_inc(obs_series_get(s->m_requests, lv));
+    obs_histogram_observe(obs_series_get(s->m_duration, lv), secs);
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && status == 0)
+        cr->req.route = cr->req.route ? cr->req.route : "unmatched";
+    log_access(cr, method, status, secs);
+    cc_buf_release(&cr->body);
+    cc_buf_release(&cr->resp.body);
+    cc_arena_release(&cr->arena);
+    free(cr);
+    obs_gauge_add(s->m_inflight, -1);
+    atomic_fetch_sub(&s->inflight, 1);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    struct http_server *s = cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    cc_log_warn(s->ctx->log, "http", msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle                                                           */
+
+static cc_err parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len,
+                           char *err, size_t errsz)
+{
+    char host[256] = "";
+    const char *port_s;
+    if (listen[0] == '[') {
+        const char *close = strchr(listen, ']');
+        if (!close || close[1] != ':' || (size_t)(close - listen - 1) >= sizeof(host))
+            goto bad;
+        memcpy(host, listen + 1, (size_t)(close - listen - 1));
+        host[close - listen - 1] = '\0';
+        port_s = close + 2;
+    } else {
+        const char *colon = strrchr(listen, ':');
+        if (!colon || (size_t)(colon - listen) >= sizeof(host))
+            goto bad;
+        memcpy(host, listen, (size_t)(colon - listen));
+        host[colon - listen] = '\0';
+        port_s = colon + 1;
+    }
+    char *end;
+    errno = 0;
+    long port = strtol(port_s, &end, 10);
+    if (errno || *end || end == port_s || port < 0 || port > 65535)
+        goto bad;
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 || inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        if (host[0] == '\0')
+            v4->sin_addr.s_addr = htonl(INADDR_ANY);
+        *len = sizeof(*v4);
+        return CC_OK;
+    }
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*v6);
+        return CC_OK;
+    }
+    if (strcmp(host, "localhost") == 0) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        *len = sizeof(*v4);
+        return CC_OK;
+    }
+bad:
+    snprintf(err, errsz, "http.listen '%s' is not an address: use HOST:PORT with a numeric "
+             "IPv4 address, [IPv6]:PORT, or :PORT for every address", listen);
+    return CC_EINVAL;
+}
+
+cc_err http_server_new(struct cc_ctx *ctx, const struct http_server_cfg *cfg,
+                       const struct http_route *routes, size_t nroutes,
+                       struct http_server **out, char *err, size_t errsz)
+{
+    struct http_server *s = cc_xcalloc(1, sizeof(*s));
+    s->ctx = ctx;
+    s->cfg = *cfg;
+    cc_err e = http_router_new(routes, nroutes, &s->router, err, errsz);
+    if (e)
+        goto fail;
+    e = http_ratelimit_new(cfg->rate_limit_rps, cfg->rate_limit_burst,
+                           cfg->rate_limit_clients, &s->ratelimit);
+    if (e) {
+        snprintf(err, errsz, "cannot set up the rate limiter: %s", cc_err_str(e));
+        goto fail;
+    }
+    static const char *const red_labels[] = {"route", "method", "code", NULL};
+    s->m_requests = obs_counter(ctx->metrics, "cc_http_requests_total",
+                                "HTTP requests by route template, method and status code.",
+                                red_labels);
+    s->m_duration = obs_histogram(ctx->metrics, "cc_http_request_duration_seconds",
+                                  "Time from the first byte of a request to its end.",
+                                  red_labels, obs_latency_buckets, obs_latency_buckets_len);
+    s->m_inflight = obs_series_nolabels(obs_gauge(ctx->metrics, "cc_http_requests_in_flight",
+                                                  "Requests being served right now.", NULL));
+    s->m_rate_limited = obs_series_nolabels(
+        obs_counter(ctx->metrics, "cc_http_rate_limited_total",
+                    "Requests refused with 429 by the rate limiter.", NULL));
+    s->m_rejected = obs_series_nolabels(
+        obs_counter(ctx->metrics, "cc_http_rejected_total",
+                    "Requests refused before routing (malformed path, oversize headers).",
+                    NULL));
+    *out = s;
+    return CC_OK;
+fail:
+    http_server_free(s);
+    return e;
+}
+
+cc_err http_server_start(struct http_server *s, char *err, size_t errsz)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    cc_err e = parse_listen(s->cfg.listen, &ss, &sslen, err, errsz);
+    if (e)
+        return e;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    unsigned threads = s->cfg.threads;
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 1;
+    }
+    unsigned timeout_s = (unsigned)((s->cfg.read_timeout_ms + 999) / 1000);
+    /* MHD keeps headers in a per-connection pool; leave room above our own
+     * limit so our check answers 413 before MHD's own refusal kicks in. */
+    size_t pool = s->cfg.max_header_bytes * 2 + 64 * 1024;
+    s->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_log, s,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+        MHD_OPTION_END);
+    if (!s->mhd) {
+        snprintf(err, errsz, "cannot listen on %s: the address is in use, not local, or "
+                 "needs privileges (choose another http.listen)", s->cfg.listen);
+        return CC_EIO;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : 0;
+    return CC_OK;
+}
+
+unsigned http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+cc_err http_server_stop(struct http_server *s, int64_t deadline_ms)
+{
+    if (!s->mhd)
+        return CC_OK;
+    MHD_socket ls = MHD_quiesce_daemon(s->mhd);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    struct cc_clock *clk = s->ctx->clock;
+    int64_t until = cc_mono_ms(clk) + deadline_ms;
+    while (atomic_load(&s->inflight) > 0 && cc_mono_ms(clk) < until)
+        clk->sleep_ms(clk, 10);
+    int left = atomic_load(&s->inflight);
+    MHD_stop_daemon(s->mhd);
+    s->mhd = NULL;
+    return left > 0 ? CC_ETIMEOUT : CC_OK;
+}
+
+void http_server_free(struct http_server *s)
+{
+    if (!s)
+        return;
+    if (s->mhd)
+        MHD_stop_daemon(s->mhd);
+    http_router_free(s->router);
+    http_ratelimit_free(s->ratelimit);
+    free(s);
+}
