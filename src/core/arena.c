@@ -1,6 +1,7 @@
 #include "core/arena.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,15 @@ void cc_arena_release(struct cc_arena *a)
     a->used = 0;
 }
 
+/* Would a block with `size` usable bytes stay within the limit? Written so
+ * that no sum can wrap around, whatever size a caller asks for. */
+static bool block_fits(const struct cc_arena *a, size_t size)
+{
+    size_t room = a->limit > a->used ? a->limit - a->used : 0;
+    return room >= sizeof(struct cc_arena_block) &&
+           size <= room - sizeof(struct cc_arena_block);
+}
+
 void *cc_arena_alloc(struct cc_arena *a, size_t n)
 {
     if (n > SIZE_MAX - ARENA_ALIGN)
@@ -50,16 +60,16 @@ void *cc_arena_alloc(struct cc_arena *a, size_t n)
     if (!b || b->size - b->off < need) {
         /* Blocks double with use, so a request that allocates a lot makes
          * few malloc calls; a huge object gets a block of its own size. */
-        size_t size = b ? b->size * 2 : a->block_size;
+        size_t size = b ? (b->size <= SIZE_MAX / 2 ? b->size * 2 : b->size)
+                        : a->block_size;
         if (size < need)
             size = need;
-        size_t total = sizeof(*b) + size;
-        if (a->used + total > a->limit) {
+        if (!block_fits(a, size)) {
             size = need;
-            total = sizeof(*b) + size;
-            if (a->used + total > a->limit)
+            if (!block_fits(a, size))
                 return NULL;
         }
+        size_t total = sizeof(*b) + size;
         b = cc_xmalloc(total);
         b->size = size;
         b->off = 0;

@@ -91,7 +91,10 @@ void cc_buf_reset(struct cc_buf *b)
 /* Makes room for `extra` more bytes plus the NUL; CC_ELIMIT past the limit. */
 static cc_err grow(struct cc_buf *b, size_t extra)
 {
-    if (extra > b->limit || b->len > b->limit - extra)
+    /* Room for the NUL: a SIZE_MAX limit ("unlimited") would otherwise let
+     * len + extra + 1 wrap to a tiny size and the copy run past it. */
+    size_t limit = b->limit < SIZE_MAX ? b->limit : SIZE_MAX - 1;
+    if (extra > limit || b->len > limit - extra)
         return CC_ELIMIT;
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
@@ -100,8 +103,8 @@ static cc_err grow(struct cc_buf *b, size_t extra)
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     /* Never allocate much beyond what the limit allows. */
-    if (cap > b->limit + 1)
-        cap = need > b->limit + 1 ? need : b->limit + 1;
+    if (cap > limit + 1)
+        cap = limit + 1;
     b->ptr = cc_xrealloc(b->ptr, cap);
     b->cap = cap;
     return CC_OK;

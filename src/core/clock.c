@@ -44,8 +44,18 @@ struct cc_clock *cc_clock_system(void)
     return &system_clock;
 }
 
+/* RFC 3339 has four-digit years; clamping to them keeps the output 24
+ * characters (the 25 bytes the header promises) and keeps gmtime_r, which
+ * fails for years past INT_MAX, from ever seeing an unrepresentable time. */
+#define RFC3339_MIN_MS (-62167219200000LL)  /* 0000-01-01T00:00:00.000Z */
+#define RFC3339_MAX_MS 253402300799999LL    /* 9999-12-31T23:59:59.999Z */
+
 void cc_time_rfc3339(int64_t wall_ms, char *out, size_t outsz)
 {
+    if (wall_ms < RFC3339_MIN_MS)
+        wall_ms = RFC3339_MIN_MS;
+    if (wall_ms > RFC3339_MAX_MS)
+        wall_ms = RFC3339_MAX_MS;
     int64_t secs = wall_ms / 1000;
     int64_t ms = wall_ms % 1000;
     if (ms < 0) {
@@ -53,7 +63,7 @@ void cc_time_rfc3339(int64_t wall_ms, char *out, size_t outsz)
         secs -= 1;
     }
     time_t t = (time_t)secs;
-    struct tm tm;
+    struct tm tm = {0};
     gmtime_r(&t, &tm);
     snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);

@@ -27,7 +27,8 @@ static inline int64_t cc_wall_ms(struct cc_clock *c) { return c->wall_ms(c); }
 static inline int64_t cc_mono_ms(struct cc_clock *c) { return c->mono_ms(c); }
 
 /* Formats Unix milliseconds as RFC 3339 UTC with millisecond precision:
- * "2026-11-22T00:19:20.123Z". `out` must hold at least 25 bytes. */
+ * "2026-11-22T00:19:20.123Z". `out` must hold at least 25 bytes. Times
+ * outside the years 0000-9999 are clamped to them. */
 void cc_time_rfc3339(int64_t wall_ms, char *out, size_t outsz);
 
 /* Parses a Go-style duration ("250ms", "10s", "1m30s", "2h") into ms.
