@@ -1,2 +1,62 @@
+/*
+ * main.c - `commandcenter COMMAND ...`: finds the command and runs it.
+ */
 #include <stdio.h>
-int main(void) { puts("commandcenter " CC_VERSION); return 0; }
+#include <string.h>
+
+#include "cli/cli.h"
+
+extern char **environ;
+
+const struct cli_command cli_commands[] = {
+    {.name = "serve", .summary = "run the daemon (HTTP API and Hub)", .run = cmd_serve},
+    {.name = "status", .summary = "show the daemon's version, uptime and store", .run = cmd_status},
+    {.name = "tokens", .summary = "list, create and revoke API tokens", .run = cmd_tokens},
+    {.name = "events", .summary = "show the event log", .run = cmd_events},
+    {.name = "version", .summary = "print the version of this binary", .run = cmd_version},
+    {.name = NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: commandcenter COMMAND [OPTIONS]\n\n"
+                 "Orchestrates project stacks, ingests knowledge and observes both.\n\n"
+                 "Commands:\n");
+    for (const struct cli_command *c = cli_commands; c->name; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fprintf(out, "\nRun 'commandcenter COMMAND --help' for a command's options.\n"
+                 "Client commands take --server URL (or CC_SERVER) and a token from\n"
+                 "CC_TOKEN or CC_TOKEN_FILE.\n");
+}
+
+int cli_main(int argc, char **argv, char *const *envp)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        if (argc > 2 && strcmp(name, "help") == 0) {
+            char *sub[] = {argv[2], "--help", NULL};
+            for (const struct cli_command *c = cli_commands; c->name; c++)
+                if (strcmp(c->name, argv[2]) == 0)
+                    return c->run(2, sub, envp);
+        }
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(name, "--version") == 0)
+        name = "version";
+    for (const struct cli_command *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c->run(argc - 1, argv + 1, envp);
+    cli__error("run 'commandcenter --help' for the list of commands",
+               "unknown command '%s'", name);
+    return CLI_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    return cli_main(argc, argv, environ);
+}

@@ -1,0 +1,63 @@
+/*
+ * cli.h - the command line: one cmd_*.c per command, dispatched by main.c.
+ *
+ * Client commands talk to the daemon only over HTTP (client.c, libcurl),
+ * like curl's src/ never reaching into lib/. Exit statuses: 0 success,
+ * 1 the operation failed (server answered an error, or cannot be reached),
+ * 2 usage or configuration error. Errors go to stderr as
+ * "commandcenter: <what>" followed by "hint: <what to do>".
+ */
+#ifndef CC_CLI_CLI_H
+#define CC_CLI_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define CLI_OK 0
+#define CLI_FAIL 1
+#define CLI_USAGE 2
+
+#define CLI_DEFAULT_SERVER "http://127.0.0.1:8470"
+
+struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv, char *const *envp);
+};
+
+extern const struct cli_command cli_commands[];
+
+int cli_main(int argc, char **argv, char *const *envp);
+
+int cmd_serve(int argc, char **argv, char *const *envp);
+int cmd_version(int argc, char **argv, char *const *envp);
+int cmd_status(int argc, char **argv, char *const *envp);
+int cmd_tokens(int argc, char **argv, char *const *envp);
+int cmd_events(int argc, char **argv, char *const *envp);
+
+/* Options every client command accepts. */
+struct cli_client {
+    const char *server;   /* --server, CC_SERVER, or the default */
+    char *token;          /* CC_TOKEN or the contents of CC_TOKEN_FILE; owned */
+    bool json;            /* --json: print the server's JSON as is */
+    long timeout_s;
+};
+
+/* Reads CC_SERVER/CC_TOKEN/CC_TOKEN_FILE. Returns CLI_OK or CLI_USAGE
+ * (after printing why). */
+int cli__client_init(struct cli_client *c, const char *server_opt, bool json);
+void cli__client_release(struct cli_client *c);
+
+/* Performs one request; body may be NULL (borrowed). On a 2xx answer sets
+ * *out to the parsed JSON (NULL for an empty body) and returns CLI_OK.
+ * Otherwise prints the server's error (message and hint) or the transport
+ * failure with a hint and returns CLI_FAIL. */
+int cli__request(struct cli_client *c, const char *method, const char *path, json_t *body,
+                 json_t **out);
+
+/* Prints "commandcenter: <msg>" and an optional "hint: <hint>" to stderr. */
+void cli__error(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints JSON pretty (indent 2) to stdout. */
+void cli__print_json(json_t *j);
+
+#endif
