@@ -18,10 +18,19 @@
  * is never rendered and counts the refusal in cc_metrics_series_dropped_total.
  *
  * Names and label names must match Prometheus' rules
- * ([a-zA-Z_:][a-zA-Z0-9_:]*, labels without ':'); registration with a bad
- * name, or the same name with another type or labels, aborts - that is a
- * programming error, not input. Label values may be any UTF-8 and are
- * escaped on output.
+ * ([a-zA-Z_:][a-zA-Z0-9_:]*, labels without ':' and not starting "__",
+ * at most 16 per family); counter names must end in "_total". Registration
+ * with a bad name, the same name with another type, labels or buckets, or
+ * a name whose samples would clash with another family's (x_count next to
+ * histogram x), aborts - that is a programming error, not input. So does
+ * updating a series with another type's function. Label values may be any
+ * bytes: invalid UTF-8 is replaced by U+FFFD and values are cut to 1024
+ * bytes before lookup (the cleaned value is the series' identity), and
+ * they are escaped on output.
+ *
+ * Families without labels get their one series at registration, so they
+ * render 0 before the first update; labelled families with no series yet
+ * render only their HELP and TYPE lines.
  */
 #ifndef CC_OBSERVE_METRICS_H
 #define CC_OBSERVE_METRICS_H
@@ -59,7 +68,7 @@ struct obs_series *obs_series_get(struct obs_family *f, const char *const *label
 /* Convenience for families without labels. */
 struct obs_series *obs_series_nolabels(struct obs_family *f);
 
-void obs_counter_add(struct obs_series *s, double v);   /* v >= 0 */
+void obs_counter_add(struct obs_series *s, double v);   /* v < 0 or NaN: ignored */
 static inline void obs_counter_inc(struct obs_series *s) { obs_counter_add(s, 1.0); }
 void obs_gauge_set(struct obs_series *s, double v);
 void obs_gauge_add(struct obs_series *s, double v);     /* v may be negative */
@@ -78,7 +87,8 @@ void obs_register_collector(struct obs_registry *r, obs_collect_fn fn, void *arg
  * process_start_time_seconds and process_threads, read from /proc/self. */
 void obs_register_process_metrics(struct obs_registry *r);
 
-/* Appends the exposition to `out`. OpenMetrics ends with "# EOF". */
+/* Appends the exposition to `out`. OpenMetrics ends with "# EOF". On error
+ * (CC_ELIMIT when `out` is full) `out` is left as it was. */
 cc_err obs_render(struct obs_registry *r, enum obs_format fmt, struct cc_buf *out);
 
 /* Picks the format from an Accept header (NULL -> Prometheus text). */
