@@ -15,10 +15,9 @@
 static void add_token(void *arg, const struct store_token *t)
 {
     json_t *list = arg;
-    json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:o, s:o}", "id", (json_int_t)t->id,
+    json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)t->id,
                                           "name", t->name, "scope", t->scope,
-                                          "created_at", api__time(t->created_ms),
-                                          "last_used_at", api__time(t->last_used_ms)));
+                                          "created_at", api__time(t->created_ms)));
 }
 
 void api__tokens_list(struct http_req *req, struct http_resp *resp)

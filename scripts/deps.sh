@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# deps.sh - installs the Debian packages CommandCenter needs, and only those
+# that are missing. Idempotent and quiet when everything is present.
+#
+#   scripts/deps.sh [build|test|bench|fuzz|all]...   (default: build)
+#
+# Every make target calls this first, so a fresh Debian 12 machine needs
+# nothing but `make run` or `make test`.
+set -euo pipefail
+
+build_pkgs=(gcc make cmake pkg-config git
+            libmicrohttpd-dev libjansson-dev libfyaml-dev libsqlite3-dev
+            libcurl4-openssl-dev libssl-dev)
+test_pkgs=(libcmocka-dev python3 python3-pytest prometheus sqlite3
+           clang-14 libfuzzer-14-dev libclang-rt-14-dev)
+bench_pkgs=(wrk nginx-light python3-fastapi python3-uvicorn procps)
+fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
+
+want=()
+[ $# -eq 0 ] && set -- build
+for profile in "$@"; do
+    case "$profile" in
+        build) want+=("${build_pkgs[@]}") ;;
+        test)  want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+        bench) want+=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+        fuzz)  want+=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+        all)   want+=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+        *) echo "deps.sh: unknown profile '$profile' (use build, test, bench, fuzz or all)" >&2
+           exit 2 ;;
+    esac
+done
+
+missing=()
+for p in $(printf '%s\n' "${want[@]}" | sort -u); do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps.sh: installing ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        sudo=(sudo)
+    else
+        echo "deps.sh: these Debian packages are missing and I am not root:" >&2
+        echo "  apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq >/dev/null
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
