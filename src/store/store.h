@@ -14,7 +14,9 @@
  *     the binary is refused with CC_ESTATE and a message.
  *   - All functions are safe to call from any thread at once.
  *   - Strings in records passed *in* are borrowed. Records passed *out*
- *     through callbacks are valid only during the callback.
+ *     through callbacks are valid only during the callback, and a callback
+ *     must not call back into the same store (it runs while a connection
+ *     is checked out).
  *   - CC_ENOTFOUND for a missing id, CC_ECONFLICT for a unique-key clash,
  *     CC_EAGAIN when the database stayed busy past busy_timeout,
  *     CC_EIO for anything else (with the details logged).
@@ -78,6 +80,9 @@ typedef void (*store_event_cb)(void *arg, const struct store_event *e);
 
 struct store;
 
+/* The most events one event_list call returns; callers page with after_id. */
+#define STORE_EVENT_LIST_MAX 1000u
+
 struct store_ops {
     const char *name;
     cc_err (*open)(const struct store_cfg *cfg, struct store **out);
@@ -98,7 +103,8 @@ struct store_ops {
     cc_err (*project_delete)(struct store *s, const char *name);
 
     cc_err (*event_append)(struct store *s, const struct store_event *e, int64_t *out_id);
-    /* Events with id > after_id, oldest first, at most `limit`. */
+    /* Events with id > after_id, oldest first, at most `limit` (a larger
+     * limit is capped at STORE_EVENT_LIST_MAX). */
     cc_err (*event_list)(struct store *s, int64_t after_id, unsigned limit,
                          store_event_cb cb, void *arg);
     /* Deletes events older than before_ms; *out_deleted (optional) gets the count. */

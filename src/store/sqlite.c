@@ -1,0 +1,935 @@
+/*
+ * sqlite.c - the SQLite backend of the store interface (store.h).
+ *
+ * Concurrency model (docs/STORE.md has the long form):
+ *   - One writer connection, used under write_mu. SQLite allows one writer
+ *     per file anyway; serializing in-process spares threads the busy loop.
+ *   - A pool of `pool_size` reader connections (query_only), checked out
+ *     under pool_mu/pool_cv. WAL lets them read beside the writer.
+ *   - A connection is used by one thread at a time, so every connection is
+ *     opened SQLITE_OPEN_NOMUTEX. Other processes on the same file are
+ *     serialized by SQLite's file locks; a wait past busy_timeout becomes
+ *     CC_EAGAIN.
+ *
+ * Statements are prepared lazily per connection and kept in conn->stmt[]
+ * (indexed by enum stmt_id); every use ends with reset + clear_bindings.
+ * User data only ever reaches SQLite through bound parameters.
+ *
+ * Migrations are the files of src/store/migrations/sqlite/ embedded in
+ * the binary (sqlite_migrations[], sorted by name); see migrate().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/embedded.h"
+#include "core/log.h"
+#include "store/store.h"
+
+#define MOD "store"
+
+extern const struct store_ops store_sqlite_ops;   /* defined at the end */
+/* More readers than this buys nothing on one file and costs descriptors. */
+#define POOL_MAX 64u
+#define TOKEN_NAME_MAX 64
+#define TOKEN_HASH_LEN 64
+
+enum stmt_id {
+    ST_PING,
+    ST_SCHEMA_VERSION,
+    ST_TOKEN_INSERT,
+    ST_TOKEN_LIST,
+    ST_TOKEN_DELETE,
+    ST_TOKEN_TOUCH,
+    ST_PROJECT_INSERT,
+    ST_PROJECT_UPDATE,
+    ST_PROJECT_GET,
+    ST_PROJECT_LIST,
+    ST_PROJECT_DELETE,
+    ST_EVENT_APPEND,
+    ST_EVENT_LIST,
+    ST_EVENT_PRUNE,
+    ST__COUNT
+};
+
+struct stmt_def {
+    const char *name;                  /* for logs */
+    const char *sql;
+};
+
+#define TOKEN_COLS "id, name, hash, scope, created_ms, last_used_ms"
+#define PROJECT_COLS "id, name, compose_path, spec_json, state, created_ms, updated_ms"
+#define EVENT_COLS "id, ts_ms, kind, project, service, message"
+
+static const struct stmt_def stmts[ST__COUNT] = {
+    [ST_PING] = {"ping", "SELECT 1"},
+    [ST_SCHEMA_VERSION] = {"schema_version",
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"},
+    [ST_TOKEN_INSERT] = {"token_insert",
+        "INSERT INTO tokens (name, hash, scope, created_ms, last_used_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)"},
+    [ST_TOKEN_LIST] = {"token_list", "SELECT " TOKEN_COLS " FROM tokens ORDER BY id"},
+    [ST_TOKEN_DELETE] = {"token_delete", "DELETE FROM tokens WHERE id = ?1"},
+    [ST_TOKEN_TOUCH] = {"token_touch", "UPDATE tokens SET last_used_ms = ?2 WHERE id = ?1"},
+    [ST_PROJECT_INSERT] = {"project_insert",
+        "INSERT INTO projects (name, compose_path, spec_json, state, created_ms, updated_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+    [ST_PROJECT_UPDATE] = {"project_update",
+        "UPDATE projects SET name = ?2, compose_path = ?3, spec_json = ?4, state = ?5,"
+        " updated_ms = ?6 WHERE id = ?1"},
+    [ST_PROJECT_GET] = {"project_get",
+        "SELECT " PROJECT_COLS " FROM projects WHERE name = ?1"},
+    [ST_PROJECT_LIST] = {"project_list",
+        "SELECT " PROJECT_COLS " FROM projects ORDER BY name"},
+    [ST_PROJECT_DELETE] = {"project_delete", "DELETE FROM projects WHERE name = ?1"},
+    [ST_EVENT_APPEND] = {"event_append",
+        "INSERT INTO events (ts_ms, kind, project, service, message)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)"},
+    [ST_EVENT_LIST] = {"event_list",
+        "SELECT " EVENT_COLS " FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"},
+    [ST_EVENT_PRUNE] = {"event_prune", "DELETE FROM events WHERE ts_ms < ?1"},
+};
+
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST__COUNT];
+};
+
+struct sqlite_store {
+    struct store base;                 /* first: store.h casts through it */
+    struct cc_log *log;                /* borrowed; may be NULL */
+    char *path;
+    int busy_ms;
+    int schema_latest;
+
+    pthread_mutex_t write_mu;          /* guards writer */
+    struct conn writer;
+
+    pthread_mutex_t pool_mu;           /* guards idle/nidle */
+    pthread_cond_t pool_cv;            /* CLOCK_MONOTONIC */
+    struct conn *readers;
+    struct conn **idle;                /* stack of readers not checked out */
+    unsigned nreaders;
+    unsigned nidle;
+};
+
+/* Bound parameters: a {0}-terminated list; a NULL text binds SQL NULL. */
+enum param_type { P_END = 0, P_INT, P_TEXT };
+struct param {
+    enum param_type type;
+    int64_t i;
+    const char *s;
+};
+#define PI(v) ((struct param){.type = P_INT, .i = (int64_t)(v)})
+#define PT(v) ((struct param){.type = P_TEXT, .s = (v)})
+#define PARAMS(...) ((const struct param[]){__VA_ARGS__, {0}})
+
+struct write_result {
+    int64_t rowid;
+    int64_t changes;
+};
+
+typedef void (*row_fn)(sqlite3_stmt *st, void *ctx);
+
+static struct sqlite_store *from_store(struct store *s)
+{
+    return (struct sqlite_store *)s;
+}
+
+/* ---- errors ---------------------------------------------------------- */
+
+/* Maps a SQLite result code (extended codes are on) to cc_err, logging
+ * what the operator needs. Call before reset/rollback: they clear errmsg. */
+static cc_err db_err(struct sqlite_store *s, sqlite3 *db, int rc, const char *op)
+{
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        cc_log_debug(s->log, MOD, "unique key conflict", CC_LS("op", op));
+        return CC_ECONFLICT;
+    }
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+        cc_log_warn(s->log, MOD, "database busy past busy_timeout", CC_LS("op", op),
+                    CC_LI("busy_timeout_ms", s->busy_ms), CC_LS("error", sqlite3_errstr(rc)));
+        return CC_EAGAIN;
+    }
+    if (rc == SQLITE_NOMEM)
+        return CC_ENOMEM;
+    cc_log_error(s->log, MOD, "sqlite error", CC_LS("op", op), CC_LI("code", rc),
+                 CC_LS("error", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    return CC_EIO;
+}
+
+/* ---- statements ------------------------------------------------------ */
+
+static int bind_params(sqlite3_stmt *st, const struct param *params)
+{
+    int rc = SQLITE_OK;
+    for (int i = 0; params && params[i].type != P_END && rc == SQLITE_OK; i++) {
+        const struct param *p = &params[i];
+        if (p->type == P_INT)
+            rc = sqlite3_bind_int64(st, i + 1, p->i);
+        else if (p->s)
+            rc = sqlite3_bind_text(st, i + 1, p->s, -1, SQLITE_STATIC);
+        else
+            rc = sqlite3_bind_null(st, i + 1);
+    }
+    return rc;
+}
+
+static cc_err stmt_get(struct sqlite_store *s, struct conn *c, enum stmt_id id,
+                       sqlite3_stmt **out)
+{
+    if (!c->stmt[id]) {
+        int rc = sqlite3_prepare_v3(c->db, stmts[id].sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                    &c->stmt[id], NULL);
+        if (rc != SQLITE_OK)
+            return db_err(s, c->db, rc, stmts[id].name);
+    }
+    *out = c->stmt[id];
+    return CC_OK;
+}
+
+static void stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+static void conn_close(struct conn *c)
+{
+    for (int i = 0; i < ST__COUNT; i++) {
+        sqlite3_finalize(c->stmt[i]);
+        c->stmt[i] = NULL;
+    }
+    sqlite3_close(c->db);
+    c->db = NULL;
+}
+
+/* Runs a statement that is not cached (migrations, pragmas). The first
+ * column of the first row, if any, goes to *out_val and *out_row is set.
+ * Returns the SQLite code: SQLITE_DONE on success. */
+static int one_off(sqlite3 *db, const char *sql, const struct param *params,
+                   int64_t *out_val, bool *out_row)
+{
+    sqlite3_stmt *st = NULL;
+    bool row = false;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = bind_params(st, params);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && !row) {
+            row = true;
+            if (out_val)
+                *out_val = sqlite3_column_int64(st, 0);
+        }
+    }
+    if (rc == SQLITE_DONE && out_row)
+        *out_row = row;
+    /* Finalizing keeps the step's error message on the connection. */
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- the reader pool and the two ways to run a statement ------------- */
+
+static cc_err reader_get(struct sqlite_store *s, struct conn **out)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += s->busy_ms / 1000;
+    deadline.tv_nsec += (long)(s->busy_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    cc_err err = CC_OK;
+    pthread_mutex_lock(&s->pool_mu);
+    while (s->nidle == 0 && !err) {
+        if (pthread_cond_timedwait(&s->pool_cv, &s->pool_mu, &deadline) == ETIMEDOUT &&
+            s->nidle == 0)
+            err = CC_EAGAIN;
+    }
+    if (!err)
+        *out = s->idle[--s->nidle];
+    pthread_mutex_unlock(&s->pool_mu);
+    if (err)
+        cc_log_warn(s->log, MOD, "no reader connection free within busy_timeout",
+                    CC_LI("pool_size", s->nreaders), CC_LI("busy_timeout_ms", s->busy_ms));
+    return err;
+}
+
+static void reader_put(struct sqlite_store *s, struct conn *c)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    s->idle[s->nidle++] = c;
+    pthread_cond_signal(&s->pool_cv);
+    pthread_mutex_unlock(&s->pool_mu);
+}
+
+/* Runs a read on a pooled connection, calling row() for each row.
+ * *out_rows (optional) gets the number of rows seen. */
+static cc_err run_read(struct sqlite_store *s, enum stmt_id id, const struct param *params,
+                       row_fn row, void *ctx, int64_t *out_rows)
+{
+    struct conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t rows = 0;
+    cc_err err = reader_get(s, &c);
+    if (err)
+        return err;
+    err = stmt_get(s, c, id, &st);
+    if (err)
+        goto out;
+    int rc = bind_params(st, params);
+    if (rc == SQLITE_OK) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (row)
+                row(st, ctx);
+            rows++;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        err = db_err(s, c->db, rc, stmts[id].name);
+        goto out;
+    }
+    if (out_rows)
+        *out_rows = rows;
+out:
+    if (st)
+        stmt_done(st);
+    reader_put(s, c);
+    return err;
+}
+
+/* Runs one writing statement (its own implicit transaction) on the writer. */
+static cc_err run_write(struct sqlite_store *s, enum stmt_id id, const struct param *params,
+                        struct write_result *out)
+{
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->write_mu);
+    sqlite3 *db = s->writer.db;
+    cc_err err = stmt_get(s, &s->writer, id, &st);
+    if (err)
+        goto out;
+    int rc = bind_params(st, params);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        err = db_err(s, db, rc, stmts[id].name);
+        goto out;
+    }
+    if (out) {
+        out->rowid = sqlite3_last_insert_rowid(db);
+        out->changes = sqlite3_changes(db);
+    }
+out:
+    if (st)
+        stmt_done(st);
+    pthread_mutex_unlock(&s->write_mu);
+    return err;
+}
+
+/* A write addressed to one row: CC_ENOTFOUND when it touched none. */
+static cc_err write_one(struct sqlite_store *s, enum stmt_id id, const struct param *params)
+{
+    struct write_result res = {0};
+    cc_err err = run_write(s, id, params, &res);
+    if (!err && res.changes == 0)
+        err = CC_ENOTFOUND;
+    return err;
+}
+
+/* ---- migrations ------------------------------------------------------ */
+
+/* "0001_init.sql" -> 1. The leading digits, then '_'; 0 is not a version. */
+static cc_err parse_version(const char *name, int *out)
+{
+    int v = 0;
+    size_t i = 0;
+    for (; name[i] >= '0' && name[i] <= '9'; i++) {
+        int d = name[i] - '0';
+        if (v > (INT_MAX - d) / 10)
+            return CC_EINVAL;
+        v = v * 10 + d;
+    }
+    if (i == 0 || name[i] != '_' || v == 0)
+        return CC_EINVAL;
+    *out = v;
+    return CC_OK;
+}
+
+/* Checks the embedded list (strictly increasing versions) and returns the
+ * newest version; a bad name is a build defect, refused loudly. */
+static cc_err migrations_latest(struct sqlite_store *s, int *out)
+{
+    int prev = 0;
+    for (const struct cc_embedded *m = sqlite_migrations; m->name; m++) {
+        int v = 0;
+        if (parse_version(m->name, &v) != CC_OK || v <= prev) {
+            cc_log_error(s->log, MOD, "embedded migration has a bad or duplicate version",
+                         CC_LS("migration", m->name));
+            return CC_EINVAL;
+        }
+        prev = v;
+    }
+    *out = prev;
+    return CC_OK;
+}
+
+static cc_err schema_version(struct sqlite_store *s, int *out)
+{
+    int64_t v = 0;
+    int rc = one_off(s->writer.db, stmts[ST_SCHEMA_VERSION].sql, NULL, &v, NULL);
+    if (rc != SQLITE_DONE)
+        return db_err(s, s->writer.db, rc, "schema_version");
+    *out = (int)v;
+    return CC_OK;
+}
+
+/* The database must not be newer than the binary: an old binary would
+ * misread tables it does not know. */
+static cc_err check_not_newer(struct sqlite_store *s, int db_version)
+{
+    if (db_version <= s->schema_latest)
+        return CC_OK;
+    cc_log_error(s->log, MOD,
+                 "database schema is newer than this binary; upgrade commandcenter "
+                 "(migrations are forward-only)",
+                 CC_LS("path", s->path), CC_LI("db_version", db_version),
+                 CC_LI("binary_latest", s->schema_latest));
+    return CC_ESTATE;
+}
+
+static void rollback(sqlite3 *db)
+{
+    /* Some errors already rolled the transaction back. */
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Runs a migration's SQL and records it; inside migrate_one's transaction. */
+static cc_err apply_migration(struct sqlite_store *s, const struct cc_embedded *m,
+                              int version)
+{
+    sqlite3 *db = s->writer.db;
+    int rc = sqlite3_exec(db, (const char *)m->data, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        cc_log_error(s->log, MOD, "migration failed; rolled back", CC_LS("migration", m->name),
+                     CC_LI("code", rc), CC_LS("error", sqlite3_errmsg(db)));
+        return CC_EIO;
+    }
+    int64_t now = cc_wall_ms(cc_clock_system());
+    rc = one_off(db, "INSERT INTO schema_migrations (version, name, applied_at)"
+                     " VALUES (?1, ?2, ?3)",
+                 PARAMS(PI(version), PT(m->name), PI(now)), NULL, NULL);
+    if (rc != SQLITE_DONE)
+        return db_err(s, db, rc, "migration record");
+    cc_log_info(s->log, MOD, "migration applied", CC_LS("migration", m->name),
+                CC_LI("version", version));
+    return CC_OK;
+}
+
+/* Applies one migration in its own BEGIN IMMEDIATE transaction unless it
+ * is already recorded; the re-check inside the transaction makes two
+ * processes starting at once safe. */
+static cc_err migrate_one(struct sqlite_store *s, const struct cc_embedded *m, int version)
+{
+    sqlite3 *db = s->writer.db;
+    bool applied = false;
+    cc_err err = CC_OK;
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return db_err(s, db, rc, "migration begin");
+    rc = one_off(db, "SELECT 1 FROM schema_migrations WHERE version = ?1",
+                 PARAMS(PI(version)), NULL, &applied);
+    if (rc != SQLITE_DONE) {
+        err = db_err(s, db, rc, "migration check");
+        goto out;
+    }
+    if (!applied) {
+        err = apply_migration(s, m, version);
+        if (err)
+            goto out;
+    }
+    rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        err = db_err(s, db, rc, "migration commit");
+out:
+    if (err)
+        rollback(db);
+    return err;
+}
+
+static cc_err migrate(struct sqlite_store *s)
+{
+    sqlite3 *db = s->writer.db;
+    int current = 0;
+    cc_err err = migrations_latest(s, &s->schema_latest);
+    if (err)
+        return err;
+    int rc = sqlite3_exec(db,
+                          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                          " version INTEGER PRIMARY KEY,"
+                          " name TEXT NOT NULL,"
+                          " applied_at INTEGER NOT NULL)",
+                          NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return db_err(s, db, rc, "schema_migrations");
+    err = schema_version(s, &current);
+    if (!err)
+        err = check_not_newer(s, current);
+    for (const struct cc_embedded *m = sqlite_migrations; !err && m->name; m++) {
+        int v = 0;
+        parse_version(m->name, &v);    /* checked by migrations_latest */
+        if (v > current)
+            err = migrate_one(s, m, v);
+    }
+    /* A newer binary may have migrated meanwhile from another process. */
+    if (!err)
+        err = schema_version(s, &current);
+    if (!err)
+        err = check_not_newer(s, current);
+    return err;
+}
+
+/* ---- opening --------------------------------------------------------- */
+
+/* Creates the file with mode 0600 before SQLite does, so the umask cannot
+ * widen it; SQLite gives -wal and -shm the main file's mode. An existing
+ * file keeps its mode. */
+static cc_err create_file(struct sqlite_store *s)
+{
+    int fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST)
+        return CC_OK;
+    if (fd < 0 || fchmod(fd, 0600) != 0) {
+        char msg[128];
+        if (strerror_r(errno, msg, sizeof(msg)) != 0)
+            msg[0] = '\0';
+        cc_log_error(s->log, MOD, "cannot create database file", CC_LS("path", s->path),
+                     CC_LS("error", msg));
+        if (fd >= 0)
+            close(fd);
+        return CC_EIO;
+    }
+    close(fd);
+    return CC_OK;
+}
+
+/* One attempt at switching to WAL: the SQLite code, *wal set on success. */
+static int try_wal(sqlite3 *db, bool *wal)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *mode = sqlite3_column_text(st, 0);
+        *wal = mode && strcmp((const char *)mode, "wal") == 0;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Switching a fresh file to WAL needs an exclusive lock, and SQLite answers
+ * SQLITE_BUSY at once (no busy handler) when another process is opening the
+ * same file; so retry here, within busy_timeout. */
+static cc_err set_wal(struct sqlite_store *s, sqlite3 *db)
+{
+    struct cc_clock *clock = cc_clock_system();
+    int64_t deadline = cc_mono_ms(clock) + s->busy_ms;
+    bool wal = false;
+    int rc;
+    while ((rc = try_wal(db, &wal)) != SQLITE_OK) {
+        if ((rc & 0xff) != SQLITE_BUSY || cc_mono_ms(clock) >= deadline)
+            return db_err(s, db, rc, "journal_mode");
+        clock->sleep_ms(clock, 5);
+    }
+    if (!wal) {
+        cc_log_error(s->log, MOD, "the database cannot use WAL journal mode",
+                     CC_LS("path", s->path));
+        return CC_EIO;
+    }
+    return CC_OK;
+}
+
+static cc_err set_pragmas(struct sqlite_store *s, sqlite3 *db, bool reader)
+{
+    cc_err err = set_wal(s, db);
+    if (err)
+        return err;
+    int rc = sqlite3_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+                          NULL, NULL, NULL);
+    if (rc == SQLITE_OK && reader)
+        rc = sqlite3_exec(db, "PRAGMA query_only = ON", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return db_err(s, db, rc, "pragmas");
+    return CC_OK;
+}
+
+static cc_err conn_open(struct sqlite_store *s, bool reader, struct conn *out)
+{
+    sqlite3 *db = NULL;
+    cc_err err = CC_OK;
+    int rc = sqlite3_open_v2(s->path, &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (!db)
+        return CC_ENOMEM;
+    if (rc != SQLITE_OK) {
+        err = db_err(s, db, rc, "open");
+        goto out;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    /* Before any pragma: WAL setup itself may wait for another process. */
+    sqlite3_busy_timeout(db, s->busy_ms);
+    err = set_pragmas(s, db, reader);
+    if (err)
+        goto out;
+    memset(out, 0, sizeof(*out));
+    out->db = db;
+    db = NULL;
+out:
+    sqlite3_close(db);
+    return err;
+}
+
+static cc_err open_readers(struct sqlite_store *s, unsigned n)
+{
+    s->readers = cc_xcalloc(n, sizeof(*s->readers));
+    s->idle = cc_xcalloc(n, sizeof(*s->idle));
+    for (unsigned i = 0; i < n; i++) {
+        cc_err err = conn_open(s, true, &s->readers[i]);
+        if (err)
+            return err;
+        s->nreaders++;
+        s->idle[s->nidle++] = &s->readers[i];
+    }
+    return CC_OK;
+}
+
+static void sqlite_close(struct store *st)
+{
+    struct sqlite_store *s = from_store(st);
+    if (!s)
+        return;
+    for (unsigned i = 0; i < s->nreaders; i++)
+        conn_close(&s->readers[i]);
+    conn_close(&s->writer);
+    free(s->readers);
+    free(s->idle);
+    free(s->path);
+    pthread_cond_destroy(&s->pool_cv);
+    pthread_mutex_destroy(&s->pool_mu);
+    pthread_mutex_destroy(&s->write_mu);
+    free(s);
+}
+
+static struct sqlite_store *store_new(const struct store_cfg *cfg)
+{
+    struct sqlite_store *s = cc_xcalloc(1, sizeof(*s));
+    s->base.ops = &store_sqlite_ops;
+    s->log = cfg->log;
+    s->path = cc_xstrdup(cfg->sqlite_path);
+    s->busy_ms = cfg->busy_timeout_ms < 0 ? 0
+               : cfg->busy_timeout_ms > INT_MAX ? INT_MAX
+               : (int)cfg->busy_timeout_ms;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->pool_cv, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&s->pool_mu, NULL);
+    pthread_mutex_init(&s->write_mu, NULL);
+    return s;
+}
+
+static cc_err sqlite_open(const struct store_cfg *cfg, struct store **out)
+{
+    const char *path = cfg ? cfg->sqlite_path : NULL;
+    if (!path || !*path || strcmp(path, ":memory:") == 0) {
+        /* One in-memory database per connection would break the pool. */
+        cc_log_error(cfg ? cfg->log : NULL, MOD, "store.sqlite_path must name a file");
+        return CC_EINVAL;
+    }
+    /* pool_size 0 still gets one reader: reads never take the writer. */
+    unsigned readers = cfg->pool_size == 0 ? 1
+                     : cfg->pool_size > POOL_MAX ? POOL_MAX : cfg->pool_size;
+    struct sqlite_store *s = store_new(cfg);
+    cc_err err = create_file(s);
+    if (!err)
+        err = conn_open(s, false, &s->writer);
+    if (!err)
+        err = migrate(s);
+    if (!err)
+        err = open_readers(s, readers);
+    if (err) {
+        cc_log_error(s->log, MOD, "cannot open the sqlite store", CC_LS("path", s->path),
+                     CC_LS("error", cc_err_str(err)));
+        sqlite_close(&s->base);
+        return err;
+    }
+    cc_log_info(s->log, MOD, "sqlite store open", CC_LS("path", s->path),
+                CC_LI("readers", readers), CC_LI("schema_version", s->schema_latest));
+    *out = &s->base;
+    return CC_OK;
+}
+
+/* ---- ops: health ----------------------------------------------------- */
+
+static cc_err sqlite_ping(struct store *st)
+{
+    return run_read(from_store(st), ST_PING, NULL, NULL, NULL, NULL);
+}
+
+static void row_int(sqlite3_stmt *st, void *ctx)
+{
+    *(int64_t *)ctx = sqlite3_column_int64(st, 0);
+}
+
+static cc_err sqlite_info(struct store *st, struct store_info *out)
+{
+    struct sqlite_store *s = from_store(st);
+    int64_t version = 0;
+    cc_err err = run_read(s, ST_SCHEMA_VERSION, NULL, row_int, &version, NULL);
+    if (err)
+        return err;
+    out->driver = store_sqlite_ops.name;
+    out->schema_version = (int)version;
+    out->schema_latest = s->schema_latest;
+    return CC_OK;
+}
+
+/* ---- ops: tokens ----------------------------------------------------- */
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static bool token_valid(const struct store_token *t)
+{
+    if (!t || !t->name || !t->hash || !t->scope)
+        return false;
+    size_t n = strlen(t->name);
+    if (n == 0 || n > TOKEN_NAME_MAX || strlen(t->hash) != TOKEN_HASH_LEN)
+        return false;
+    return strcmp(t->scope, "read") == 0 || strcmp(t->scope, "admin") == 0;
+}
+
+static cc_err sqlite_token_insert(struct store *st, const struct store_token *t,
+                                  int64_t *out_id)
+{
+    if (!token_valid(t))
+        return CC_EINVAL;
+    struct write_result res = {0};
+    cc_err err = run_write(from_store(st), ST_TOKEN_INSERT,
+                           PARAMS(PT(t->name), PT(t->hash), PT(t->scope), PI(t->created_ms),
+                                  PI(t->last_used_ms)),
+                           &res);
+    if (!err && out_id)
+        *out_id = res.rowid;
+    return err;
+}
+
+struct token_ctx {
+    store_token_cb cb;
+    void *arg;
+};
+
+static void row_token(sqlite3_stmt *st, void *ctx)
+{
+    struct token_ctx *c = ctx;
+    struct store_token t = {
+        .id = sqlite3_column_int64(st, 0),
+        .name = col_text(st, 1),
+        .hash = col_text(st, 2),
+        .scope = col_text(st, 3),
+        .created_ms = sqlite3_column_int64(st, 4),
+        .last_used_ms = sqlite3_column_int64(st, 5),
+    };
+    c->cb(c->arg, &t);
+}
+
+static cc_err sqlite_token_list(struct store *st, store_token_cb cb, void *arg)
+{
+    if (!cb)
+        return CC_EINVAL;
+    struct token_ctx c = {.cb = cb, .arg = arg};
+    return run_read(from_store(st), ST_TOKEN_LIST, NULL, row_token, &c, NULL);
+}
+
+static cc_err sqlite_token_delete(struct store *st, int64_t id)
+{
+    return write_one(from_store(st), ST_TOKEN_DELETE, PARAMS(PI(id)));
+}
+
+static cc_err sqlite_token_touch(struct store *st, int64_t id, int64_t used_ms)
+{
+    return write_one(from_store(st), ST_TOKEN_TOUCH, PARAMS(PI(id), PI(used_ms)));
+}
+
+/* ---- ops: projects --------------------------------------------------- */
+
+static bool project_valid(const struct store_project *p)
+{
+    return p && p->name && *p->name && p->compose_path && p->state && *p->state;
+}
+
+static cc_err sqlite_project_insert(struct store *st, const struct store_project *p,
+                                    int64_t *out_id)
+{
+    if (!project_valid(p))
+        return CC_EINVAL;
+    struct write_result res = {0};
+    cc_err err = run_write(from_store(st), ST_PROJECT_INSERT,
+                           PARAMS(PT(p->name), PT(p->compose_path), PT(p->spec_json),
+                                  PT(p->state), PI(p->created_ms), PI(p->updated_ms)),
+                           &res);
+    if (!err && out_id)
+        *out_id = res.rowid;
+    return err;
+}
+
+static cc_err sqlite_project_update(struct store *st, const struct store_project *p)
+{
+    if (!project_valid(p))
+        return CC_EINVAL;
+    return write_one(from_store(st), ST_PROJECT_UPDATE,
+                     PARAMS(PI(p->id), PT(p->name), PT(p->compose_path), PT(p->spec_json),
+                            PT(p->state), PI(p->updated_ms)));
+}
+
+struct project_ctx {
+    store_project_cb cb;
+    void *arg;
+};
+
+static void row_project(sqlite3_stmt *st, void *ctx)
+{
+    struct project_ctx *c = ctx;
+    struct store_project p = {
+        .id = sqlite3_column_int64(st, 0),
+        .name = col_text(st, 1),
+        .compose_path = col_text(st, 2),
+        .spec_json = col_text(st, 3),
+        .state = col_text(st, 4),
+        .created_ms = sqlite3_column_int64(st, 5),
+        .updated_ms = sqlite3_column_int64(st, 6),
+    };
+    c->cb(c->arg, &p);
+}
+
+static cc_err sqlite_project_get(struct store *st, const char *name, store_project_cb cb,
+                                 void *arg)
+{
+    if (!name || !cb)
+        return CC_EINVAL;
+    struct project_ctx c = {.cb = cb, .arg = arg};
+    int64_t rows = 0;
+    cc_err err = run_read(from_store(st), ST_PROJECT_GET, PARAMS(PT(name)), row_project, &c,
+                          &rows);
+    if (!err && rows == 0)
+        err = CC_ENOTFOUND;
+    return err;
+}
+
+static cc_err sqlite_project_list(struct store *st, store_project_cb cb, void *arg)
+{
+    if (!cb)
+        return CC_EINVAL;
+    struct project_ctx c = {.cb = cb, .arg = arg};
+    return run_read(from_store(st), ST_PROJECT_LIST, NULL, row_project, &c, NULL);
+}
+
+static cc_err sqlite_project_delete(struct store *st, const char *name)
+{
+    if (!name)
+        return CC_EINVAL;
+    return write_one(from_store(st), ST_PROJECT_DELETE, PARAMS(PT(name)));
+}
+
+/* ---- ops: events ----------------------------------------------------- */
+
+static cc_err sqlite_event_append(struct store *st, const struct store_event *e,
+                                  int64_t *out_id)
+{
+    if (!e || !e->kind || !*e->kind || !e->message)
+        return CC_EINVAL;
+    struct write_result res = {0};
+    cc_err err = run_write(from_store(st), ST_EVENT_APPEND,
+                           PARAMS(PI(e->ts_ms), PT(e->kind), PT(e->project), PT(e->service),
+                                  PT(e->message)),
+                           &res);
+    if (!err && out_id)
+        *out_id = res.rowid;
+    return err;
+}
+
+struct event_ctx {
+    store_event_cb cb;
+    void *arg;
+};
+
+static void row_event(sqlite3_stmt *st, void *ctx)
+{
+    struct event_ctx *c = ctx;
+    struct store_event e = {
+        .id = sqlite3_column_int64(st, 0),
+        .ts_ms = sqlite3_column_int64(st, 1),
+        .kind = col_text(st, 2),
+        .project = col_text(st, 3),
+        .service = col_text(st, 4),
+        .message = col_text(st, 5),
+    };
+    c->cb(c->arg, &e);
+}
+
+static cc_err sqlite_event_list(struct store *st, int64_t after_id, unsigned limit,
+                                store_event_cb cb, void *arg)
+{
+    if (!cb)
+        return CC_EINVAL;
+    if (limit > STORE_EVENT_LIST_MAX)
+        limit = STORE_EVENT_LIST_MAX;
+    struct event_ctx c = {.cb = cb, .arg = arg};
+    return run_read(from_store(st), ST_EVENT_LIST, PARAMS(PI(after_id), PI(limit)),
+                    row_event, &c, NULL);
+}
+
+static cc_err sqlite_event_prune(struct store *st, int64_t before_ms, int64_t *out_deleted)
+{
+    struct write_result res = {0};
+    cc_err err = run_write(from_store(st), ST_EVENT_PRUNE, PARAMS(PI(before_ms)), &res);
+    if (!err && out_deleted)
+        *out_deleted = res.changes;
+    return err;
+}
+
+const struct store_ops store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .ping = sqlite_ping,
+    .info = sqlite_info,
+    .token_insert = sqlite_token_insert,
+    .token_list = sqlite_token_list,
+    .token_delete = sqlite_token_delete,
+    .token_touch = sqlite_token_touch,
+    .project_insert = sqlite_project_insert,
+    .project_update = sqlite_project_update,
+    .project_get = sqlite_project_get,
+    .project_list = sqlite_project_list,
+    .project_delete = sqlite_project_delete,
+    .event_append = sqlite_event_append,
+    .event_list = sqlite_event_list,
+    .event_prune = sqlite_event_prune,
+};
