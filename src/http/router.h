@@ -19,7 +19,8 @@
  * Query rules: "a=1&b=&c" -> a="1", b="", c=""; '+' is a space; %XX
  * decoded; duplicate keys kept in order; pairs with an empty key ("&&",
  * "=x") skipped; at most HTTP_MAX_QUERY pairs; more, a decoded NUL or a bad
- * escape is CC_EINVAL. CC_ELIMIT when the arena is full. Strings produced are allocated from the caller's arena.
+ * escape is CC_EINVAL. Strings produced are allocated from the caller's
+ * arena; CC_ELIMIT when it is full.
  */
 #ifndef CC_HTTP_ROUTER_H
 #define CC_HTTP_ROUTER_H
