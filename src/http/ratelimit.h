@@ -18,7 +18,9 @@
 
 struct http_ratelimit;
 
-/* rps <= 0 disables limiting (take always succeeds). */
+/* rps <= 0 disables limiting (take always succeeds). Otherwise CC_EINVAL
+ * for burst 0 or max_keys 0. All buckets are allocated here: memory is
+ * fixed at max_keys buckets plus the keys' copies. */
 cc_err http_ratelimit_new(double rps, unsigned burst, unsigned max_keys,
                           struct http_ratelimit **out);
 void http_ratelimit_free(struct http_ratelimit *rl);

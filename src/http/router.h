@@ -11,13 +11,16 @@
  *
  * Path rules (anything else is CC_EINVAL -> 400): starts with '/', at most
  * HTTP_MAX_PATH bytes and HTTP_MAX_SEGMENTS segments, valid %XX escapes,
- * no decoded NUL or '/', no "." or ".." segments. Empty segments ("//")
+ * no raw control bytes, no decoded NUL or '/', no "." or ".." segments
+ * (also when spelled "%2e%2E"). Empty segments ("//")
  * are kept, so "/a//b" does not match "/a/b". A trailing '/' is not
  * ignored ("/api/v1/projects/" matches no route).
  *
  * Query rules: "a=1&b=&c" -> a="1", b="", c=""; '+' is a space; %XX
- * decoded; at most HTTP_MAX_QUERY pairs; a decoded NUL or a bad escape is
- * CC_EINVAL. Strings produced are allocated from the caller's arena.
+ * decoded; duplicate keys kept in order; pairs with an empty key ("&&",
+ * "=x") skipped; at most HTTP_MAX_QUERY pairs; more, a decoded NUL or a bad
+ * escape is CC_EINVAL. Strings produced are allocated from the caller's
+ * arena; CC_ELIMIT when it is full.
  */
 #ifndef CC_HTTP_ROUTER_H
 #define CC_HTTP_ROUTER_H
@@ -84,7 +87,14 @@ cc_err http_router_new(const struct http_route *routes, size_t nroutes,
                        struct http_router **out, char *err, size_t errsz);
 void http_router_free(struct http_router *r);
 
-enum http_match_result { HTTP_MATCH_OK, HTTP_MATCH_NOT_FOUND, HTTP_MATCH_BAD_METHOD };
+/* LIMIT: a route matched but the arena could not hold the parameter
+ * values (answer as for CC_ELIMIT). */
+enum http_match_result {
+    HTTP_MATCH_OK,
+    HTTP_MATCH_NOT_FOUND,
+    HTTP_MATCH_BAD_METHOD,
+    HTTP_MATCH_LIMIT,
+};
 
 struct http_match {
     const struct http_route *route;      /* OK only */
@@ -93,8 +103,11 @@ struct http_match {
     size_t nparams;
 };
 
-/* `path` is already decoded (http_path_decode). Parameter values point
- * into arena copies. Never fails for lack of a match: see the result. */
+/* `path` is already decoded (http_target_split). Parameter values point
+ * into arena copies; names live as long as the router. *out is reset on
+ * every call, then filled as the result says. Among routes that match the
+ * path, literal segments win over parameters segment by segment; `allow`
+ * is the union of the methods of every route matching the path. */
 enum http_match_result http_router_match(const struct http_router *r, unsigned method,
                                          const char *path, struct cc_arena *a,
                                          struct http_match *out);
