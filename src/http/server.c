@@ -278,6 +278,9 @@ static enum MHD_Result first_call(struct MHD_Connection *c, struct conn_req *cr,
         return fail(c, cr, 405, "EINVAL", "this method is not allowed on this route",
                     "use one of the methods in the Allow header");
     }
+    case HTTP_MATCH_LIMIT:
+        return fail(c, cr, 413, "ELIMIT", "the request path is too large to process",
+                    "use shorter path segments");
     case HTTP_MATCH_OK:
         break;
     }
