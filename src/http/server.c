@@ -548,6 +548,7 @@ cc_err http_server_start(struct http_server *s, char *err, size_t errsz)
     size_t pool = s->cfg.max_header_bytes * 2 + 64 * 1024;
     s->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,   /* first, or MHD logs on its own */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
@@ -555,7 +556,6 @@ cc_err http_server_start(struct http_server *s, char *err, size_t errsz)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log, s,
         MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
         MHD_OPTION_END);
     if (!s->mhd) {

@@ -103,7 +103,8 @@ def test_bad_env_var_names_the_variable(tmp_path, var, value):
 
 def test_config_file_values_apply_and_env_overrides_them(daemon, tmp_path):
     text = "http:\n  max_body_bytes: 1KiB\n  listen: \"127.0.0.1:0\"\n"
-    big = '{"name":"bigbody","scope":"read","pad":"%s"}' % ("x" * 4000)
+    # 2 KiB: over the file's 1 KiB, well under the 1 MiB from the environment
+    big = '{"name":"bigbody","scope":"read","pad":"%s"}' % ("x" * 2000)
 
     d = daemon(config=text)
     r = d.request("POST", "/api/v1/tokens", body=big, token=d.admin_token,

@@ -1,10 +1,7 @@
 """The HTTP API of docs/API.md, route by route and status by status, against
 the real daemon."""
 
-import fcntl
-import os
 import re
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,7 +10,7 @@ import uuid
 import pytest
 
 from conftest import (TOKEN_RE, assert_error, assert_security_headers, http_request,
-                      new_token, parse_raw_response, raw_request)
+                      parse_raw_response, raw_request)
 
 
 def rid():
@@ -56,33 +53,51 @@ def test_hub_unknown_file_is_404(served):
 # --------------------------------------------------------------------------
 # /ready 503 while the store is locked
 
-LOCK_HELPER = r'''
-import sqlite3, sys, time
-path = sys.argv[1]
+# The daemon keeps its SQLite connections open in WAL mode, and an open WAL
+# connection holds a shared lock on the database file, so no other process can
+# take the whole file EXCLUSIVE while the daemon runs. What another process
+# *can* do is hold the WAL-index read locks (bytes 123..127 of the -shm file,
+# SQLite's WAL_READ_LOCK(0..4)): then no read transaction can start and every
+# query against a table fails, which is "the store does not answer". Without a
+# -shm file (not WAL) the helper falls back to PRAGMA locking_mode=EXCLUSIVE +
+# BEGIN EXCLUSIVE. The lock lives in a child process, because closing any
+# descriptor of a file drops all of a process's POSIX locks on it.
+LOCK_HELPER = r"""
+import fcntl, os, sqlite3, sys, time
+db = sys.argv[1]
+shm = db + "-shm"
 deadline = time.monotonic() + 10
+if os.path.exists(shm):
+    fd = os.open(shm, os.O_RDWR)
+    while True:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 5, 123, os.SEEK_SET)
+            break
+        except OSError as e:
+            if time.monotonic() > deadline:
+                print("FAILED shm lock: %s" % e, flush=True)
+                sys.exit(1)
+            time.sleep(0.01)
+    print("LOCKED shm", flush=True)
+    sys.stdin.read()
+    sys.exit(0)
 while True:
     try:
-        c = sqlite3.connect(path, timeout=0.2, isolation_level=None)
-        c.execute("PRAGMA locking_mode=EXCLUSIVE")
+        c = sqlite3.connect(db, timeout=0.2, isolation_level=None)
+        c.execute("PRAGMA locking_mode=EXCLUSIVE").fetchall()
         c.execute("BEGIN EXCLUSIVE")
-        # a write makes sure the exclusive lock is really taken
         c.execute("CREATE TABLE IF NOT EXISTS itest_lock(x)")
-        c.execute("INSERT INTO itest_lock VALUES (1)")
         break
     except sqlite3.OperationalError as e:
-        try:
-            c.close()
-        except Exception:
-            pass
         if time.monotonic() > deadline:
-            print("FAILED " + str(e), flush=True)
+            print("FAILED exclusive lock: %s" % e, flush=True)
             sys.exit(1)
         time.sleep(0.05)
-print("LOCKED", flush=True)
-sys.stdin.read()            # hold the lock until the test closes our stdin
+print("LOCKED exclusive", flush=True)
+sys.stdin.read()
 c.execute("ROLLBACK")
 c.close()
-'''
+"""
 
 
 def test_ready_is_503_while_store_is_locked_and_recovers(daemon):
@@ -91,27 +106,25 @@ def test_ready_is_503_while_store_is_locked_and_recovers(daemon):
     db = d.data_dir / "commandcenter.db"
     assert db.exists(), "store file %s missing" % db
 
-    # The lock lives in a child process so closing it cannot drop other locks.
     locker = subprocess.Popen([sys.executable, "-c", LOCK_HELPER, str(db)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         line = locker.stdout.readline().strip()
-        assert line == "LOCKED", (
-            "could not hold an exclusive lock on %s (%s): the daemon keeps the store "
-            "locked between requests" % (db, line))
+        assert line.startswith("LOCKED"), "could not lock the store %s: %r" % (db, line)
         t0 = time.monotonic()
-        r = d.get("/ready", timeout=30)
+        r = d.get("/ready", timeout=60)
         took = time.monotonic() - t0
-        assert_error_free = r.json
         assert r.status == 503, r
-        assert assert_error_free["status"] == "not_ready", r
-        assert "store" in assert_error_free.get("checks", {}), r
+        j = r.json
+        assert j["status"] == "not_ready", j
+        assert isinstance(j.get("checks", {}).get("store"), dict), j
         ra = r.header("Retry-After")
         assert ra and ra.isdigit() and int(ra) >= 1, "Retry-After %r" % ra
         assert_security_headers(r)
-        # busy_timeout is 200ms: the answer must not hang for long
-        assert took < 5.0, "/ready took %.1fs with busy_timeout 200ms" % took
-        # liveness is independent of the store
+        # SQLite itself retries a blocked WAL read for about 10 s whatever
+        # busy_timeout says; beyond that the probe would be hanging.
+        assert took < 15.0, "/ready took %.1fs to say the store is down" % took
+        # liveness does not depend on the store
         assert d.get("/health").status == 200
     finally:
         locker.stdin.close()
@@ -119,10 +132,11 @@ def test_ready_is_503_while_store_is_locked_and_recovers(daemon):
 
     deadline = time.monotonic() + 10
     while True:
-        r = d.get("/ready")
+        r = d.get("/ready", timeout=30)
         if r.status == 200:
             break
-        assert time.monotonic() < deadline, "/ready did not recover after the lock was released: %r" % r
+        assert time.monotonic() < deadline, \
+            "/ready did not recover after the lock was released: %r" % r
         time.sleep(0.2)
     assert r.json["status"] == "ready"
 
@@ -245,9 +259,18 @@ def test_duplicate_token_name_is_409(served):
 # --------------------------------------------------------------------------
 # 413 / 415
 
-def test_body_over_limit_is_413(daemon):
+def test_body_over_limit_is_413(served):
+    big = '{"name":"big","scope":"read","pad":"%s"}' % ("x" * 16 * 1024)
+    r = served.request("POST", "/api/v1/tokens", body=big, token=served.admin_token,
+                       content_type="application/json")
+    assert_error(r, 413)
+    served.assert_serving()
+
+
+def test_body_over_configured_limit_is_413(daemon):
+    # http.max_body_bytes is the documented limit: a 2 KiB body is over 1 KiB
     d = daemon(env={"CC_HTTP_MAX_BODY_BYTES": "1024"})
-    big = '{"name":"big","scope":"read","pad":"%s"}' % ("x" * 4096)
+    big = '{"name":"big","scope":"read","pad":"%s"}' % ("x" * 2000)
     r = d.request("POST", "/api/v1/tokens", body=big, token=d.admin_token,
                   content_type="application/json")
     assert_error(r, 413)
@@ -259,7 +282,7 @@ def test_body_over_limit_is_413(daemon):
 
 def test_chunked_body_over_limit_is_413(daemon):
     d = daemon(env={"CC_HTTP_MAX_BODY_BYTES": "1024"})
-    chunk = b'{"name":"big","scope":"read","pad":"' + b"x" * 3000 + b'"}'
+    chunk = b'{"name":"big","scope":"read","pad":"' + b"x" * 8000 + b'"}'
     payload = (b"POST /api/v1/tokens HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                b"Authorization: Bearer " + d.admin_token.encode() + b"\r\n"
                b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"

@@ -1,0 +1,612 @@
+/*
+ * config_yaml.c - the YAML front end of the configuration: parses one
+ * document with libfyaml's document API and applies it to the key table,
+ * with file:line:col and a hint in every error.
+ *
+ * Decisions:
+ *   - Loading is all-or-nothing: a load works on a copy and replaces the
+ *     caller's config only when the whole document was applied.
+ *   - Anchors, aliases and merge keys (<<) are resolved by libfyaml, which
+ *     copies the aliased subtree for every alias. A billion-laughs document
+ *     would therefore expand exponentially, so before resolving we count the
+ *     nodes the document would have after expansion (following aliases, with
+ *     a budget of MAX_NODES and a nesting cap of MAX_DEPTH) and refuse it if
+ *     it is larger. Counting stops as soon as the budget is spent, so the
+ *     check itself costs at most MAX_NODES steps.
+ *   - Exactly one document; an empty stream means "all defaults". An empty
+ *     section ("http:" with nothing under it) also keeps the defaults, so
+ *     the example file can keep its section headers with every key commented
+ *     out; an empty leaf ("listen:") is an error.
+ *   - libfyaml 0.7 exposes positions only for scalar tokens, so an error
+ *     about a mapping or list value points at its key.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libfyaml.h>
+
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/config_int.h"
+
+#define MAX_FILE_BYTES CC_CFG_MAX_FILE
+#define MAX_NODES      10000   /* after alias expansion; the table has ~20 keys */
+#define MAX_DEPTH      32      /* alias/mapping nesting while counting */
+#define MAX_PATH       CC_CFG_MAX_PATH
+#define MAX_KEY        64      /* longer keys get no suggestion */
+#define WHY_MAX        CC_CFG_WHY_MAX
+
+/* ---------------------------------------------------------------------------
+ * Suggestions for unknown keys
+ */
+
+static size_t edit_distance(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t row[MAX_KEY + 1];
+    for (size_t j = 0; j <= blen; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= alen; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= blen; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[blen];
+}
+
+/* The name of the child of `prefix` (with a trailing '.' or "") in key i,
+ * written to out; false if key i is not below prefix. */
+static bool child_name(size_t i, const char *prefix, char *out, size_t outsz)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(cc__cfg_keys[i].path, prefix, n) != 0)
+        return false;
+    const char *rest = cc__cfg_keys[i].path + n;
+    size_t len = strcspn(rest, ".");
+    if (len >= outsz)
+        return false;
+    memcpy(out, rest, len);
+    out[len] = '\0';
+    return true;
+}
+
+static void consider(const char *cand, const char *name, size_t nlen, size_t *best,
+                     char *out, size_t outsz)
+{
+    size_t clen = strlen(cand);
+    if (clen > MAX_KEY)
+        return;
+    size_t d = edit_distance(name, nlen, cand, clen);
+    size_t longest = clen > nlen ? clen : nlen;
+    if (d < *best && d <= 2 && d * 3 <= longest) {
+        *best = d;
+        snprintf(out, outsz, "%s", cand);
+    }
+}
+
+/* Writes a hint for an unknown key `name` under `prefix` ("" or "http.")
+ * into out (possibly empty). */
+static void suggest(const char *prefix, const char *name, char *out, size_t outsz)
+{
+    size_t nlen = strlen(name), best = SIZE_MAX;
+    char cand[MAX_PATH], pick[MAX_PATH] = "";
+    out[0] = '\0';
+    if (nlen > MAX_KEY)
+        return;
+    for (size_t i = 0; i < cc__cfg_nkeys; i++) {
+        if (!child_name(i, prefix, cand, sizeof(cand)))
+            continue;
+        consider(cand, name, nlen, &best, pick, sizeof(pick));
+        if ((cc__cfg_keys[i].flags & CC_CFG_SECRET) &&
+            !strchr(cc__cfg_keys[i].path + strlen(prefix), '.')) {
+            char file[MAX_PATH + 8];
+            snprintf(file, sizeof(file), "%s_file", cand);
+            consider(file, name, nlen, &best, pick, sizeof(pick));
+        }
+    }
+    if (pick[0]) {
+        snprintf(out, outsz, "; did you mean '%s'?", pick);
+        return;
+    }
+    /* the right key at the wrong level: "listen" at the top */
+    for (size_t i = 0; i < cc__cfg_nkeys; i++) {
+        const char *leaf = strrchr(cc__cfg_keys[i].path, '.');
+        if (leaf && strcmp(leaf + 1, name) == 0) {
+            snprintf(out, outsz, "; did you mean '%s' (nested under its section)?",
+                     cc__cfg_keys[i].path);
+            return;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * YAML: parsing, the expansion guard, positions
+ */
+
+struct pos {
+    unsigned line, col;   /* 1-based; 0 = unknown */
+};
+
+enum { SEEN_NONE, SEEN_VALUE, SEEN_FILE };
+
+struct loader {
+    struct cc_config *c;       /* the copy being filled */
+    const char *name;          /* for messages */
+    struct cc_diag *d;
+    struct {
+        unsigned char how;
+        struct pos at;
+    } *seen;                   /* one per key */
+};
+
+struct yaml {
+    struct fy_diag *diag;
+    struct fy_parser *parser;
+    struct fy_document *doc;
+};
+
+static cc_err failf(struct loader *ld, struct pos at, cc_err e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static cc_err failf(struct loader *ld, struct pos at, cc_err e, const char *fmt, ...)
+{
+    char msg[sizeof(ld->d->msg)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    cc_diag_set(ld->d, ld->name, at.line, at.col, "%s", msg);
+    return e;
+}
+
+/* Where a node starts: its own token for scalars, else its first scalar. */
+static bool node_pos(struct fy_node *n, struct pos *out)
+{
+    for (unsigned depth = 0; n && depth < MAX_DEPTH; depth++) {
+        void *it = NULL;
+        switch (fy_node_get_type(n)) {
+        case FYNT_SCALAR: {
+            struct fy_token *t = fy_node_get_scalar_token(n);
+            const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+            if (!m || m->line < 0 || m->column < 0)
+                return false;
+            out->line = (unsigned)m->line + 1;
+            out->col = (unsigned)m->column + 1;
+            /* the mark of a quoted scalar is past its opening quote */
+            enum fy_node_style st = fy_node_get_style(n);
+            if ((st == FYNS_SINGLE_QUOTED || st == FYNS_DOUBLE_QUOTED) && out->col > 1)
+                out->col--;
+            return true;
+        }
+        case FYNT_MAPPING: {
+            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
+            n = p ? fy_node_pair_key(p) : NULL;
+            break;
+        }
+        case FYNT_SEQUENCE:
+            n = fy_node_sequence_iterate(n, &it);
+            break;
+        }
+    }
+    return false;
+}
+
+static struct pos pos_or(struct fy_node *n, struct pos fallback)
+{
+    struct pos p;
+    return node_pos(n, &p) ? p : fallback;
+}
+
+static bool is_null(struct fy_node *n)
+{
+    if (!n)
+        return true;
+    if (!fy_node_is_scalar(n) || fy_node_get_style(n) != FYNS_PLAIN)
+        return false;
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(n, &len);
+    if (!s || len == 0)
+        return true;
+    static const char *const nulls[] = {"~", "null", "Null", "NULL"};
+    for (size_t i = 0; i < 4; i++)
+        if (strlen(nulls[i]) == len && memcmp(s, nulls[i], len) == 0)
+            return true;
+    return false;
+}
+
+static const char *kind_name(struct fy_node *n)
+{
+    if (fy_node_is_mapping(n))
+        return "a mapping";
+    return fy_node_is_sequence(n) ? "a list" : "a scalar";
+}
+
+/* Spends one unit of *budget per node the resolved document would hold;
+ * false once it would exceed the budget or nest too deeply. */
+static bool within_budget(struct fy_node *n, unsigned depth, size_t *budget)
+{
+    if (!n)
+        return true;
+    if (*budget == 0 || depth > MAX_DEPTH)
+        return false;
+    (*budget)--;
+    void *it = NULL;
+    if (fy_node_is_alias(n))
+        return within_budget(fy_node_resolve_alias(n), depth + 1, budget);
+    if (fy_node_is_mapping(n)) {
+        struct fy_node_pair *p;
+        while ((p = fy_node_mapping_iterate(n, &it)) != NULL)
+            if (!within_budget(fy_node_pair_key(p), depth + 1, budget) ||
+                !within_budget(fy_node_pair_value(p), depth + 1, budget))
+                return false;
+    } else if (fy_node_is_sequence(n)) {
+        struct fy_node *item;
+        while ((item = fy_node_sequence_iterate(n, &it)) != NULL)
+            if (!within_budget(item, depth + 1, budget))
+                return false;
+    }
+    return true;
+}
+
+static void discard_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+}
+
+/* Reports libfyaml's first collected error, or `fallback`. */
+static cc_err yaml_error(struct loader *ld, struct yaml *y, const char *fallback)
+{
+    void *it = NULL;
+    struct fy_diag_error *e;
+    while ((e = fy_diag_errors_iterate(y->diag, &it)) != NULL) {
+        if (e->type < FYET_ERROR)
+            continue;
+        struct pos at = {e->line > 0 ? (unsigned)e->line : 0,
+                         e->column > 0 ? (unsigned)e->column : 0};
+        const char *msg = e->msg ? e->msg : fallback;
+        if (strcmp(msg, "duplicate key") == 0)
+            msg = "duplicate key (a key may appear only once in a mapping)";
+        return failf(ld, at, CC_EPARSE, "invalid YAML: %s", msg);
+    }
+    return failf(ld, (struct pos){0, 0}, CC_EPARSE, "invalid YAML: %s", fallback);
+}
+
+static void yaml_close(struct yaml *y)
+{
+    if (y->doc)
+        fy_parse_document_destroy(y->parser, y->doc);
+    if (y->parser)
+        fy_parser_destroy(y->parser);
+    if (y->diag)
+        fy_diag_destroy(y->diag);
+}
+
+static cc_err yaml_open(struct loader *ld, struct yaml *y, const char *text, size_t len)
+{
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = discard_output;
+    dcfg.level = FYET_ERROR;
+    dcfg.colorize = false;
+    y->diag = fy_diag_create(&dcfg);
+    if (!y->diag)
+        return CC_ENOMEM;
+    fy_diag_set_collect_errors(y->diag, true);
+    /* Not FYPCF_RESOLVE_DOCUMENT: we resolve after the expansion check. */
+    struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET | FYPCF_JSON_NONE, .diag = y->diag};
+    y->parser = fy_parser_create(&pcfg);
+    if (!y->parser || fy_parser_set_string(y->parser, text, len) != 0)
+        return CC_ENOMEM;
+    return CC_OK;
+}
+
+/* Length of the UTF-8 sequence at s (at most n bytes) and its code point;
+ * 0 if it is malformed, overlong, a surrogate or past U+10FFFF. */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+                               : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    uint32_t c = len == 1 ? s[0] : s[0] & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/* YAML's printable set (1.2, 5.1): tab, line breaks and no other controls. */
+static bool yaml_printable(uint32_t c)
+{
+    if (c < 0x20)
+        return c == '\t' || c == '\n' || c == '\r';
+    if (c >= 0x7f && c <= 0x9f)
+        return c == 0x85;
+    return c != 0xfffe && c != 0xffff;
+}
+
+/* Checks the text before libfyaml sees it: the file must be UTF-8 YAML text.
+ * Besides a clear message, this keeps malformed UTF-8 away from libfyaml
+ * 0.7.12, which loops forever on some of it (upstream issue #101). */
+static cc_err check_text(struct loader *ld, const char *text, size_t len)
+{
+    struct pos at = {1, 1};
+    for (size_t i = 0; i < len;) {
+        uint32_t c = 0;
+        size_t n = utf8_decode((const unsigned char *)text + i, len - i, &c);
+        if (n == 0)
+            return failf(ld, at, CC_EPARSE, "invalid UTF-8 (byte 0x%02x); the file must be "
+                         "UTF-8 text", (unsigned char)text[i]);
+        if (!yaml_printable(c))
+            return failf(ld, at, CC_EPARSE, "control character U+%04X is not allowed in "
+                         "YAML; write it as an escape in a double-quoted string", c);
+        i += n;
+        at.col++;
+        if (c == '\n') {
+            at.line++;
+            at.col = 1;
+        }
+    }
+    return CC_OK;
+}
+
+/* Parses exactly one document (none is fine) and resolves its aliases. */
+static cc_err yaml_parse(struct loader *ld, struct yaml *y, const char *text, size_t len)
+{
+    cc_err err = check_text(ld, text, len);
+    if (!err)
+        err = yaml_open(ld, y, text, len);
+    if (err)
+        return err;
+    y->doc = fy_parse_load_document(y->parser);
+    if (!y->doc)
+        return fy_parser_get_stream_error(y->parser) || fy_diag_got_error(y->diag)
+                   ? yaml_error(ld, y, "cannot parse the document")
+                   : CC_OK;
+    struct fy_document *next = fy_parse_load_document(y->parser);
+    if (next) {
+        struct pos at = pos_or(fy_document_root(next), (struct pos){0, 0});
+        fy_parse_document_destroy(y->parser, next);
+        return failf(ld, at, CC_EPARSE,
+                     "only one YAML document is allowed; remove the second '---'");
+    }
+    if (fy_parser_get_stream_error(y->parser))
+        return yaml_error(ld, y, "cannot parse the document");
+    size_t budget = MAX_NODES;
+    if (!within_budget(fy_document_root(y->doc), 0, &budget))
+        return failf(ld, (struct pos){0, 0}, CC_ELIMIT,
+                     "the document expands to more than %d nodes or nests deeper than "
+                     "%d levels (aliases); write it out without so many aliases",
+                     MAX_NODES, MAX_DEPTH);
+    if (fy_document_resolve(y->doc) != 0)
+        return yaml_error(ld, y, "cannot resolve anchors and aliases");
+    return CC_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * YAML: applying the tree to the table
+ */
+
+/* Guards against one key set twice, or both as value and _file. */
+static cc_err note_seen(struct loader *ld, const struct cc_cfg_key *k, bool by_file,
+                        struct pos at)
+{
+    size_t i = (size_t)(k - cc__cfg_keys);
+    unsigned char how = by_file ? SEEN_FILE : SEEN_VALUE;
+    unsigned char prev = ld->seen[i].how;
+    if (prev == how)
+        return failf(ld, at, CC_EPARSE, "duplicate key %s%s", k->path,
+                     by_file ? "_file" : "");
+    if (prev != SEEN_NONE)
+        return failf(ld, at, CC_EPARSE,
+                     "%s and %s_file are both set (the other at line %u); set only one",
+                     k->path, k->path, ld->seen[i].at.line);
+    ld->seen[i].how = how;
+    ld->seen[i].at = at;
+    return CC_OK;
+}
+
+/* The scalar text of a leaf value, or an error saying what to write. */
+static cc_err leaf_text(struct loader *ld, const struct cc_cfg_key *k, const char *name,
+                        struct fy_node *v, struct pos kp, char **out)
+{
+    char want[160];
+    cc__cfg_expected_noun(k, want, sizeof(want));
+    bool file = strcmp(name, k->path) != 0;
+    if (file)
+        snprintf(want, sizeof(want), "a file path");
+    if (is_null(v)) {
+        char shown[64], dflt[96] = "";
+        cc__cfg_excerpt(k->def, shown, sizeof(shown));
+        if (!file && k->def[0])
+            snprintf(dflt, sizeof(dflt), " such as '%s' (the default)", shown);
+        return failf(ld, kp, CC_EPARSE,
+                     "%s has no value; write %s%s%s, or remove the line to use the default",
+                     name, want, dflt,
+                     k->type == CC_CFG_STRING && !file && !k->def[0] ? " (\"\" for empty)"
+                                                                     : "");
+    }
+    if (!fy_node_is_scalar(v))
+        return failf(ld, kp, CC_EPARSE, "%s: expected %s, got %s", name, want,
+                     kind_name(v));
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(v, &len);
+    if (!s)
+        s = "";
+    if (memchr(s, '\0', len))
+        return failf(ld, pos_or(v, kp), CC_EPARSE, "%s: must not contain NUL characters",
+                     name);
+    *out = cc_xstrndup(s, len);
+    return CC_OK;
+}
+
+static cc_err apply_leaf(struct loader *ld, const struct cc_cfg_key *k, bool by_file,
+                         struct fy_node *v, struct pos kp)
+{
+    char name[MAX_PATH + 8], why[WHY_MAX], shown[64];
+    char *text = NULL, *secret = NULL;
+    snprintf(name, sizeof(name), "%s%s", k->path, by_file ? "_file" : "");
+    struct pos vp = pos_or(v, kp);
+    cc_err err = leaf_text(ld, k, name, v, kp, &text);
+    if (!err)
+        err = note_seen(ld, k, by_file, kp);
+    if (err)
+        goto out;
+    if (by_file && !cc__cfg_read_secret(text, &secret, why, sizeof(why))) {
+        err = failf(ld, vp, CC_EIO, "%s: %s", name, why);
+        goto out;
+    }
+    if (!cc__cfg_set_text(ld->c, k, secret ? secret : text, why, sizeof(why))) {
+        cc__cfg_excerpt(text, shown, sizeof(shown));
+        err = (k->flags & CC_CFG_SECRET)
+                  ? failf(ld, vp, CC_EPARSE, "%s: %s", name, why)
+                  : failf(ld, vp, CC_EPARSE, "%s: %s, got '%s'", name, why, shown);
+    }
+out:
+    free(text);
+    free(secret);
+    return err;
+}
+
+static cc_err apply_mapping(struct loader *ld, struct fy_node *map, const char *prefix,
+                            unsigned depth);
+
+static cc_err apply_pair(struct loader *ld, struct fy_node_pair *p, const char *prefix,
+                         struct pos parent, unsigned depth)
+{
+    struct fy_node *kn = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+    struct pos kp = pos_or(kn, parent);
+    if (!kn || !fy_node_is_scalar(kn) || is_null(kn))
+        return failf(ld, kp, CC_EPARSE, "keys must be plain names like 'listen'");
+    size_t klen = 0;
+    const char *ks = fy_node_get_scalar(kn, &klen);
+    char key[MAX_KEY + 1], path[MAX_PATH], hint[MAX_PATH + 64];
+    bool fits = ks && klen <= MAX_KEY && !memchr(ks, '\0', klen);
+    snprintf(key, sizeof(key), "%.*s", fits ? (int)klen : 0, fits ? ks : "");
+    snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "", key);
+    const struct cc_cfg_key *k;
+    if (fits && (k = cc__cfg_find(path)) != NULL)
+        return apply_leaf(ld, k, false, v, kp);
+    if (fits && (k = cc__cfg_find_secret_file(path)) != NULL)
+        return apply_leaf(ld, k, true, v, kp);
+    if (fits && cc__cfg_is_section(path)) {
+        if (is_null(v))
+            return CC_OK; /* an empty section keeps every default */
+        if (!fy_node_is_mapping(v))
+            return failf(ld, pos_or(v, kp), CC_EPARSE,
+                         "%s: expected a mapping of keys, got %s", path, kind_name(v));
+        return apply_mapping(ld, v, path, depth + 1);
+    }
+    char where[MAX_PATH + 16] = "", shown[64];
+    if (prefix[0])
+        snprintf(where, sizeof(where), " in '%s'", prefix);
+    char dotted[MAX_PATH + 1];
+    snprintf(dotted, sizeof(dotted), "%s%s", prefix, prefix[0] ? "." : "");
+    suggest(dotted, key, hint, sizeof(hint));
+    cc__cfg_excerpt(fits ? key : (ks ? ks : ""), shown, sizeof(shown));
+    return failf(ld, kp, CC_EPARSE, "unknown key '%s'%s%s", shown, where,
+                 hint[0] ? hint : " (see docs/CONFIG.md for every key)");
+}
+
+static cc_err apply_mapping(struct loader *ld, struct fy_node *map, const char *prefix,
+                            unsigned depth)
+{
+    if (depth > MAX_DEPTH)
+        return failf(ld, pos_or(map, (struct pos){0, 0}), CC_ELIMIT, "nested too deeply");
+    struct pos here = pos_or(map, (struct pos){0, 0});
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(map, &it)) != NULL) {
+        cc_err err = apply_pair(ld, p, prefix, here, depth);
+        if (err)
+            return err;
+    }
+    return CC_OK;
+}
+
+cc_err cc_config_load_string(struct cc_config *c, const char *yaml, size_t len,
+                             const char *name, struct cc_diag *d)
+{
+    struct cc_config next;
+    struct yaml y = {0};
+    cc__cfg_copy(&next, c);
+    struct loader ld = {.c = &next, .name = name ? name : "<config>", .d = d,
+                        .seen = cc_xcalloc(cc__cfg_nkeys, sizeof(*ld.seen))};
+    cc_err err;
+    if (len > MAX_FILE_BYTES) {
+        err = failf(&ld, (struct pos){0, 0}, CC_ELIMIT,
+                    "the configuration is larger than %d MiB",
+                    MAX_FILE_BYTES / (1024 * 1024));
+        goto out;
+    }
+    err = yaml_parse(&ld, &y, yaml ? yaml : "", yaml ? len : 0);
+    struct fy_node *root = (!err && y.doc) ? fy_document_root(y.doc) : NULL;
+    if (err || is_null(root))
+        goto out;
+    if (!fy_node_is_mapping(root)) {
+        err = failf(&ld, pos_or(root, (struct pos){1, 1}), CC_EPARSE,
+                    "the top level must be a mapping of keys such as 'http:', got %s",
+                    kind_name(root));
+        goto out;
+    }
+    err = apply_mapping(&ld, root, "", 0);
+out:
+    if (!err)
+        cc__cfg_replace(c, &next);
+    cc_config_release(&next);
+    yaml_close(&y);
+    free(ld.seen);
+    return err;
+}
+
+cc_err cc_config_load_file(struct cc_config *c, const char *path, struct cc_diag *d)
+{
+    cc_err err = CC_EIO;
+    char *data = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        char why[WHY_MAX];
+        cc__cfg_errno_why(why, sizeof(why), path, errno);
+        cc_diag_set(d, path, 0, 0, "%s", why);
+        goto out;
+    }
+    data = cc_xmalloc(MAX_FILE_BYTES + 1);
+    size_t len = fread(data, 1, MAX_FILE_BYTES + 1, f);
+    if (ferror(f)) {
+        char why[WHY_MAX];
+        cc__cfg_errno_why(why, sizeof(why), path, errno);
+        cc_diag_set(d, path, 0, 0, "%s", why);
+        goto out;
+    }
+    if (len > MAX_FILE_BYTES) {
+        err = CC_ELIMIT;
+        cc_diag_set(d, path, 0, 0, "the configuration is larger than %d MiB",
+                    MAX_FILE_BYTES / (1024 * 1024));
+        goto out;
+    }
+    err = cc_config_load_string(c, data, len, path, d);
+out:
+    if (f)
+        fclose(f);
+    free(data);
+    return err;
+}
