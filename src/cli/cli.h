@@ -1,7 +1,7 @@
 /*
  * cli.h - the command line: one cmd_*.c per command, dispatched by main.c.
  *
- * Client commands talk to the daemon only over HTTP (client.c, libcurl),
+ * Client commands talk to the daemon only over HTTP (client.c),
  * like curl's src/ never reaching into lib/. Exit statuses: 0 success,
  * 1 the operation failed (server answered an error, or cannot be reached),
  * 2 usage or configuration error. Errors go to stderr as

@@ -237,6 +237,8 @@ static void teardown(struct daemon *d)
     http_auth_free(d->auth);
     store_close(d->store);
     obs_registry_free(d->metrics);
+    if (d->ctx.log)
+        cc_log_info(&d->log, "daemon", "stopped");
     cc_config_release(&d->cfg);
 }
 

@@ -426,7 +426,9 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    cc_log_warn(s->ctx->log, "http", msg);
+    /* Mostly clients that hang up mid-request: useful when debugging only.
+     * Failures that matter (bind) are reported by our own code. */
+    cc_log_debug(s->ctx->log, "http", msg);
 }
 
 /* ------------------------------------------------------------------ */

@@ -399,13 +399,20 @@ def test_status_answers_version_and_store(served):
 def test_events_answer_shape_and_paging(served):
     r = served.get("/api/v1/events", token=served.admin_token)
     assert r.status == 200, r
+    assert_security_headers(r)
     j = r.json
     assert isinstance(j["events"], list) and isinstance(j["last_id"], int), j
     for e in j["events"]:
         assert {"id", "ts", "kind", "project", "service", "message"} <= set(e), e
+    ids = [e["id"] for e in j["events"]]
+    assert ids == sorted(ids), "events not oldest first: %s" % ids
+    if ids:
+        assert j["last_id"] == ids[-1], j
+    # the cursor: nothing at or before last_id comes back (events may be added meanwhile)
     r = served.get("/api/v1/events?after=%d&limit=1" % j["last_id"], token=served.admin_token)
     assert r.status == 200
-    assert r.json["events"] == []
+    assert len(r.json["events"]) <= 1
+    assert all(e["id"] > j["last_id"] for e in r.json["events"]), r.json
     r = served.get("/api/v1/events?limit=1", token=served.admin_token)
     assert r.status == 200 and len(r.json["events"]) <= 1
 
