@@ -165,6 +165,7 @@ fi
 mkdir -p "$(dirname "$OUT")"
 : >"$WORK/wrk-raw.txt"
 T0=$(date +%s)
+LOADAVG_BEFORE=$(cut -d' ' -f1 /proc/loadavg)   # others' load skews every figure
 
 # ---------------------------------------------------------------- the daemon
 D_VERSION="" D_RSS_IDLE_KB="" D_RSS_PEAK_KB="" D_EXIT=""
@@ -257,7 +258,8 @@ cp "$WORK/wrk-raw.txt" "${OUT%.json}-wrk.txt"
 ELAPSED=$(( $(date +%s) - T0 ))
 export B_THREADS="$THREADS" B_CONNECTIONS="$CONNECTIONS" B_DURATION="$DURATION" B_LOG_LEVEL="$LOG_LEVEL" \
     B_ONLY="$ONLY" B_ELAPSED="$ELAPSED" B_CC_BIN="$CC_BIN" B_D_VERSION="$D_VERSION" \
-    B_RSS_IDLE_KB="$D_RSS_IDLE_KB" B_RSS_PEAK_KB="$D_RSS_PEAK_KB" B_D_EXIT="$D_EXIT"
+    B_RSS_IDLE_KB="$D_RSS_IDLE_KB" B_RSS_PEAK_KB="$D_RSS_PEAK_KB" B_D_EXIT="$D_EXIT" \
+    B_LOADAVG_BEFORE="$LOADAVG_BEFORE"
 "$PY" - "$WORK" "$OUT" <<'EOF' || die "could not write the results"
 import json, os, platform, sys, time
 work, out = sys.argv[1], sys.argv[2]
@@ -314,7 +316,8 @@ checked = [t["met"] for t in targets.values() if t["met"] is not None]
 doc = {
     "benchmark": "http",
     "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    "machine": {"cpus": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version()},
+    "machine": {"cpus": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version(),
+                "loadavg_1m_before": float(E["B_LOADAVG_BEFORE"])},
     "settings": {"tool": "wrk", "threads": int(E["B_THREADS"]), "connections": int(E["B_CONNECTIONS"]),
                  "duration": E["B_DURATION"], "daemon_log_level": E["B_LOG_LEVEL"],
                  "daemon_rate_limit_rps": 0, "only": E["B_ONLY"], "elapsed_s": int(E["B_ELAPSED"])},
@@ -355,6 +358,9 @@ if rss_idle is not None:
 for k, t in targets.items():
     state = {True: "MET", False: "MISSED", None: "not measured"}[t["met"]]
     print("  %-8s %-24s %s (value: %s)" % (state, k, t["target"], t["value"]))
+if float(E["B_LOADAVG_BEFORE"]) > 0.5 * (os.cpu_count() or 1):
+    print("  note: load average was %s before the run: other work on this machine skews the figures"
+          % E["B_LOADAVG_BEFORE"])
 print("results: %s" % out)
 EOF
 log "done in ${ELAPSED}s"

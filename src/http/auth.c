@@ -7,8 +7,8 @@
  * changes cannot install an older listing over a newer one.
  *
  * A check hashes the presented token and compares the hash with every
- * entry (and the config token) using CRYPTO_memcmp, without stopping at
- * the first hit, so the time taken says nothing about which entry matched
+ * entry (and the config token) with cc_consttime_equal, without stopping
+ * at the first hit, so the time taken says nothing about which entry matched
  * or how much of a hash agreed. Tokens are few (a handful per operator);
  * a linear scan is cheaper than the SHA-256 in front of it.
  *
@@ -20,16 +20,14 @@
 #include "http/auth.h"
 
 #include <errno.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
 
 #include "core/buf.h"
+#include "core/sha256.h"
 #include "store/store.h"
 
 #define TOKEN_RANDOM_BYTES 32
@@ -68,23 +66,14 @@ struct listing {
 
 void http_auth_hash(const char *s, char out[65])
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (!EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
-        fprintf(stderr, "fatal: SHA-256 failed (libcrypto out of memory?)\n");
-        abort();
-    }
-    for (unsigned i = 0; i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
+    uint8_t md[CC_SHA256_DIGEST_LEN];
+    cc_sha256(s, strlen(s), md);
+    cc_hex_encode(md, sizeof(md), out);
 }
 
 bool http_auth_equal(const char *a, const char *b, size_t n)
 {
-    return CRYPTO_memcmp(a, b, n) == 0;
+    return cc_consttime_equal(a, b, n);
 }
 
 static bool is_b64url(char c)
@@ -220,7 +209,7 @@ void http_auth_free(struct http_auth *a)
     free(a->entries);
     pthread_rwlock_destroy(&a->lock);
     pthread_mutex_destroy(&a->reload_mu);
-    OPENSSL_cleanse(a->config_hash, sizeof(a->config_hash));
+    cc_secure_zero(a->config_hash, sizeof(a->config_hash));
     free(a);
 }
 
@@ -262,7 +251,7 @@ cc_err http_auth_check(struct http_auth *a, const char *authorization,
     memcpy(plain, tok, len);
     plain[len] = '\0';
     http_auth_hash(plain, hash);
-    OPENSSL_cleanse(plain, sizeof(plain));
+    cc_secure_zero(plain, sizeof(plain));
 
     struct http_principal p = {0};
     bool found = false;
@@ -334,7 +323,7 @@ static cc_err new_token(char out[HTTP_TOKEN_LEN + 1])
             out[o++] = b64[(v >> (18 - 6 * k)) & 63];
     }
     out[o] = '\0';
-    OPENSSL_cleanse(raw, sizeof(raw));
+    cc_secure_zero(raw, sizeof(raw));
     return CC_OK;
 }
 
@@ -388,7 +377,7 @@ cc_err http_auth_create(struct http_auth *a, const char *name, const char *scope
     *plain_out = cc_xstrdup(plain);
     *id_out = id;
 out:
-    OPENSSL_cleanse(plain, sizeof(plain));
+    cc_secure_zero(plain, sizeof(plain));
     return rc;
 }
 

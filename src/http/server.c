@@ -419,6 +419,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     struct http_server *s = cls;
     char msg[512];
