@@ -2,6 +2,8 @@
 # `make test`; everything else is for developers. Every target installs the
 # Debian packages it needs first (scripts/deps.sh, quiet when all present).
 
+MAKEFLAGS  += --no-print-directory
+
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 BUILD      ?= build
