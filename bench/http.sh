@@ -86,11 +86,20 @@ start_bg() {
     PIDS+=("$BG_PID")
 }
 
+# http_ok URL: true when GET URL answers 2xx within a second.
+http_ok() {
+    "$PY" -c 'import sys, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=1).read()
+except Exception:
+    sys.exit(1)' "$1" 2>/dev/null
+}
+
 # wait_http URL PID SECONDS LOGFILE
 wait_http() {
     local url=$1 pid=$2 secs=$3 logfile=$4 i
     for i in $(seq 1 $((secs * 10))); do
-        if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then return 0; fi
+        if http_ok "$url"; then return 0; fi
         if ! is_running "$pid"; then
             log "process $pid exited before $url answered; its log:"
             tail -n 30 "$logfile" >&2 || true
@@ -152,7 +161,6 @@ run_wrk() {
 
 # ---------------------------------------------------------------- preflight
 command -v "$WRK" >/dev/null || die "wrk not found (apt-get install wrk)"
-command -v curl >/dev/null || die "curl not found (apt-get install curl)"
 [ -x "$PY" ] || die "$PY not found"
 if [ "$ONLY" != daemon ]; then
     "$PY" -c 'import fastapi, uvicorn' 2>/dev/null \

@@ -39,6 +39,7 @@
 #define ARENA_LIMIT (4u << 20)        /* per request, besides the body */
 #define RESP_LIMIT (64u << 20)        /* largest response body we build */
 #define REQUEST_ID_MAX 64
+#define DRAIN_LIMIT (8u << 20)        /* oversize chunked body read before giving up */
 
 struct http_server {
     struct cc_ctx *ctx;
@@ -65,6 +66,8 @@ struct conn_req {
     struct http_principal who;
     struct cc_buf body;
     enum req_phase phase;
+    bool too_large;            /* body over the limit: drained, then 413 */
+    size_t drained;
     const struct http_route *route;
     int64_t start_ms;
     struct timespec start_ts;
@@ -220,7 +223,10 @@ static enum MHD_Result check_rate(struct MHD_Connection *c, struct conn_req *cr)
 static enum MHD_Result check_body_size(struct MHD_Connection *c, struct conn_req *cr)
 {
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-    size_t limit = cr->route->max_body ? cr->route->max_body : cr->srv->cfg.max_body_bytes;
+    /* A route may lower the limit, never raise it above the operator's. */
+    size_t limit = cr->srv->cfg.max_body_bytes;
+    if (cr->route->max_body && cr->route->max_body < limit)
+        limit = cr->route->max_body;
     cc_buf_init(&cr->body, limit);
     if (!cl)
         return MHD_YES;
@@ -361,14 +367,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (cc_buf_add(&cr->body, upload_data, *upload_data_size) != CC_OK) {
-            *upload_data_size = 0;
-            return fail(c, cr, 413, "ELIMIT", "the request body is too large",
-                        "send a smaller body or raise http.max_body_bytes");
+        if (!cr->too_large && cc_buf_add(&cr->body, upload_data, *upload_data_size) != CC_OK) {
+            /* Only a body without Content-Length (chunked) gets here.
+             * libmicrohttpd cannot answer in the middle of a chunked upload,
+             * so drain it and answer 413 at its end - but only so far: a
+             * client that keeps sending is cut off. */
+            cr->too_large = true;
+            cc_buf_release(&cr->body);
+        }
+        if (cr->too_large) {
+            cr->drained += *upload_data_size;
+            if (cr->drained > DRAIN_LIMIT)
+                return MHD_NO;
         }
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (cr->too_large)
+        return fail(c, cr, 413, "ELIMIT", "the request body is too large",
+                    "send a smaller body or raise http.max_body_bytes");
     run_handler(cr);
     return send_response(c, cr);
 }

@@ -402,8 +402,9 @@ def daemon_env(data_dir, env=None):
 @pytest.fixture
 def daemon(tmp_path):
     """Factory: daemon(env={...}, config="yaml text", args=[...], data_dir=path,
-    wait=True). Every daemon still running at teardown gets SIGTERM and must
-    exit 0; every daemon's stderr must be free of sanitizer reports."""
+    wait=True). Every daemon still running at teardown must answer /health,
+    then gets SIGTERM and must exit 0; every daemon's stderr must be free of
+    sanitizer reports."""
     started = []
     counter = [0]
 
@@ -431,6 +432,14 @@ def daemon(tmp_path):
         if d.proc is None:
             continue
         if d.proc.poll() is None:
+            # whatever the test threw at it, the daemon must still be serving
+            if d.url:
+                try:
+                    r = d.get("/health", timeout=10)
+                    if r.status != 200:
+                        problems.append("%s: /health answered %r at teardown" % (d.name, r))
+                except OSError as e:
+                    problems.append("%s: /health failed at teardown: %s" % (d.name, e))
             try:
                 rc = d.stop()
                 if rc != 0:
