@@ -2,8 +2,8 @@
  * store.h - the state store interface.
  *
  * The daemon remembers everything that must survive a restart through this
- * interface: API tokens, projects, and the event log (later also documents,
- * sources and jobs). Backends embed `struct store` first and are chosen at
+ * interface: API tokens, projects, the event log, knowledge sources,
+ * documents with their chunks and search index, and the job queue. Backends embed `struct store` first and are chosen at
  * run time by name from the registry in store.c; nothing outside
  * src/store/<backend>.c includes a backend's own headers.
  *
@@ -74,6 +74,139 @@ struct store_info {
     int schema_latest;         /* highest migration this binary knows */
 };
 
+/* ------------------------------------------------------------------ */
+/* Knowledge: sources, documents, chunks, search (docs/KNOWLEDGE.md)   */
+
+#define STORE_NAME_MAX 64          /* source names: [A-Za-z0-9._-]{1,64} */
+#define STORE_SEARCH_K_MAX 100u
+#define STORE_JOB_LIST_MAX 1000u
+
+struct store_source {
+    int64_t id;
+    const char *name;          /* unique */
+    const char *type;          /* "rss" | "docs" | "webhook" | "file" | "manual" */
+    const char *url;           /* NULL when the type has none */
+    const char *path;          /* file sources: the watched folder; else NULL */
+    const char *schedule;      /* cron expression or @daily...; NULL = not scheduled */
+    const char *tz;            /* IANA zone for the schedule; NULL = UTC */
+    int priority;              /* 1..10 */
+    bool enabled;
+    const char *auth_json;     /* {"type":"bearer","token_file":"..."}; NULL = none */
+    const char *options_json;  /* type-specific options object; NULL = {} */
+    int64_t created_ms;
+    int64_t updated_ms;
+    /* Run state, written by source_record_run only. */
+    int64_t last_run_ms;       /* 0 = never */
+    const char *last_status;   /* NULL | "ok" | "failed" */
+    const char *last_error;    /* NULL after a success */
+    int64_t next_run_ms;       /* 0 = nothing scheduled */
+    int failures;              /* consecutive failed runs (backoff input) */
+    int64_t runs_total;
+    int64_t ingested_total;    /* documents created or changed by its runs */
+    int64_t failed_total;      /* documents that failed */
+    int64_t docs;              /* documents stored now (read-only, computed) */
+};
+
+struct store_source_run {
+    int64_t source_id;
+    int64_t ran_ms;
+    bool ok;
+    const char *error;         /* NULL when ok */
+    int64_t next_run_ms;       /* 0 = none */
+    int64_t ingested;          /* added to ingested_total */
+    int64_t failed;            /* added to failed_total */
+};
+
+struct store_chunk {
+    int64_t id;                /* out only */
+    int ord;                   /* 0-based position in the document */
+    const char *heading;       /* "Install › From source"; may be NULL */
+    const char *text;
+};
+
+struct store_doc {
+    int64_t id;                /* out only */
+    int64_t source_id;
+    const char *external_id;   /* unique within the source: URL, path, guid */
+    const char *url;           /* may be NULL */
+    const char *path;          /* may be NULL */
+    const char *title;
+    const char *authors_json;  /* JSON array of strings; NULL = [] */
+    int64_t published_ms;      /* 0 = unknown */
+    int64_t updated_ms;        /* 0 = unknown */
+    const char *tags_json;     /* JSON array of strings; NULL = [] */
+    const char *version;       /* docs version ("v1.0"); may be NULL */
+    const char *content_hash;  /* hex SHA-256 of the normalized content, 64 chars */
+    const char *metadata_json; /* object; NULL = {} */
+    int64_t ingested_ms;
+    const struct store_chunk *chunks;
+    size_t nchunks;
+};
+
+enum store_upsert { STORE_CREATED, STORE_UPDATED, STORE_UNCHANGED };
+
+struct store_search {
+    const char *query;         /* user text; the backend builds a safe query from it */
+    unsigned k;                /* 1..STORE_SEARCH_K_MAX */
+    int64_t source_id;         /* 0 = any */
+    const char *tag;           /* NULL = any */
+    int64_t since_ms;          /* published or updated at or after; 0 = any */
+    const char *version;       /* NULL = any */
+};
+
+struct store_hit {
+    int64_t doc_id;
+    int64_t chunk_id;
+    int64_t source_id;
+    const char *source;        /* source name */
+    int priority;
+    const char *title;
+    const char *heading;
+    const char *url;
+    const char *version;
+    int64_t published_ms;
+    double relevance;          /* BM25, higher is better */
+    double score;              /* relevance x store_priority_factor(priority) */
+    const char *snippet_html;  /* HTML-escaped text, matches in <mark></mark> */
+};
+
+/* ------------------------------------------------------------------ */
+/* Jobs: the durable queue (docs/KNOWLEDGE.md, "Jobs")                 */
+
+struct store_job {
+    int64_t id;
+    const char *kind;          /* "ingest.document", "source.run", ... */
+    int64_t source_id;         /* 0 = none */
+    const char *state;         /* queued | running | succeeded | failed | dead */
+    const char *dedup_key;     /* NULL, or unique among unfinished jobs */
+    const void *payload;       /* opaque bytes (JSON for our kinds) */
+    size_t payload_len;
+    int attempts;              /* tries started so far */
+    int max_attempts;
+    int64_t next_run_ms;       /* when a queued/failed job may run */
+    const char *lease_owner;   /* running only */
+    int64_t lease_until_ms;    /* running only */
+    const char *stage;         /* last stage reached: fetch, extract, chunk, embed, index */
+    const char *last_error;
+    int64_t created_ms;
+    int64_t updated_ms;
+    int64_t finished_ms;       /* succeeded/dead; 0 otherwise */
+};
+
+struct store_job_counts {
+    int64_t queued, running, succeeded, failed, dead;
+    int64_t oldest_queued_ms;  /* created_ms of the oldest runnable job; 0 = none */
+};
+
+typedef void (*store_source_cb)(void *arg, const struct store_source *src);
+typedef void (*store_doc_cb)(void *arg, const struct store_doc *d);
+typedef void (*store_hit_cb)(void *arg, const struct store_hit *h);
+typedef void (*store_job_cb)(void *arg, const struct store_job *j);
+
+/* Priority 1..10 -> 0.5 .. 2.0, geometric: 0.5 * 4^((p-1)/9). Out-of-range
+ * priorities are clamped. Shared by every backend so ranking agrees. */
+double store_priority_factor(int priority);
+
 typedef void (*store_token_cb)(void *arg, const struct store_token *t);
 typedef void (*store_project_cb)(void *arg, const struct store_project *p);
 typedef void (*store_event_cb)(void *arg, const struct store_event *e);
@@ -109,6 +242,67 @@ struct store_ops {
                          store_event_cb cb, void *arg);
     /* Deletes events older than before_ms; *out_deleted (optional) gets the count. */
     cc_err (*event_prune)(struct store *s, int64_t before_ms, int64_t *out_deleted);
+
+    /* --- sources --- */
+    cc_err (*source_insert)(struct store *s, const struct store_source *src, int64_t *out_id);
+    /* Updates the configuration fields (not the run state) by id. */
+    cc_err (*source_update)(struct store *s, const struct store_source *src);
+    cc_err (*source_get)(struct store *s, int64_t id, store_source_cb cb, void *arg);
+    cc_err (*source_get_by_name)(struct store *s, const char *name, store_source_cb cb,
+                                 void *arg);
+    cc_err (*source_list)(struct store *s, store_source_cb cb, void *arg);
+    /* Deletes the source with its documents, chunks and unfinished jobs. */
+    cc_err (*source_delete)(struct store *s, int64_t id);
+    cc_err (*source_record_run)(struct store *s, const struct store_source_run *run);
+    /* Sets next_run_ms without recording a run (scheduling, pause/resume). */
+    cc_err (*source_schedule)(struct store *s, int64_t id, int64_t next_run_ms);
+    /* Enabled sources with 0 < next_run_ms <= now_ms. */
+    cc_err (*source_due)(struct store *s, int64_t now_ms, store_source_cb cb, void *arg);
+
+    /* --- documents --- */
+    /* Inserts or replaces the document keyed by (source_id, external_id),
+     * with all its chunks, in one transaction. Same content_hash as stored:
+     * nothing is written and *out_result is STORE_UNCHANGED. */
+    cc_err (*doc_upsert)(struct store *s, const struct store_doc *d,
+                         enum store_upsert *out_result, int64_t *out_id);
+    /* The stored content hash (65 bytes) of (source_id, external_id). */
+    cc_err (*doc_hash)(struct store *s, int64_t source_id, const char *external_id,
+                       char out_hash[65]);
+    /* The document with its chunks (ordered by ord). */
+    cc_err (*doc_get)(struct store *s, int64_t id, store_doc_cb cb, void *arg);
+    cc_err (*doc_delete)(struct store *s, int64_t id);
+    cc_err (*doc_delete_external)(struct store *s, int64_t source_id, const char *external_id);
+    /* Hits best first, at most q->k. CC_EINVAL for an empty query. */
+    cc_err (*search)(struct store *s, const struct store_search *q, store_hit_cb cb, void *arg);
+
+    /* --- jobs --- */
+    /* Queues a job. queue_limit > 0 bounds the unfinished jobs of its
+     * source: CC_ELIMIT when full. A dedup_key already held by an
+     * unfinished job: nothing is queued, *out_id is that job and
+     * *out_existing (optional) is set. */
+    cc_err (*job_enqueue)(struct store *s, const struct store_job *j, unsigned queue_limit,
+                          int64_t *out_id, bool *out_existing);
+    /* Claims the oldest runnable job: queued or failed with next_run_ms <=
+     * now, or running with an expired lease (its worker died). The claim
+     * sets running, attempts + 1 and the lease. CC_ENOTFOUND when none. */
+    cc_err (*job_claim)(struct store *s, const char *owner, int64_t now_ms, int64_t lease_ms,
+                        store_job_cb cb, void *arg);
+    /* Extends the lease; CC_ESTATE if the job is no longer ours. */
+    cc_err (*job_heartbeat)(struct store *s, int64_t id, const char *owner,
+                            int64_t lease_until_ms, const char *stage);
+    cc_err (*job_succeed)(struct store *s, int64_t id, const char *owner, int64_t now_ms);
+    /* retry_at_ms > 0: state failed, runs again then; 0: state dead. */
+    cc_err (*job_fail)(struct store *s, int64_t id, const char *owner, int64_t now_ms,
+                       const char *error, int64_t retry_at_ms);
+    cc_err (*job_get)(struct store *s, int64_t id, store_job_cb cb, void *arg);
+    /* Newest first; state NULL = all; before_id 0 = from the newest. */
+    cc_err (*job_list)(struct store *s, const char *state, int64_t before_id, unsigned limit,
+                       store_job_cb cb, void *arg);
+    /* dead or failed -> queued now, attempts reset. CC_ESTATE otherwise. */
+    cc_err (*job_retry)(struct store *s, int64_t id, int64_t now_ms);
+    cc_err (*job_counts)(struct store *s, struct store_job_counts *out);
+    /* Deletes succeeded jobs finished before before_ms. */
+    cc_err (*job_prune)(struct store *s, int64_t before_ms, int64_t *out_deleted);
 };
 
 struct store {
