@@ -9,7 +9,8 @@
 set -euo pipefail
 
 build_pkgs=(gcc make cmake pkg-config git
-            libmicrohttpd-dev libjansson-dev libfyaml-dev libsqlite3-dev)
+            libmicrohttpd-dev libjansson-dev libfyaml-dev libsqlite3-dev
+            libxml2-dev libzip-dev poppler-utils tzdata)
 test_pkgs=(libcmocka-dev python3 python3-pytest prometheus sqlite3
            clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 bench_pkgs=(wrk nginx-light python3-fastapi python3-uvicorn procps)

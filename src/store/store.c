@@ -6,6 +6,7 @@
  */
 #include "store/store.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -52,4 +53,13 @@ cc_err store_open(const struct store_cfg *cfg, struct store **out)
     cc_log_error(cfg->log, "store", "unknown store driver",
                  CC_LS("driver", driver), CC_LS("known", known));
     return CC_EINVAL;
+}
+
+double store_priority_factor(int priority)
+{
+    if (priority < 1)
+        priority = 1;
+    if (priority > 10)
+        priority = 10;
+    return 0.5 * pow(4.0, (double)(priority - 1) / 9.0);
 }
