@@ -1,0 +1,88 @@
+/*
+ * queue.h - the worker pool that runs jobs from the store's durable queue.
+ *
+ * Each worker thread loops: claim a job (store job_claim with a lease),
+ * run the handler registered for its kind, then mark it succeeded, failed
+ * (retried later with exponential backoff and jitter) or dead (attempts
+ * used up, or an error that retrying cannot fix: bad input). One more
+ * thread, the lease keeper, extends the lease of every running job every
+ * lease/3, so a job outlives its lease only if its worker died - and then
+ * another worker (or another daemon on the same database) runs it again.
+ * Handlers must therefore be idempotent (docs/KNOWLEDGE.md, "Jobs").
+ *
+ * Workers sleep on a condition variable between polls; ingest_workers_wake
+ * (called after an enqueue) cuts the wait short, so a queued job starts
+ * at once, while jobs queued by another node are found within poll_ms.
+ */
+#ifndef CC_INGEST_QUEUE_H
+#define CC_INGEST_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/ctx.h"
+#include "core/err.h"
+#include "core/retry.h"
+#include "store/store.h"
+
+struct ingest_workers;
+
+/* What a handler gets. job and its strings live in the job's arena, as
+ * long as the handler runs. Write a human message into `error` on failure
+ * (it becomes the job's last_error). */
+struct ingest_job_ctx {
+    struct cc_ctx *ctx;
+    struct ingest_workers *workers;
+    const struct store_job *job;
+    struct cc_arena *arena;
+    void *data;                  /* ingest_kind.data */
+    char error[512];
+    /* private to queue.c */
+    unsigned slot;
+    int64_t stage_started_ms;
+};
+
+typedef cc_err (*ingest_job_fn)(struct ingest_job_ctx *jc);
+
+struct ingest_kind {
+    const char *kind;            /* "ingest.document" */
+    ingest_job_fn run;
+    void *data;
+};
+
+struct ingest_workers_cfg {
+    unsigned threads;            /* >= 1 */
+    int64_t lease_ms;            /* e.g. 30000 */
+    int max_attempts;            /* stored in each job at enqueue; used for the retry decision */
+    struct cc_backoff backoff;
+    int64_t poll_ms;             /* idle wait between claims, e.g. 1000 */
+    const char *node_id;         /* lease owner prefix; unique per daemon */
+    const struct ingest_kind *kinds;
+    size_t nkinds;
+};
+
+/* Starts the threads. cfg and kinds are copied/borrowed: kinds must outlive
+ * the pool. */
+cc_err ingest_workers_start(struct cc_ctx *ctx, const struct ingest_workers_cfg *cfg,
+                            struct ingest_workers **out);
+/* Wakes idle workers (call after enqueueing). NULL-safe. */
+void ingest_workers_wake(struct ingest_workers *w);
+/* Stops claiming, waits up to deadline_ms for running jobs, then joins the
+ * threads. Jobs still running are left to their leases (they run again). */
+void ingest_workers_stop(struct ingest_workers *w, int64_t deadline_ms);
+void ingest_workers_free(struct ingest_workers *w);
+
+/* Marks the start of a pipeline stage: records it on the job (with a lease
+ * heartbeat) and times the previous stage into
+ * cc_job_stage_duration_seconds{stage,outcome="ok"}. */
+void ingest_job_stage(struct ingest_job_ctx *jc, const char *stage);
+/* Writes the handler's error message (printf-style). */
+void ingest_job_errorf(struct ingest_job_ctx *jc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* True for errors that another attempt may fix (I/O, timeouts, busy
+ * store, upstream failures); bad input is permanent. */
+bool ingest_err_retryable(cc_err err);
+
+#endif
