@@ -163,3 +163,76 @@ cc_err cc_parse_size(const char *s, uint64_t *out_bytes)
     *out_bytes = (uint64_t)v * mult;
     return CC_OK;
 }
+
+int64_t cc_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    /* Howard Hinnant's algorithm: exact for every proleptic Gregorian date. */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool digits_at(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+cc_err cc_parse_rfc3339(const char *s, int64_t *out_ms)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    if (!s || !digits_at(s, 4, &y) || s[4] != '-' || !digits_at(s + 5, 2, &mo) ||
+        s[7] != '-' || !digits_at(s + 8, 2, &d))
+        return CC_EINVAL;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
+        return CC_EINVAL;
+    const char *p = s + 10;
+    int64_t frac_ms = 0, offset_s = 0;
+    if (*p) {
+        if ((*p != 'T' && *p != 't' && *p != ' ') || !digits_at(p + 1, 2, &h) || p[3] != ':' ||
+            !digits_at(p + 4, 2, &mi) || p[6] != ':' || !digits_at(p + 7, 2, &sec))
+            return CC_EINVAL;
+        if (h > 23 || mi > 59 || sec > 60)
+            return CC_EINVAL;
+        p += 9;
+        if (*p == '.') {
+            p++;
+            int n = 0;
+            for (; isdigit((unsigned char)*p); p++, n++)
+                if (n < 3)
+                    frac_ms = frac_ms * 10 + (*p - '0');
+            if (n == 0)
+                return CC_EINVAL;
+            for (; n < 3; n++)
+                frac_ms *= 10;
+        }
+        int oh, om;
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if ((*p == '+' || *p == '-') && digits_at(p + 1, 2, &oh) && p[3] == ':' &&
+                   digits_at(p + 4, 2, &om) && oh < 24 && om < 60) {
+            offset_s = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
+            p += 6;
+        } else {
+            return CC_EINVAL;
+        }
+        if (*p)
+            return CC_EINVAL;
+    }
+    if (sec == 60)
+        sec = 59;   /* a leap second: Unix time has no room for it */
+    int64_t days = cc_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    *out_ms = ((days * 86400 + h * 3600 + mi * 60 + sec) - offset_s) * 1000 + frac_ms;
+    return CC_OK;
+}

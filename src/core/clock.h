@@ -35,6 +35,11 @@ void cc_time_rfc3339(int64_t wall_ms, char *out, size_t outsz);
  * A bare integer is taken as seconds. CC_EINVAL on anything else. */
 #include "core/err.h"
 cc_err cc_parse_duration_ms(const char *s, int64_t *out_ms);
+/* Parses RFC 3339 ("2026-11-22T00:19:20Z", "...20.5+01:00", date-only
+ * "2026-11-22" = midnight UTC) into Unix milliseconds. CC_EINVAL otherwise. */
+cc_err cc_parse_rfc3339(const char *s, int64_t *out_ms);
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12). */
+int64_t cc_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Parses a byte size ("512", "64k", "10MB", "1GiB", "2g") into bytes. */
 cc_err cc_parse_size(const char *s, uint64_t *out_bytes);
 

@@ -189,6 +189,38 @@ static void test_system_clock(void **state)
     assert_true(m1 - m0 < 5000);
 }
 
+static void test_rfc3339_parse(void **state)
+{
+    (void)state;
+    int64_t ms = 0;
+    assert_int_equal(cc_parse_rfc3339("1970-01-01T00:00:00Z", &ms), CC_OK);
+    assert_int_equal(ms, 0);
+    assert_int_equal(cc_parse_rfc3339("2026-11-22T00:19:20.123Z", &ms), CC_OK);
+    assert_int_equal(ms, 1795306760123LL);
+    assert_int_equal(cc_parse_rfc3339("2026-11-22T01:19:20.1+01:00", &ms), CC_OK);
+    assert_int_equal(ms, 1795306760100LL);
+    assert_int_equal(cc_parse_rfc3339("2026-11-21T19:19:20-05:00", &ms), CC_OK);
+    assert_int_equal(ms, 1795306760000LL);
+    assert_int_equal(cc_parse_rfc3339("2024-02-29", &ms), CC_OK);
+    assert_int_equal(ms, 1709164800000LL);
+    assert_int_equal(cc_parse_rfc3339("1969-12-31T23:59:59Z", &ms), CC_OK);
+    assert_int_equal(ms, -1000);
+    /* A round trip through the formatter. */
+    char buf[32];
+    cc_time_rfc3339(1795306760123LL, buf, sizeof(buf));
+    assert_int_equal(cc_parse_rfc3339(buf, &ms), CC_OK);
+    assert_int_equal(ms, 1795306760123LL);
+    const char *bad[] = {"", "2026", "2026-13-01", "2026-02-29", "2026-11-22T24:00:00Z",
+                         "2026-11-22T00:00:00", "2026-11-22T00:00:00+0100",
+                         "2026-11-22T00:00:00.Z", "2026-11-22T00:00:00Zjunk", "22/11/2026",
+                         "2026-11-22T0:00:00Z"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ms = 42;
+        assert_int_equal(cc_parse_rfc3339(bad[i], &ms), CC_EINVAL);
+        assert_int_equal(ms, 42);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_size_good),
         cmocka_unit_test(test_size_bad),
         cmocka_unit_test(test_system_clock),
+        cmocka_unit_test(test_rfc3339_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
