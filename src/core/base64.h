@@ -1,0 +1,24 @@
+/*
+ * base64.h - RFC 4648 base64 (standard alphabet, '=' padding).
+ * The decoder skips CR, LF, spaces and tabs (line-wrapped input is common),
+ * accepts missing padding, and refuses any other character.
+ */
+#ifndef CC_CORE_BASE64_H
+#define CC_CORE_BASE64_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+/* Bytes the decoding of `len` input characters can produce at most. */
+static inline size_t cc_base64_decoded_max(size_t len)
+{
+    return len / 4 * 3 + 3;
+}
+
+/* Decodes into out (at least cc_base64_decoded_max(len) bytes); *out_len
+ * gets the length. CC_EINVAL for a bad character or a truncated quantum. */
+cc_err cc_base64_decode(const char *in, size_t len, uint8_t *out, size_t *out_len);
+
+#endif
