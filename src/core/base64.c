@@ -1,5 +1,26 @@
 #include "core/base64.h"
 
+static const char alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void cc_base64_encode(const uint8_t *in, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        size_t left = n - i;
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (left > 1)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (left > 2)
+            v |= in[i + 2];
+        out[o++] = alphabet[(v >> 18) & 63];
+        out[o++] = alphabet[(v >> 12) & 63];
+        out[o++] = left > 1 ? alphabet[(v >> 6) & 63] : '=';
+        out[o++] = left > 2 ? alphabet[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
 static int value(unsigned char c)
 {
     if (c >= 'A' && c <= 'Z')

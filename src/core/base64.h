@@ -11,6 +11,15 @@
 
 #include "core/err.h"
 
+/* Characters (plus the NUL) encoding n bytes takes. */
+static inline size_t cc_base64_encoded_size(size_t n)
+{
+    return (n + 2) / 3 * 4 + 1;
+}
+
+/* Encodes with padding into out (cc_base64_encoded_size(n) bytes), NUL-terminated. */
+void cc_base64_encode(const uint8_t *in, size_t n, char *out);
+
 /* Bytes the decoding of `len` input characters can produce at most. */
 static inline size_t cc_base64_decoded_max(size_t len)
 {

@@ -78,6 +78,19 @@ static void test_binary_roundtrip(void **state)
     assert_memory_equal(out, raw, 256);
 }
 
+static void test_encode(void **state)
+{
+    (void)state;
+    const char *plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    const char *enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    for (size_t i = 0; i < 7; i++) {
+        char out[16];
+        cc_base64_encode((const uint8_t *)plain[i], strlen(plain[i]), out);
+        assert_string_equal(out, enc[i]);
+        assert_int_equal(strlen(out) + 1, cc_base64_encoded_size(strlen(plain[i])));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -85,6 +98,7 @@ int main(void)
         cmocka_unit_test(test_lenient_forms),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_binary_roundtrip),
+        cmocka_unit_test(test_encode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
