@@ -15,6 +15,11 @@
  * (indexed by enum stmt_id); every use ends with reset + clear_bindings.
  * User data only ever reaches SQLite through bound parameters.
  *
+ * This file holds open/close, migrations, the connection pool and the
+ * statement helpers shared through sqlite_int.h, tokens, projects, events
+ * and the ops table. Knowledge (sources, documents, search) lives in
+ * sqlite_knowledge.c, the job queue in sqlite_jobs.c.
+ *
  * Migrations are the files of src/store/migrations/sqlite/ embedded in
  * the binary (sqlite_migrations[], sorted by name); see migrate().
  */
@@ -33,6 +38,7 @@
 #include "core/clock.h"
 #include "core/embedded.h"
 #include "core/log.h"
+#include "store/sqlite_int.h"
 #include "store/store.h"
 
 #define MOD "store"
@@ -43,37 +49,17 @@ extern const struct store_ops store_sqlite_ops;   /* defined at the end */
 #define TOKEN_NAME_MAX 64
 #define TOKEN_HASH_LEN 64
 
-enum stmt_id {
-    ST_PING,
-    ST_SCHEMA_VERSION,
-    ST_TOKEN_INSERT,
-    ST_TOKEN_LIST,
-    ST_TOKEN_DELETE,
-    ST_TOKEN_TOUCH,
-    ST_PROJECT_INSERT,
-    ST_PROJECT_UPDATE,
-    ST_PROJECT_GET,
-    ST_PROJECT_LIST,
-    ST_PROJECT_DELETE,
-    ST_EVENT_APPEND,
-    ST_EVENT_LIST,
-    ST_EVENT_PRUNE,
-    ST__COUNT
-};
-
-struct stmt_def {
-    const char *name;                  /* for logs */
-    const char *sql;
-};
-
 #define TOKEN_COLS "id, name, hash, scope, created_ms, last_used_ms"
 #define PROJECT_COLS "id, name, compose_path, spec_json, state, created_ms, updated_ms"
 #define EVENT_COLS "id, ts_ms, kind, project, service, message"
 
-static const struct stmt_def stmts[ST__COUNT] = {
+const struct stmt_def sqlite__core_stmts[ST__COUNT] = {
     [ST_PING] = {"ping", "SELECT 1"},
     [ST_SCHEMA_VERSION] = {"schema_version",
         "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"},
+    [ST_BEGIN] = {"begin", "BEGIN"},
+    [ST_BEGIN_IMMEDIATE] = {"begin_immediate", "BEGIN IMMEDIATE"},
+    [ST_COMMIT] = {"commit", "COMMIT"},
     [ST_TOKEN_INSERT] = {"token_insert",
         "INSERT INTO tokens (name, hash, scope, created_ms, last_used_ms)"
         " VALUES (?1, ?2, ?3, ?4, ?5)"},
@@ -99,61 +85,61 @@ static const struct stmt_def stmts[ST__COUNT] = {
     [ST_EVENT_PRUNE] = {"event_prune", "DELETE FROM events WHERE ts_ms < ?1"},
 };
 
-struct conn {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[ST__COUNT];
+static const struct stmt_def *const stmt_tables[] = {
+    sqlite__core_stmts,
+    sqlite__knowledge_stmts,
+    sqlite__job_stmts,
 };
+#define NTABLES (sizeof(stmt_tables) / sizeof(stmt_tables[0]))
 
-struct sqlite_store {
-    struct store base;                 /* first: store.h casts through it */
-    struct cc_log *log;                /* borrowed; may be NULL */
-    char *path;
-    int busy_ms;
-    int schema_latest;
-
-    pthread_mutex_t write_mu;          /* guards writer */
-    struct conn writer;
-
-    pthread_mutex_t pool_mu;           /* guards idle/nidle */
-    pthread_cond_t pool_cv;            /* CLOCK_MONOTONIC */
-    struct conn *readers;
-    struct conn **idle;                /* stack of readers not checked out */
-    unsigned nreaders;
-    unsigned nidle;
-};
-
-/* Bound parameters: a {0}-terminated list; a NULL text binds SQL NULL. */
-enum param_type { P_END = 0, P_INT, P_TEXT };
-struct param {
-    enum param_type type;
-    int64_t i;
-    const char *s;
-};
-#define PI(v) ((struct param){.type = P_INT, .i = (int64_t)(v)})
-#define PT(v) ((struct param){.type = P_TEXT, .s = (v)})
-#define PARAMS(...) ((const struct param[]){__VA_ARGS__, {0}})
-
-struct write_result {
-    int64_t rowid;
-    int64_t changes;
-};
-
-typedef void (*row_fn)(sqlite3_stmt *st, void *ctx);
-
-static struct sqlite_store *from_store(struct store *s)
+static const struct stmt_def *stmt_def(enum stmt_id id)
 {
-    return (struct sqlite_store *)s;
+    for (size_t t = 0; t < NTABLES; t++) {
+        if (stmt_tables[t][id].sql)
+            return &stmt_tables[t][id];
+    }
+    return NULL;
+}
+
+const char *sqlite__stmt_name(enum stmt_id id)
+{
+    const struct stmt_def *def = stmt_def(id);
+    return def ? def->name : "?";
+}
+
+/* Every statement id must have its SQL in exactly one file's table; a
+ * miss is a build defect, refused at open rather than at first use. */
+static cc_err check_stmt_tables(struct sqlite_store *s)
+{
+    for (int id = 0; id < ST__COUNT; id++) {
+        int defs = 0;
+        for (size_t t = 0; t < NTABLES; t++)
+            defs += stmt_tables[t][id].sql != NULL;
+        if (defs != 1) {
+            cc_log_error(s->log, MOD, "statement table defect", CC_LI("stmt_id", id),
+                         CC_LI("definitions", defs));
+            return CC_EINVAL;
+        }
+    }
+    return CC_OK;
 }
 
 /* ---- errors ---------------------------------------------------------- */
 
-/* Maps a SQLite result code (extended codes are on) to cc_err, logging
- * what the operator needs. Call before reset/rollback: they clear errmsg. */
-static cc_err db_err(struct sqlite_store *s, sqlite3 *db, int rc, const char *op)
+cc_err sqlite__db_err(struct sqlite_store *s, sqlite3 *db, int rc, const char *op)
 {
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
         cc_log_debug(s->log, MOD, "unique key conflict", CC_LS("op", op));
         return CC_ECONFLICT;
+    }
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        cc_log_debug(s->log, MOD, "foreign key refers to no row", CC_LS("op", op));
+        return CC_ENOTFOUND;
+    }
+    if (rc == SQLITE_CONSTRAINT_CHECK || rc == SQLITE_CONSTRAINT_NOTNULL) {
+        cc_log_debug(s->log, MOD, "constraint check failed", CC_LS("op", op),
+                     CC_LS("error", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+        return CC_EINVAL;
     }
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
         cc_log_warn(s->log, MOD, "database busy past busy_timeout", CC_LS("op", op),
@@ -169,35 +155,43 @@ static cc_err db_err(struct sqlite_store *s, sqlite3 *db, int rc, const char *op
 
 /* ---- statements ------------------------------------------------------ */
 
-static int bind_params(sqlite3_stmt *st, const struct param *params)
+int sqlite__bind(sqlite3_stmt *st, const struct param *params)
 {
     int rc = SQLITE_OK;
     for (int i = 0; params && params[i].type != P_END && rc == SQLITE_OK; i++) {
         const struct param *p = &params[i];
         if (p->type == P_INT)
             rc = sqlite3_bind_int64(st, i + 1, p->i);
-        else if (p->s)
+        else if (!p->s)
+            rc = sqlite3_bind_null(st, i + 1);
+        else if (p->type == P_TEXT)
             rc = sqlite3_bind_text(st, i + 1, p->s, -1, SQLITE_STATIC);
         else
-            rc = sqlite3_bind_null(st, i + 1);
+            rc = sqlite3_bind_blob64(st, i + 1, p->s, p->n, SQLITE_STATIC);
     }
     return rc;
 }
 
-static cc_err stmt_get(struct sqlite_store *s, struct conn *c, enum stmt_id id,
-                       sqlite3_stmt **out)
+cc_err sqlite__stmt(struct sqlite_store *s, struct conn *c, enum stmt_id id,
+                    const struct param *params, sqlite3_stmt **out)
 {
     if (!c->stmt[id]) {
-        int rc = sqlite3_prepare_v3(c->db, stmts[id].sql, -1, SQLITE_PREPARE_PERSISTENT,
+        int rc = sqlite3_prepare_v3(c->db, stmt_def(id)->sql, -1, SQLITE_PREPARE_PERSISTENT,
                                     &c->stmt[id], NULL);
         if (rc != SQLITE_OK)
-            return db_err(s, c->db, rc, stmts[id].name);
+            return sqlite__db_err(s, c->db, rc, sqlite__stmt_name(id));
+    }
+    int rc = sqlite__bind(c->stmt[id], params);
+    if (rc != SQLITE_OK) {
+        cc_err err = sqlite__db_err(s, c->db, rc, sqlite__stmt_name(id));
+        sqlite__stmt_done(c->stmt[id]);
+        return err;
     }
     *out = c->stmt[id];
     return CC_OK;
 }
 
-static void stmt_done(sqlite3_stmt *st)
+void sqlite__stmt_done(sqlite3_stmt *st)
 {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -223,7 +217,7 @@ static int one_off(sqlite3 *db, const char *sql, const struct param *params,
     bool row = false;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK)
-        rc = bind_params(st, params);
+        rc = sqlite__bind(st, params);
     while (rc == SQLITE_OK || rc == SQLITE_ROW) {
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW && !row) {
@@ -239,9 +233,102 @@ static int one_off(sqlite3 *db, const char *sql, const struct param *params,
     return rc;
 }
 
+/* ---- running statements on a held connection ------------------------- */
+
+cc_err sqlite__query(struct sqlite_store *s, struct conn *c, enum stmt_id id,
+                     const struct param *params, row_fn row, void *ctx, int64_t *out_rows)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t rows = 0;
+    cc_err err = sqlite__stmt(s, c, id, params, &st);
+    if (err)
+        return err;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (row)
+            row(st, ctx);
+        rows++;
+    }
+    if (rc != SQLITE_DONE) {
+        err = sqlite__db_err(s, c->db, rc, sqlite__stmt_name(id));
+        goto out;
+    }
+    if (out_rows)
+        *out_rows = rows;
+out:
+    sqlite__stmt_done(st);
+    return err;
+}
+
+cc_err sqlite__exec(struct sqlite_store *s, struct conn *c, enum stmt_id id,
+                    const struct param *params, struct write_result *out)
+{
+    sqlite3_stmt *st = NULL;
+    cc_err err = sqlite__stmt(s, c, id, params, &st);
+    if (err)
+        return err;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        err = sqlite__db_err(s, c->db, rc, sqlite__stmt_name(id));
+        goto out;
+    }
+    if (out) {
+        out->rowid = sqlite3_last_insert_rowid(c->db);
+        out->changes = sqlite3_changes(c->db);
+    }
+out:
+    sqlite__stmt_done(st);
+    return err;
+}
+
+struct first_int {
+    int64_t val;
+    bool found;
+};
+
+static void row_first_int(sqlite3_stmt *st, void *ctx)
+{
+    struct first_int *f = ctx;
+    if (!f->found) {
+        f->val = sqlite3_column_int64(st, 0);
+        f->found = true;
+    }
+}
+
+cc_err sqlite__query_int(struct sqlite_store *s, struct conn *c, enum stmt_id id,
+                         const struct param *params, int64_t *out, bool *out_found)
+{
+    struct first_int f = {0};
+    cc_err err = sqlite__query(s, c, id, params, row_first_int, &f, NULL);
+    if (err)
+        return err;
+    if (f.found && out)
+        *out = f.val;
+    if (out_found)
+        *out_found = f.found;
+    return CC_OK;
+}
+
+cc_err sqlite__begin(struct sqlite_store *s, struct conn *c, enum stmt_id how)
+{
+    return sqlite__exec(s, c, how, NULL, NULL);
+}
+
+cc_err sqlite__commit(struct sqlite_store *s, struct conn *c)
+{
+    return sqlite__exec(s, c, ST_COMMIT, NULL, NULL);
+}
+
+void sqlite__rollback(struct conn *c)
+{
+    /* Some errors already rolled the transaction back. */
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 /* ---- the reader pool and the two ways to run a statement ------------- */
 
-static cc_err reader_get(struct sqlite_store *s, struct conn **out)
+cc_err sqlite__reader_get(struct sqlite_store *s, struct conn **out)
 {
     struct timespec deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -267,7 +354,7 @@ static cc_err reader_get(struct sqlite_store *s, struct conn **out)
     return err;
 }
 
-static void reader_put(struct sqlite_store *s, struct conn *c)
+void sqlite__reader_put(struct sqlite_store *s, struct conn *c)
 {
     pthread_mutex_lock(&s->pool_mu);
     s->idle[s->nidle++] = c;
@@ -275,74 +362,42 @@ static void reader_put(struct sqlite_store *s, struct conn *c)
     pthread_mutex_unlock(&s->pool_mu);
 }
 
-/* Runs a read on a pooled connection, calling row() for each row.
- * *out_rows (optional) gets the number of rows seen. */
-static cc_err run_read(struct sqlite_store *s, enum stmt_id id, const struct param *params,
-                       row_fn row, void *ctx, int64_t *out_rows)
+struct conn *sqlite__writer_get(struct sqlite_store *s)
+{
+    pthread_mutex_lock(&s->write_mu);
+    return &s->writer;
+}
+
+void sqlite__writer_put(struct sqlite_store *s)
+{
+    pthread_mutex_unlock(&s->write_mu);
+}
+
+cc_err sqlite__run_read(struct sqlite_store *s, enum stmt_id id, const struct param *params,
+                        row_fn row, void *ctx, int64_t *out_rows)
 {
     struct conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    int64_t rows = 0;
-    cc_err err = reader_get(s, &c);
+    cc_err err = sqlite__reader_get(s, &c);
     if (err)
         return err;
-    err = stmt_get(s, c, id, &st);
-    if (err)
-        goto out;
-    int rc = bind_params(st, params);
-    if (rc == SQLITE_OK) {
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (row)
-                row(st, ctx);
-            rows++;
-        }
-    }
-    if (rc != SQLITE_DONE) {
-        err = db_err(s, c->db, rc, stmts[id].name);
-        goto out;
-    }
-    if (out_rows)
-        *out_rows = rows;
-out:
-    if (st)
-        stmt_done(st);
-    reader_put(s, c);
+    err = sqlite__query(s, c, id, params, row, ctx, out_rows);
+    sqlite__reader_put(s, c);
     return err;
 }
 
-/* Runs one writing statement (its own implicit transaction) on the writer. */
-static cc_err run_write(struct sqlite_store *s, enum stmt_id id, const struct param *params,
-                        struct write_result *out)
+cc_err sqlite__run_write(struct sqlite_store *s, enum stmt_id id, const struct param *params,
+                         struct write_result *out)
 {
-    sqlite3_stmt *st = NULL;
-    pthread_mutex_lock(&s->write_mu);
-    sqlite3 *db = s->writer.db;
-    cc_err err = stmt_get(s, &s->writer, id, &st);
-    if (err)
-        goto out;
-    int rc = bind_params(st, params);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        err = db_err(s, db, rc, stmts[id].name);
-        goto out;
-    }
-    if (out) {
-        out->rowid = sqlite3_last_insert_rowid(db);
-        out->changes = sqlite3_changes(db);
-    }
-out:
-    if (st)
-        stmt_done(st);
-    pthread_mutex_unlock(&s->write_mu);
+    struct conn *c = sqlite__writer_get(s);
+    cc_err err = sqlite__exec(s, c, id, params, out);
+    sqlite__writer_put(s);
     return err;
 }
 
-/* A write addressed to one row: CC_ENOTFOUND when it touched none. */
-static cc_err write_one(struct sqlite_store *s, enum stmt_id id, const struct param *params)
+cc_err sqlite__write_one(struct sqlite_store *s, enum stmt_id id, const struct param *params)
 {
     struct write_result res = {0};
-    cc_err err = run_write(s, id, params, &res);
+    cc_err err = sqlite__run_write(s, id, params, &res);
     if (!err && res.changes == 0)
         err = CC_ENOTFOUND;
     return err;
@@ -388,9 +443,9 @@ static cc_err migrations_latest(struct sqlite_store *s, int *out)
 static cc_err schema_version(struct sqlite_store *s, int *out)
 {
     int64_t v = 0;
-    int rc = one_off(s->writer.db, stmts[ST_SCHEMA_VERSION].sql, NULL, &v, NULL);
+    int rc = one_off(s->writer.db, sqlite__core_stmts[ST_SCHEMA_VERSION].sql, NULL, &v, NULL);
     if (rc != SQLITE_DONE)
-        return db_err(s, s->writer.db, rc, "schema_version");
+        return sqlite__db_err(s, s->writer.db, rc, "schema_version");
     *out = (int)v;
     return CC_OK;
 }
@@ -409,13 +464,6 @@ static cc_err check_not_newer(struct sqlite_store *s, int db_version)
     return CC_ESTATE;
 }
 
-static void rollback(sqlite3 *db)
-{
-    /* Some errors already rolled the transaction back. */
-    if (!sqlite3_get_autocommit(db))
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-}
-
 /* Runs a migration's SQL and records it; inside migrate_one's transaction. */
 static cc_err apply_migration(struct sqlite_store *s, const struct cc_embedded *m,
                               int version)
@@ -432,7 +480,7 @@ static cc_err apply_migration(struct sqlite_store *s, const struct cc_embedded *
                      " VALUES (?1, ?2, ?3)",
                  PARAMS(PI(version), PT(m->name), PI(now)), NULL, NULL);
     if (rc != SQLITE_DONE)
-        return db_err(s, db, rc, "migration record");
+        return sqlite__db_err(s, db, rc, "migration record");
     cc_log_info(s->log, MOD, "migration applied", CC_LS("migration", m->name),
                 CC_LI("version", version));
     return CC_OK;
@@ -448,11 +496,11 @@ static cc_err migrate_one(struct sqlite_store *s, const struct cc_embedded *m, i
     cc_err err = CC_OK;
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        return db_err(s, db, rc, "migration begin");
+        return sqlite__db_err(s, db, rc, "migration begin");
     rc = one_off(db, "SELECT 1 FROM schema_migrations WHERE version = ?1",
                  PARAMS(PI(version)), NULL, &applied);
     if (rc != SQLITE_DONE) {
-        err = db_err(s, db, rc, "migration check");
+        err = sqlite__db_err(s, db, rc, "migration check");
         goto out;
     }
     if (!applied) {
@@ -462,10 +510,10 @@ static cc_err migrate_one(struct sqlite_store *s, const struct cc_embedded *m, i
     }
     rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        err = db_err(s, db, rc, "migration commit");
+        err = sqlite__db_err(s, db, rc, "migration commit");
 out:
     if (err)
-        rollback(db);
+        sqlite__rollback(&s->writer);
     return err;
 }
 
@@ -483,7 +531,7 @@ static cc_err migrate(struct sqlite_store *s)
                           " applied_at INTEGER NOT NULL)",
                           NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        return db_err(s, db, rc, "schema_migrations");
+        return sqlite__db_err(s, db, rc, "schema_migrations");
     err = schema_version(s, &current);
     if (!err)
         err = check_not_newer(s, current);
@@ -550,7 +598,7 @@ static cc_err set_wal(struct sqlite_store *s, sqlite3 *db)
     int rc;
     while ((rc = try_wal(db, &wal)) != SQLITE_OK) {
         if ((rc & 0xff) != SQLITE_BUSY || cc_mono_ms(clock) >= deadline)
-            return db_err(s, db, rc, "journal_mode");
+            return sqlite__db_err(s, db, rc, "journal_mode");
         clock->sleep_ms(clock, 5);
     }
     if (!wal) {
@@ -571,7 +619,7 @@ static cc_err set_pragmas(struct sqlite_store *s, sqlite3 *db, bool reader)
     if (rc == SQLITE_OK && reader)
         rc = sqlite3_exec(db, "PRAGMA query_only = ON", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        return db_err(s, db, rc, "pragmas");
+        return sqlite__db_err(s, db, rc, "pragmas");
     return CC_OK;
 }
 
@@ -585,7 +633,7 @@ static cc_err conn_open(struct sqlite_store *s, bool reader, struct conn *out)
     if (!db)
         return CC_ENOMEM;
     if (rc != SQLITE_OK) {
-        err = db_err(s, db, rc, "open");
+        err = sqlite__db_err(s, db, rc, "open");
         goto out;
     }
     sqlite3_extended_result_codes(db, 1);
@@ -618,7 +666,7 @@ static cc_err open_readers(struct sqlite_store *s, unsigned n)
 
 static void sqlite_close(struct store *st)
 {
-    struct sqlite_store *s = from_store(st);
+    struct sqlite_store *s = sqlite__from_store(st);
     if (!s)
         return;
     for (unsigned i = 0; i < s->nreaders; i++)
@@ -664,7 +712,9 @@ static cc_err sqlite_open(const struct store_cfg *cfg, struct store **out)
     unsigned readers = cfg->pool_size == 0 ? 1
                      : cfg->pool_size > POOL_MAX ? POOL_MAX : cfg->pool_size;
     struct sqlite_store *s = store_new(cfg);
-    cc_err err = create_file(s);
+    cc_err err = check_stmt_tables(s);
+    if (!err)
+        err = create_file(s);
     if (!err)
         err = conn_open(s, false, &s->writer);
     if (!err)
@@ -687,7 +737,7 @@ static cc_err sqlite_open(const struct store_cfg *cfg, struct store **out)
 
 static cc_err sqlite_ping(struct store *st)
 {
-    return run_read(from_store(st), ST_PING, NULL, NULL, NULL, NULL);
+    return sqlite__run_read(sqlite__from_store(st), ST_PING, NULL, NULL, NULL, NULL);
 }
 
 static void row_int(sqlite3_stmt *st, void *ctx)
@@ -697,9 +747,9 @@ static void row_int(sqlite3_stmt *st, void *ctx)
 
 static cc_err sqlite_info(struct store *st, struct store_info *out)
 {
-    struct sqlite_store *s = from_store(st);
+    struct sqlite_store *s = sqlite__from_store(st);
     int64_t version = 0;
-    cc_err err = run_read(s, ST_SCHEMA_VERSION, NULL, row_int, &version, NULL);
+    cc_err err = sqlite__run_read(s, ST_SCHEMA_VERSION, NULL, row_int, &version, NULL);
     if (err)
         return err;
     out->driver = store_sqlite_ops.name;
@@ -709,11 +759,6 @@ static cc_err sqlite_info(struct store *st, struct store_info *out)
 }
 
 /* ---- ops: tokens ----------------------------------------------------- */
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
 
 static bool token_valid(const struct store_token *t)
 {
@@ -731,7 +776,7 @@ static cc_err sqlite_token_insert(struct store *st, const struct store_token *t,
     if (!token_valid(t))
         return CC_EINVAL;
     struct write_result res = {0};
-    cc_err err = run_write(from_store(st), ST_TOKEN_INSERT,
+    cc_err err = sqlite__run_write(sqlite__from_store(st), ST_TOKEN_INSERT,
                            PARAMS(PT(t->name), PT(t->hash), PT(t->scope), PI(t->created_ms),
                                   PI(t->last_used_ms)),
                            &res);
@@ -750,9 +795,9 @@ static void row_token(sqlite3_stmt *st, void *ctx)
     struct token_ctx *c = ctx;
     struct store_token t = {
         .id = sqlite3_column_int64(st, 0),
-        .name = col_text(st, 1),
-        .hash = col_text(st, 2),
-        .scope = col_text(st, 3),
+        .name = sqlite__col_text(st, 1),
+        .hash = sqlite__col_text(st, 2),
+        .scope = sqlite__col_text(st, 3),
         .created_ms = sqlite3_column_int64(st, 4),
         .last_used_ms = sqlite3_column_int64(st, 5),
     };
@@ -764,17 +809,17 @@ static cc_err sqlite_token_list(struct store *st, store_token_cb cb, void *arg)
     if (!cb)
         return CC_EINVAL;
     struct token_ctx c = {.cb = cb, .arg = arg};
-    return run_read(from_store(st), ST_TOKEN_LIST, NULL, row_token, &c, NULL);
+    return sqlite__run_read(sqlite__from_store(st), ST_TOKEN_LIST, NULL, row_token, &c, NULL);
 }
 
 static cc_err sqlite_token_delete(struct store *st, int64_t id)
 {
-    return write_one(from_store(st), ST_TOKEN_DELETE, PARAMS(PI(id)));
+    return sqlite__write_one(sqlite__from_store(st), ST_TOKEN_DELETE, PARAMS(PI(id)));
 }
 
 static cc_err sqlite_token_touch(struct store *st, int64_t id, int64_t used_ms)
 {
-    return write_one(from_store(st), ST_TOKEN_TOUCH, PARAMS(PI(id), PI(used_ms)));
+    return sqlite__write_one(sqlite__from_store(st), ST_TOKEN_TOUCH, PARAMS(PI(id), PI(used_ms)));
 }
 
 /* ---- ops: projects --------------------------------------------------- */
@@ -790,7 +835,7 @@ static cc_err sqlite_project_insert(struct store *st, const struct store_project
     if (!project_valid(p))
         return CC_EINVAL;
     struct write_result res = {0};
-    cc_err err = run_write(from_store(st), ST_PROJECT_INSERT,
+    cc_err err = sqlite__run_write(sqlite__from_store(st), ST_PROJECT_INSERT,
                            PARAMS(PT(p->name), PT(p->compose_path), PT(p->spec_json),
                                   PT(p->state), PI(p->created_ms), PI(p->updated_ms)),
                            &res);
@@ -803,7 +848,7 @@ static cc_err sqlite_project_update(struct store *st, const struct store_project
 {
     if (!project_valid(p))
         return CC_EINVAL;
-    return write_one(from_store(st), ST_PROJECT_UPDATE,
+    return sqlite__write_one(sqlite__from_store(st), ST_PROJECT_UPDATE,
                      PARAMS(PI(p->id), PT(p->name), PT(p->compose_path), PT(p->spec_json),
                             PT(p->state), PI(p->updated_ms)));
 }
@@ -818,10 +863,10 @@ static void row_project(sqlite3_stmt *st, void *ctx)
     struct project_ctx *c = ctx;
     struct store_project p = {
         .id = sqlite3_column_int64(st, 0),
-        .name = col_text(st, 1),
-        .compose_path = col_text(st, 2),
-        .spec_json = col_text(st, 3),
-        .state = col_text(st, 4),
+        .name = sqlite__col_text(st, 1),
+        .compose_path = sqlite__col_text(st, 2),
+        .spec_json = sqlite__col_text(st, 3),
+        .state = sqlite__col_text(st, 4),
         .created_ms = sqlite3_column_int64(st, 5),
         .updated_ms = sqlite3_column_int64(st, 6),
     };
@@ -835,7 +880,7 @@ static cc_err sqlite_project_get(struct store *st, const char *name, store_proje
         return CC_EINVAL;
     struct project_ctx c = {.cb = cb, .arg = arg};
     int64_t rows = 0;
-    cc_err err = run_read(from_store(st), ST_PROJECT_GET, PARAMS(PT(name)), row_project, &c,
+    cc_err err = sqlite__run_read(sqlite__from_store(st), ST_PROJECT_GET, PARAMS(PT(name)), row_project, &c,
                           &rows);
     if (!err && rows == 0)
         err = CC_ENOTFOUND;
@@ -847,14 +892,14 @@ static cc_err sqlite_project_list(struct store *st, store_project_cb cb, void *a
     if (!cb)
         return CC_EINVAL;
     struct project_ctx c = {.cb = cb, .arg = arg};
-    return run_read(from_store(st), ST_PROJECT_LIST, NULL, row_project, &c, NULL);
+    return sqlite__run_read(sqlite__from_store(st), ST_PROJECT_LIST, NULL, row_project, &c, NULL);
 }
 
 static cc_err sqlite_project_delete(struct store *st, const char *name)
 {
     if (!name)
         return CC_EINVAL;
-    return write_one(from_store(st), ST_PROJECT_DELETE, PARAMS(PT(name)));
+    return sqlite__write_one(sqlite__from_store(st), ST_PROJECT_DELETE, PARAMS(PT(name)));
 }
 
 /* ---- ops: events ----------------------------------------------------- */
@@ -865,7 +910,7 @@ static cc_err sqlite_event_append(struct store *st, const struct store_event *e,
     if (!e || !e->kind || !*e->kind || !e->message)
         return CC_EINVAL;
     struct write_result res = {0};
-    cc_err err = run_write(from_store(st), ST_EVENT_APPEND,
+    cc_err err = sqlite__run_write(sqlite__from_store(st), ST_EVENT_APPEND,
                            PARAMS(PI(e->ts_ms), PT(e->kind), PT(e->project), PT(e->service),
                                   PT(e->message)),
                            &res);
@@ -885,10 +930,10 @@ static void row_event(sqlite3_stmt *st, void *ctx)
     struct store_event e = {
         .id = sqlite3_column_int64(st, 0),
         .ts_ms = sqlite3_column_int64(st, 1),
-        .kind = col_text(st, 2),
-        .project = col_text(st, 3),
-        .service = col_text(st, 4),
-        .message = col_text(st, 5),
+        .kind = sqlite__col_text(st, 2),
+        .project = sqlite__col_text(st, 3),
+        .service = sqlite__col_text(st, 4),
+        .message = sqlite__col_text(st, 5),
     };
     c->cb(c->arg, &e);
 }
@@ -901,14 +946,14 @@ static cc_err sqlite_event_list(struct store *st, int64_t after_id, unsigned lim
     if (limit > STORE_EVENT_LIST_MAX)
         limit = STORE_EVENT_LIST_MAX;
     struct event_ctx c = {.cb = cb, .arg = arg};
-    return run_read(from_store(st), ST_EVENT_LIST, PARAMS(PI(after_id), PI(limit)),
+    return sqlite__run_read(sqlite__from_store(st), ST_EVENT_LIST, PARAMS(PI(after_id), PI(limit)),
                     row_event, &c, NULL);
 }
 
 static cc_err sqlite_event_prune(struct store *st, int64_t before_ms, int64_t *out_deleted)
 {
     struct write_result res = {0};
-    cc_err err = run_write(from_store(st), ST_EVENT_PRUNE, PARAMS(PI(before_ms)), &res);
+    cc_err err = sqlite__run_write(sqlite__from_store(st), ST_EVENT_PRUNE, PARAMS(PI(before_ms)), &res);
     if (!err && out_deleted)
         *out_deleted = res.changes;
     return err;
@@ -932,4 +977,29 @@ const struct store_ops store_sqlite_ops = {
     .event_append = sqlite_event_append,
     .event_list = sqlite_event_list,
     .event_prune = sqlite_event_prune,
+    .source_insert = sqlite__source_insert,
+    .source_update = sqlite__source_update,
+    .source_get = sqlite__source_get,
+    .source_get_by_name = sqlite__source_get_by_name,
+    .source_list = sqlite__source_list,
+    .source_delete = sqlite__source_delete,
+    .source_record_run = sqlite__source_record_run,
+    .source_schedule = sqlite__source_schedule,
+    .source_due = sqlite__source_due,
+    .doc_upsert = sqlite__doc_upsert,
+    .doc_hash = sqlite__doc_hash,
+    .doc_get = sqlite__doc_get,
+    .doc_delete = sqlite__doc_delete,
+    .doc_delete_external = sqlite__doc_delete_external,
+    .search = sqlite__search,
+    .job_enqueue = sqlite__job_enqueue,
+    .job_claim = sqlite__job_claim,
+    .job_heartbeat = sqlite__job_heartbeat,
+    .job_succeed = sqlite__job_succeed,
+    .job_fail = sqlite__job_fail,
+    .job_get = sqlite__job_get,
+    .job_list = sqlite__job_list,
+    .job_retry = sqlite__job_retry,
+    .job_counts = sqlite__job_counts,
+    .job_prune = sqlite__job_prune,
 };

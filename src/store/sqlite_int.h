@@ -1,0 +1,264 @@
+/*
+ * sqlite_int.h - internals shared by the files of the SQLite backend.
+ *
+ * The backend is split by subject: sqlite.c (open, migrations, the
+ * connection pool, tokens, projects, events and the ops table),
+ * sqlite_knowledge.c (sources, documents, chunks, search) and
+ * sqlite_jobs.c (the job queue). Nothing outside these files includes
+ * this header.
+ *
+ * Invariants:
+ *   - The writer connection is used only with write_mu held; a reader only
+ *     between sqlite__reader_get() and sqlite__reader_put(). A connection is
+ *     therefore used by one thread at a time (all are SQLITE_OPEN_NOMUTEX).
+ *   - Statements are prepared lazily per connection into conn->stmt[] by
+ *     enum stmt_id. Each id's SQL is defined in exactly one of the
+ *     per-file tables (sqlite__core_stmts, sqlite__knowledge_stmts,
+ *     sqlite__job_stmts); open() refuses a build where that is not so.
+ *     Every use of a cached statement ends with sqlite__stmt_done().
+ *   - User data reaches SQLite only through bound parameters.
+ *   - A transaction spanning several statements on the writer starts with
+ *     BEGIN IMMEDIATE, so its reads and writes see one snapshot and it can
+ *     never fail half-way with SQLITE_BUSY_SNAPSHOT.
+ */
+#ifndef CC_STORE_SQLITE_INT_H
+#define CC_STORE_SQLITE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "store/store.h"
+
+enum stmt_id {
+    /* sqlite.c */
+    ST_PING,
+    ST_SCHEMA_VERSION,
+    ST_BEGIN,
+    ST_BEGIN_IMMEDIATE,
+    ST_COMMIT,
+    ST_TOKEN_INSERT,
+    ST_TOKEN_LIST,
+    ST_TOKEN_DELETE,
+    ST_TOKEN_TOUCH,
+    ST_PROJECT_INSERT,
+    ST_PROJECT_UPDATE,
+    ST_PROJECT_GET,
+    ST_PROJECT_LIST,
+    ST_PROJECT_DELETE,
+    ST_EVENT_APPEND,
+    ST_EVENT_LIST,
+    ST_EVENT_PRUNE,
+    /* sqlite_knowledge.c */
+    ST_SOURCE_INSERT,
+    ST_SOURCE_UPDATE,
+    ST_SOURCE_GET,
+    ST_SOURCE_GET_BY_NAME,
+    ST_SOURCE_LIST,
+    ST_SOURCE_DELETE,
+    ST_SOURCE_RECORD_RUN,
+    ST_SOURCE_SCHEDULE,
+    ST_SOURCE_DUE,
+    ST_SOURCE_EXISTS,
+    ST_DOC_LOOKUP,
+    ST_DOC_INSERT,
+    ST_DOC_UPDATE,
+    ST_DOC_GET,
+    ST_DOC_DELETE,
+    ST_DOC_DELETE_EXTERNAL,
+    ST_CHUNK_INSERT,
+    ST_CHUNK_DELETE_DOC,
+    ST_CHUNK_LIST,
+    ST_TAG_INSERT,
+    ST_TAG_DELETE_DOC,
+    ST_SEARCH_WINDOW,
+    ST_SEARCH_HIT,
+    /* sqlite_jobs.c */
+    ST_JOB_FIND_DEDUP,
+    ST_JOB_COUNT_UNFINISHED,
+    ST_JOB_COUNT_UNFINISHED_NOSRC,
+    ST_JOB_INSERT,
+    ST_JOB_PICK,
+    ST_JOB_CLAIM,
+    ST_JOB_GET,
+    ST_JOB_EXISTS,
+    ST_JOB_HEARTBEAT,
+    ST_JOB_SUCCEED,
+    ST_JOB_FAIL,
+    ST_JOB_RETRY,
+    ST_JOB_LIST,
+    ST_JOB_COUNTS,
+    ST_JOB_OLDEST,
+    ST_JOB_PRUNE,
+    ST__COUNT
+};
+
+struct stmt_def {
+    const char *name;                  /* for logs */
+    const char *sql;
+};
+
+/* Sparse tables indexed by stmt_id; each file fills in its own ids. */
+extern const struct stmt_def sqlite__core_stmts[ST__COUNT];
+extern const struct stmt_def sqlite__knowledge_stmts[ST__COUNT];
+extern const struct stmt_def sqlite__job_stmts[ST__COUNT];
+
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST__COUNT];
+};
+
+struct sqlite_store {
+    struct store base;                 /* first: store.h casts through it */
+    struct cc_log *log;                /* borrowed; may be NULL */
+    char *path;
+    int busy_ms;
+    int schema_latest;
+
+    pthread_mutex_t write_mu;          /* guards writer */
+    struct conn writer;
+
+    pthread_mutex_t pool_mu;           /* guards idle/nidle */
+    pthread_cond_t pool_cv;            /* CLOCK_MONOTONIC */
+    struct conn *readers;
+    struct conn **idle;                /* stack of readers not checked out */
+    unsigned nreaders;
+    unsigned nidle;
+};
+
+static inline struct sqlite_store *sqlite__from_store(struct store *s)
+{
+    return (struct sqlite_store *)s;
+}
+
+/* Bound parameters: a {0}-terminated list; a NULL text or blob binds SQL
+ * NULL. Strings and blobs are bound SQLITE_STATIC: they must outlive the
+ * statement's use, which every caller's borrowed inputs do. */
+enum param_type { P_END = 0, P_INT, P_TEXT, P_BLOB };
+struct param {
+    enum param_type type;
+    int64_t i;
+    const void *s;
+    size_t n;                          /* P_BLOB: bytes at s */
+};
+#define PI(v) ((struct param){.type = P_INT, .i = (int64_t)(v)})
+#define PT(v) ((struct param){.type = P_TEXT, .s = (v)})
+#define PB(p, len) ((struct param){.type = P_BLOB, .s = (p), .n = (len)})
+#define PARAMS(...) ((const struct param[]){__VA_ARGS__, {0}})
+
+struct write_result {
+    int64_t rowid;
+    int64_t changes;
+};
+
+typedef void (*row_fn)(sqlite3_stmt *st, void *ctx);
+
+/* ---- errors and statements ------------------------------------------- */
+
+/* Maps a SQLite result code to cc_err (unique -> CC_ECONFLICT, foreign key
+ * -> CC_ENOTFOUND, check -> CC_EINVAL, busy/locked -> CC_EAGAIN, else
+ * CC_EIO), logging what the operator needs. Call before reset/rollback:
+ * they clear the connection's message. */
+cc_err sqlite__db_err(struct sqlite_store *s, sqlite3 *db, int rc, const char *op);
+int sqlite__bind(sqlite3_stmt *st, const struct param *params);
+/* The cached statement `id` of connection c with params bound. On success
+ * the caller owns the use and ends it with sqlite__stmt_done(). */
+cc_err sqlite__stmt(struct sqlite_store *s, struct conn *c, enum stmt_id id,
+                    const struct param *params, sqlite3_stmt **out);
+void sqlite__stmt_done(sqlite3_stmt *st);
+const char *sqlite__stmt_name(enum stmt_id id);
+static inline const char *sqlite__col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* ---- running statements on a connection the caller holds ------------- */
+
+/* Steps statement `id` to the end, calling row() (optional) per row;
+ * *out_rows (optional) gets the count. */
+cc_err sqlite__query(struct sqlite_store *s, struct conn *c, enum stmt_id id,
+                     const struct param *params, row_fn row, void *ctx, int64_t *out_rows);
+/* Runs a statement that returns no rows; *out (optional) gets rowid/changes. */
+cc_err sqlite__exec(struct sqlite_store *s, struct conn *c, enum stmt_id id,
+                    const struct param *params, struct write_result *out);
+/* The first column of the first row as an integer; *out_found tells
+ * whether there was a row (and *out is left alone when not). */
+cc_err sqlite__query_int(struct sqlite_store *s, struct conn *c, enum stmt_id id,
+                         const struct param *params, int64_t *out, bool *out_found);
+/* Transactions: begin (ST_BEGIN or ST_BEGIN_IMMEDIATE), commit, and a
+ * rollback that is a no-op when no transaction is open. */
+cc_err sqlite__begin(struct sqlite_store *s, struct conn *c, enum stmt_id how);
+cc_err sqlite__commit(struct sqlite_store *s, struct conn *c);
+void sqlite__rollback(struct conn *c);
+
+/* ---- connections ----------------------------------------------------- */
+
+/* Waits up to busy_timeout for a free reader: CC_EAGAIN otherwise. */
+cc_err sqlite__reader_get(struct sqlite_store *s, struct conn **out);
+void sqlite__reader_put(struct sqlite_store *s, struct conn *c);
+/* The writer, locked; give it back with sqlite__writer_put(). */
+struct conn *sqlite__writer_get(struct sqlite_store *s);
+void sqlite__writer_put(struct sqlite_store *s);
+
+/* One statement on a pooled reader / on the writer (its own implicit
+ * transaction). write_one: CC_ENOTFOUND when no row changed. */
+cc_err sqlite__run_read(struct sqlite_store *s, enum stmt_id id, const struct param *params,
+                        row_fn row, void *ctx, int64_t *out_rows);
+cc_err sqlite__run_write(struct sqlite_store *s, enum stmt_id id, const struct param *params,
+                         struct write_result *out);
+cc_err sqlite__write_one(struct sqlite_store *s, enum stmt_id id, const struct param *params);
+
+/* ---- ops implemented outside sqlite.c -------------------------------- */
+
+cc_err sqlite__source_insert(struct store *st, const struct store_source *src,
+                             int64_t *out_id);
+cc_err sqlite__source_update(struct store *st, const struct store_source *src);
+cc_err sqlite__source_get(struct store *st, int64_t id, store_source_cb cb, void *arg);
+cc_err sqlite__source_get_by_name(struct store *st, const char *name, store_source_cb cb,
+                                  void *arg);
+cc_err sqlite__source_list(struct store *st, store_source_cb cb, void *arg);
+cc_err sqlite__source_delete(struct store *st, int64_t id);
+cc_err sqlite__source_record_run(struct store *st, const struct store_source_run *run);
+cc_err sqlite__source_schedule(struct store *st, int64_t id, int64_t next_run_ms);
+cc_err sqlite__source_due(struct store *st, int64_t now_ms, store_source_cb cb, void *arg);
+
+cc_err sqlite__doc_upsert(struct store *st, const struct store_doc *d,
+                          enum store_upsert *out_result, int64_t *out_id);
+cc_err sqlite__doc_hash(struct store *st, int64_t source_id, const char *external_id,
+                        char out_hash[65]);
+cc_err sqlite__doc_get(struct store *st, int64_t id, store_doc_cb cb, void *arg);
+cc_err sqlite__doc_delete(struct store *st, int64_t id);
+cc_err sqlite__doc_delete_external(struct store *st, int64_t source_id,
+                                   const char *external_id);
+cc_err sqlite__search(struct store *st, const struct store_search *q, store_hit_cb cb,
+                      void *arg);
+
+cc_err sqlite__job_enqueue(struct store *st, const struct store_job *j, unsigned queue_limit,
+                           int64_t *out_id, bool *out_existing);
+cc_err sqlite__job_claim(struct store *st, const char *owner, int64_t now_ms, int64_t lease_ms,
+                         store_job_cb cb, void *arg);
+cc_err sqlite__job_heartbeat(struct store *st, int64_t id, const char *owner,
+                             int64_t lease_until_ms, const char *stage);
+cc_err sqlite__job_succeed(struct store *st, int64_t id, const char *owner, int64_t now_ms);
+cc_err sqlite__job_fail(struct store *st, int64_t id, const char *owner, int64_t now_ms,
+                        const char *error, int64_t retry_at_ms);
+cc_err sqlite__job_get(struct store *st, int64_t id, store_job_cb cb, void *arg);
+cc_err sqlite__job_list(struct store *st, const char *state, int64_t before_id, unsigned limit,
+                        store_job_cb cb, void *arg);
+cc_err sqlite__job_retry(struct store *st, int64_t id, int64_t now_ms);
+cc_err sqlite__job_counts(struct store *st, struct store_job_counts *out);
+cc_err sqlite__job_prune(struct store *st, int64_t before_ms, int64_t *out_deleted);
+
+/* Exposed for the knowledge unit tests: the FTS5 query built from user
+ * text (quoted terms joined with OR) into out (a cc_buf). CC_EINVAL when
+ * the text holds no term. */
+struct cc_buf;
+cc_err sqlite__fts_query(const char *text, struct cc_buf *out);
+/* HTML-escapes an FTS5 snippet, turning its \x02/\x03 markers into
+ * <mark></mark> (always balanced). */
+cc_err sqlite__snippet_html(const char *snippet, struct cc_buf *out);
+
+#endif

@@ -1,0 +1,803 @@
+/*
+ * sqlite_knowledge.c - sources, documents, chunks and search for the
+ * SQLite backend (store.h; design in docs/KNOWLEDGE.md, schema in
+ * migrations/sqlite/0002_knowledge.sql).
+ *
+ * Documents are replaced whole: doc_upsert rewrites the row (keeping its
+ * id), deletes the old chunks and tags and inserts the new ones in one
+ * BEGIN IMMEDIATE transaction on the writer. The FTS5 index follows the
+ * chunks table through triggers, so every path that removes chunks
+ * (upsert, doc delete, the cascade from a source delete) cleans it too.
+ *
+ * Search never hands user text to FTS5 as syntax: sqlite__fts_query()
+ * rebuilds it as an OR of quoted terms. It runs in one read transaction:
+ * the best max(20k, 200) chunks by BM25 (filters applied in SQL), re-sorted
+ * here by relevance x store_priority_factor(priority), then one snippet
+ * query per returned hit, so snippets are computed for k rows, not for
+ * every match.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "store/sqlite_int.h"
+#include "store/store.h"
+
+#define HASH_LEN 64
+#define FTS_TERMS_MAX 32           /* terms kept from a query; the rest is ignored */
+#define FTS_TERM_MAX 64            /* bytes per term, cut at a UTF-8 boundary */
+#define FTS_QUERY_LIMIT 8192       /* 32 x (2 x 64 quoted + 6) fits with room */
+#define SEARCH_WINDOW_MIN 200
+#define SEARCH_WINDOW_PER_K 20
+#define SNIPPET_LIMIT (256u * 1024u)
+
+#define SOURCE_COLS                                                                    \
+    "id, name, type, url, path, schedule, tz, priority, enabled, auth_json,"           \
+    " options_json, created_ms, updated_ms, last_run_ms, last_status, last_error,"    \
+    " next_run_ms, failures, runs_total, ingested_total, failed_total,"               \
+    " (SELECT COUNT(*) FROM documents d WHERE d.source_id = sources.id)"
+#define DOC_COLS                                                                       \
+    "id, source_id, external_id, url, path, title, authors_json, published_ms,"        \
+    " updated_ms, tags_json, version, content_hash, metadata_json, ingested_ms"
+#define HIT_JOINS                                                                      \
+    " FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"                        \
+    " JOIN documents d ON d.id = c.document_id JOIN sources s ON s.id = d.source_id"
+
+const struct stmt_def sqlite__knowledge_stmts[ST__COUNT] = {
+    [ST_SOURCE_INSERT] = {"source_insert",
+        "INSERT INTO sources (name, type, url, path, schedule, tz, priority, enabled,"
+        " auth_json, options_json, created_ms, updated_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+    [ST_SOURCE_UPDATE] = {"source_update",
+        "UPDATE sources SET name = ?2, type = ?3, url = ?4, path = ?5, schedule = ?6,"
+        " tz = ?7, priority = ?8, enabled = ?9, auth_json = ?10, options_json = ?11,"
+        " updated_ms = ?12 WHERE id = ?1"},
+    [ST_SOURCE_GET] = {"source_get", "SELECT " SOURCE_COLS " FROM sources WHERE id = ?1"},
+    [ST_SOURCE_GET_BY_NAME] = {"source_get_by_name",
+        "SELECT " SOURCE_COLS " FROM sources WHERE name = ?1"},
+    [ST_SOURCE_LIST] = {"source_list", "SELECT " SOURCE_COLS " FROM sources ORDER BY name"},
+    [ST_SOURCE_DELETE] = {"source_delete", "DELETE FROM sources WHERE id = ?1"},
+    [ST_SOURCE_RECORD_RUN] = {"source_record_run",
+        "UPDATE sources SET last_run_ms = ?2,"
+        " last_status = CASE WHEN ?3 THEN 'ok' ELSE 'failed' END,"
+        " last_error = CASE WHEN ?3 THEN NULL ELSE ?4 END, next_run_ms = ?5,"
+        " failures = CASE WHEN ?3 THEN 0 ELSE failures + 1 END,"
+        " runs_total = runs_total + 1, ingested_total = ingested_total + ?6,"
+        " failed_total = failed_total + ?7 WHERE id = ?1"},
+    [ST_SOURCE_SCHEDULE] = {"source_schedule",
+        "UPDATE sources SET next_run_ms = ?2 WHERE id = ?1"},
+    [ST_SOURCE_DUE] = {"source_due",
+        "SELECT " SOURCE_COLS " FROM sources WHERE enabled = 1 AND next_run_ms > 0"
+        " AND next_run_ms <= ?1 ORDER BY next_run_ms, id"},
+    [ST_SOURCE_EXISTS] = {"source_exists", "SELECT 1 FROM sources WHERE id = ?1"},
+    [ST_DOC_LOOKUP] = {"doc_lookup",
+        "SELECT id, content_hash FROM documents WHERE source_id = ?1 AND external_id = ?2"},
+    [ST_DOC_INSERT] = {"doc_insert",
+        "INSERT INTO documents (source_id, external_id, url, path, title, authors_json,"
+        " published_ms, updated_ms, tags_json, version, content_hash, metadata_json,"
+        " ingested_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
+    [ST_DOC_UPDATE] = {"doc_update",
+        "UPDATE documents SET url = ?2, path = ?3, title = ?4, authors_json = ?5,"
+        " published_ms = ?6, updated_ms = ?7, tags_json = ?8, version = ?9,"
+        " content_hash = ?10, metadata_json = ?11, ingested_ms = ?12 WHERE id = ?1"},
+    [ST_DOC_GET] = {"doc_get", "SELECT " DOC_COLS " FROM documents WHERE id = ?1"},
+    [ST_DOC_DELETE] = {"doc_delete", "DELETE FROM documents WHERE id = ?1"},
+    [ST_DOC_DELETE_EXTERNAL] = {"doc_delete_external",
+        "DELETE FROM documents WHERE source_id = ?1 AND external_id = ?2"},
+    [ST_CHUNK_INSERT] = {"chunk_insert",
+        "INSERT INTO chunks (document_id, ord, heading, text) VALUES (?1, ?2, ?3, ?4)"},
+    [ST_CHUNK_DELETE_DOC] = {"chunk_delete_doc", "DELETE FROM chunks WHERE document_id = ?1"},
+    [ST_CHUNK_LIST] = {"chunk_list",
+        "SELECT id, ord, heading, text FROM chunks WHERE document_id = ?1 ORDER BY ord, id"},
+    [ST_TAG_INSERT] = {"tag_insert",
+        "INSERT OR IGNORE INTO doc_tags (document_id, tag) VALUES (?1, ?2)"},
+    [ST_TAG_DELETE_DOC] = {"tag_delete_doc", "DELETE FROM doc_tags WHERE document_id = ?1"},
+    [ST_SEARCH_WINDOW] = {"search_window",
+        "SELECT chunks_fts.rowid, -bm25(chunks_fts, 4.0, 2.0, 1.0) AS relevance,"
+        " s.priority, d.published_ms" HIT_JOINS
+        " WHERE chunks_fts MATCH ?1"
+        " AND (?2 = 0 OR d.source_id = ?2)"
+        " AND (?3 IS NULL OR EXISTS (SELECT 1 FROM doc_tags t"
+        "      WHERE t.document_id = d.id AND t.tag = ?3))"
+        " AND (?4 = 0 OR COALESCE(NULLIF(d.published_ms, 0), d.updated_ms) >= ?4)"
+        " AND (?5 IS NULL OR d.version = ?5)"
+        " ORDER BY relevance DESC, chunks_fts.rowid LIMIT ?6"},
+    /* Snippet markers are control characters no tokenizer emits, escaped
+     * to HTML afterwards; 24 tokens of the body column. */
+    [ST_SEARCH_HIT] = {"search_hit",
+        "SELECT snippet(chunks_fts, 2, char(2), char(3), '\xe2\x80\xa6', 24),"
+        " d.id, d.source_id, s.name, s.priority, d.title, c.heading, d.url, d.version,"
+        " d.published_ms" HIT_JOINS
+        " WHERE chunks_fts MATCH ?1 AND chunks_fts.rowid = ?2"},
+};
+
+/* ---- sources --------------------------------------------------------- */
+
+static bool name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > STORE_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool source_valid(const struct store_source *src)
+{
+    static const char *const types[] = {"rss", "docs", "webhook", "file", "manual"};
+    if (!src || !name_valid(src->name) || !src->type)
+        return false;
+    if (src->priority < 1 || src->priority > 10)
+        return false;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcmp(src->type, types[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+cc_err sqlite__source_insert(struct store *st, const struct store_source *src,
+                             int64_t *out_id)
+{
+    if (!source_valid(src))
+        return CC_EINVAL;
+    struct write_result res = {0};
+    cc_err err = sqlite__run_write(
+        sqlite__from_store(st), ST_SOURCE_INSERT,
+        PARAMS(PT(src->name), PT(src->type), PT(src->url), PT(src->path), PT(src->schedule),
+               PT(src->tz), PI(src->priority), PI(src->enabled ? 1 : 0), PT(src->auth_json),
+               PT(src->options_json), PI(src->created_ms), PI(src->updated_ms)),
+        &res);
+    if (!err && out_id)
+        *out_id = res.rowid;
+    return err;
+}
+
+cc_err sqlite__source_update(struct store *st, const struct store_source *src)
+{
+    if (!source_valid(src) || src->id <= 0)
+        return CC_EINVAL;
+    return sqlite__write_one(
+        sqlite__from_store(st), ST_SOURCE_UPDATE,
+        PARAMS(PI(src->id), PT(src->name), PT(src->type), PT(src->url), PT(src->path),
+               PT(src->schedule), PT(src->tz), PI(src->priority), PI(src->enabled ? 1 : 0),
+               PT(src->auth_json), PT(src->options_json), PI(src->updated_ms)));
+}
+
+struct source_ctx {
+    store_source_cb cb;
+    void *arg;
+};
+
+static void row_source(sqlite3_stmt *st, void *ctx)
+{
+    struct source_ctx *c = ctx;
+    struct store_source src = {
+        .id = sqlite3_column_int64(st, 0),
+        .name = sqlite__col_text(st, 1),
+        .type = sqlite__col_text(st, 2),
+        .url = sqlite__col_text(st, 3),
+        .path = sqlite__col_text(st, 4),
+        .schedule = sqlite__col_text(st, 5),
+        .tz = sqlite__col_text(st, 6),
+        .priority = sqlite3_column_int(st, 7),
+        .enabled = sqlite3_column_int(st, 8) != 0,
+        .auth_json = sqlite__col_text(st, 9),
+        .options_json = sqlite__col_text(st, 10),
+        .created_ms = sqlite3_column_int64(st, 11),
+        .updated_ms = sqlite3_column_int64(st, 12),
+        .last_run_ms = sqlite3_column_int64(st, 13),
+        .last_status = sqlite__col_text(st, 14),
+        .last_error = sqlite__col_text(st, 15),
+        .next_run_ms = sqlite3_column_int64(st, 16),
+        .failures = sqlite3_column_int(st, 17),
+        .runs_total = sqlite3_column_int64(st, 18),
+        .ingested_total = sqlite3_column_int64(st, 19),
+        .failed_total = sqlite3_column_int64(st, 20),
+        .docs = sqlite3_column_int64(st, 21),
+    };
+    c->cb(c->arg, &src);
+}
+
+/* A read of sources; CC_ENOTFOUND when `one` and no row came back. */
+static cc_err read_sources(struct store *st, enum stmt_id id, const struct param *params,
+                           bool one, store_source_cb cb, void *arg)
+{
+    if (!cb)
+        return CC_EINVAL;
+    struct source_ctx c = {.cb = cb, .arg = arg};
+    int64_t rows = 0;
+    cc_err err = sqlite__run_read(sqlite__from_store(st), id, params, row_source, &c, &rows);
+    if (!err && one && rows == 0)
+        err = CC_ENOTFOUND;
+    return err;
+}
+
+cc_err sqlite__source_get(struct store *st, int64_t id, store_source_cb cb, void *arg)
+{
+    return read_sources(st, ST_SOURCE_GET, PARAMS(PI(id)), true, cb, arg);
+}
+
+cc_err sqlite__source_get_by_name(struct store *st, const char *name, store_source_cb cb,
+                                  void *arg)
+{
+    if (!name)
+        return CC_EINVAL;
+    return read_sources(st, ST_SOURCE_GET_BY_NAME, PARAMS(PT(name)), true, cb, arg);
+}
+
+cc_err sqlite__source_list(struct store *st, store_source_cb cb, void *arg)
+{
+    return read_sources(st, ST_SOURCE_LIST, NULL, false, cb, arg);
+}
+
+cc_err sqlite__source_due(struct store *st, int64_t now_ms, store_source_cb cb, void *arg)
+{
+    return read_sources(st, ST_SOURCE_DUE, PARAMS(PI(now_ms)), false, cb, arg);
+}
+
+/* Documents, chunks, FTS rows and tags go through ON DELETE CASCADE and
+ * the chunks_ad trigger; the source's jobs through their own cascade. */
+cc_err sqlite__source_delete(struct store *st, int64_t id)
+{
+    return sqlite__write_one(sqlite__from_store(st), ST_SOURCE_DELETE, PARAMS(PI(id)));
+}
+
+cc_err sqlite__source_record_run(struct store *st, const struct store_source_run *run)
+{
+    if (!run || run->ingested < 0 || run->failed < 0 || run->next_run_ms < 0)
+        return CC_EINVAL;
+    return sqlite__write_one(sqlite__from_store(st), ST_SOURCE_RECORD_RUN,
+                             PARAMS(PI(run->source_id), PI(run->ran_ms), PI(run->ok ? 1 : 0),
+                                    PT(run->error), PI(run->next_run_ms), PI(run->ingested),
+                                    PI(run->failed)));
+}
+
+cc_err sqlite__source_schedule(struct store *st, int64_t id, int64_t next_run_ms)
+{
+    if (next_run_ms < 0)
+        return CC_EINVAL;
+    return sqlite__write_one(sqlite__from_store(st), ST_SOURCE_SCHEDULE,
+                             PARAMS(PI(id), PI(next_run_ms)));
+}
+
+/* ---- documents: validation ------------------------------------------- */
+
+/* 64 hex digits, copied lowercased so a hash compares equal in any case. */
+static bool hash_normalize(const char *hash, char out[HASH_LEN + 1])
+{
+    if (!hash || strlen(hash) != HASH_LEN)
+        return false;
+    for (size_t i = 0; i < HASH_LEN; i++) {
+        char c = hash[i];
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+        out[i] = c;
+    }
+    out[HASH_LEN] = '\0';
+    return true;
+}
+
+/* NULL, or JSON text of the wanted type (arrays must hold only strings).
+ * *out (optional) gets the parsed value; the caller json_decref()s it. */
+static bool json_field_valid(const char *text, bool array, json_t **out)
+{
+    if (!text)
+        return true;
+    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    bool ok = j && (array ? json_is_array(j) : json_is_object(j));
+    for (size_t i = 0; ok && array && i < json_array_size(j); i++)
+        ok = json_is_string(json_array_get(j, i));
+    if (ok && out)
+        *out = j;
+    else
+        json_decref(j);
+    return ok;
+}
+
+static bool chunks_valid(const struct store_doc *d)
+{
+    if (d->nchunks > 0 && !d->chunks)
+        return false;
+    for (size_t i = 0; i < d->nchunks; i++) {
+        if (!d->chunks[i].text || d->chunks[i].ord < 0)
+            return false;
+    }
+    return true;
+}
+
+/* Checks a document before any SQL runs; *out_tags gets its parsed tags
+ * (NULL when it has none). */
+static cc_err doc_validate(const struct store_doc *d, char hash[HASH_LEN + 1],
+                           json_t **out_tags)
+{
+    json_t *tags = NULL;
+    if (!d || d->source_id <= 0 || !d->external_id || !*d->external_id)
+        return CC_EINVAL;
+    if (!hash_normalize(d->content_hash, hash) || !chunks_valid(d))
+        return CC_EINVAL;
+    if (!json_field_valid(d->authors_json, true, NULL) ||
+        !json_field_valid(d->metadata_json, false, NULL) ||
+        !json_field_valid(d->tags_json, true, &tags))
+        return CC_EINVAL;
+    *out_tags = tags;
+    return CC_OK;
+}
+
+/* ---- documents: writing ---------------------------------------------- */
+
+struct doc_key {
+    int64_t id;
+    char hash[HASH_LEN + 1];
+    bool found;
+};
+
+static void row_doc_key(sqlite3_stmt *st, void *ctx)
+{
+    struct doc_key *k = ctx;
+    const char *hash = sqlite__col_text(st, 1);
+    k->id = sqlite3_column_int64(st, 0);
+    cc_strlcpy(k->hash, hash ? hash : "", sizeof(k->hash));
+    k->found = true;
+}
+
+/* The document row itself: updated in place (same id) or inserted. */
+static cc_err doc_write_row(struct sqlite_store *s, struct conn *c, const struct store_doc *d,
+                            const char *hash, const struct doc_key *old, int64_t *out_id)
+{
+    const char *title = d->title ? d->title : "";
+    struct write_result res = {0};
+    cc_err err;
+    if (old->found) {
+        err = sqlite__exec(s, c, ST_DOC_UPDATE,
+                           PARAMS(PI(old->id), PT(d->url), PT(d->path), PT(title),
+                                  PT(d->authors_json), PI(d->published_ms), PI(d->updated_ms),
+                                  PT(d->tags_json), PT(d->version), PT(hash),
+                                  PT(d->metadata_json), PI(d->ingested_ms)),
+                           NULL);
+        if (!err)
+            err = sqlite__exec(s, c, ST_CHUNK_DELETE_DOC, PARAMS(PI(old->id)), NULL);
+        if (!err)
+            err = sqlite__exec(s, c, ST_TAG_DELETE_DOC, PARAMS(PI(old->id)), NULL);
+        if (!err)
+            *out_id = old->id;
+        return err;
+    }
+    err = sqlite__exec(s, c, ST_DOC_INSERT,
+                       PARAMS(PI(d->source_id), PT(d->external_id), PT(d->url), PT(d->path),
+                              PT(title), PT(d->authors_json), PI(d->published_ms),
+                              PI(d->updated_ms), PT(d->tags_json), PT(d->version), PT(hash),
+                              PT(d->metadata_json), PI(d->ingested_ms)),
+                       &res);
+    if (!err)
+        *out_id = res.rowid;
+    return err;
+}
+
+/* Chunks (the FTS rows follow by trigger) and tags of document `id`. */
+static cc_err doc_write_parts(struct sqlite_store *s, struct conn *c, const struct store_doc *d,
+                              int64_t id, json_t *tags)
+{
+    cc_err err = CC_OK;
+    for (size_t i = 0; !err && i < d->nchunks; i++) {
+        const struct store_chunk *ch = &d->chunks[i];
+        err = sqlite__exec(s, c, ST_CHUNK_INSERT,
+                           PARAMS(PI(id), PI(ch->ord), PT(ch->heading), PT(ch->text)), NULL);
+    }
+    for (size_t i = 0; !err && i < json_array_size(tags); i++) {
+        const char *tag = json_string_value(json_array_get(tags, i));
+        err = sqlite__exec(s, c, ST_TAG_INSERT, PARAMS(PI(id), PT(tag)), NULL);
+    }
+    return err;
+}
+
+cc_err sqlite__doc_upsert(struct store *st, const struct store_doc *d,
+                          enum store_upsert *out_result, int64_t *out_id)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    char hash[HASH_LEN + 1];
+    json_t *tags = NULL;
+    struct doc_key old = {0};
+    bool source_found = false;
+    int64_t id = 0;
+    cc_err err = doc_validate(d, hash, &tags);
+    if (err)
+        return err;
+    struct conn *c = sqlite__writer_get(s);
+    err = sqlite__begin(s, c, ST_BEGIN_IMMEDIATE);
+    if (err)
+        goto out;
+    err = sqlite__query_int(s, c, ST_SOURCE_EXISTS, PARAMS(PI(d->source_id)), NULL,
+                            &source_found);
+    if (!err && !source_found)
+        err = CC_ENOTFOUND;
+    if (!err)
+        err = sqlite__query(s, c, ST_DOC_LOOKUP, PARAMS(PI(d->source_id), PT(d->external_id)),
+                            row_doc_key, &old, NULL);
+    if (err)
+        goto out;
+    enum store_upsert result = !old.found ? STORE_CREATED
+                             : strcmp(old.hash, hash) == 0 ? STORE_UNCHANGED
+                             : STORE_UPDATED;
+    if (result == STORE_UNCHANGED)
+        id = old.id;
+    else
+        err = doc_write_row(s, c, d, hash, &old, &id);
+    if (!err && result != STORE_UNCHANGED)
+        err = doc_write_parts(s, c, d, id, tags);
+    if (!err)
+        err = sqlite__commit(s, c);
+    if (err)
+        goto out;
+    if (out_result)
+        *out_result = result;
+    if (out_id)
+        *out_id = id;
+out:
+    if (err)
+        sqlite__rollback(c);
+    sqlite__writer_put(s);
+    json_decref(tags);
+    return err;
+}
+
+cc_err sqlite__doc_delete(struct store *st, int64_t id)
+{
+    return sqlite__write_one(sqlite__from_store(st), ST_DOC_DELETE, PARAMS(PI(id)));
+}
+
+cc_err sqlite__doc_delete_external(struct store *st, int64_t source_id,
+                                   const char *external_id)
+{
+    if (!external_id || !*external_id)
+        return CC_EINVAL;
+    return sqlite__write_one(sqlite__from_store(st), ST_DOC_DELETE_EXTERNAL,
+                             PARAMS(PI(source_id), PT(external_id)));
+}
+
+/* ---- documents: reading ---------------------------------------------- */
+
+cc_err sqlite__doc_hash(struct store *st, int64_t source_id, const char *external_id,
+                        char out_hash[65])
+{
+    if (!external_id || !out_hash)
+        return CC_EINVAL;
+    struct doc_key k = {0};
+    cc_err err = sqlite__run_read(sqlite__from_store(st), ST_DOC_LOOKUP,
+                                  PARAMS(PI(source_id), PT(external_id)), row_doc_key, &k,
+                                  NULL);
+    if (err)
+        return err;
+    if (!k.found)
+        return CC_ENOTFOUND;
+    memcpy(out_hash, k.hash, sizeof(k.hash));
+    return CC_OK;
+}
+
+/* Chunks copied out of their rows: the document row stays live meanwhile. */
+struct chunk_list {
+    struct store_chunk *v;
+    size_t n, cap;
+};
+
+static void row_chunk(sqlite3_stmt *st, void *ctx)
+{
+    struct chunk_list *l = ctx;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = cc_xrealloc(l->v, l->cap * sizeof(*l->v));
+    }
+    const char *heading = sqlite__col_text(st, 2);
+    const char *text = sqlite__col_text(st, 3);
+    l->v[l->n++] = (struct store_chunk){
+        .id = sqlite3_column_int64(st, 0),
+        .ord = sqlite3_column_int(st, 1),
+        .heading = heading ? cc_xstrdup(heading) : NULL,
+        .text = cc_xstrdup(text ? text : ""),
+    };
+}
+
+static void chunk_list_release(struct chunk_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free((char *)l->v[i].heading);
+        free((char *)l->v[i].text);
+    }
+    free(l->v);
+}
+
+static void doc_from_row(sqlite3_stmt *st, const struct chunk_list *chunks,
+                         struct store_doc *out)
+{
+    *out = (struct store_doc){
+        .id = sqlite3_column_int64(st, 0),
+        .source_id = sqlite3_column_int64(st, 1),
+        .external_id = sqlite__col_text(st, 2),
+        .url = sqlite__col_text(st, 3),
+        .path = sqlite__col_text(st, 4),
+        .title = sqlite__col_text(st, 5),
+        .authors_json = sqlite__col_text(st, 6),
+        .published_ms = sqlite3_column_int64(st, 7),
+        .updated_ms = sqlite3_column_int64(st, 8),
+        .tags_json = sqlite__col_text(st, 9),
+        .version = sqlite__col_text(st, 10),
+        .content_hash = sqlite__col_text(st, 11),
+        .metadata_json = sqlite__col_text(st, 12),
+        .ingested_ms = sqlite3_column_int64(st, 13),
+        .chunks = chunks->v,
+        .nchunks = chunks->n,
+    };
+}
+
+/* In one read transaction, so the chunks belong to the row returned. */
+cc_err sqlite__doc_get(struct store *st, int64_t id, store_doc_cb cb, void *arg)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    struct chunk_list chunks = {0};
+    sqlite3_stmt *row = NULL;
+    struct conn *c = NULL;
+    if (!cb)
+        return CC_EINVAL;
+    cc_err err = sqlite__reader_get(s, &c);
+    if (err)
+        return err;
+    err = sqlite__begin(s, c, ST_BEGIN);
+    if (!err)
+        err = sqlite__query(s, c, ST_CHUNK_LIST, PARAMS(PI(id)), row_chunk, &chunks, NULL);
+    if (!err)
+        err = sqlite__stmt(s, c, ST_DOC_GET, PARAMS(PI(id)), &row);
+    if (err)
+        goto out;
+    int rc = sqlite3_step(row);
+    if (rc == SQLITE_ROW) {
+        struct store_doc d;
+        doc_from_row(row, &chunks, &d);
+        cb(arg, &d);
+    } else {
+        err = rc == SQLITE_DONE ? CC_ENOTFOUND : sqlite__db_err(s, c->db, rc, "doc_get");
+    }
+out:
+    if (row)
+        sqlite__stmt_done(row);
+    /* Ends the read transaction; a read-only COMMIT only fails if BEGIN did. */
+    if (!sqlite3_get_autocommit(c->db) && sqlite__commit(s, c) != CC_OK)
+        sqlite__rollback(c);
+    sqlite__reader_put(s, c);
+    chunk_list_release(&chunks);
+    return err;
+}
+
+/* ---- search: query text and snippets --------------------------------- */
+
+/* Letters and digits: ASCII alphanumerics and every byte of a non-ASCII
+ * UTF-8 sequence (the tokenizer sorts out non-ASCII punctuation). */
+static bool term_byte(unsigned char c)
+{
+    return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+           (c >= 'A' && c <= 'Z');
+}
+
+/* len cut to at most max bytes without splitting a UTF-8 sequence. */
+static size_t utf8_cut(const unsigned char *p, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    len = max;
+    while (len > 0 && (p[len] & 0xc0) == 0x80)
+        len--;
+    return len;
+}
+
+static cc_err add_quoted(struct cc_buf *out, const unsigned char *p, size_t len)
+{
+    cc_err err = cc_buf_addch(out, '"');
+    for (size_t i = 0; !err && i < len; i++) {
+        if (p[i] == '"')
+            err = cc_buf_addch(out, '"');
+        if (!err)
+            err = cc_buf_addch(out, (char)p[i]);
+    }
+    if (!err)
+        err = cc_buf_addch(out, '"');
+    return err;
+}
+
+cc_err sqlite__fts_query(const char *text, struct cc_buf *out)
+{
+    const unsigned char *p = (const unsigned char *)(text ? text : "");
+    unsigned nterms = 0;
+    cc_err err = CC_OK;
+    while (!err && *p && nterms < FTS_TERMS_MAX) {
+        while (*p && !term_byte(*p))
+            p++;
+        const unsigned char *start = p;
+        while (*p && term_byte(*p))
+            p++;
+        size_t len = utf8_cut(start, (size_t)(p - start), FTS_TERM_MAX);
+        if (len == 0)
+            continue;
+        if (nterms++)
+            err = cc_buf_addstr(out, " OR ");
+        if (!err)
+            err = add_quoted(out, start, len);
+    }
+    if (!err && nterms == 0)
+        err = CC_EINVAL;
+    return err;
+}
+
+cc_err sqlite__snippet_html(const char *snippet, struct cc_buf *out)
+{
+    bool open = false;
+    cc_err err = CC_OK;
+    for (const char *p = snippet ? snippet : ""; !err && *p; p++) {
+        size_t run = strcspn(p, "\x02\x03&<>\"'");
+        if (run) {
+            err = cc_buf_add(out, p, run);
+            p += run;
+            if (err || !*p)
+                break;
+        }
+        const char *rep = NULL;
+        switch (*p) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        case '\x02':              /* a marker inside a mark is dropped */
+            rep = open ? NULL : "<mark>";
+            open = true;
+            break;
+        default:                   /* '\x03'; one outside a mark is dropped */
+            rep = open ? "</mark>" : NULL;
+            open = false;
+            break;
+        }
+        if (rep)
+            err = cc_buf_addstr(out, rep);
+    }
+    if (!err && open)
+        err = cc_buf_addstr(out, "</mark>");
+    return err;
+}
+
+/* ---- search: ranking ------------------------------------------------- */
+
+struct window_row {
+    int64_t chunk_id;
+    int64_t published_ms;
+    double relevance;
+    double score;
+};
+
+struct window {
+    struct window_row *v;
+    size_t n, cap;
+};
+
+static void row_window(sqlite3_stmt *st, void *ctx)
+{
+    struct window *w = ctx;
+    if (w->n == w->cap)
+        return;                        /* LIMIT keeps this from happening */
+    double relevance = sqlite3_column_double(st, 1);
+    w->v[w->n++] = (struct window_row){
+        .chunk_id = sqlite3_column_int64(st, 0),
+        .relevance = relevance,
+        .score = relevance * store_priority_factor(sqlite3_column_int(st, 2)),
+        .published_ms = sqlite3_column_int64(st, 3),
+    };
+}
+
+/* Score descending; ties: newer published first, then the older chunk. */
+static int window_cmp(const void *a, const void *b)
+{
+    const struct window_row *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    if (x->published_ms != y->published_ms)
+        return x->published_ms > y->published_ms ? -1 : 1;
+    return (x->chunk_id > y->chunk_id) - (x->chunk_id < y->chunk_id);
+}
+
+/* One hit: the snippet query for a chunk of the window, then the callback. */
+static cc_err emit_hit(struct sqlite_store *s, struct conn *c, const char *fts,
+                       const struct window_row *w, struct cc_buf *html, store_hit_cb cb,
+                       void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    cc_err err = sqlite__stmt(s, c, ST_SEARCH_HIT, PARAMS(PT(fts), PI(w->chunk_id)), &st);
+    if (err)
+        return err;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        goto out;                      /* cannot happen inside the read transaction */
+    if (rc != SQLITE_ROW) {
+        err = sqlite__db_err(s, c->db, rc, "search_hit");
+        goto out;
+    }
+    cc_buf_reset(html);
+    err = sqlite__snippet_html(sqlite__col_text(st, 0), html);
+    if (err)
+        goto out;
+    struct store_hit h = {
+        .doc_id = sqlite3_column_int64(st, 1),
+        .chunk_id = w->chunk_id,
+        .source_id = sqlite3_column_int64(st, 2),
+        .source = sqlite__col_text(st, 3),
+        .priority = sqlite3_column_int(st, 4),
+        .title = sqlite__col_text(st, 5),
+        .heading = sqlite__col_text(st, 6),
+        .url = sqlite__col_text(st, 7),
+        .version = sqlite__col_text(st, 8),
+        .published_ms = sqlite3_column_int64(st, 9),
+        .relevance = w->relevance,
+        .score = w->score,
+        .snippet_html = cc_buf_str(html),
+    };
+    cb(arg, &h);
+out:
+    sqlite__stmt_done(st);
+    return err;
+}
+
+/* The window by relevance, re-sorted by score, top k emitted. */
+static cc_err search_run(struct sqlite_store *s, struct conn *c, const struct store_search *q,
+                         unsigned k, const char *fts, store_hit_cb cb, void *arg)
+{
+    unsigned limit = k * SEARCH_WINDOW_PER_K;
+    struct window w = {.cap = limit < SEARCH_WINDOW_MIN ? SEARCH_WINDOW_MIN : limit};
+    struct cc_buf html;
+    cc_buf_init(&html, SNIPPET_LIMIT);
+    w.v = cc_xcalloc(w.cap, sizeof(*w.v));
+    cc_err err = sqlite__query(s, c, ST_SEARCH_WINDOW,
+                               PARAMS(PT(fts), PI(q->source_id), PT(q->tag), PI(q->since_ms),
+                                      PT(q->version), PI(w.cap)),
+                               row_window, &w, NULL);
+    if (!err)
+        qsort(w.v, w.n, sizeof(*w.v), window_cmp);
+    for (size_t i = 0; !err && i < w.n && i < k; i++)
+        err = emit_hit(s, c, fts, &w.v[i], &html, cb, arg);
+    cc_buf_release(&html);
+    free(w.v);
+    return err;
+}
+
+cc_err sqlite__search(struct store *st, const struct store_search *q, store_hit_cb cb,
+                      void *arg)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    struct conn *c = NULL;
+    struct cc_buf fts;
+    if (!q || !cb || q->k == 0 || q->source_id < 0 || q->since_ms < 0)
+        return CC_EINVAL;
+    unsigned k = q->k > STORE_SEARCH_K_MAX ? STORE_SEARCH_K_MAX : q->k;
+    cc_buf_init(&fts, FTS_QUERY_LIMIT);
+    cc_err err = sqlite__fts_query(q->query, &fts);
+    if (err)
+        goto out;
+    err = sqlite__reader_get(s, &c);
+    if (err)
+        goto out;
+    err = sqlite__begin(s, c, ST_BEGIN);
+    if (!err)
+        err = search_run(s, c, q, k, cc_buf_str(&fts), cb, arg);
+    if (!err)
+        err = sqlite__commit(s, c);
+    if (err)
+        sqlite__rollback(c);
+    sqlite__reader_put(s, c);
+out:
+    cc_buf_release(&fts);
+    return err;
+}
