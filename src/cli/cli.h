@@ -34,6 +34,7 @@ int cmd_version(int argc, char **argv, char *const *envp);
 int cmd_status(int argc, char **argv, char *const *envp);
 int cmd_tokens(int argc, char **argv, char *const *envp);
 int cmd_events(int argc, char **argv, char *const *envp);
+int cmd_cron(int argc, char **argv, char *const *envp);
 
 /* Options every client command accepts. */
 struct cli_client {

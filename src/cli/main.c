@@ -13,6 +13,7 @@ const struct cli_command cli_commands[] = {
     {.name = "status", .summary = "show the daemon's version, uptime and store", .run = cmd_status},
     {.name = "tokens", .summary = "list, create and revoke API tokens", .run = cmd_tokens},
     {.name = "events", .summary = "show the event log", .run = cmd_events},
+    {.name = "cron", .summary = "offline: next run times of a cron expression", .run = cmd_cron},
     {.name = "version", .summary = "print the version of this binary", .run = cmd_version},
     {.name = NULL},
 };
