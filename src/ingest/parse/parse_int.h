@@ -1,0 +1,46 @@
+/*
+ * parse_int.h - helpers shared by the parsers in src/ingest/parse/ and by
+ * nothing else (the double underscore says so). Not part of the module's
+ * API: parse.h is.
+ */
+#ifndef CC_INGEST_PARSE_PARSE_INT_H
+#define CC_INGEST_PARSE_PARSE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libxml/xmlerror.h>
+
+#include "core/err.h"
+#include "ingest/text.h"
+
+/* Appends src's paragraphs (blank-line and form-feed separated) to t and,
+ * when `title`, sets the title from the first non-empty line. src must be
+ * valid UTF-8 (ingest_utf8_sanitize). Used by plain.c and pdf.c. */
+cc_err ingest__paragraphs(struct ingest_text *t, const char *src, size_t len, bool title);
+
+/* Replaces out's contents with tmp's (steal: tmp is left empty). */
+void ingest__text_move(struct ingest_text *out, struct ingest_text *tmp);
+
+/* libxml2 2.9 checks a tag's attributes for duplicates pairwise: 50,000
+ * attributes on one tag cost it half a minute. Documents with a tag holding
+ * more than INGEST_MAX_ATTRS attributes are refused before parsing; real
+ * pages and Word files stay far below. The scan is linear and approximates
+ * a tokenizer (quotes respected, comments not special), which is enough to
+ * bound the count libxml2 will see. */
+#define INGEST_MAX_ATTRS 1000
+bool ingest__too_many_attrs(const char *s, size_t len);
+
+/* libxml2 reports some errors (encoding conversion, for one) outside any
+ * parser context, on the thread's generic error handler, which prints to
+ * stderr: hostile input would fill the daemon's log. A parse is bracketed
+ * by quiet_begin/quiet_end, which install a silent handler for the calling
+ * thread only (libxml2 keeps it per thread) and put the old one back. */
+struct ingest__xml_quiet {
+    xmlGenericErrorFunc func;
+    void *ctx;
+};
+void ingest__xml_quiet_begin(struct ingest__xml_quiet *q);
+void ingest__xml_quiet_end(const struct ingest__xml_quiet *q);
+
+#endif

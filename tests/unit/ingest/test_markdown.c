@@ -1,0 +1,227 @@
+/* Markdown as documentation is written: headings of both kinds, fences with
+ * languages, lists with code inside, quotes, front matter, inline markup
+ * reduced to the words a reader sees. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "fixture.h"
+#include "ingest/parse/parse.h"
+
+static void parse(const char *md, struct ingest_text *t)
+{
+    struct cc_diag d;
+    ingest_text_init(t, 0);
+    assert_int_equal(ingest_markdown_parse(md, strlen(md), t, &d), CC_OK);
+}
+
+static void expect(const struct ingest_text *t, size_t i, enum ingest_block_kind kind,
+                   int level, const char *text)
+{
+    assert_true(i < t->nblocks);
+    assert_int_equal(t->blocks[i].kind, kind);
+    assert_int_equal(t->blocks[i].level, level);
+    assert_string_equal(t->blocks[i].text, text);
+}
+
+static void test_headings_and_paragraphs(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    parse("# Guide #\n\nFirst   line\nsecond line.\n\n## Install\n\nSetext one\n==========\n\n"
+          "Setext two\n---\n###### Six\n####### seven\n#nospace\n",
+          &t);
+    assert_string_equal(t.title, "Guide");
+    expect(&t, 0, INGEST_HEADING, 1, "Guide");
+    expect(&t, 1, INGEST_PARA, 0, "First line second line.");
+    expect(&t, 2, INGEST_HEADING, 2, "Install");
+    expect(&t, 3, INGEST_HEADING, 1, "Setext one");
+    expect(&t, 4, INGEST_HEADING, 2, "Setext two");
+    expect(&t, 5, INGEST_HEADING, 6, "Six");
+    expect(&t, 6, INGEST_PARA, 0, "####### seven #nospace");
+    assert_int_equal(t.nblocks, 7);
+    ingest_text_release(&t);
+}
+
+static void test_code_blocks(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    parse("```python title=\"a.py\"\ndef f():\n    return 1\n```\n\n"
+          "~~~~\n```\nnot a close\n~~~~\n\n"
+          "Text\n\n    indented\n\n      deeper\n\nafter\n\n"
+          "```{.rust}\nunclosed\n\n",
+          &t);
+    expect(&t, 0, INGEST_CODE, 0, "def f():\n    return 1");
+    assert_string_equal(t.blocks[0].lang, "python");
+    expect(&t, 1, INGEST_CODE, 0, "```\nnot a close");
+    assert_null(t.blocks[1].lang);
+    expect(&t, 2, INGEST_PARA, 0, "Text");
+    expect(&t, 3, INGEST_CODE, 0, "indented\n\n  deeper");
+    expect(&t, 4, INGEST_PARA, 0, "after");
+    expect(&t, 5, INGEST_CODE, 0, "unclosed");
+    assert_string_equal(t.blocks[5].lang, "rust");
+    assert_int_equal(t.nblocks, 6);
+    ingest_text_release(&t);
+}
+
+static void test_lists_and_quotes(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    parse("- one\n- two\n  continued\n  - nested\n* star\n\n"
+          "1. Run:\n\n   ```sh\n   make\n   > not a quote\n   ```\n2) second\n\n"
+          "> Quoted\n> text.\n>\n> > deeper\n\nafter\n",
+          &t);
+    expect(&t, 0, INGEST_LIST_ITEM, 0, "one");
+    expect(&t, 1, INGEST_LIST_ITEM, 0, "two continued");
+    expect(&t, 2, INGEST_LIST_ITEM, 0, "nested");
+    expect(&t, 3, INGEST_LIST_ITEM, 0, "star");
+    expect(&t, 4, INGEST_LIST_ITEM, 0, "Run:");
+    expect(&t, 5, INGEST_CODE, 0, "make\n> not a quote");
+    assert_string_equal(t.blocks[5].lang, "sh");
+    expect(&t, 6, INGEST_LIST_ITEM, 0, "second");
+    expect(&t, 7, INGEST_PARA, 0, "Quoted text.");
+    expect(&t, 8, INGEST_PARA, 0, "deeper");
+    expect(&t, 9, INGEST_PARA, 0, "after");
+    assert_int_equal(t.nblocks, 10);
+    ingest_text_release(&t);
+}
+
+static void test_front_matter(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    parse("---\nid: intro\ntitle: 'Getting Started'\ntags: [a, b]\n---\n# Welcome\n\nHi.\n", &t);
+    assert_string_equal(t.title, "Getting Started");
+    expect(&t, 0, INGEST_HEADING, 1, "Welcome");
+    expect(&t, 1, INGEST_PARA, 0, "Hi.");
+    assert_int_equal(t.nblocks, 2);
+    ingest_text_release(&t);
+    /* Without title: the first H1; the front matter is still skipped. */
+    parse("---\nsidebar_position: 2\n---\n\nIntro\n\n# First\n\n# Second\n", &t);
+    assert_string_equal(t.title, "First");
+    expect(&t, 0, INGEST_PARA, 0, "Intro");
+    ingest_text_release(&t);
+    /* An unclosed --- is not front matter: a thematic break, then text. */
+    parse("---\ntitle: x\n", &t);
+    assert_null(t.title);
+    expect(&t, 0, INGEST_PARA, 0, "title: x");
+    ingest_text_release(&t);
+}
+
+static void test_inline_markup(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    parse("Use **bold**, *it*, _under_ and ~~gone~~ but keep snake_case_name and 2 * 3.\n\n"
+          "See [the guide](https://x.example/a(b)c \"t\"), [ref][r], ![logo](l.png) and "
+          "<https://example.com/x>.\n\n"
+          "Code `a *b* [c](d)` and `` x ` y `` and \\*escaped\\*.\n\n"
+          "[r]: https://example.com\n\n<!-- hidden -->\n\n***\n",
+          &t);
+    expect(&t, 0, INGEST_PARA, 0,
+           "Use bold, it, under and gone but keep snake_case_name and 2 * 3.");
+    expect(&t, 1, INGEST_PARA, 0, "See the guide, ref, logo and https://example.com/x.");
+    expect(&t, 2, INGEST_PARA, 0, "Code a *b* [c](d) and x ` y and *escaped*.");
+    assert_int_equal(t.nblocks, 3);
+    ingest_text_release(&t);
+}
+
+static void test_crlf_bom_and_invalid_bytes(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    struct cc_diag d;
+    const char md[] = "\xEF\xBB\xBF# T\xFFtle\r\n\r\nBody\0text\r\n";
+    ingest_text_init(&t, 0);
+    assert_int_equal(ingest_markdown_parse(md, sizeof(md) - 1, &t, &d), CC_OK);
+    assert_string_equal(t.title, "T\xEF\xBF\xBDtle");
+    expect(&t, 1, INGEST_PARA, 0, "Bodytext");
+    ingest_text_release(&t);
+}
+
+static void test_limit_and_out_untouched(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    struct cc_diag d;
+    char big[4096];
+    memset(big, 'w', sizeof(big));
+    for (size_t i = 5; i < sizeof(big); i += 6)
+        big[i] = i % 60 == 5 ? '\n' : ' ';
+    ingest_text_init(&t, 1024);
+    assert_int_equal(ingest_text_add(&t, INGEST_PARA, 0, "old", 3, NULL), CC_OK);
+    assert_int_equal(ingest_markdown_parse(big, sizeof(big), &t, &d), CC_ELIMIT);
+    assert_non_null(strstr(d.msg, "limit"));
+    assert_int_equal(t.nblocks, 1);               /* written only on success */
+    assert_string_equal(t.blocks[0].text, "old");
+    assert_int_equal(ingest_markdown_parse("# New", 5, &t, &d), CC_OK);
+    assert_int_equal(t.nblocks, 1);
+    assert_string_equal(t.blocks[0].text, "New");
+    ingest_text_release(&t);
+}
+
+/* Inputs built to make inline scanning quadratic ("[[[[...", backtick runs
+ * of every length) parse in well under a second per MiB; before the scan
+ * budget the backtick case took minutes. */
+static void test_hostile_inline_stays_linear(void **state)
+{
+    (void)state;
+    struct cc_buf b;
+    cc_buf_init(&b, 4 << 20);
+    for (int k = 1; k < 1400; k++) {
+        for (int i = 0; i < k; i++)
+            cc_buf_addch(&b, '`');
+        cc_buf_addch(&b, ' ');
+    }
+    for (int i = 0; i < 1 << 19; i++)
+        cc_buf_addstr(&b, i % 2 ? "[" : "<a:");
+    struct ingest_text t;
+    struct cc_diag d;
+    ingest_text_init(&t, 0);
+    struct timespec a, z;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(ingest_markdown_parse(cc_buf_str(&b), b.len, &t, &d), CC_OK);
+    clock_gettime(CLOCK_MONOTONIC, &z);
+    double s = (double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) / 1e9;
+    assert_true(s < 10.0);
+    assert_int_equal(t.nblocks, 1);
+    assert_int_equal(strncmp(t.blocks[0].text, "` `` ```", 8), 0);
+    ingest_text_release(&t);
+    cc_buf_release(&b);
+}
+
+static void test_empty(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    struct cc_diag d;
+    ingest_text_init(&t, 0);
+    assert_int_equal(ingest_markdown_parse(NULL, 0, &t, &d), CC_OK);
+    assert_int_equal(t.nblocks, 0);
+    assert_null(t.title);
+    ingest_text_release(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_headings_and_paragraphs),
+        cmocka_unit_test(test_code_blocks),
+        cmocka_unit_test(test_lists_and_quotes),
+        cmocka_unit_test(test_front_matter),
+        cmocka_unit_test(test_inline_markup),
+        cmocka_unit_test(test_crlf_bom_and_invalid_bytes),
+        cmocka_unit_test(test_limit_and_out_untouched),
+        cmocka_unit_test(test_hostile_inline_stays_linear),
+        cmocka_unit_test(test_empty),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
