@@ -13,9 +13,29 @@
 
 #include "http/server.h"
 
+struct ingest_workers;
+struct ingest_scheduler;
+struct store_source;
+
+/* Knobs of the knowledge routes, from the configuration. */
+struct api_knowledge_cfg {
+    unsigned queue_limit;        /* jobs.queue_per_source */
+    int max_attempts;            /* jobs.max_attempts */
+    unsigned search_k_default;
+};
+
 struct api_deps {
     struct http_auth *auth;
+    struct ingest_workers *workers;      /* NULL: nothing to wake */
+    struct ingest_scheduler *scheduler;  /* NULL: nothing to wake */
+    struct api_knowledge_cfg knowledge;
+    struct obs_series *m_search_duration;  /* set by api_init */
+    struct obs_series *m_search_results;
 };
+
+struct obs_registry;
+/* Registers the metrics the handlers update. Call once before serving. */
+void api_init(struct api_deps *deps, struct obs_registry *metrics);
 
 extern const struct http_route api_routes[];
 extern const size_t api_routes_len;
@@ -30,7 +50,28 @@ void api__tokens_create(struct http_req *req, struct http_resp *resp);
 void api__tokens_delete(struct http_req *req, struct http_resp *resp);
 void api__events_list(struct http_req *req, struct http_resp *resp);
 void api__hub_index(struct http_req *req, struct http_resp *resp);
+void api__sources_list(struct http_req *req, struct http_resp *resp);
+void api__sources_get(struct http_req *req, struct http_resp *resp);
+void api__sources_create(struct http_req *req, struct http_resp *resp);
+void api__sources_edit(struct http_req *req, struct http_resp *resp);
+void api__sources_delete(struct http_req *req, struct http_resp *resp);
+void api__sources_run(struct http_req *req, struct http_resp *resp);
+void api__sources_pause(struct http_req *req, struct http_resp *resp);
+void api__sources_resume(struct http_req *req, struct http_resp *resp);
+void api__documents_create(struct http_req *req, struct http_resp *resp);
+void api__documents_get(struct http_req *req, struct http_resp *resp);
+void api__documents_delete(struct http_req *req, struct http_resp *resp);
+void api__search(struct http_req *req, struct http_resp *resp);
+void api__jobs_list(struct http_req *req, struct http_resp *resp);
+void api__jobs_get(struct http_req *req, struct http_resp *resp);
+void api__jobs_retry(struct http_req *req, struct http_resp *resp);
 void api__hub_asset(struct http_req *req, struct http_resp *resp);
+
+/* A source as the API shows it (new reference). */
+json_t *api__source_json(const struct store_source *s);
+/* Looks a source up by id or name from a path parameter; on failure the
+ * 404/5xx answer is written and NULL returned. */
+json_t *api__source_lookup(struct http_req *req, struct http_resp *resp, const char *ref);
 
 /* RFC 3339 string for Unix ms, or JSON null for 0. */
 json_t *api__time(int64_t ms);

@@ -34,6 +34,10 @@ int cmd_version(int argc, char **argv, char *const *envp);
 int cmd_status(int argc, char **argv, char *const *envp);
 int cmd_tokens(int argc, char **argv, char *const *envp);
 int cmd_events(int argc, char **argv, char *const *envp);
+int cmd_search(int argc, char **argv, char *const *envp);
+int cmd_sources(int argc, char **argv, char *const *envp);
+int cmd_jobs(int argc, char **argv, char *const *envp);
+int cmd_ingest(int argc, char **argv, char *const *envp);
 int cmd_cron(int argc, char **argv, char *const *envp);
 
 /* Options every client command accepts. */
@@ -42,6 +46,8 @@ struct cli_client {
     char *token;          /* CC_TOKEN or the contents of CC_TOKEN_FILE; owned */
     bool json;            /* --json: print the server's JSON as is */
     long timeout_s;
+    long quiet_status;    /* an HTTP status cli__request does not report (0 = none) */
+    long last_status;     /* of the last request; 0 when the server was not reached */
 };
 
 /* Reads CC_SERVER/CC_TOKEN/CC_TOKEN_FILE. Returns CLI_OK or CLI_USAGE
@@ -58,6 +64,13 @@ int cli__request(struct cli_client *c, const char *method, const char *path, jso
 
 /* Prints "commandcenter: <msg>" and an optional "hint: <hint>" to stderr. */
 void cli__error(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct cc_buf;
+/* Appends "?name=value" or "&name=value", value percent-encoded; nothing
+ * when value is NULL. */
+void cli__add_param(struct cc_buf *b, const char *name, const char *value);
+/* True when stdout is a terminal (colours, progress bars). */
+bool cli__stdout_is_tty(void);
+
 /* Prints JSON pretty (indent 2) to stdout. */
 void cli__print_json(json_t *j);
 

@@ -33,6 +33,25 @@ void cli__error(const char *hint, const char *fmt, ...)
         fprintf(stderr, "hint: %s\n", hint);
 }
 
+void cli__add_param(struct cc_buf *b, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    cc_buf_addf(b, "%c%s=", strchr(cc_buf_str(b), '?') ? '&' : '?', name);
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.' || *p == '~')
+            cc_buf_addch(b, (char)*p);
+        else
+            cc_buf_addf(b, "%%%02X", *p);
+    }
+}
+
+bool cli__stdout_is_tty(void)
+{
+    return isatty(STDOUT_FILENO) == 1;
+}
+
 void cli__print_json(json_t *j)
 {
     json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -378,12 +397,15 @@ int cli__request(struct cli_client *c, const char *method, const char *path, jso
     cc_buf_init(&raw, ANSWER_LIMIT);
     char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
     struct answer a = {0};
+    c->last_status = 0;
     int rc = exchange(c, method, path, payload, &raw, &a);
     if (rc)
         goto out;
+    c->last_status = a.status;
     rc = CLI_FAIL;
     if (a.status < 200 || a.status > 299) {
-        rc = report_http_error(c, a.status, a.body, a.len);
+        if (a.status != c->quiet_status)
+            report_http_error(c, a.status, a.body, a.len);
         goto out;
     }
     json_t *j = NULL;

@@ -164,15 +164,56 @@ cc_err cc_parse_size(const char *s, uint64_t *out_bytes)
     return CC_OK;
 }
 
-int64_t cc_days_from_civil(int64_t y, unsigned m, unsigned d)
+/* ---- civil calendar (Howard Hinnant's algorithms) ---- */
+
+static int64_t floor_div(int64_t a, int64_t b)
 {
-    /* Howard Hinnant's algorithm: exact for every proleptic Gregorian date. */
+    return a / b - (a % b != 0 && (a < 0) != (b < 0) ? 1 : 0);
+}
+
+int64_t cc_days_from_civil(int64_t y, int m, int d)
+{
     y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
+    int64_t era = floor_div(y, 400);
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void cc_civil_from_days(int64_t days, int64_t *y, int *m, int *d)
+{
+    days += 719468;
+    int64_t era = floor_div(days, 146097);
+    int64_t doe = days - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
+    if (y)
+        *y = yoe + era * 400 + (mm <= 2);
+    if (m)
+        *m = mm;
+    if (d)
+        *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+}
+
+int cc_weekday_from_days(int64_t days)
+{
+    return (int)((days % 7 + 11) % 7); /* 1970-01-01 was a Thursday (4) */
+}
+
+bool cc_is_leap_year(int64_t y)
+{
+    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+int cc_days_in_month(int64_t y, int m)
+{
+    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12)
+        return 0;
+    return dim[m - 1] + (m == 2 && cc_is_leap_year(y));
 }
 
 static bool digits_at(const char *s, int n, int *out)
@@ -193,9 +234,7 @@ cc_err cc_parse_rfc3339(const char *s, int64_t *out_ms)
     if (!s || !digits_at(s, 4, &y) || s[4] != '-' || !digits_at(s + 5, 2, &mo) ||
         s[7] != '-' || !digits_at(s + 8, 2, &d))
         return CC_EINVAL;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
+    if (mo < 1 || mo > 12 || d < 1 || d > cc_days_in_month(y, mo))
         return CC_EINVAL;
     const char *p = s + 10;
     int64_t frac_ms = 0, offset_s = 0;
@@ -232,7 +271,7 @@ cc_err cc_parse_rfc3339(const char *s, int64_t *out_ms)
     }
     if (sec == 60)
         sec = 59;   /* a leap second: Unix time has no room for it */
-    int64_t days = cc_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t days = cc_days_from_civil(y, mo, d);
     *out_ms = ((days * 86400 + h * 3600 + mi * 60 + sec) - offset_s) * 1000 + frac_ms;
     return CC_OK;
 }

@@ -39,7 +39,15 @@ cc_err cc_parse_duration_ms(const char *s, int64_t *out_ms);
  * "2026-11-22" = midnight UTC) into Unix milliseconds. CC_EINVAL otherwise. */
 cc_err cc_parse_rfc3339(const char *s, int64_t *out_ms);
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12). */
-int64_t cc_days_from_civil(int64_t y, unsigned m, unsigned d);
+int64_t cc_days_from_civil(int64_t y, int m, int d);
+/* The inverse; any of the out pointers may be NULL. */
+void cc_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+/* Day of week, Sunday 0, of days since the epoch. */
+int cc_weekday_from_days(int64_t days);
+bool cc_is_leap_year(int64_t y);
+/* 28-31; 0 for a month outside 1-12. */
+int cc_days_in_month(int64_t y, int m);
+
 /* Parses a byte size ("512", "64k", "10MB", "1GiB", "2g") into bytes. */
 cc_err cc_parse_size(const char *s, uint64_t *out_bytes);
 

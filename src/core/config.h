@@ -58,6 +58,22 @@ struct cc_config {
         unsigned pool_size;
         char *postgres_dsn;      /* secret */
     } store;
+    struct {
+        unsigned chunk_max_chars;
+        uint64_t max_document_bytes;
+        int64_t extract_timeout_ms;
+        unsigned search_k_default;
+    } knowledge;
+    struct {
+        unsigned workers;
+        int64_t lease_ms;
+        unsigned max_attempts;
+        int64_t backoff_initial_ms;
+        int64_t backoff_max_ms;
+        unsigned queue_per_source;
+        int64_t poll_ms;
+        int64_t retention_ms;
+    } jobs;
 };
 
 /* Fills every key with its default. Must be called before anything else. */

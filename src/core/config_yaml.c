@@ -40,6 +40,14 @@
 #define MAX_PATH       CC_CFG_MAX_PATH
 #define MAX_KEY        64      /* longer keys get no suggestion */
 #define WHY_MAX        CC_CFG_WHY_MAX
+/* Pre-scan limits (check_text); a configuration is far below each. */
+#define MAX_BLANK_RUN  100     /* blank lines in a row */
+#define MAX_ENTRIES    1000    /* ':', ',', '?' and '{': bounds keys per mapping */
+#define MAX_ANCHORS    100
+#define MAX_QUOTE_RUN  3       /* '' escapes in a row: see check_text */
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
 /* ---------------------------------------------------------------------------
  * Suggestions for unknown keys
@@ -344,27 +352,172 @@ static bool yaml_printable(uint32_t c)
     return c != 0xfffe && c != 0xffff;
 }
 
-/* Checks the text before libfyaml sees it: the file must be UTF-8 YAML text.
- * Besides a clear message, this keeps malformed UTF-8 away from libfyaml
- * 0.7.12, which loops forever on some of it (upstream issue #101). */
+/* The pre-scan's view of the text so far; see check_text. */
+struct scan {
+    struct pos at;          /* of the current character */
+    uint32_t prev;          /* previous character, '\n' at a line start */
+    unsigned gap;           /* blanks after an indicator: 0 none, 1 spaces, 2 a tab */
+    bool blank_line;        /* nothing but blanks on this line so far */
+    bool comment_line;      /* the line's first non-blank is '#' */
+    size_t blank_run;       /* blank lines in a row */
+    size_t entries;         /* ':', ',', '?' and '{' seen */
+    size_t anchors;
+    size_t quote_run;       /* single quotes in a row */
+    bool prefix;            /* still in the line's indentation and "- ", "? ", ": " */
+    bool header_ok;         /* a block header may come next (after an indicator) */
+    unsigned node_col;      /* 1-based column where the line's last prefix ends */
+    unsigned block_col;     /* a block scalar's text must start right of this; 0 none */
+};
+
+static bool is_blank(uint32_t c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Block indicators that may be followed by a blank. */
+static bool is_indicator(uint32_t c)
+{
+    return c == '-' || c == '?' || c == ':';
+}
+
+static bool is_break(uint32_t c)
+{
+    return c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+
+/* Ends a line at a line break; false once too many blank lines follow
+ * each other. Lines are counted at '\n', '\r' and "\r\n", as libfyaml
+ * counts them; NEL, LS and PS end lines only for the blank-line rule. */
+static bool scan_break(struct scan *sc, uint32_t c, uint32_t next)
+{
+    if (c == '\r' && next == '\n') /* one break, counted at the '\n' */
+        return true;
+    sc->blank_run = sc->blank_line ? sc->blank_run + 1 : 0;
+    sc->blank_line = true;
+    sc->comment_line = false;
+    sc->header_ok = false;
+    sc->prefix = true;
+    sc->gap = 0;
+    if (c == '\n' || c == '\r') {
+        sc->at.line++;
+        sc->at.col = 0;
+    }
+    return sc->blank_run <= MAX_BLANK_RUN;
+}
+
+/* Block scalars ('|', '>') whose text is not indented more than their key
+ * make libfyaml 0.7.12 return wrong text, with a byte it never wrote. So
+ * after a block header, the first line with text (a comment too) must be
+ * indented right of where the header's line starts its node: "  key: |"
+ * wants column 4 or more. A header is a '|' or '>' at the start of a line or
+ * after an indicator, possibly after a tag or anchor ("key: !!str |"). */
+static cc_err scan_block(struct scan *sc, uint32_t c, uint32_t next, bool ends,
+                         const char **why)
+{
+    *why = "the text of a block scalar ('|' or '>') must be indented more than its key";
+    if (sc->block_col && sc->blank_line) {
+        if (sc->at.col <= sc->block_col)
+            return CC_EPARSE;
+        sc->block_col = 0;
+    }
+    if (sc->blank_line)
+        sc->comment_line = c == '#';
+    bool token_start = is_blank(sc->prev) || is_break(sc->prev);
+    if (sc->comment_line || !token_start)
+        return CC_OK;
+    bool header = (c == '|' || c == '>') &&
+                  (ends || next == '+' || next == '-' || (next >= '0' && next <= '9'));
+    if (header && (sc->prefix || sc->header_ok))
+        sc->block_col = sc->prefix ? sc->at.col - 1 : sc->node_col;
+    sc->header_ok = (sc->header_ok || sc->prefix) && (c == '!' || c == '&');
+    if (sc->prefix && !(is_indicator(c) && ends)) {
+        sc->prefix = false;
+        sc->node_col = sc->at.col;
+    }
+    return CC_OK;
+}
+
+/* One character that is not a line break; `next` is the one after it (0 at
+ * the end). On error *why says what is wrong. */
+static cc_err scan_char(struct scan *sc, uint32_t c, uint32_t next, const char **why)
+{
+    bool ends = next == 0 || is_blank(next) || is_break(next);
+    sc->quote_run = c == '\'' ? sc->quote_run + 1 : 0;
+    if (is_blank(c)) {
+        if (is_indicator(sc->prev)) {
+            sc->gap = 1;
+            sc->header_ok = true;
+        }
+        if (sc->gap && c == '\t')
+            sc->gap = 2;
+        sc->prev = c;
+        return CC_OK;
+    }
+    cc_err err = scan_block(sc, c, next, ends, why);
+    if (err)
+        return err;
+    sc->blank_line = false;
+    bool tab_gap = sc->gap == 2;
+    sc->gap = 0;
+    sc->prev = c;
+    *why = "a tab between two indicators (such as ':' and '-') is not supported; "
+           "use spaces";
+    if (sc->comment_line)
+        return CC_OK;
+    if (tab_gap && ((c == '-' && ends) || c == '?' || c == ':' || c == '|' || c == '>'))
+        return CC_EPARSE;
+    *why = "more than " STR(MAX_QUOTE_RUN) " single quotes in a row; write the value "
+           "in double quotes, where ' needs no escape";
+    if (sc->quote_run > MAX_QUOTE_RUN)
+        return CC_EPARSE;
+    sc->entries += c == ':' || c == ',' || c == '?' || c == '{';
+    *why = "more than " STR(MAX_ENTRIES) " ':', ',', '?' and '{' characters; a "
+           "configuration needs a few dozen";
+    if (sc->entries > MAX_ENTRIES)
+        return CC_ELIMIT;
+    sc->anchors += c == '&' && !ends;
+    *why = "more than " STR(MAX_ANCHORS) " anchors ('&'); a configuration needs a few";
+    return sc->anchors > MAX_ANCHORS ? CC_ELIMIT : CC_OK;
+}
+
+/* Checks the text before libfyaml sees it: it must be UTF-8 YAML text, and
+ * it must stay clear of what libfyaml 0.7.12 handles badly:
+ *   - malformed UTF-8 can make it loop forever (upstream issue #101);
+ *   - a tab between indicators inside an explicit key ("? a:\t-") crashes
+ *     it when it cleans up after the error (like upstream issue #57);
+ *   - a block scalar not indented past its key yields wrong text (scan_block);
+ *   - two '' escapes in a row in a single-quoted scalar come out wrong
+ *     ('a''''b' gives a''' ), and five leak memory;
+ *   - long runs of blank lines inside a scalar, many keys in one mapping
+ *     (its duplicate-key check) and many anchors cost quadratic time.
+ * The counting rules count characters anywhere, quoted or not: a real
+ * configuration is nowhere near the limits. Full-line comments are exempt,
+ * as libfyaml skips them whole. */
 static cc_err check_text(struct loader *ld, const char *text, size_t len)
 {
-    struct pos at = {1, 1};
+    const unsigned char *s = (const unsigned char *)text;
+    struct scan sc = {.at = {1, 0}, .prev = '\n', .blank_line = true, .prefix = true};
     for (size_t i = 0; i < len;) {
-        uint32_t c = 0;
-        size_t n = utf8_decode((const unsigned char *)text + i, len - i, &c);
+        uint32_t c = 0, next = 0;
+        size_t n = utf8_decode(s + i, len - i, &c);
+        sc.at.col++;
         if (n == 0)
-            return failf(ld, at, CC_EPARSE, "invalid UTF-8 (byte 0x%02x); the file must be "
-                         "UTF-8 text", (unsigned char)text[i]);
+            return failf(ld, sc.at, CC_EPARSE, "invalid UTF-8 (byte 0x%02x); the file must "
+                         "be UTF-8 text", s[i]);
         if (!yaml_printable(c))
-            return failf(ld, at, CC_EPARSE, "control character U+%04X is not allowed in "
+            return failf(ld, sc.at, CC_EPARSE, "control character U+%04X is not allowed in "
                          "YAML; write it as an escape in a double-quoted string", c);
+        if (i + n < len && utf8_decode(s + i + n, len - i - n, &next) == 0)
+            next = 0xfffd; /* malformed: reported in the next round */
+        struct pos here = sc.at;
+        if (is_break(c) && !scan_break(&sc, c, next))
+            return failf(ld, here, CC_ELIMIT, "more than %d blank lines in a row",
+                         MAX_BLANK_RUN);
+        const char *why = "";
+        cc_err err = is_break(c) ? CC_OK : scan_char(&sc, c, next, &why);
+        if (err)
+            return failf(ld, here, err, "%s", why);
         i += n;
-        at.col++;
-        if (c == '\n') {
-            at.line++;
-            at.col = 1;
-        }
     }
     return CC_OK;
 }
@@ -394,8 +547,8 @@ static cc_err yaml_parse(struct loader *ld, struct yaml *y, const char *text, si
     size_t budget = MAX_NODES;
     if (!within_budget(fy_document_root(y->doc), 0, &budget))
         return failf(ld, (struct pos){0, 0}, CC_ELIMIT,
-                     "the document expands to more than %d nodes or nests deeper than "
-                     "%d levels (aliases); write it out without so many aliases",
+                     "the document has more than %d nodes (counting each alias as a "
+                     "copy of what it names) or nests deeper than %d levels",
                      MAX_NODES, MAX_DEPTH);
     if (fy_document_resolve(y->doc) != 0)
         return yaml_error(ld, y, "cannot resolve anchors and aliases");
@@ -490,6 +643,26 @@ out:
 static cc_err apply_mapping(struct loader *ld, struct fy_node *map, const char *prefix,
                             unsigned depth);
 
+/* The error for a key that names nothing: with a hint when it is close to a
+ * real key, or is a real key written dotted ("http.listen"). */
+static cc_err unknown_key(struct loader *ld, struct pos kp, const char *prefix,
+                          const char *key, const char *path, bool dotted)
+{
+    char where[MAX_PATH + 16] = "", dotprefix[MAX_PATH + 1], hint[MAX_PATH + 64], shown[64];
+    cc__cfg_excerpt(key, shown, sizeof(shown));
+    if (dotted &&
+        (cc__cfg_find(path) || cc__cfg_find_secret_file(path) || cc__cfg_is_section(path)))
+        return failf(ld, kp, CC_EPARSE, "unknown key '%s': keys are nested, not dotted; "
+                     "write each part on its own line, indented under the one before",
+                     shown);
+    if (prefix[0])
+        snprintf(where, sizeof(where), " in '%s'", prefix);
+    snprintf(dotprefix, sizeof(dotprefix), "%s%s", prefix, prefix[0] ? "." : "");
+    suggest(dotprefix, key, hint, sizeof(hint));
+    return failf(ld, kp, CC_EPARSE, "unknown key '%s'%s%s", shown, where,
+                 hint[0] ? hint : " (see docs/CONFIG.md for every key)");
+}
+
 static cc_err apply_pair(struct loader *ld, struct fy_node_pair *p, const char *prefix,
                          struct pos parent, unsigned depth)
 {
@@ -499,32 +672,28 @@ static cc_err apply_pair(struct loader *ld, struct fy_node_pair *p, const char *
         return failf(ld, kp, CC_EPARSE, "keys must be plain names like 'listen'");
     size_t klen = 0;
     const char *ks = fy_node_get_scalar(kn, &klen);
-    char key[MAX_KEY + 1], path[MAX_PATH], hint[MAX_PATH + 64];
-    bool fits = ks && klen <= MAX_KEY && !memchr(ks, '\0', klen);
-    snprintf(key, sizeof(key), "%.*s", fits ? (int)klen : 0, fits ? ks : "");
+    if (!ks)
+        ks = "";
+    char key[MAX_KEY + 1], path[MAX_PATH];
+    snprintf(key, sizeof(key), "%.*s", klen < MAX_KEY ? (int)klen : MAX_KEY, ks);
+    if (klen > MAX_KEY || memchr(ks, '\0', klen)) /* no key is like that */
+        return unknown_key(ld, kp, prefix, key, "", false);
     snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "", key);
+    if (strchr(key, '.')) /* "http.listen" is not a name: keys are nested */
+        return unknown_key(ld, kp, prefix, key, path, true);
     const struct cc_cfg_key *k;
-    if (fits && (k = cc__cfg_find(path)) != NULL)
+    if ((k = cc__cfg_find(path)) != NULL)
         return apply_leaf(ld, k, false, v, kp);
-    if (fits && (k = cc__cfg_find_secret_file(path)) != NULL)
+    if ((k = cc__cfg_find_secret_file(path)) != NULL)
         return apply_leaf(ld, k, true, v, kp);
-    if (fits && cc__cfg_is_section(path)) {
-        if (is_null(v))
-            return CC_OK; /* an empty section keeps every default */
-        if (!fy_node_is_mapping(v))
-            return failf(ld, pos_or(v, kp), CC_EPARSE,
-                         "%s: expected a mapping of keys, got %s", path, kind_name(v));
-        return apply_mapping(ld, v, path, depth + 1);
-    }
-    char where[MAX_PATH + 16] = "", shown[64];
-    if (prefix[0])
-        snprintf(where, sizeof(where), " in '%s'", prefix);
-    char dotted[MAX_PATH + 1];
-    snprintf(dotted, sizeof(dotted), "%s%s", prefix, prefix[0] ? "." : "");
-    suggest(dotted, key, hint, sizeof(hint));
-    cc__cfg_excerpt(fits ? key : (ks ? ks : ""), shown, sizeof(shown));
-    return failf(ld, kp, CC_EPARSE, "unknown key '%s'%s%s", shown, where,
-                 hint[0] ? hint : " (see docs/CONFIG.md for every key)");
+    if (!cc__cfg_is_section(path))
+        return unknown_key(ld, kp, prefix, key, path, false);
+    if (is_null(v))
+        return CC_OK; /* an empty section keeps every default */
+    if (!fy_node_is_mapping(v))
+        return failf(ld, pos_or(v, kp), CC_EPARSE, "%s: expected a mapping of keys, got %s",
+                     path, kind_name(v));
+    return apply_mapping(ld, v, path, depth + 1);
 }
 
 static cc_err apply_mapping(struct loader *ld, struct fy_node *map, const char *prefix,

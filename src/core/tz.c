@@ -50,56 +50,11 @@ static const struct cc_tz utc_zone = {
     .name = "UTC", .ntypes = 1, .types = utc_types, .is_static = true,
 };
 
-/* ---- civil calendar (Howard Hinnant's algorithms) ---- */
+/* ---- helpers ---- */
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
     return a / b - (a % b != 0 && (a < 0) != (b < 0) ? 1 : 0);
-}
-
-int64_t cc_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-void cc_civil_from_days(int64_t days, int64_t *y, int *m, int *d)
-{
-    days += 719468;
-    int64_t era = floor_div(days, 146097);
-    int64_t doe = days - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
-    if (y)
-        *y = yoe + era * 400 + (mm <= 2);
-    if (m)
-        *m = mm;
-    if (d)
-        *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-}
-
-int cc_weekday_from_days(int64_t days)
-{
-    return (int)((days % 7 + 11) % 7); /* 1970-01-01 was a Thursday (4) */
-}
-
-bool cc_is_leap_year(int64_t y)
-{
-    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-}
-
-int cc_days_in_month(int64_t y, int m)
-{
-    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12)
-        return 0;
-    return dim[m - 1] + (m == 2 && cc_is_leap_year(y));
 }
 
 /* ---- RFC 3339 ---- */
@@ -118,54 +73,13 @@ void cc_time_rfc3339_s(int64_t utc_s, char *out, size_t outsz)
              (int)(secs / 60 % 60), (int)(secs % 60));
 }
 
-/* Exactly `n` digits at *p, advancing it; -1 if not. */
-static int digits(const char **p, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++, (*p)++) {
-        if (**p < '0' || **p > '9')
-            return -1;
-        v = v * 10 + (**p - '0');
-    }
-    return v;
-}
-
 cc_err cc_time_parse_rfc3339(const char *s, int64_t *out_s)
 {
-    const char *p = s;
-    int y = digits(&p, 4), mo = -1, d = -1, h = -1, mi = -1, sec = -1, off = 0;
-    if (y >= 0 && *p++ == '-' && (mo = digits(&p, 2)) >= 0 && *p++ == '-')
-        d = digits(&p, 2);
-    if (d >= 0 && (*p == 'T' || *p == 't' || *p == ' ') && (p++, (h = digits(&p, 2)) >= 0) &&
-        *p++ == ':' && (mi = digits(&p, 2)) >= 0 && *p++ == ':')
-        sec = digits(&p, 2);
-    if (sec < 0 || mo < 1 || mo > 12 || d < 1 || d > cc_days_in_month(y, mo) || h > 23 ||
-        mi > 59 || sec > 60)
+    /* A date-time is required here; cc_parse_rfc3339 also takes a date. */
+    int64_t ms;
+    if (!s || strlen(s) <= 10 || cc_parse_rfc3339(s, &ms) != CC_OK)
         return CC_EINVAL;
-    if (*p == '.') {
-        const char *f = ++p;
-        while (*p >= '0' && *p <= '9')
-            p++;
-        if (p == f)
-            return CC_EINVAL;
-    }
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p++ == '-' ? -1 : 1, oh = digits(&p, 2), om = -1;
-        if (oh >= 0 && *p++ == ':')
-            om = digits(&p, 2);
-        if (om < 0 || oh > 23 || om > 59)
-            return CC_EINVAL;
-        off = sign * (oh * 3600 + om * 60);
-    } else {
-        return CC_EINVAL;
-    }
-    if (*p)
-        return CC_EINVAL;
-    if (sec == 60)
-        sec = 59;
-    *out_s = cc_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    *out_s = floor_div(ms, 1000);
     return CC_OK;
 }
 

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/clock.h"
 #include "core/diag.h"
 #include "core/err.h"
 
@@ -109,21 +110,11 @@ void cc_tz_localtime(const struct cc_tz *tz, int64_t utc_s, struct cc_tm *out);
 cc_err cc_tz_mktime(const struct cc_tz *tz, const struct cc_tm *local, enum cc_tz_fold fold,
                     int64_t *utc_s, enum cc_tz_kind *kind);
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12). */
-int64_t cc_days_from_civil(int64_t y, int m, int d);
-/* The inverse; any of the out pointers may be NULL. */
-void cc_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
-/* Day of week, Sunday 0, of days since the epoch. */
-int cc_weekday_from_days(int64_t days);
-bool cc_is_leap_year(int64_t y);
-/* 28-31; 0 for a month outside 1-12. */
-int cc_days_in_month(int64_t y, int m);
-
 /* Formats Unix seconds as RFC 3339 UTC with second precision,
  * "2026-03-29T01:00:00Z". `out` must hold at least 21 bytes; years outside
  * 0000-9999 are clamped to them. */
 void cc_time_rfc3339_s(int64_t utc_s, char *out, size_t outsz);
-/* Parses an RFC 3339 date-time ("2026-03-29T00:30:00Z",
+/* cc_parse_rfc3339 for a date-time only ("2026-03-29T00:30:00Z",
  * "2026-03-29T02:30:00.250+02:00"; 't', 'z' and a space for 'T' accepted)
  * into Unix seconds, dropping fractional seconds (floor). A leap second (:60)
  * is read as :59. CC_EINVAL on anything else; *out_s written only on success. */

@@ -24,6 +24,10 @@
 #include "core/log.h"
 #include "http/auth.h"
 #include "http/server.h"
+#include "ingest/parse/parse.h"
+#include "ingest/pipeline.h"
+#include "ingest/queue.h"
+#include "ingest/scheduler.h"
 #include "observe/metrics.h"
 #include "store/store.h"
 
@@ -39,6 +43,13 @@ struct daemon {
     struct http_auth *auth;
     struct api_deps deps;
     struct http_server *http;
+    struct ingest_pipeline_cfg pipeline;
+    struct ingest_kind kinds[2];
+    struct ingest_workers *workers;
+    struct ingest_scheduler *scheduler;
+    char node_id[128];
+    struct obs_family *m_jobs_queue;      /* gauge {state} */
+    struct obs_series *m_jobs_oldest;     /* gauge */
 };
 
 static int config_error(const struct cc_diag *d)
@@ -53,8 +64,9 @@ static int load_config(struct daemon *d, const struct daemon_opts *opts, char *c
 {
     struct cc_diag diag = {0};
     const char *path = opts->config_path;
-    if (!path)
-        path = getenv("CC_CONFIG");
+    for (char *const *e = envp; !path && e && *e; e++)
+        if (strncmp(*e, "CC_CONFIG=", 10) == 0)
+            path = *e + 10;
     cc_config_init(&d->cfg);
     if (path && *path && cc_config_load_file(&d->cfg, path, &diag))
         return config_error(&diag);
@@ -172,10 +184,98 @@ static int open_store(struct daemon *d)
     return 0;
 }
 
-static void collect_info(void *arg, struct obs_registry *r)
+/* Queue depth by state and the age of the oldest runnable job, read from
+ * the store at scrape time (one query). */
+static void collect_jobs(void *arg, struct obs_registry *r)
 {
-    (void)arg;
-    (void)r;
+    struct daemon *d = arg;
+    struct store_job_counts c = {0};
+    if (d->store->ops->job_counts(d->store, &c) != CC_OK)
+        return;
+    const struct {
+        const char *state;
+        int64_t n;
+    } rows[] = {{"queued", c.queued}, {"running", c.running}, {"failed", c.failed},
+                {"dead", c.dead}, {"succeeded", c.succeeded}};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const char *lv[] = {rows[i].state};
+        obs_gauge_set(obs_series_get(d->m_jobs_queue, lv), (double)rows[i].n);
+    }
+    int64_t now = cc_wall_ms(d->ctx.clock);
+    obs_gauge_set(d->m_jobs_oldest,
+                  c.oldest_queued_ms ? (double)(now - c.oldest_queued_ms) / 1000.0 : 0);
+}
+
+static void register_job_metrics(struct daemon *d)
+{
+    static const char *const state[] = {"state", NULL};
+    d->m_jobs_queue = obs_gauge(d->metrics, "cc_job_queue_depth",
+                                "Jobs in the store's queue by state.", state);
+    d->m_jobs_oldest = obs_series_nolabels(
+        obs_gauge(d->metrics, "cc_jobs_oldest_runnable_age_seconds",
+                  "Age of the oldest job waiting to run (0 when none).", NULL));
+    obs_register_collector(d->metrics, collect_jobs, d);
+}
+
+/* Documents posted without a source land in "manual", which always exists. */
+static void found_source(void *arg, const struct store_source *s)
+{
+    (void)s;
+    *(bool *)arg = true;
+}
+
+static void ensure_manual_source(struct daemon *d)
+{
+    struct store *st = d->store;
+    bool found = false;
+    if (st->ops->source_get_by_name(st, "manual", found_source, &found) == CC_OK && found)
+        return;
+    int64_t now = cc_wall_ms(d->ctx.clock), id;
+    struct store_source m = {.name = "manual", .type = "manual", .priority = 5,
+                             .enabled = true, .created_ms = now, .updated_ms = now};
+    cc_err err = st->ops->source_insert(st, &m, &id);
+    if (err && err != CC_ECONFLICT)
+        cc_log_warn(&d->log, "daemon", "cannot create the manual source",
+                    CC_LS("error", cc_err_str(err)));
+}
+
+static int start_ingest(struct daemon *d)
+{
+    const struct cc_config *c = &d->cfg;
+    d->pipeline = (struct ingest_pipeline_cfg){
+        .chunk_max_chars = c->knowledge.chunk_max_chars,
+        .max_document_bytes = c->knowledge.max_document_bytes,
+        .queue_limit = c->jobs.queue_per_source, .max_attempts = (int)c->jobs.max_attempts,
+        .extract_timeout_ms = c->knowledge.extract_timeout_ms};
+    ingest_pipeline_init(&d->pipeline, d->metrics);
+    ingest_parse_global_init();
+    d->kinds[0] = (struct ingest_kind){.kind = "ingest.document",
+                                       .run = ingest_handle_document, .data = &d->pipeline};
+    d->kinds[1] = (struct ingest_kind){.kind = "source.run", .run = ingest_handle_source_run,
+                                       .data = &d->pipeline};
+    char host[64] = "host";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(d->node_id, sizeof(d->node_id), "%s:%ld", host, (long)getpid());
+    struct ingest_workers_cfg wc = {
+        .threads = c->jobs.workers, .lease_ms = c->jobs.lease_ms,
+        .max_attempts = (int)c->jobs.max_attempts,
+        .backoff = {.initial_ms = c->jobs.backoff_initial_ms, .max_ms = c->jobs.backoff_max_ms,
+                    .multiplier = 2.0, .jitter = 0.2},
+        .poll_ms = c->jobs.poll_ms, .node_id = d->node_id, .kinds = d->kinds, .nkinds = 2};
+    struct ingest_scheduler_cfg sc = {.queue_limit = c->jobs.queue_per_source,
+                                      .max_attempts = (int)c->jobs.max_attempts,
+                                      .job_retention_ms = c->jobs.retention_ms};
+    if (ingest_workers_start(&d->ctx, &wc, &d->workers) ||
+        ingest_scheduler_start(&d->ctx, d->workers, &sc, &d->scheduler)) {
+        fprintf(stderr, "commandcenter: cannot start the ingestion threads\n");
+        return EXIT_STARTUP;
+    }
+    d->deps.workers = d->workers;
+    d->deps.scheduler = d->scheduler;
+    d->deps.knowledge = (struct api_knowledge_cfg){
+        .queue_limit = c->jobs.queue_per_source, .max_attempts = (int)c->jobs.max_attempts,
+        .search_k_default = c->knowledge.search_k_default};
+    return 0;
 }
 
 static int start_http(struct daemon *d)
@@ -187,6 +287,8 @@ static int start_http(struct daemon *d)
         .max_connections = c->http.max_connections,
         .max_header_bytes = c->http.max_header_bytes,
         .max_body_bytes = c->http.max_body_bytes, .read_timeout_ms = c->http.read_timeout_ms,
+        /* A document travels base64-encoded inside JSON: 4/3 of it, plus fields. */
+        .max_upload_bytes = c->knowledge.max_document_bytes / 3 * 4 + 64 * 1024,
         .public_metrics = c->http.public_metrics, .rate_limit_rps = c->http.rate_limit_rps,
         .rate_limit_burst = c->http.rate_limit_burst,
         .rate_limit_clients = c->http.rate_limit_clients, .auth = d->auth,
@@ -232,6 +334,11 @@ static void teardown(struct daemon *d)
             cc_log_warn(&d->log, "daemon", "shutdown deadline passed with requests in flight");
         http_server_free(d->http);
     }
+    /* No request can queue work now; stop making more, then finish it. */
+    ingest_scheduler_stop(d->scheduler);
+    ingest_scheduler_free(d->scheduler);
+    ingest_workers_stop(d->workers, d->cfg.http.shutdown_timeout_ms);
+    ingest_workers_free(d->workers);
     if (d->store)
         record_event(d, "daemon.stopped", "daemon stopped");
     http_auth_free(d->auth);
@@ -254,13 +361,17 @@ int daemon_run(const struct daemon_opts *opts, char *const *envp)
     if (opts->print_config || opts->check_config) {
         struct cc_buf out;
         cc_buf_init(&out, 1 << 20);
-        if (opts->print_config && cc_config_dump(&d.cfg, &out) == CC_OK)
+        cc_err err = CC_OK;
+        if (opts->print_config && (err = cc_config_dump(&d.cfg, &out)) == CC_OK)
             fputs(cc_buf_str(&out), stdout);
-        else if (opts->check_config)
+        else if (err)
+            fprintf(stderr, "commandcenter: cannot print the configuration: %s\n",
+                    cc_err_str(err));
+        else
             puts("configuration is valid");
         cc_buf_release(&out);
         cc_config_release(&d.cfg);
-        return 0;
+        return err ? EXIT_STARTUP : 0;
     }
     enum cc_log_level level = CC_LOG_INFO;
     enum cc_log_format format = CC_LOG_AUTO;
@@ -286,7 +397,8 @@ int daemon_run(const struct daemon_opts *opts, char *const *envp)
     d.metrics = obs_registry_new();
     d.ctx.metrics = d.metrics;
     obs_register_process_metrics(d.metrics);
-    obs_register_collector(d.metrics, collect_info, &d);
+    register_job_metrics(&d);
+    api_init(&d.deps, d.metrics);
     static const char *const build_labels[] = {"version", "revision", NULL};
     const char *build_values[] = {CC_VERSION, CC_GIT_REV};
     obs_gauge_set(obs_series_get(obs_gauge(d.metrics, "cc_build_info",
@@ -301,6 +413,10 @@ int daemon_run(const struct daemon_opts *opts, char *const *envp)
     }
     d.deps.auth = d.auth;
     bootstrap_token(&d);
+    ensure_manual_source(&d);
+    rc = start_ingest(&d);
+    if (rc)
+        goto out;
     rc = start_http(&d);
     if (rc)
         goto out;

@@ -75,7 +75,8 @@ struct http_route {
     const char *template;
     enum http_access access;
     http_handler_fn handler;
-    size_t max_body;           /* 0 = http.max_body_bytes */
+    size_t max_body;           /* 0 = http.max_body_bytes; may only lower it */
+    bool upload;               /* body limit is http_server_cfg.max_upload_bytes instead */
 };
 
 struct http_router;

@@ -225,7 +225,9 @@ static enum MHD_Result check_body_size(struct MHD_Connection *c, struct conn_req
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     /* A route may lower the limit, never raise it above the operator's. */
     size_t limit = cr->srv->cfg.max_body_bytes;
-    if (cr->route->max_body && cr->route->max_body < limit)
+    if (cr->route->upload)
+        limit = cr->srv->cfg.max_upload_bytes;
+    else if (cr->route->max_body && cr->route->max_body < limit)
         limit = cr->route->max_body;
     cc_buf_init(&cr->body, limit);
     if (!cl)
@@ -239,7 +241,8 @@ static enum MHD_Result check_body_size(struct MHD_Connection *c, struct conn_req
         char *msg = cc_arena_printf(&cr->arena, "the request body is %llu bytes; "
                                     "the limit is %zu", n, limit);
         return fail(c, cr, 413, "ELIMIT", msg ? msg : "request body too large",
-                    "send a smaller body or raise http.max_body_bytes");
+                    cr->route->upload ? "send a smaller document or raise knowledge.max_document_bytes"
+                                      : "send a smaller body or raise http.max_body_bytes");
     }
     return MHD_YES;
 }

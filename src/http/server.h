@@ -98,6 +98,7 @@ struct http_server_cfg {
     unsigned max_connections;
     size_t max_header_bytes;
     size_t max_body_bytes;
+    size_t max_upload_bytes;      /* for routes marked .upload (document uploads) */
     int64_t read_timeout_ms;
     bool public_metrics;
     double rate_limit_rps;

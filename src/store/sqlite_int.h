@@ -60,6 +60,7 @@ enum stmt_id {
     ST_SOURCE_LIST,
     ST_SOURCE_DELETE,
     ST_SOURCE_RECORD_RUN,
+    ST_SOURCE_ADD_COUNTS,
     ST_SOURCE_SCHEDULE,
     ST_SOURCE_DUE,
     ST_SOURCE_EXISTS,
@@ -223,6 +224,7 @@ cc_err sqlite__source_list(struct store *st, store_source_cb cb, void *arg);
 cc_err sqlite__source_delete(struct store *st, int64_t id);
 cc_err sqlite__source_record_run(struct store *st, const struct store_source_run *run);
 cc_err sqlite__source_schedule(struct store *st, int64_t id, int64_t next_run_ms);
+cc_err sqlite__source_add_counts(struct store *st, int64_t id, int64_t ingested, int64_t failed);
 cc_err sqlite__source_due(struct store *st, int64_t now_ms, store_source_cb cb, void *arg);
 
 cc_err sqlite__doc_upsert(struct store *st, const struct store_doc *d,

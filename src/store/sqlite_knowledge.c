@@ -61,10 +61,14 @@ const struct stmt_def sqlite__knowledge_stmts[ST__COUNT] = {
     [ST_SOURCE_RECORD_RUN] = {"source_record_run",
         "UPDATE sources SET last_run_ms = ?2,"
         " last_status = CASE WHEN ?3 THEN 'ok' ELSE 'failed' END,"
-        " last_error = CASE WHEN ?3 THEN NULL ELSE ?4 END, next_run_ms = ?5,"
+        " last_error = CASE WHEN ?3 THEN NULL ELSE ?4 END,"
+        " next_run_ms = CASE WHEN ?5 < 0 THEN next_run_ms ELSE ?5 END,"
         " failures = CASE WHEN ?3 THEN 0 ELSE failures + 1 END,"
         " runs_total = runs_total + 1, ingested_total = ingested_total + ?6,"
         " failed_total = failed_total + ?7 WHERE id = ?1"},
+    [ST_SOURCE_ADD_COUNTS] = {"source_add_counts",
+        "UPDATE sources SET ingested_total = ingested_total + ?2,"
+        " failed_total = failed_total + ?3 WHERE id = ?1"},
     [ST_SOURCE_SCHEDULE] = {"source_schedule",
         "UPDATE sources SET next_run_ms = ?2 WHERE id = ?1"},
     [ST_SOURCE_DUE] = {"source_due",
@@ -252,12 +256,20 @@ cc_err sqlite__source_delete(struct store *st, int64_t id)
 
 cc_err sqlite__source_record_run(struct store *st, const struct store_source_run *run)
 {
-    if (!run || run->ingested < 0 || run->failed < 0 || run->next_run_ms < 0)
+    if (!run || run->ingested < 0 || run->failed < 0 || run->next_run_ms < -1)
         return CC_EINVAL;
     return sqlite__write_one(sqlite__from_store(st), ST_SOURCE_RECORD_RUN,
                              PARAMS(PI(run->source_id), PI(run->ran_ms), PI(run->ok ? 1 : 0),
                                     PT(run->error), PI(run->next_run_ms), PI(run->ingested),
                                     PI(run->failed)));
+}
+
+cc_err sqlite__source_add_counts(struct store *st, int64_t id, int64_t ingested, int64_t failed)
+{
+    if (ingested < 0 || failed < 0)
+        return CC_EINVAL;
+    return sqlite__write_one(sqlite__from_store(st), ST_SOURCE_ADD_COUNTS,
+                             PARAMS(PI(id), PI(ingested), PI(failed)));
 }
 
 cc_err sqlite__source_schedule(struct store *st, int64_t id, int64_t next_run_ms)

@@ -113,7 +113,7 @@ struct store_source_run {
     int64_t ran_ms;
     bool ok;
     const char *error;         /* NULL when ok */
-    int64_t next_run_ms;       /* 0 = none */
+    int64_t next_run_ms;       /* 0 = none; -1 = keep the scheduled one */
     int64_t ingested;          /* added to ingested_total */
     int64_t failed;            /* added to failed_total */
 };
@@ -252,9 +252,12 @@ struct store_ops {
     cc_err (*source_get_by_name)(struct store *s, const char *name, store_source_cb cb,
                                  void *arg);
     cc_err (*source_list)(struct store *s, store_source_cb cb, void *arg);
-    /* Deletes the source with its documents, chunks and unfinished jobs. */
+    /* Deletes the source with its documents, chunks and jobs. */
     cc_err (*source_delete)(struct store *s, int64_t id);
     cc_err (*source_record_run)(struct store *s, const struct store_source_run *run);
+    /* Adds to ingested_total / failed_total without recording a run (the
+     * documents a run queued finish later, one job each). */
+    cc_err (*source_add_counts)(struct store *s, int64_t id, int64_t ingested, int64_t failed);
     /* Sets next_run_ms without recording a run (scheduling, pause/resume). */
     cc_err (*source_schedule)(struct store *s, int64_t id, int64_t next_run_ms);
     /* Enabled sources with 0 < next_run_ms <= now_ms. */

@@ -414,6 +414,24 @@ static void test_source_run_state_and_due(void **state)
     assert_string_equal(c.names[0], "b");
     assert_string_equal(c.names[1], "feed");
     assert_int_equal(f->s->ops->source_schedule(f->s, id, -1), CC_EINVAL);
+
+    /* next_run_ms -1 records a run but keeps the schedule. */
+    run = (struct store_source_run){.source_id = id, .ran_ms = 500, .ok = true,
+                                    .next_run_ms = -1};
+    assert_int_equal(f->s->ops->source_record_run(f->s, &run), CC_OK);
+    c = get_source(f, id);
+    assert_int_equal(c.next_run_ms, 400);
+    assert_int_equal(c.last_run_ms, 500);
+    run.next_run_ms = -2;
+    assert_int_equal(f->s->ops->source_record_run(f->s, &run), CC_EINVAL);
+
+    /* Counters alone, as the document jobs of a run add them. */
+    assert_int_equal(f->s->ops->source_add_counts(f->s, id, 3, 1), CC_OK);
+    c = get_source(f, id);
+    assert_int_equal(c.ingested_total, 10);
+    assert_int_equal(c.failed_total, 5);
+    assert_int_equal(c.runs_total, 4);
+    assert_int_equal(f->s->ops->source_add_counts(f->s, id, -1, 0), CC_EINVAL);
 }
 
 static void test_source_delete_cascades(void **state)

@@ -1,0 +1,455 @@
+/*
+ * pipeline.c - fetch -> extract -> chunk -> embed -> index for one document,
+ * and the run of a file source.
+ */
+#include "ingest/pipeline.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/base64.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "ingest/chunk.h"
+#include "ingest/parse/parse.h"
+#include "ingest/text.h"
+#include "observe/metrics.h"
+#include "store/store.h"
+
+#define DOCX_TYPE "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#define WALK_MAX_DEPTH 32
+#define WALK_MAX_FILES 100000
+
+static const struct {
+    const char *ext;
+    const char *type;
+} types[] = {
+    {".md", "text/markdown"},   {".markdown", "text/markdown"}, {".txt", "text/plain"},
+    {".text", "text/plain"},    {".html", "text/html"},         {".htm", "text/html"},
+    {".pdf", "application/pdf"}, {".docx", DOCX_TYPE},
+};
+
+bool ingest_content_type_supported(const char *type)
+{
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(type, types[i].type) == 0)
+            return true;
+    return false;
+}
+
+bool ingest_content_type_binary(const char *type)
+{
+    return strcmp(type, "application/pdf") == 0 || strcmp(type, DOCX_TYPE) == 0;
+}
+
+const char *ingest_content_type_for_path(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash))
+        return NULL;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcasecmp(dot, types[i].ext) == 0)
+            return types[i].type;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* ingest.document                                                     */
+
+struct doc_in {
+    int64_t source_id;
+    const char *source_name;   /* for metrics; may be NULL */
+    const char *external_id;
+    const char *type;
+    const char *title;
+    const char *url;
+    const char *path;
+    const char *version;
+    int64_t published_ms;
+    char *tags;          /* JSON, owned */
+    char *metadata;      /* JSON, owned */
+    uint8_t *data;       /* the raw document, owned */
+    size_t len;
+};
+
+static void doc_in_release(struct doc_in *d)
+{
+    free(d->tags);
+    free(d->metadata);
+    free(d->data);
+}
+
+/* Reads a file source's file, refusing anything over the cap. */
+static cc_err read_file(struct ingest_job_ctx *jc, const char *path, size_t cap,
+                        uint8_t **out, size_t *out_len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        ingest_job_errorf(jc, "cannot open %s: %s", path, strerror(errno));
+        return errno == ENOENT ? CC_ENOTFOUND : CC_EIO;
+    }
+    struct stat st;
+    cc_err err = CC_OK;
+    uint8_t *buf = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > cap) {
+        ingest_job_errorf(jc, "%s is not a regular file of at most %zu bytes", path, cap);
+        err = CC_ELIMIT;
+        goto out;
+    }
+    buf = cc_xmalloc((size_t)st.st_size + 1);
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            ingest_job_errorf(jc, "cannot read %s: %s", path, n < 0 ? strerror(errno) : "short");
+            err = CC_EIO;
+            goto out;
+        }
+        got += (size_t)n;
+    }
+    *out = buf;
+    *out_len = got;
+    buf = NULL;
+out:
+    free(buf);
+    close(fd);
+    return err;
+}
+
+/* The payload as queued by the API or a source run -> struct doc_in. */
+static cc_err load_payload(struct ingest_job_ctx *jc, const struct ingest_pipeline_cfg *cfg,
+                           json_t *p, struct doc_in *d)
+{
+    d->source_id = json_integer_value(json_object_get(p, "source_id"));
+    d->source_name = json_string_value(json_object_get(p, "source_name"));
+    d->external_id = json_string_value(json_object_get(p, "external_id"));
+    d->type = json_string_value(json_object_get(p, "content_type"));
+    d->title = json_string_value(json_object_get(p, "title"));
+    d->url = json_string_value(json_object_get(p, "url"));
+    d->path = json_string_value(json_object_get(p, "path"));
+    d->version = json_string_value(json_object_get(p, "version"));
+    const char *pub = json_string_value(json_object_get(p, "published"));
+    if (pub && cc_parse_rfc3339(pub, &d->published_ms))
+        d->published_ms = 0;
+    json_t *tags = json_object_get(p, "tags");
+    d->tags = tags ? json_dumps(tags, JSON_COMPACT) : NULL;
+    json_t *meta = json_object_get(p, "metadata");
+    d->metadata = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+    if (!d->source_id || !d->external_id || !d->type) {
+        ingest_job_errorf(jc, "the job's payload lacks source_id, external_id or content_type");
+        return CC_EINVAL;
+    }
+    const char *text = json_string_value(json_object_get(p, "content"));
+    const char *b64 = json_string_value(json_object_get(p, "content_base64"));
+    if (text) {
+        d->len = strlen(text);
+        d->data = (uint8_t *)cc_xstrndup(text, d->len);
+    } else if (b64) {
+        size_t n = strlen(b64);
+        d->data = cc_xmalloc(cc_base64_decoded_max(n) + 1);
+        if (cc_base64_decode(b64, n, d->data, &d->len)) {
+            ingest_job_errorf(jc, "content_base64 is not valid base64");
+            return CC_EINVAL;
+        }
+    } else if (d->path) {
+        ingest_job_stage(jc, "fetch");
+        return read_file(jc, d->path, cfg->max_document_bytes, &d->data, &d->len);
+    } else {
+        ingest_job_errorf(jc, "the job has no content and no path");
+        return CC_EINVAL;
+    }
+    if (d->len > cfg->max_document_bytes) {
+        ingest_job_errorf(jc, "the document is %zu bytes; knowledge.max_document_bytes is %zu",
+                          d->len, cfg->max_document_bytes);
+        return CC_ELIMIT;
+    }
+    return CC_OK;
+}
+
+/* Counts the outcome against the source: in the store (its counters) and
+ * in cc_ingest_documents_total{source,result}. */
+static void count(struct ingest_job_ctx *jc, const struct doc_in *d, const char *result)
+{
+    const struct ingest_pipeline_cfg *cfg = jc->data;
+    struct store *st = jc->ctx->store;
+    bool failed = strcmp(result, "failed") == 0;
+    bool changed = !failed && strcmp(result, "unchanged") != 0;
+    if ((failed || changed) && d->source_id)
+        st->ops->source_add_counts(st, d->source_id, changed, failed);
+    char sid[24];
+    snprintf(sid, sizeof(sid), "%lld", (long long)d->source_id);
+    const char *lv[] = {d->source_name ? d->source_name : sid, result};
+    obs_counter_inc(obs_series_get(cfg->m_documents, lv));
+}
+
+/* extract -> chunk -> index, given the raw document. */
+static cc_err index_document(struct ingest_job_ctx *jc, const struct ingest_pipeline_cfg *cfg,
+                             const struct doc_in *d, enum store_upsert *result)
+{
+    struct store *st = jc->ctx->store;
+    struct ingest_text text;
+    struct ingest_chunks chunks;
+    struct cc_diag diag = {0};
+    ingest_job_stage(jc, "extract");
+    ingest_chunks_init(&chunks);
+    ingest_text_init(&text, cfg->max_document_bytes * 2);
+    cc_err err = strcmp(d->type, "application/pdf") == 0
+                     ? ingest_pdf_parse(d->data, d->len, NULL, (int)cfg->extract_timeout_ms,
+                                        &text, &diag)
+                     : ingest_parse(d->type, d->data, d->len, &text, &diag);
+    if (err) {
+        ingest_job_errorf(jc, "cannot extract text: %s", diag.msg[0] ? diag.msg : cc_err_str(err));
+        goto out;
+    }
+    char hash[65];
+    ingest_text_hash(&text, hash);
+    char stored[65];
+    if (st->ops->doc_hash(st, d->source_id, d->external_id, stored) == CC_OK &&
+        strcmp(stored, hash) == 0) {
+        *result = STORE_UNCHANGED;   /* the cheap path: no chunking, no write */
+        goto out;
+    }
+    ingest_job_stage(jc, "chunk");
+    err = ingest_chunk(&text, cfg->chunk_max_chars, &chunks);
+    if (err) {
+        ingest_job_errorf(jc, "cannot chunk the document: %s", cc_err_str(err));
+        goto out;
+    }
+    if (chunks.n == 0) {
+        err = CC_EINVAL;
+        ingest_job_errorf(jc, "the document has no text");
+        goto out;
+    }
+    struct store_chunk *sc = cc_arena_calloc(jc->arena, chunks.n, sizeof(*sc));
+    if (!sc) {
+        err = CC_ELIMIT;
+        goto out;
+    }
+    for (size_t i = 0; i < chunks.n; i++)
+        sc[i] = (struct store_chunk){.ord = (int)i,
+                                     .heading = chunks.items[i].heading_path[0]
+                                                    ? chunks.items[i].heading_path : NULL,
+                                     .text = chunks.items[i].text};
+    ingest_job_stage(jc, "index");
+    const char *title = d->title && *d->title ? d->title : text.title;
+    struct store_doc doc = {
+        .source_id = d->source_id, .external_id = d->external_id, .url = d->url,
+        .path = d->path, .title = title && *title ? title : d->external_id,
+        .published_ms = d->published_ms, .tags_json = d->tags, .version = d->version,
+        .content_hash = hash, .metadata_json = d->metadata,
+        .ingested_ms = cc_wall_ms(jc->ctx->clock), .chunks = sc, .nchunks = chunks.n};
+    int64_t id;
+    err = st->ops->doc_upsert(st, &doc, result, &id);
+    if (err)
+        ingest_job_errorf(jc, "cannot store the document: %s", cc_err_str(err));
+out:
+    ingest_chunks_release(&chunks);
+    ingest_text_release(&text);
+    return err;
+}
+
+cc_err ingest_handle_document(struct ingest_job_ctx *jc)
+{
+    const struct ingest_pipeline_cfg *cfg = jc->data;
+    json_error_t je;
+    json_t *p = json_loadb(jc->job->payload, jc->job->payload_len, 0, &je);
+    if (!p) {
+        ingest_job_errorf(jc, "the job's payload is not JSON: %s", je.text);
+        return CC_EINVAL;
+    }
+    struct doc_in d = {0};
+    enum store_upsert result = STORE_UNCHANGED;
+    cc_err err = load_payload(jc, cfg, p, &d);
+    if (!err)
+        err = index_document(jc, cfg, &d, &result);
+    static const char *const names[] = {"created", "updated", "unchanged"};
+    const char *outcome = err ? "failed" : names[result];
+    cc_log_emit(jc->ctx->log, err ? CC_LOG_WARN : CC_LOG_INFO, "ingest",
+                err ? "document not ingested" : "document ingested",
+                CC_LOG_FIELDS(CC_LI("job_id", jc->job->id), CC_LI("source_id", d.source_id),
+                              CC_LS("external_id", d.external_id), CC_LS("result", outcome),
+                              CC_LS("error", err ? jc->error : NULL)));
+    /* A failure counts once: when no attempt is left, not at every retry. */
+    if (!err || !ingest_err_retryable(err) || jc->job->attempts >= jc->job->max_attempts)
+        count(jc, &d, outcome);
+    doc_in_release(&d);
+    json_decref(p);
+    return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* source.run                                                          */
+
+struct run_src {
+    struct cc_arena *arena;
+    int64_t id;
+    const char *name;
+    const char *type;
+    const char *path;
+    bool enabled;
+    bool found;
+};
+
+static void keep_source(void *arg, const struct store_source *s)
+{
+    struct run_src *r = arg;
+    r->id = s->id;
+    r->name = cc_arena_strdup(r->arena, s->name);
+    r->type = cc_arena_strdup(r->arena, s->type);
+    r->path = s->path ? cc_arena_strdup(r->arena, s->path) : NULL;
+    r->enabled = s->enabled;
+    r->found = r->name && r->type;
+}
+
+struct walk {
+    struct ingest_job_ctx *jc;
+    const struct ingest_pipeline_cfg *cfg;
+    const struct run_src *src;
+    size_t root_len;
+    int64_t queued;
+    int64_t skipped;
+    size_t seen;
+    cc_err stop;          /* CC_ELIMIT when the queue filled up */
+};
+
+static cc_err queue_file(struct walk *w, const char *abs, const char *type)
+{
+    struct store *st = w->jc->ctx->store;
+    const char *rel = abs + w->root_len + 1;
+    json_t *p = json_pack("{s:I, s:s, s:s, s:s, s:s}", "source_id", (json_int_t)w->src->id,
+                          "source_name", w->src->name, "external_id", rel, "path", abs,
+                          "content_type", type);
+    char *payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
+    json_decref(p);
+    if (!payload)
+        return CC_ENOMEM;
+    char *key = cc_arena_printf(w->jc->arena, "file:%lld:%s", (long long)w->src->id, rel);
+    int64_t now = cc_wall_ms(w->jc->ctx->clock);
+    struct store_job j = {.kind = "ingest.document", .source_id = w->src->id, .dedup_key = key,
+                          .payload = payload, .payload_len = strlen(payload),
+                          .max_attempts = w->cfg->max_attempts, .next_run_ms = now,
+                          .created_ms = now, .updated_ms = now};
+    int64_t id;
+    bool existing = false;
+    cc_err err = st->ops->job_enqueue(st, &j, w->cfg->queue_limit, &id, &existing);
+    free(payload);
+    if (!err && !existing)
+        w->queued++;
+    return err;
+}
+
+/* Depth-first walk that never leaves the root: symlinks are not followed,
+ * hidden entries are skipped, and depth and file count are bounded. */
+static void walk_dir(struct walk *w, const char *dir, int depth)
+{
+    if (depth > WALK_MAX_DEPTH || w->stop)
+        return;
+    DIR *d = opendir(dir);
+    if (!d) {
+        cc_log_warn(w->jc->ctx->log, "ingest", "cannot read a directory of a file source",
+                    CC_LS("path", dir), CC_LS("error", strerror(errno)));
+        return;
+    }
+    struct dirent *e;
+    while (!w->stop && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = cc_arena_printf(w->jc->arena, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (!path || lstat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            walk_dir(w, path, depth + 1);
+            continue;
+        }
+        const char *type = ingest_content_type_for_path(path);
+        if (!S_ISREG(st.st_mode) || !type || (uint64_t)st.st_size > w->cfg->max_document_bytes) {
+            w->skipped++;
+            continue;
+        }
+        if (++w->seen > WALK_MAX_FILES) {
+            w->stop = CC_ELIMIT;
+            break;
+        }
+        cc_err err = queue_file(w, path, type);
+        if (err)
+            w->stop = err;
+    }
+    closedir(d);
+}
+
+static cc_err run_file_source(struct ingest_job_ctx *jc, const struct run_src *src)
+{
+    const struct ingest_pipeline_cfg *cfg = jc->data;
+    struct stat st;
+    if (!src->path || stat(src->path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        ingest_job_errorf(jc, "the folder %s of source '%s' is not there",
+                          src->path ? src->path : "(none)", src->name);
+        return CC_ENOTFOUND;
+    }
+    struct walk w = {.jc = jc, .cfg = cfg, .src = src, .root_len = strlen(src->path)};
+    while (w.root_len > 1 && src->path[w.root_len - 1] == '/')
+        w.root_len--;
+    ingest_job_stage(jc, "fetch");
+    walk_dir(&w, src->path, 0);
+    ingest_workers_wake(jc->workers);
+    cc_log_info(jc->ctx->log, "ingest", "file source scanned", CC_LS("source", src->name),
+                CC_LI("queued", w.queued), CC_LI("skipped", w.skipped));
+    if (w.stop == CC_ELIMIT)
+        ingest_job_errorf(jc, "stopped after queueing %lld files: the source's queue (or the "
+                          "%d-file scan limit) is full; the next run continues",
+                          (long long)w.queued, WALK_MAX_FILES);
+    else if (w.stop)
+        ingest_job_errorf(jc, "cannot queue files: %s", cc_err_str(w.stop));
+    return w.stop;
+}
+
+cc_err ingest_handle_source_run(struct ingest_job_ctx *jc)
+{
+    json_t *p = json_loadb(jc->job->payload, jc->job->payload_len, 0, NULL);
+    int64_t sid = json_integer_value(json_object_get(p, "source_id"));
+    json_decref(p);
+    struct store *st = jc->ctx->store;
+    struct run_src src = {.arena = jc->arena};
+    cc_err err = sid ? st->ops->source_get(st, sid, keep_source, &src) : CC_EINVAL;
+    if (err || !src.found) {
+        ingest_job_errorf(jc, "source %lld does not exist any more", (long long)sid);
+        return CC_ENOTFOUND;
+    }
+    if (strcmp(src.type, "file") == 0) {
+        err = run_file_source(jc, &src);
+    } else {
+        ingest_job_errorf(jc, "sources of type '%s' have nothing to run in this version",
+                          src.type);
+        err = CC_EUNSUPPORTED;
+    }
+    bool final = !err || !ingest_err_retryable(err) || jc->job->attempts >= jc->job->max_attempts;
+    if (final) {
+        struct store_source_run run = {.source_id = sid, .ran_ms = cc_wall_ms(jc->ctx->clock),
+                                       .ok = !err, .error = err ? jc->error : NULL,
+                                       .next_run_ms = -1};
+        st->ops->source_record_run(st, &run);
+    }
+    return err;
+}
+
+void ingest_pipeline_init(struct ingest_pipeline_cfg *cfg, struct obs_registry *metrics)
+{
+    static const char *const labels[] = {"source", "result", NULL};
+    cfg->m_documents = obs_counter(metrics, "cc_ingest_documents_total",
+                                   "Documents through the pipeline by source and result "
+                                   "(created, updated, unchanged, failed).", labels);
+}
