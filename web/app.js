@@ -90,10 +90,99 @@ async function refreshEvents() {
   }
 }
 
+function button(label, cls, onclick) {
+  const b = document.createElement('button');
+  b.textContent = label;
+  if (cls) b.className = cls;
+  b.onclick = onclick;
+  return b;
+}
+
+async function sourceAction(name, action, body) {
+  try {
+    if (action === 'edit') await api('PATCH', '/api/v1/sources/' + encodeURIComponent(name), body);
+    else if (action === 'rm') await api('DELETE', '/api/v1/sources/' + encodeURIComponent(name));
+    else await api('POST', '/api/v1/sources/' + encodeURIComponent(name) + '/' + action);
+    $('sources-error').textContent = '';
+    await Promise.all([refreshSources(), refreshJobs()]);
+  } catch (e) {
+    $('sources-error').textContent = e.message;
+  }
+}
+
+async function refreshSources() {
+  const data = await api('GET', '/api/v1/sources');
+  const body = $('sources');
+  body.replaceChildren();
+  for (const s of data.sources) {
+    const tr = document.createElement('tr');
+    cell(tr, s.name); cell(tr, s.type);
+    const prio = document.createElement('input');
+    prio.type = 'number'; prio.min = 1; prio.max = 10; prio.value = s.priority;
+    prio.title = 'Priority 1-10: weighs this source\'s passages in search';
+    prio.onchange = () => sourceAction(s.name, 'edit', { priority: Number(prio.value) });
+    cell(tr, '').appendChild(prio);
+    cell(tr, s.schedule ? s.schedule + (s.tz ? ' ' + s.tz : '') : '—');
+    cell(tr, s.enabled ? 'enabled' : 'paused');
+    cell(tr, s.last_run || '—');
+    const st = cell(tr, s.last_status || '—');
+    if (s.last_error) { st.title = s.last_error; st.className = 'error'; }
+    cell(tr, s.documents);
+    const actions = cell(tr, '');
+    if (s.type !== 'manual') actions.appendChild(button('Run now', 'plain', () => sourceAction(s.name, 'run')));
+    actions.appendChild(button(s.enabled ? 'Pause' : 'Resume', 'plain',
+      () => sourceAction(s.name, s.enabled ? 'pause' : 'resume')));
+    body.appendChild(tr);
+  }
+}
+
+async function refreshJobs() {
+  const data = await api('GET', '/api/v1/jobs?limit=20');
+  const c = data.counts;
+  $('job-counts').textContent = `queued ${c.queued} · running ${c.running} · failed ${c.failed} · dead ${c.dead} · succeeded ${c.succeeded}`;
+  const body = $('jobs');
+  body.replaceChildren();
+  for (const j of data.jobs) {
+    const tr = document.createElement('tr');
+    cell(tr, j.id); cell(tr, j.kind); cell(tr, j.state);
+    cell(tr, j.attempts + '/' + j.max_attempts); cell(tr, j.updated_at);
+    cell(tr, j.last_error || '');
+    const actions = cell(tr, '');
+    if (j.state === 'dead' || j.state === 'failed') {
+      actions.appendChild(button('Retry', 'plain', async () => {
+        try { await api('POST', '/api/v1/jobs/' + j.id + '/retry'); await refreshJobs(); }
+        catch (e) { $('jobs-error').textContent = e.message; }
+      }));
+    }
+    body.appendChild(tr);
+  }
+}
+
+async function runSearch(q) {
+  const data = await api('GET', '/api/v1/knowledge/search?q=' + encodeURIComponent(q));
+  $('search-info').textContent = data.results.length + ' passages in ' + data.took_ms.toFixed(1) + ' ms (' + data.mode + ')';
+  const list = $('search-results');
+  list.replaceChildren();
+  for (const r of data.results) {
+    const li = document.createElement('li');
+    const title = document.createElement('strong');
+    title.textContent = r.heading || r.title;
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    meta.textContent = r.source + ' · priority ' + r.priority + ' · score ' + r.score.toFixed(2) + (r.url ? ' · ' + r.url : '');
+    const snip = document.createElement('p');
+    snip.className = 'snippet';
+    // The server HTML-escapes snippets and adds only <mark> tags.
+    snip.innerHTML = r.snippet || '';
+    li.append(title, meta, snip);
+    list.appendChild(li);
+  }
+}
+
 async function refreshAll() {
   await refreshReady();
   try {
-    await Promise.all([refreshStatus(), refreshTokens(), refreshEvents()]);
+    await Promise.all([refreshStatus(), refreshTokens(), refreshEvents(), refreshSources(), refreshJobs()]);
   } catch (e) {
     if (e.status === 401) { logout('Your token is not valid any more.'); }
   }
@@ -136,6 +225,27 @@ $('token-form').addEventListener('submit', async (ev) => {
     await refreshTokens();
   } catch (e) {
     $('tokens-error').textContent = e.message;
+  }
+});
+
+$('search-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  try { await runSearch($('search-q').value); }
+  catch (e) { $('search-info').textContent = e.message; }
+});
+
+$('source-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const body = { name: $('source-name').value, type: 'file', path: $('source-path').value,
+                 priority: Number($('source-priority').value) };
+  if ($('source-schedule').value) body.schedule = $('source-schedule').value;
+  try {
+    await api('POST', '/api/v1/sources', body);
+    $('source-name').value = ''; $('source-path').value = ''; $('source-schedule').value = '';
+    $('sources-error').textContent = '';
+    await refreshSources();
+  } catch (e) {
+    $('sources-error').textContent = e.message;
   }
 });
 
