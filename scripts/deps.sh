@@ -12,7 +12,7 @@ build_pkgs=(gcc make cmake pkg-config git
             libmicrohttpd-dev libjansson-dev libfyaml-dev libsqlite3-dev
             libxml2-dev libzip-dev poppler-utils tzdata)
 test_pkgs=(libcmocka-dev python3 python3-pytest prometheus sqlite3
-           clang-14 libfuzzer-14-dev libclang-rt-14-dev)
+           clang-14 libfuzzer-14-dev libclang-rt-14-dev chromium)
 bench_pkgs=(wrk nginx-light python3-fastapi python3-uvicorn procps)
 fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 
@@ -30,12 +30,29 @@ for profile in "$@"; do
     esac
 done
 
+# The Hub's browser test drives Debian's chromium with playwright-core from
+# npm (no browser download). Node itself may come with the machine image or
+# from Debian.
+hub_tests() {
+    local dir
+    dir=$(cd "$(dirname "$0")/.." && pwd)/tests/hub
+    [ -d "$dir/node_modules/playwright-core" ] && return 0
+    echo "deps.sh: npm install in tests/hub" >&2
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
 missing=()
 for p in $(printf '%s\n' "${want[@]}" | sort -u); do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [ "$status" = "install ok installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+for profile in "$@"; do
+    case "$profile" in test|all) command -v npm >/dev/null 2>&1 || missing+=(nodejs npm) ;; esac
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    for profile in "$@"; do case "$profile" in test|all) hub_tests ;; esac; done
+    exit 0
+fi
 
 echo "deps.sh: installing ${missing[*]}" >&2
 sudo=()
@@ -51,3 +68,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq >/dev/null
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+for profile in "$@"; do case "$profile" in test|all) hub_tests ;; esac; done
