@@ -22,6 +22,7 @@ struct api_knowledge_cfg {
     unsigned queue_limit;        /* jobs.queue_per_source */
     int max_attempts;            /* jobs.max_attempts */
     unsigned search_k_default;
+    size_t max_document_bytes;   /* knowledge.max_document_bytes */
 };
 
 struct api_deps {

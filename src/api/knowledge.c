@@ -71,8 +71,10 @@ static bool check_fields(struct http_req *req, struct http_resp *resp, json_t *b
 }
 
 /* Content checks: present, non-empty, a supported type, base64 where binary. */
-static bool check_content(struct http_resp *resp, json_t *body, const char **type_out)
+static bool check_content(struct http_req *req, struct http_resp *resp, json_t *body,
+                          const char **type_out)
 {
+    struct api_deps *deps = req->server_data;
     const char *text = json_string_value(json_object_get(body, "content"));
     const char *b64 = json_string_value(json_object_get(body, "content_base64"));
     const char *type = json_string_value(json_object_get(body, "content_type"));
@@ -95,6 +97,15 @@ static bool check_content(struct http_resp *resp, json_t *body, const char **typ
     if (b64 && strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                            "0123456789+/=\r\n") != strlen(b64))
         return bad(resp, "'content_base64' is not valid base64", NULL);
+    /* The decoded size, to within the padding of the last quantum. */
+    size_t size = text ? strlen(text) : strlen(b64) / 4 * 3;
+    if (size > deps->knowledge.max_document_bytes + 2) {
+        char *msg = cc_arena_printf(req->arena, "the document is %zu bytes; the limit is %zu",
+                                    size, deps->knowledge.max_document_bytes);
+        http_resp_error(resp, 413, "ELIMIT", msg ? msg : "the document is too large",
+                        "split it, or raise knowledge.max_document_bytes");
+        return false;
+    }
     *type_out = type;
     return true;
 }
@@ -161,7 +172,7 @@ void api__documents_create(struct http_req *req, struct http_resp *resp)
     if (http_req_json(req, resp, &body))
         return;
     const char *type = NULL;
-    if (!check_fields(req, resp, body) || !check_content(resp, body, &type))
+    if (!check_fields(req, resp, body) || !check_content(req, resp, body, &type))
         goto out;
     const char *published = json_string_value(json_object_get(body, "published"));
     int64_t ms;

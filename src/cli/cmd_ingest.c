@@ -271,8 +271,31 @@ static void wait_jobs(struct ingest *in)
     }
 }
 
+static int report_json(struct ingest *in)
+{
+    json_t *files = json_array();
+    size_t ok = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        const struct file *f = &in->files[i];
+        bool good = f->outcome && !strcmp(f->outcome, "ingested");
+        ok += good;
+        json_array_append_new(files, json_pack("{s:s, s:s, s:o, s:s, s:s?}", "path", f->path,
+                                               "external_id", f->rel, "job_id",
+                                               f->job ? json_integer(f->job) : json_null(),
+                                               "outcome", f->outcome ? f->outcome : "unknown",
+                                               "error", f->error));
+    }
+    json_t *j = json_pack("{s:o, s:I, s:I}", "files", files, "ingested", (json_int_t)ok,
+                          "failed", (json_int_t)(in->n - ok));
+    cli__print_json(j);
+    json_decref(j);
+    return ok == in->n ? CLI_OK : CLI_FAIL;
+}
+
 static int report(struct ingest *in)
 {
+    if (in->client->json)
+        return report_json(in);
     size_t ok = 0, bad = 0;
     for (size_t i = 0; i < in->n; i++) {
         const struct file *f = &in->files[i];

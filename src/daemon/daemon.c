@@ -274,7 +274,8 @@ static int start_ingest(struct daemon *d)
     d->deps.scheduler = d->scheduler;
     d->deps.knowledge = (struct api_knowledge_cfg){
         .queue_limit = c->jobs.queue_per_source, .max_attempts = (int)c->jobs.max_attempts,
-        .search_k_default = c->knowledge.search_k_default};
+        .search_k_default = c->knowledge.search_k_default,
+        .max_document_bytes = c->knowledge.max_document_bytes};
     return 0;
 }
 

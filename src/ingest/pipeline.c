@@ -29,6 +29,7 @@
 #define DOCX_TYPE "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 #define WALK_MAX_DEPTH 32
 #define WALK_MAX_FILES 100000
+#define CONTINUE_DELAY_MS 2000  /* before a run resumes a folder the queue could not hold */
 
 static const struct {
     const char *ext;
@@ -319,11 +320,33 @@ struct walk {
     const struct ingest_pipeline_cfg *cfg;
     const struct run_src *src;
     size_t root_len;
+    const char *after;    /* resume: skip files up to this relative path */
+    const char *last;     /* the last file queued (arena) */
     int64_t queued;
     int64_t skipped;
     size_t seen;
     cc_err stop;          /* CC_ELIMIT when the queue filled up */
 };
+
+/* The walk's order: depth first, names sorted with strcmp. Comparing two
+ * relative paths component by component gives the same order, so a walk
+ * can resume after any path, even one deleted since. */
+static int path_cmp(const char *a, const char *b)
+{
+    for (;;) {
+        size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
+        size_t n = la < lb ? la : lb;
+        int c = memcmp(a, b, n);
+        if (c)
+            return c;
+        if (la != lb)
+            return la < lb ? -1 : 1;
+        if (!a[la] || !b[lb])
+            return (a[la] != 0) - (b[lb] != 0);
+        a += la + 1;
+        b += lb + 1;
+    }
+}
 
 static cc_err queue_file(struct walk *w, const char *abs, const char *type)
 {
@@ -348,7 +371,41 @@ static cc_err queue_file(struct walk *w, const char *abs, const char *type)
     free(payload);
     if (!err && !existing)
         w->queued++;
+    if (!err)
+        w->last = rel;
     return err;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The entries of one directory, sorted, hidden ones left out (arena). */
+static size_t list_dir(struct walk *w, const char *dir, char ***out)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        cc_log_warn(w->jc->ctx->log, "ingest", "cannot read a directory of a file source",
+                    CC_LS("path", dir), CC_LS("error", strerror(errno)));
+        return 0;
+    }
+    size_t n = 0, cap = 64;
+    char **names = cc_xmalloc(cap * sizeof(*names));
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap)
+            names = cc_xrealloc(names, (cap *= 2) * sizeof(*names));
+        char *name = cc_arena_strdup(w->jc->arena, e->d_name);
+        if (name)
+            names[n++] = name;
+    }
+    closedir(d);
+    qsort(names, n, sizeof(*names), name_cmp);
+    *out = names;
+    return n;
 }
 
 /* Depth-first walk that never leaves the root: symlinks are not followed,
@@ -357,17 +414,10 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
 {
     if (depth > WALK_MAX_DEPTH || w->stop)
         return;
-    DIR *d = opendir(dir);
-    if (!d) {
-        cc_log_warn(w->jc->ctx->log, "ingest", "cannot read a directory of a file source",
-                    CC_LS("path", dir), CC_LS("error", strerror(errno)));
-        return;
-    }
-    struct dirent *e;
-    while (!w->stop && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char *path = cc_arena_printf(w->jc->arena, "%s/%s", dir, e->d_name);
+    char **names = NULL;
+    size_t n = list_dir(w, dir, &names);
+    for (size_t i = 0; i < n && !w->stop; i++) {
+        char *path = cc_arena_printf(w->jc->arena, "%s/%s", dir, names[i]);
         struct stat st;
         if (!path || lstat(path, &st) != 0)
             continue;
@@ -380,6 +430,8 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
             w->skipped++;
             continue;
         }
+        if (w->after && path_cmp(path + w->root_len + 1, w->after) <= 0)
+            continue;
         if (++w->seen > WALK_MAX_FILES) {
             w->stop = CC_ELIMIT;
             break;
@@ -388,10 +440,38 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
         if (err)
             w->stop = err;
     }
-    closedir(d);
+    free(names);
 }
 
-static cc_err run_file_source(struct ingest_job_ctx *jc, const struct run_src *src)
+/* The queue is full: a follow-up run resumes after the last file queued
+ * once the queue has drained a little. It is not held to the queue limit
+ * itself, or a full queue could never be resumed. */
+static cc_err queue_continuation(struct ingest_job_ctx *jc, const struct walk *w)
+{
+    json_t *p = json_pack("{s:I, s:s?}", "source_id", (json_int_t)w->src->id, "after",
+                          w->last ? w->last : w->after);
+    char *payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
+    json_decref(p);
+    if (!payload)
+        return CC_ENOMEM;
+    /* No dedup key: this job may itself be a continuation holding one. */
+    int64_t now = cc_wall_ms(jc->ctx->clock);
+    struct store_job j = {.kind = "source.run", .source_id = w->src->id,
+                          .payload = payload, .payload_len = strlen(payload),
+                          .max_attempts = w->cfg->max_attempts,
+                          .next_run_ms = now + CONTINUE_DELAY_MS, .created_ms = now,
+                          .updated_ms = now};
+    int64_t id;
+    cc_err err = jc->ctx->store->ops->job_enqueue(jc->ctx->store, &j, 0, &id, NULL);
+    free(payload);
+    return err;
+}
+
+/* Walks the source's folder, queueing one document job per file. Returns
+ * CC_OK with *finished false when the queue filled up and a continuation
+ * was queued. */
+static cc_err run_file_source(struct ingest_job_ctx *jc, const struct run_src *src,
+                              const char *after, bool *finished)
 {
     const struct ingest_pipeline_cfg *cfg = jc->data;
     struct stat st;
@@ -400,18 +480,27 @@ static cc_err run_file_source(struct ingest_job_ctx *jc, const struct run_src *s
                           src->path ? src->path : "(none)", src->name);
         return CC_ENOTFOUND;
     }
-    struct walk w = {.jc = jc, .cfg = cfg, .src = src, .root_len = strlen(src->path)};
+    struct walk w = {.jc = jc, .cfg = cfg, .src = src, .root_len = strlen(src->path),
+                     .after = after};
     while (w.root_len > 1 && src->path[w.root_len - 1] == '/')
         w.root_len--;
     ingest_job_stage(jc, "fetch");
     walk_dir(&w, src->path, 0);
     ingest_workers_wake(jc->workers);
     cc_log_info(jc->ctx->log, "ingest", "file source scanned", CC_LS("source", src->name),
-                CC_LI("queued", w.queued), CC_LI("skipped", w.skipped));
+                CC_LI("queued", w.queued), CC_LI("skipped", w.skipped),
+                CC_LB("complete", w.stop == CC_OK));
+    *finished = w.stop == CC_OK;
+    if (w.stop == CC_ELIMIT && w.seen <= WALK_MAX_FILES) {
+        cc_err err = queue_continuation(jc, &w);
+        if (err)
+            ingest_job_errorf(jc, "the queue is full and the rest of the folder cannot be "
+                              "scheduled: %s", cc_err_str(err));
+        return err;
+    }
     if (w.stop == CC_ELIMIT)
-        ingest_job_errorf(jc, "stopped after queueing %lld files: the source's queue (or the "
-                          "%d-file scan limit) is full; the next run continues",
-                          (long long)w.queued, WALK_MAX_FILES);
+        ingest_job_errorf(jc, "the folder has more than %d files; only the first were "
+                          "queued", WALK_MAX_FILES);
     else if (w.stop)
         ingest_job_errorf(jc, "cannot queue files: %s", cc_err_str(w.stop));
     return w.stop;
@@ -421,6 +510,8 @@ cc_err ingest_handle_source_run(struct ingest_job_ctx *jc)
 {
     json_t *p = json_loadb(jc->job->payload, jc->job->payload_len, 0, NULL);
     int64_t sid = json_integer_value(json_object_get(p, "source_id"));
+    const char *after = json_string_value(json_object_get(p, "after"));
+    after = after ? cc_arena_strdup(jc->arena, after) : NULL;
     json_decref(p);
     struct store *st = jc->ctx->store;
     struct run_src src = {.arena = jc->arena};
@@ -429,14 +520,17 @@ cc_err ingest_handle_source_run(struct ingest_job_ctx *jc)
         ingest_job_errorf(jc, "source %lld does not exist any more", (long long)sid);
         return CC_ENOTFOUND;
     }
+    bool finished = true;
     if (strcmp(src.type, "file") == 0) {
-        err = run_file_source(jc, &src);
+        err = run_file_source(jc, &src, after, &finished);
     } else {
         ingest_job_errorf(jc, "sources of type '%s' have nothing to run in this version",
                           src.type);
         err = CC_EUNSUPPORTED;
     }
-    bool final = !err || !ingest_err_retryable(err) || jc->job->attempts >= jc->job->max_attempts;
+    /* A run that continues later is recorded when its last part ends. */
+    bool final = err ? !ingest_err_retryable(err) || jc->job->attempts >= jc->job->max_attempts
+                     : finished;
     if (final) {
         struct store_source_run run = {.source_id = sid, .ran_ms = cc_wall_ms(jc->ctx->clock),
                                        .ok = !err, .error = err ? jc->error : NULL,

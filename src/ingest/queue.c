@@ -57,6 +57,7 @@ bool ingest_err_retryable(cc_err err)
     case CC_ENOTFOUND:
     case CC_EPERM:
     case CC_EAUTH:
+    case CC_ELIMIT:      /* too large stays too large */
         return false;
     default:
         return true;

@@ -82,7 +82,7 @@ void ingest_job_errorf(struct ingest_job_ctx *jc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* True for errors that another attempt may fix (I/O, timeouts, busy
- * store, upstream failures); bad input is permanent. */
+ * store, upstream failures); bad or oversize input is permanent. */
 bool ingest_err_retryable(cc_err err);
 
 #endif

@@ -505,3 +505,211 @@ def run_cc(args, env=None, timeout=30.0, cwd=None):
 def _binary_present():
     assert os.path.isfile(CC_BIN) and os.access(CC_BIN, os.X_OK), \
         "commandcenter binary not found at %s (build it, or set CC_BIN)" % CC_BIN
+
+
+# --------------------------------------------------------------------------
+# knowledge, sources and jobs (issue 4): helpers shared by test_knowledge.py,
+# test_sources.py, test_jobs.py and test_ingest_cli.py
+
+FINISHED_JOB_STATES = ("succeeded", "dead")
+JOB_FIELDS = {"id", "kind", "source_id", "state", "attempts", "max_attempts", "stage",
+              "last_error", "created_at", "updated_at", "next_run", "finished_at"}
+
+
+def cli_env(d, token=None):
+    """Environment for a CLI run against daemon d (admin token by default)."""
+    return {"CC_SERVER": d.url, "CC_TOKEN": token if token is not None else d.admin_token}
+
+
+def post_document(d, expect=202, **fields):
+    """POST /api/v1/knowledge/documents with `fields` as the JSON body; asserts
+    the status (default 202) and returns the Response."""
+    r = d.admin("POST", "/api/v1/knowledge/documents", json_body=fields, timeout=60)
+    if expect is not None:
+        assert r.status == expect, "posting document %r: want %s, got %r" % (
+            {k: (v if k not in ("content", "content_base64") else "...") for k, v in fields.items()},
+            expect, r)
+    return r
+
+
+def get_job(d, job_id):
+    r = d.admin("GET", "/api/v1/jobs/%s" % job_id)
+    assert r.status == 200, "GET job %s: %r" % (job_id, r)
+    return r.json
+
+
+def wait_job(d, job_id, timeout=30.0, states=FINISHED_JOB_STATES):
+    """Polls GET /api/v1/jobs/{id} until its state is one of `states`; the JOB."""
+    deadline = time.monotonic() + timeout
+    job = None
+    while True:
+        job = get_job(d, job_id)
+        if job.get("state") in states:
+            return job
+        if time.monotonic() > deadline:
+            raise AssertionError("job %s not in %s within %.0fs: %r" % (job_id, states, timeout, job))
+        time.sleep(0.05)
+
+
+def ingest_text(d, content, timeout=30.0, **fields):
+    """Posts one document and waits for its job, which must succeed; the JOB."""
+    r = post_document(d, content=content, **fields)
+    job = wait_job(d, r.json["job_id"], timeout=timeout)
+    assert job["state"] == "succeeded", "ingestion job did not succeed: %r" % job
+    return job
+
+
+def job_counts(d):
+    r = d.admin("GET", "/api/v1/jobs?limit=1")
+    assert r.status == 200, r
+    return r.json["counts"]
+
+
+def wait_queue_idle(d, timeout=60.0, allow_failed=False):
+    """Waits until no job is queued or running (nor failed-and-waiting unless
+    allow_failed); returns the counts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        c = job_counts(d)
+        busy = c["queued"] + c["running"] + (0 if allow_failed else c["failed"])
+        if busy == 0:
+            return c
+        if time.monotonic() > deadline:
+            raise AssertionError("job queue not idle within %.0fs: %r" % (timeout, c))
+        time.sleep(0.1)
+
+
+def search(d, q, expect=200, token=None, **params):
+    """GET /api/v1/knowledge/search; returns the parsed answer (expect=200) or
+    the Response (any other expected status)."""
+    from urllib.parse import urlencode
+    qs = dict(params)
+    if q is not None:
+        qs["q"] = q
+    r = d.request("GET", "/api/v1/knowledge/search?" + urlencode(qs),
+                  token=token if token is not None else d.admin_token)
+    assert r.status == expect, "search %r %r: want %s, got %r" % (q, params, expect, r)
+    return r.json if expect == 200 else r
+
+
+def create_source(d, expect=201, **fields):
+    r = d.admin("POST", "/api/v1/sources", json_body=fields)
+    assert r.status == expect, "creating source %r: want %s, got %r" % (fields, expect, r)
+    return r.json if expect == 201 else r
+
+
+def get_source(d, ref):
+    r = d.admin("GET", "/api/v1/sources/%s" % ref)
+    assert r.status == 200, "GET source %s: %r" % (ref, r)
+    return r.json
+
+
+def run_source(d, ref, timeout=60.0):
+    """POST /sources/{ref}/run, waits for the source.run job and then for the
+    queue to drain; returns the source.run JOB."""
+    r = d.admin("POST", "/api/v1/sources/%s/run" % ref)
+    assert r.status == 202, "running source %s: %r" % (ref, r)
+    job = wait_job(d, r.json["job_id"], timeout=timeout)
+    assert job["state"] == "succeeded", "source.run job did not succeed: %r" % job
+    wait_queue_idle(d, timeout=timeout, allow_failed=True)
+    return job
+
+
+def get_document(d, doc_id, expect=200):
+    r = d.admin("GET", "/api/v1/knowledge/documents/%s" % doc_id)
+    assert r.status == expect, "GET document %s: want %s, got %r" % (doc_id, expect, r)
+    return r.json if expect == 200 else r
+
+
+def db_path(d):
+    return d.data_dir / "commandcenter.db"
+
+
+def db_query(d, sql, args=()):
+    """A read-only query on the daemon's SQLite database (it may be running)."""
+    import sqlite3
+    conn = sqlite3.connect("file:%s?mode=ro" % db_path(d), uri=True, timeout=10)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def make_pdf(lines):
+    """A minimal one-page PDF (Helvetica, one text object per line) with a
+    correct xref table, as bytes."""
+    def esc(s):
+        return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    ops = ["BT", "/F1 14 Tf", "72 720 Td", "18 TL"]
+    for ln in lines:
+        ops.append("(%s) Tj T*" % esc(ln))
+    ops.append("ET")
+    stream = ("\n".join(ops) + "\n").encode("latin-1")
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"endstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n" % (len(objs) + 1)
+    out += b"0000000000 65535 f \n"
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def make_docx(paragraphs):
+    """A minimal DOCX as bytes. paragraphs: [(style or None, text)], e.g.
+    [("Heading1", "Title"), (None, "Body text")]."""
+    import io
+    import zipfile
+    from xml.sax.saxutils import escape
+    W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    body = []
+    for style, text in paragraphs:
+        ppr = '<w:pPr><w:pStyle w:val="%s"/></w:pPr>' % style if style else ""
+        body.append('<w:p>%s<w:r><w:t xml:space="preserve">%s</w:t></w:r></w:p>'
+                    % (ppr, escape(text)))
+    document = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                '<w:document xmlns:w="%s"><w:body>%s<w:sectPr/></w:body></w:document>'
+                % (W, "".join(body)))
+    content_types = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/word/document.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+    rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", content_types)
+        z.writestr("_rels/.rels", rels)
+        z.writestr("word/document.xml", document)
+    return buf.getvalue()
+
+
+def pdftotext_of(data, tmpdir):
+    """What poppler's pdftotext extracts from PDF bytes (the fixture check)."""
+    p = Path(tmpdir) / ("fixture-%s.pdf" % secrets.token_hex(4))
+    p.write_bytes(data)
+    out = subprocess.run(["pdftotext", "-q", str(p), "-"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=30)
+    return out.stdout.decode("utf-8", "replace")
+
+
+PDF_MIME = "application/pdf"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
