@@ -76,6 +76,7 @@ enum stmt_id {
     ST_TAG_INSERT,
     ST_TAG_DELETE_DOC,
     ST_SEARCH_WINDOW,
+    ST_SEARCH_WINDOW_FAST,
     ST_SEARCH_HIT,
     /* sqlite_jobs.c */
     ST_JOB_FIND_DEDUP,
