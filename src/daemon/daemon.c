@@ -248,7 +248,6 @@ static int start_ingest(struct daemon *d)
         .queue_limit = c->jobs.queue_per_source, .max_attempts = (int)c->jobs.max_attempts,
         .extract_timeout_ms = c->knowledge.extract_timeout_ms};
     ingest_pipeline_init(&d->pipeline, d->metrics);
-    ingest_parse_global_init();
     d->kinds[0] = (struct ingest_kind){.kind = "ingest.document",
                                        .run = ingest_handle_document, .data = &d->pipeline};
     d->kinds[1] = (struct ingest_kind){.kind = "source.run", .run = ingest_handle_source_run,

@@ -23,6 +23,7 @@
  */
 #include "ingest/parse/parse.h"
 #include "ingest/parse/parse_int.h"
+#include "ingest/parse/libs.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -162,24 +163,24 @@ static cc_err read_entry(zip_t *z, const char *name, size_t max, struct cc_buf *
                          struct cc_diag *d)
 {
     zip_stat_t st;
-    zip_int64_t idx = zip_name_locate(z, name, 0);
-    if (idx < 0 || zip_stat_index(z, (zip_uint64_t)idx, 0, &st) != 0)
+    zip_int64_t idx = ingest__libs()->zip_name_locate(z, name, 0);
+    if (idx < 0 || ingest__libs()->zip_stat_index(z, (zip_uint64_t)idx, 0, &st) != 0)
         return CC_ENOTFOUND;
     if ((st.valid & ZIP_STAT_SIZE) && st.size > max) {
         cc_diag_set(d, name, 0, 0, "%s inflates to %llu bytes, over the %zu-byte limit", name,
                     (unsigned long long)st.size, max);
         return CC_ELIMIT;
     }
-    zip_file_t *f = zip_fopen_index(z, (zip_uint64_t)idx, 0);
+    zip_file_t *f = ingest__libs()->zip_fopen_index(z, (zip_uint64_t)idx, 0);
     if (!f) {
         cc_diag_set(d, name, 0, 0, "not a DOCX file: cannot read %s: %s", name,
-                    zip_strerror(z));
+                    ingest__libs()->zip_strerror(z));
         return CC_EPARSE;
     }
     cc_err err = CC_OK;
     char chunk[16384];
     zip_int64_t got;
-    while ((got = zip_fread(f, chunk, sizeof(chunk))) > 0) {
+    while ((got = ingest__libs()->zip_fread(f, chunk, sizeof(chunk))) > 0) {
         if (b->len + (size_t)got > max) {
             cc_diag_set(d, name, 0, 0, "%s inflates past the %zu-byte limit", name, max);
             err = CC_ELIMIT;
@@ -191,10 +192,10 @@ static cc_err read_entry(zip_t *z, const char *name, size_t max, struct cc_buf *
     }
     if (!err && got < 0) {
         cc_diag_set(d, name, 0, 0, "not a DOCX file: %s is damaged: %s", name,
-                    zip_file_strerror(f));
+                    ingest__libs()->zip_file_strerror(f));
         err = CC_EPARSE;
     }
-    zip_fclose(f);
+    ingest__libs()->zip_fclose(f);
     return err;
 }
 
@@ -230,29 +231,29 @@ static cc_err parse_xml(const struct cc_buf *b, const char *name, xmlDoc **out,
                     INGEST_MAX_ATTRS);
         return CC_ELIMIT;
     }
-    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    xmlParserCtxtPtr ctxt = ingest__libs()->xmlNewParserCtxt();
     if (!ctxt)
         return CC_ENOMEM;
     struct ingest__xml_quiet quiet;
     ingest__xml_quiet_begin(&quiet);
-    xmlDoc *doc = xmlCtxtReadMemory(ctxt, cc_buf_str(b), (int)b->len, name, NULL,
+    xmlDoc *doc = ingest__libs()->xmlCtxtReadMemory(ctxt, cc_buf_str(b), (int)b->len, name, NULL,
                                     XML_PARSE_NONET | XML_PARSE_NOERROR |
                                         XML_PARSE_NOWARNING | XML_PARSE_COMPACT);
     ingest__xml_quiet_end(&quiet);
     cc_err err = CC_OK;
-    if (!doc || !xmlDocGetRootElement(doc)) {
-        xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
+    if (!doc || !ingest__libs()->xmlDocGetRootElement(doc)) {
+        xmlErrorPtr e = ingest__libs()->xmlCtxtGetLastError(ctxt);
         cc_diag_set(d, name, e ? (unsigned)e->line : 0, e ? (unsigned)e->int2 : 0,
                     "not a DOCX file: %s is not well-formed XML: %s", name,
                     e && e->message ? e->message : "empty");
         chomp(d);
         err = CC_EPARSE;
         if (doc)
-            xmlFreeDoc(doc);
+            ingest__libs()->xmlFreeDoc(doc);
     } else {
         *out = doc;
     }
-    xmlFreeParserCtxt(ctxt);
+    ingest__libs()->xmlFreeParserCtxt(ctxt);
     return err;
 }
 
@@ -268,22 +269,22 @@ static cc_err core_title(zip_t *z, struct doc *dc)
     if (read_entry(z, "docProps/core.xml", CORE_MAX, &b, NULL) != CC_OK ||
         parse_xml(&b, "docProps/core.xml", &doc, NULL) != CC_OK)
         goto out;
-    for (xmlNode *n = xmlDocGetRootElement(doc)->children; n; n = n->next) {
+    for (xmlNode *n = ingest__libs()->xmlDocGetRootElement(doc)->children; n; n = n->next) {
         if (n->type != XML_ELEMENT_NODE || !n->ns || !n->ns->href ||
             strcmp((const char *)n->ns->href, DC_NS) != 0 ||
             strcmp((const char *)n->name, "title") != 0)
             continue;
-        xmlChar *s = xmlNodeGetContent(n);
+        xmlChar *s = ingest__libs()->xmlNodeGetContent(n);
         if (s) {
             err = ingest_text_set_title(dc->t, (const char *)s, strlen((const char *)s));
-            xmlFree(s);
+            (*ingest__libs()->xmlFree)(s);
         }
         dc->title_from_core = dc->t->title != NULL;
         break;
     }
 out:
     if (doc)
-        xmlFreeDoc(doc);
+        ingest__libs()->xmlFreeDoc(doc);
     cc_buf_release(&b);
     return err;
 }
@@ -291,23 +292,23 @@ out:
 static cc_err open_zip(const void *data, size_t len, zip_t **out, struct cc_diag *d)
 {
     zip_error_t ze;
-    zip_error_init(&ze);
-    zip_source_t *src = zip_source_buffer_create(data, len, 0, &ze);
-    zip_t *z = src ? zip_open_from_source(src, ZIP_RDONLY, &ze) : NULL;
+    ingest__libs()->zip_error_init(&ze);
+    zip_source_t *src = ingest__libs()->zip_source_buffer_create(data, len, 0, &ze);
+    zip_t *z = src ? ingest__libs()->zip_open_from_source(src, ZIP_RDONLY, &ze) : NULL;
     cc_err err = CC_OK;
     if (!z) {
-        cc_diag_set(d, NULL, 0, 0, "not a DOCX file: %s", zip_error_strerror(&ze));
-        err = zip_error_code_zip(&ze) == ZIP_ER_MEMORY ? CC_ENOMEM : CC_EPARSE;
-        zip_source_free(src);                       /* NULL-safe */
-    } else if (zip_get_num_entries(z, 0) > INGEST_DOCX_MAX_ENTRIES) {
+        cc_diag_set(d, NULL, 0, 0, "not a DOCX file: %s", ingest__libs()->zip_error_strerror(&ze));
+        err = ingest__libs()->zip_error_code_zip(&ze) == ZIP_ER_MEMORY ? CC_ENOMEM : CC_EPARSE;
+        ingest__libs()->zip_source_free(src);                       /* NULL-safe */
+    } else if (ingest__libs()->zip_get_num_entries(z, 0) > INGEST_DOCX_MAX_ENTRIES) {
         cc_diag_set(d, NULL, 0, 0, "DOCX archive has %lld entries, over the limit of %d",
-                    (long long)zip_get_num_entries(z, 0), INGEST_DOCX_MAX_ENTRIES);
+                    (long long)ingest__libs()->zip_get_num_entries(z, 0), INGEST_DOCX_MAX_ENTRIES);
         err = CC_ELIMIT;
-        zip_discard(z);
+        ingest__libs()->zip_discard(z);
     } else {
         *out = z;
     }
-    zip_error_fini(&ze);
+    ingest__libs()->zip_error_fini(&ze);
     return err;
 }
 
@@ -325,7 +326,7 @@ static cc_err read_document(zip_t *z, struct doc *dc, struct cc_diag *d)
         err = parse_xml(&b, "word/document.xml", &doc, d);
     cc_buf_release(&b);                 /* the tree no longer needs the bytes */
     if (!err) {
-        const xmlNode *root = xmlDocGetRootElement(doc);
+        const xmlNode *root = ingest__libs()->xmlDocGetRootElement(doc);
         if (!is_w(root, "document")) {
             cc_diag_set(d, NULL, 0, 0, "not a DOCX file: word/document.xml is not a "
                                        "WordprocessingML document");
@@ -338,7 +339,7 @@ static cc_err read_document(zip_t *z, struct doc *dc, struct cc_diag *d)
         }
     }
     if (doc)
-        xmlFreeDoc(doc);
+        ingest__libs()->xmlFreeDoc(doc);
     return err;
 }
 
@@ -355,7 +356,11 @@ cc_err ingest_docx_parse(const void *data, size_t len, struct ingest_text *out,
         cc_diag_set(d, NULL, 0, 0, "DOCX of %zu bytes is over the limit", len);
         goto out;
     }
-    ingest_parse_global_init();
+    if (!ingest__libs()) {
+        err = CC_EUNSUPPORTED;
+        cc_diag_set(d, NULL, 0, 0, "DOCX needs libzip and libxml2: %s", ingest__libs_error());
+        goto out;
+    }
     err = open_zip(data, len, &z, d);
     if (!err) {
         err = core_title(z, &dc);
@@ -369,7 +374,7 @@ cc_err ingest_docx_parse(const void *data, size_t len, struct ingest_text *out,
         ingest__text_move(out, &t);
 out:
     if (z)
-        zip_discard(z);
+        ingest__libs()->zip_discard(z);
     cc_buf_release(&dc.text);
     ingest_text_release(&t);
     return err;

@@ -36,6 +36,7 @@
  */
 #include "ingest/parse/parse.h"
 #include "ingest/parse/parse_int.h"
+#include "ingest/parse/libs.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -445,7 +446,7 @@ static cc_err set_title(struct ingest_text *t, xmlNode *root)
 {
     xmlNode *title = find_element(root, "title", 0);
     if (title) {
-        xmlChar *s = xmlNodeGetContent(title);
+        xmlChar *s = ingest__libs()->xmlNodeGetContent(title);
         cc_err err = CC_OK;
         if (s) {
             /* Normalize first so "\n  Install |\n Site" splits too. */
@@ -456,7 +457,7 @@ static cc_err set_title(struct ingest_text *t, xmlNode *root)
                 err = ingest_text_set_title(t, tmp.title,
                                             strip_suffix(tmp.title, strlen(tmp.title)));
             ingest_text_release(&tmp);
-            xmlFree(s);
+            (*ingest__libs()->xmlFree)(s);
         }
         if (err || t->title)
             return err;
@@ -469,7 +470,7 @@ static cc_err set_title(struct ingest_text *t, xmlNode *root)
 
 static cc_err extract(xmlDoc *doc, struct ingest_text *t)
 {
-    xmlNode *root = xmlDocGetRootElement(doc);
+    xmlNode *root = ingest__libs()->xmlDocGetRootElement(doc);
     if (!root)
         return CC_OK;
     xmlNode *content = NULL;
@@ -524,16 +525,20 @@ cc_err ingest_html_extract(const char *html, size_t len, const char *base_url,
         cc_diag_set(d, base_url, 0, 0, "HTML of %zu bytes is over the limit", len);
         goto out;
     }
+    if (!ingest__libs()) {
+        err = CC_EUNSUPPORTED;
+        cc_diag_set(d, base_url, 0, 0, "HTML needs libxml2: %s", ingest__libs_error());
+        goto out;
+    }
     if (ingest__too_many_attrs(html, len)) {
         cc_diag_set(d, base_url, 0, 0, "an HTML tag has more than %d attributes",
                     INGEST_MAX_ATTRS);
         goto out;
     }
-    ingest_parse_global_init();
     err = CC_OK;
     if (len == 0)
         goto done;
-    ctxt = htmlNewParserCtxt();
+    ctxt = ingest__libs()->htmlNewParserCtxt();
     if (!ctxt) {
         err = CC_ENOMEM;
         goto out;
@@ -542,7 +547,7 @@ cc_err ingest_html_extract(const char *html, size_t len, const char *base_url,
      * words. NONET is moot for HTML (nothing is loaded) but says intent. */
     struct ingest__xml_quiet quiet;
     ingest__xml_quiet_begin(&quiet);
-    doc = htmlCtxtReadMemory(ctxt, html, (int)len, base_url ? base_url : "page.html",
+    doc = ingest__libs()->htmlCtxtReadMemory(ctxt, html, (int)len, base_url ? base_url : "page.html",
                              sniff_encoding(html, len),
                              HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                                  HTML_PARSE_RECOVER | HTML_PARSE_COMPACT);
@@ -557,9 +562,9 @@ done:
         ingest__text_move(out, &t);
 out:
     if (doc)
-        xmlFreeDoc(doc);
+        ingest__libs()->xmlFreeDoc(doc);
     if (ctxt)
-        htmlFreeParserCtxt(ctxt);
+        ingest__libs()->htmlFreeParserCtxt(ctxt);
     ingest_text_release(&t);
     return err;
 }

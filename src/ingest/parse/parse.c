@@ -7,6 +7,7 @@
  */
 #include "ingest/parse/parse.h"
 #include "ingest/parse/parse_int.h"
+#include "ingest/parse/libs.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -43,16 +44,11 @@ static const char SUPPORTED[] =
     "application/pdf (pdf), "
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document (docx)";
 
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-
-static void xml_init(void)
-{
-    xmlInitParser();
-}
-
 void ingest_parse_global_init(void)
 {
-    pthread_once(&xml_once, xml_init);
+    /* Loads libxml2 and libzip now rather than at the first document;
+     * callers that want a small idle footprint simply do not call this. */
+    ingest__libs();
 }
 
 static void silent(void *ctx, const char *msg, ...)
@@ -63,14 +59,14 @@ static void silent(void *ctx, const char *msg, ...)
 
 void ingest__xml_quiet_begin(struct ingest__xml_quiet *q)
 {
-    q->func = xmlGenericError;
-    q->ctx = xmlGenericErrorContext;
-    xmlSetGenericErrorFunc(NULL, silent);
+    q->func = *ingest__libs()->__xmlGenericError();
+    q->ctx = *ingest__libs()->__xmlGenericErrorContext();
+    ingest__libs()->xmlSetGenericErrorFunc(NULL, silent);
 }
 
 void ingest__xml_quiet_end(const struct ingest__xml_quiet *q)
 {
-    xmlSetGenericErrorFunc(q->ctx, q->func);
+    ingest__libs()->xmlSetGenericErrorFunc(q->ctx, q->func);
 }
 
 static bool tag_space(char c)
