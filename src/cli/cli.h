@@ -73,6 +73,12 @@ void cli__add_param(struct cc_buf *b, const char *name, const char *value);
 /* True when stdout is a terminal (colours, progress bars). */
 bool cli__stdout_is_tty(void);
 
+struct orch_stack;
+/* Loads a Compose file for the offline tools: prints its warnings, or the
+ * error (file:line:col) and returns CLI_FAIL. */
+int cli__compose_load(const char *file, const char *env_file, char *const *envp,
+                      struct orch_stack **out);
+
 /* Prints JSON pretty (indent 2) to stdout. */
 void cli__print_json(json_t *j);
 
