@@ -114,7 +114,7 @@ static void test_errors(void **state)
 {
     expect_error("services:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: "
                  "{a: {condition: service_healthy}}}\n", 3, 30, "a -> b -> a");
-    expect_error("services:\n  a: {image: x, depends_on: [a]}\n", 2, 29, "cycle: a -> a");
+    expect_error("services:\n  a: {image: x, depends_on: [a]}\n", 2, 30, "cycle: a -> a");
     expect_error("services:\n  a:\n    image: x\n    ports: ['70000']\n", 4, 13,
                  "invalid port");
     expect_error("services:\n  a:\n    image: x\n    restart: maybe\n", 4, 14, "restart");
