@@ -114,9 +114,11 @@ def test_lint_hardened_passes_unhardened_fails():
 
 
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose not installed")
-def test_agrees_with_docker_compose():
+@pytest.mark.parametrize("path", [DATA / "anchors" / "compose.yaml",
+                                  DATA / "unhardened" / "compose.yaml"])
+def test_agrees_with_docker_compose(path):
+    """docker-compose 1.29 knows no top-level `name`, so the stack fixture is not compared."""
     yaml = pytest.importorskip("yaml")
-    path = DATA / "stack" / "compose.yaml"
     p = subprocess.run(["docker-compose", "-f", str(path), "config"], capture_output=True,
                        text=True, timeout=60)
     if p.returncode != 0:
