@@ -39,6 +39,8 @@ int cmd_sources(int argc, char **argv, char *const *envp);
 int cmd_jobs(int argc, char **argv, char *const *envp);
 int cmd_ingest(int argc, char **argv, char *const *envp);
 int cmd_cron(int argc, char **argv, char *const *envp);
+int cmd_config(int argc, char **argv, char *const *envp);
+int cmd_lint(int argc, char **argv, char *const *envp);
 
 /* Options every client command accepts. */
 struct cli_client {
@@ -70,6 +72,12 @@ struct cc_buf;
 void cli__add_param(struct cc_buf *b, const char *name, const char *value);
 /* True when stdout is a terminal (colours, progress bars). */
 bool cli__stdout_is_tty(void);
+
+struct orch_stack;
+/* Loads a Compose file for the offline tools: prints its warnings, or the
+ * error (file:line:col) and returns CLI_FAIL. */
+int cli__compose_load(const char *file, const char *env_file, char *const *envp,
+                      struct orch_stack **out);
 
 /* Prints JSON pretty (indent 2) to stdout. */
 void cli__print_json(json_t *j);

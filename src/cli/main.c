@@ -19,6 +19,10 @@ const struct cli_command cli_commands[] = {
     {.name = "search", .summary = "search the knowledge store", .run = cmd_search},
     {.name = "jobs", .summary = "show the ingestion queue; retry failed jobs", .run = cmd_jobs},
     {.name = "cron", .summary = "offline: next run times of a cron expression", .run = cmd_cron},
+    {.name = "config", .summary = "offline: validate a Compose file and print it normalized as JSON",
+     .run = cmd_config},
+    {.name = "lint", .summary = "security checklist of a Compose file (exit 1 on failures)",
+     .run = cmd_lint},
     {.name = "version", .summary = "print the version of this binary", .run = cmd_version},
     {.name = NULL},
 };

@@ -33,6 +33,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/config_int.h"
+#include "core/yaml_guard.h"
 
 #define MAX_FILE_BYTES CC_CFG_MAX_FILE
 #define MAX_NODES      10000   /* after alias expansion; the table has ~20 keys */
@@ -44,10 +45,7 @@
 #define MAX_BLANK_RUN  100     /* blank lines in a row */
 #define MAX_ENTRIES    1000    /* ':', ',', '?' and '{': bounds keys per mapping */
 #define MAX_ANCHORS    100
-#define MAX_QUOTE_RUN  3       /* '' escapes in a row: see check_text */
 
-#define STR_(x) #x
-#define STR(x)  STR_(x)
 
 /* ---------------------------------------------------------------------------
  * Suggestions for unknown keys
@@ -242,33 +240,6 @@ static const char *kind_name(struct fy_node *n)
     return fy_node_is_sequence(n) ? "a list" : "a scalar";
 }
 
-/* Spends one unit of *budget per node the resolved document would hold;
- * false once it would exceed the budget or nest too deeply. */
-static bool within_budget(struct fy_node *n, unsigned depth, size_t *budget)
-{
-    if (!n)
-        return true;
-    if (*budget == 0 || depth > MAX_DEPTH)
-        return false;
-    (*budget)--;
-    void *it = NULL;
-    if (fy_node_is_alias(n))
-        return within_budget(fy_node_resolve_alias(n), depth + 1, budget);
-    if (fy_node_is_mapping(n)) {
-        struct fy_node_pair *p;
-        while ((p = fy_node_mapping_iterate(n, &it)) != NULL)
-            if (!within_budget(fy_node_pair_key(p), depth + 1, budget) ||
-                !within_budget(fy_node_pair_value(p), depth + 1, budget))
-                return false;
-    } else if (fy_node_is_sequence(n)) {
-        struct fy_node *item;
-        while ((item = fy_node_sequence_iterate(n, &it)) != NULL)
-            if (!within_budget(item, depth + 1, budget))
-                return false;
-    }
-    return true;
-}
-
 static void discard_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
 }
@@ -321,204 +292,16 @@ static cc_err yaml_open(struct loader *ld, struct yaml *y, const char *text, siz
     return CC_OK;
 }
 
-/* Length of the UTF-8 sequence at s (at most n bytes) and its code point;
- * 0 if it is malformed, overlong, a surrogate or past U+10FFFF. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-                               : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (len == 0 || len > n)
-        return 0;
-    uint32_t c = len == 1 ? s[0] : s[0] & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return len;
-}
-
-/* YAML's printable set (1.2, 5.1): tab, line breaks and no other controls. */
-static bool yaml_printable(uint32_t c)
-{
-    if (c < 0x20)
-        return c == '\t' || c == '\n' || c == '\r';
-    if (c >= 0x7f && c <= 0x9f)
-        return c == 0x85;
-    return c != 0xfffe && c != 0xffff;
-}
-
-/* The pre-scan's view of the text so far; see check_text. */
-struct scan {
-    struct pos at;          /* of the current character */
-    uint32_t prev;          /* previous character, '\n' at a line start */
-    unsigned gap;           /* blanks after an indicator: 0 none, 1 spaces, 2 a tab */
-    bool blank_line;        /* nothing but blanks on this line so far */
-    bool comment_line;      /* the line's first non-blank is '#' */
-    size_t blank_run;       /* blank lines in a row */
-    size_t entries;         /* ':', ',', '?' and '{' seen */
-    size_t anchors;
-    size_t quote_run;       /* single quotes in a row */
-    bool prefix;            /* still in the line's indentation and "- ", "? ", ": " */
-    bool header_ok;         /* a block header may come next (after an indicator) */
-    unsigned node_col;      /* 1-based column where the line's last prefix ends */
-    unsigned block_col;     /* a block scalar's text must start right of this; 0 none */
-};
-
-static bool is_blank(uint32_t c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/* Block indicators that may be followed by a blank. */
-static bool is_indicator(uint32_t c)
-{
-    return c == '-' || c == '?' || c == ':';
-}
-
-static bool is_break(uint32_t c)
-{
-    return c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 || c == 0x2029;
-}
-
-/* Ends a line at a line break; false once too many blank lines follow
- * each other. Lines are counted at '\n', '\r' and "\r\n", as libfyaml
- * counts them; NEL, LS and PS end lines only for the blank-line rule. */
-static bool scan_break(struct scan *sc, uint32_t c, uint32_t next)
-{
-    if (c == '\r' && next == '\n') /* one break, counted at the '\n' */
-        return true;
-    sc->blank_run = sc->blank_line ? sc->blank_run + 1 : 0;
-    sc->blank_line = true;
-    sc->comment_line = false;
-    sc->header_ok = false;
-    sc->prefix = true;
-    sc->gap = 0;
-    if (c == '\n' || c == '\r') {
-        sc->at.line++;
-        sc->at.col = 0;
-    }
-    return sc->blank_run <= MAX_BLANK_RUN;
-}
-
-/* Block scalars ('|', '>') whose text is not indented more than their key
- * make libfyaml 0.7.12 return wrong text, with a byte it never wrote. So
- * after a block header, the first line with text (a comment too) must be
- * indented right of where the header's line starts its node: "  key: |"
- * wants column 4 or more. A header is a '|' or '>' at the start of a line or
- * after an indicator, possibly after a tag or anchor ("key: !!str |"). */
-static cc_err scan_block(struct scan *sc, uint32_t c, uint32_t next, bool ends,
-                         const char **why)
-{
-    *why = "the text of a block scalar ('|' or '>') must be indented more than its key";
-    if (sc->block_col && sc->blank_line) {
-        if (sc->at.col <= sc->block_col)
-            return CC_EPARSE;
-        sc->block_col = 0;
-    }
-    if (sc->blank_line)
-        sc->comment_line = c == '#';
-    bool token_start = is_blank(sc->prev) || is_break(sc->prev);
-    if (sc->comment_line || !token_start)
-        return CC_OK;
-    bool header = (c == '|' || c == '>') &&
-                  (ends || next == '+' || next == '-' || (next >= '0' && next <= '9'));
-    if (header && (sc->prefix || sc->header_ok))
-        sc->block_col = sc->prefix ? sc->at.col - 1 : sc->node_col;
-    sc->header_ok = (sc->header_ok || sc->prefix) && (c == '!' || c == '&');
-    if (sc->prefix && !(is_indicator(c) && ends)) {
-        sc->prefix = false;
-        sc->node_col = sc->at.col;
-    }
-    return CC_OK;
-}
-
-/* One character that is not a line break; `next` is the one after it (0 at
- * the end). On error *why says what is wrong. */
-static cc_err scan_char(struct scan *sc, uint32_t c, uint32_t next, const char **why)
-{
-    bool ends = next == 0 || is_blank(next) || is_break(next);
-    sc->quote_run = c == '\'' ? sc->quote_run + 1 : 0;
-    if (is_blank(c)) {
-        if (is_indicator(sc->prev)) {
-            sc->gap = 1;
-            sc->header_ok = true;
-        }
-        if (sc->gap && c == '\t')
-            sc->gap = 2;
-        sc->prev = c;
-        return CC_OK;
-    }
-    cc_err err = scan_block(sc, c, next, ends, why);
-    if (err)
-        return err;
-    sc->blank_line = false;
-    bool tab_gap = sc->gap == 2;
-    sc->gap = 0;
-    sc->prev = c;
-    *why = "a tab between two indicators (such as ':' and '-') is not supported; "
-           "use spaces";
-    if (sc->comment_line)
-        return CC_OK;
-    if (tab_gap && ((c == '-' && ends) || c == '?' || c == ':' || c == '|' || c == '>'))
-        return CC_EPARSE;
-    *why = "more than " STR(MAX_QUOTE_RUN) " single quotes in a row; write the value "
-           "in double quotes, where ' needs no escape";
-    if (sc->quote_run > MAX_QUOTE_RUN)
-        return CC_EPARSE;
-    sc->entries += c == ':' || c == ',' || c == '?' || c == '{';
-    *why = "more than " STR(MAX_ENTRIES) " ':', ',', '?' and '{' characters; a "
-           "configuration needs a few dozen";
-    if (sc->entries > MAX_ENTRIES)
-        return CC_ELIMIT;
-    sc->anchors += c == '&' && !ends;
-    *why = "more than " STR(MAX_ANCHORS) " anchors ('&'); a configuration needs a few";
-    return sc->anchors > MAX_ANCHORS ? CC_ELIMIT : CC_OK;
-}
-
-/* Checks the text before libfyaml sees it: it must be UTF-8 YAML text, and
- * it must stay clear of what libfyaml 0.7.12 handles badly:
- *   - malformed UTF-8 can make it loop forever (upstream issue #101);
- *   - a tab between indicators inside an explicit key ("? a:\t-") crashes
- *     it when it cleans up after the error (like upstream issue #57);
- *   - a block scalar not indented past its key yields wrong text (scan_block);
- *   - two '' escapes in a row in a single-quoted scalar come out wrong
- *     ('a''''b' gives a''' ), and five leak memory;
- *   - long runs of blank lines inside a scalar, many keys in one mapping
- *     (its duplicate-key check) and many anchors cost quadratic time.
- * The counting rules count characters anywhere, quoted or not: a real
- * configuration is nowhere near the limits. Full-line comments are exempt,
- * as libfyaml skips them whole. */
 static cc_err check_text(struct loader *ld, const char *text, size_t len)
 {
-    const unsigned char *s = (const unsigned char *)text;
-    struct scan sc = {.at = {1, 0}, .prev = '\n', .blank_line = true, .prefix = true};
-    for (size_t i = 0; i < len;) {
-        uint32_t c = 0, next = 0;
-        size_t n = utf8_decode(s + i, len - i, &c);
-        sc.at.col++;
-        if (n == 0)
-            return failf(ld, sc.at, CC_EPARSE, "invalid UTF-8 (byte 0x%02x); the file must "
-                         "be UTF-8 text", s[i]);
-        if (!yaml_printable(c))
-            return failf(ld, sc.at, CC_EPARSE, "control character U+%04X is not allowed in "
-                         "YAML; write it as an escape in a double-quoted string", c);
-        if (i + n < len && utf8_decode(s + i + n, len - i - n, &next) == 0)
-            next = 0xfffd; /* malformed: reported in the next round */
-        struct pos here = sc.at;
-        if (is_break(c) && !scan_break(&sc, c, next))
-            return failf(ld, here, CC_ELIMIT, "more than %d blank lines in a row",
-                         MAX_BLANK_RUN);
-        const char *why = "";
-        cc_err err = is_break(c) ? CC_OK : scan_char(&sc, c, next, &why);
-        if (err)
-            return failf(ld, here, err, "%s", why);
-        i += n;
-    }
+    static const struct cc_yaml_limits lim = {
+        .max_blank_run = MAX_BLANK_RUN, .max_entries = MAX_ENTRIES,
+        .max_anchors = MAX_ANCHORS, .what = "a configuration",
+        .entries_hint = "a few dozen"};
+    struct cc_yaml_fault f;
+    cc_err err = cc_yaml_check_text(text, len, &lim, &f);
+    if (err)
+        return failf(ld, (struct pos){f.line, f.col}, err, "%s", f.msg);
     return CC_OK;
 }
 
@@ -545,7 +328,7 @@ static cc_err yaml_parse(struct loader *ld, struct yaml *y, const char *text, si
     if (fy_parser_get_stream_error(y->parser))
         return yaml_error(ld, y, "cannot parse the document");
     size_t budget = MAX_NODES;
-    if (!within_budget(fy_document_root(y->doc), 0, &budget))
+    if (!cc_yaml_within_budget(fy_document_root(y->doc), MAX_DEPTH, &budget))
         return failf(ld, (struct pos){0, 0}, CC_ELIMIT,
                      "the document has more than %d nodes (counting each alias as a "
                      "copy of what it names) or nests deeper than %d levels",
