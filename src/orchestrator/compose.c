@@ -517,7 +517,7 @@ static cc_err definition_key(struct orch__parser *p, const char *kind, const cha
     struct orch__pos at = orch__pos_of(fy_node_pair_key(pr), (struct orch__pos){0, 0});
     if (!orch__key(pr, key, sizeof(key)))
         return orch__fail(p, at, CC_EPARSE, "%s.%s: keys must be plain names", kind, name);
-    snprintf(what, sizeof(what), "%s.%s.%s", kind, name, key);
+    snprintf(what, sizeof(what), "%.32s.%.200s.%s", kind, name, key); /* fits 320 */
     for (size_t i = 0; known[i]; i++) {
         if (strcmp(key, known[i]) != 0 || (!strs[i] && !bools[i]))
             continue;
