@@ -158,11 +158,6 @@ struct loader {
     } *seen;                   /* one per key */
 };
 
-struct yaml {
-    struct fy_diag *diag;
-    struct fy_parser *parser;
-    struct fy_document *doc;
-};
 
 static cc_err failf(struct loader *ld, struct pos at, cc_err e, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -240,56 +235,13 @@ static const char *kind_name(struct fy_node *n)
     return fy_node_is_sequence(n) ? "a list" : "a scalar";
 }
 
-static void discard_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
-{
-}
-
 /* Reports libfyaml's first collected error, or `fallback`. */
-static cc_err yaml_error(struct loader *ld, struct yaml *y, const char *fallback)
+static cc_err yaml_error(struct loader *ld, const struct cc_yaml *y, const char *fallback)
 {
-    void *it = NULL;
-    struct fy_diag_error *e;
-    while ((e = fy_diag_errors_iterate(y->diag, &it)) != NULL) {
-        if (e->type < FYET_ERROR)
-            continue;
-        struct pos at = {e->line > 0 ? (unsigned)e->line : 0,
-                         e->column > 0 ? (unsigned)e->column : 0};
-        const char *msg = e->msg ? e->msg : fallback;
-        if (strcmp(msg, "duplicate key") == 0)
-            msg = "duplicate key (a key may appear only once in a mapping)";
-        return failf(ld, at, CC_EPARSE, "invalid YAML: %s", msg);
-    }
-    return failf(ld, (struct pos){0, 0}, CC_EPARSE, "invalid YAML: %s", fallback);
-}
-
-static void yaml_close(struct yaml *y)
-{
-    if (y->doc)
-        fy_parse_document_destroy(y->parser, y->doc);
-    if (y->parser)
-        fy_parser_destroy(y->parser);
-    if (y->diag)
-        fy_diag_destroy(y->diag);
-}
-
-static cc_err yaml_open(struct loader *ld, struct yaml *y, const char *text, size_t len)
-{
-    struct fy_diag_cfg dcfg;
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = discard_output;
-    dcfg.level = FYET_ERROR;
-    dcfg.colorize = false;
-    y->diag = fy_diag_create(&dcfg);
-    if (!y->diag)
-        return CC_ENOMEM;
-    fy_diag_set_collect_errors(y->diag, true);
-    /* Not FYPCF_RESOLVE_DOCUMENT: we resolve after the expansion check. */
-    struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET | FYPCF_JSON_NONE, .diag = y->diag};
-    y->parser = fy_parser_create(&pcfg);
-    if (!y->parser || fy_parser_set_string(y->parser, text, len) != 0)
-        return CC_ENOMEM;
-    return CC_OK;
+    char msg[256];
+    struct pos at;
+    cc_yaml_first_error(y, fallback, msg, sizeof(msg), &at.line, &at.col);
+    return failf(ld, at, CC_EPARSE, "invalid YAML: %s", msg);
 }
 
 static cc_err check_text(struct loader *ld, const char *text, size_t len)
@@ -306,11 +258,11 @@ static cc_err check_text(struct loader *ld, const char *text, size_t len)
 }
 
 /* Parses exactly one document (none is fine) and resolves its aliases. */
-static cc_err yaml_parse(struct loader *ld, struct yaml *y, const char *text, size_t len)
+static cc_err yaml_parse(struct loader *ld, struct cc_yaml *y, const char *text, size_t len)
 {
     cc_err err = check_text(ld, text, len);
     if (!err)
-        err = yaml_open(ld, y, text, len);
+        err = cc_yaml_open(y, text, len);
     if (err)
         return err;
     y->doc = fy_parse_load_document(y->parser);
@@ -499,7 +451,7 @@ cc_err cc_config_load_string(struct cc_config *c, const char *yaml, size_t len,
                              const char *name, struct cc_diag *d)
 {
     struct cc_config next;
-    struct yaml y = {0};
+    struct cc_yaml y = {0};
     cc__cfg_copy(&next, c);
     struct loader ld = {.c = &next, .name = name ? name : "<config>", .d = d,
                         .seen = cc_xcalloc(cc__cfg_nkeys, sizeof(*ld.seen))};
@@ -525,7 +477,7 @@ out:
     if (!err)
         cc__cfg_replace(c, &next);
     cc_config_release(&next);
-    yaml_close(&y);
+    cc_yaml_close(&y);
     free(ld.seen);
     return err;
 }

@@ -275,3 +275,63 @@ bool cc_yaml_within_budget(struct fy_node *n, unsigned max_depth, size_t *budget
 {
     return within(n, 0, max_depth, budget);
 }
+
+static void discard_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    (void)diag;
+    (void)user;
+    (void)buf;
+    (void)len;
+}
+
+cc_err cc_yaml_open(struct cc_yaml *y, const char *text, size_t len)
+{
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = discard_output;
+    dcfg.level = FYET_ERROR;
+    dcfg.colorize = false;
+    y->diag = fy_diag_create(&dcfg);
+    if (!y->diag)
+        return CC_ENOMEM;
+    fy_diag_set_collect_errors(y->diag, true);
+    struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET | FYPCF_JSON_NONE, .diag = y->diag};
+    y->parser = fy_parser_create(&pcfg);
+    if (!y->parser || fy_parser_set_string(y->parser, text, len) != 0)
+        return CC_ENOMEM;
+    return CC_OK;
+}
+
+void cc_yaml_close(struct cc_yaml *y)
+{
+    if (y->doc)
+        fy_parse_document_destroy(y->parser, y->doc);
+    if (y->parser)
+        fy_parser_destroy(y->parser);
+    if (y->diag)
+        fy_diag_destroy(y->diag);
+    y->doc = NULL;
+    y->parser = NULL;
+    y->diag = NULL;
+}
+
+void cc_yaml_first_error(const struct cc_yaml *y, const char *fallback, char *msg,
+                         size_t msgsz, unsigned *line, unsigned *col)
+{
+    void *it = NULL;
+    struct fy_diag_error *e;
+    *line = *col = 0;
+    snprintf(msg, msgsz, "%s", fallback);
+    while (y->diag && (e = fy_diag_errors_iterate(y->diag, &it)) != NULL) {
+        if (e->type < FYET_ERROR)
+            continue;
+        *line = e->line > 0 ? (unsigned)e->line : 0;
+        *col = e->column > 0 ? (unsigned)e->column : 0;
+        const char *m = e->msg ? e->msg : fallback;
+        if (strcmp(m, "duplicate key") == 0)
+            m = "duplicate key (a key may appear only once in a mapping)";
+        snprintf(msg, msgsz, "%s", m);
+        return;
+    }
+}

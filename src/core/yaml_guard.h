@@ -39,6 +39,24 @@ cc_err cc_yaml_check_text(const char *text, size_t len, const struct cc_yaml_lim
 /* Spends one unit of *budget per node the resolved tree under n would hold
  * (following aliases); false once it would exceed the budget or nest deeper
  * than max_depth. Costs at most *budget steps. */
+/* A libfyaml parser whose diagnostics are collected, never printed. */
+struct cc_yaml {
+    struct fy_diag *diag;
+    struct fy_parser *parser;
+    struct fy_document *doc;   /* set by the caller from fy_parse_load_document */
+};
+
+/* Sets up a quiet parser over text (borrowed; must outlive y). The
+ * document is not resolved: callers resolve after their expansion check.
+ * CC_ENOMEM on failure; cc_yaml_close is safe either way. */
+cc_err cc_yaml_open(struct cc_yaml *y, const char *text, size_t len);
+void cc_yaml_close(struct cc_yaml *y);
+/* libfyaml's first collected error: its message (or `fallback`) into msg,
+ * its 1-based position into line/col (0 when unknown). "duplicate key" is
+ * spelled out for users. */
+void cc_yaml_first_error(const struct cc_yaml *y, const char *fallback, char *msg,
+                         size_t msgsz, unsigned *line, unsigned *col);
+
 bool cc_yaml_within_budget(struct fy_node *n, unsigned max_depth, size_t *budget);
 
 #endif

@@ -369,43 +369,15 @@ json_t *orch__to_json(struct orch__parser *p, struct fy_node *n, unsigned depth)
  * YAML document
  */
 
-struct yaml {
-    struct fy_diag *diag;
-    struct fy_parser *parser;
-    struct fy_document *doc;
-};
-
-static void discard_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
+static cc_err yaml_error(struct orch__parser *p, const struct cc_yaml *y)
 {
+    char msg[256];
+    unsigned line, col;
+    cc_yaml_first_error(y, "cannot parse the document", msg, sizeof(msg), &line, &col);
+    return orch__fail(p, (struct orch__pos){line, col}, CC_EPARSE, "invalid YAML: %s", msg);
 }
 
-static cc_err yaml_error(struct orch__parser *p, struct yaml *y)
-{
-    void *it = NULL;
-    struct fy_diag_error *e;
-    while ((e = fy_diag_errors_iterate(y->diag, &it)) != NULL) {
-        if (e->type < FYET_ERROR)
-            continue;
-        struct orch__pos at = {e->line > 0 ? (unsigned)e->line : 0,
-                               e->column > 0 ? (unsigned)e->column : 0};
-        return orch__fail(p, at, CC_EPARSE, "invalid YAML: %s",
-                          e->msg ? e->msg : "cannot parse the document");
-    }
-    return orch__fail(p, (struct orch__pos){0, 0}, CC_EPARSE,
-                      "invalid YAML: cannot parse the document");
-}
-
-static void yaml_close(struct yaml *y)
-{
-    if (y->doc)
-        fy_parse_document_destroy(y->parser, y->doc);
-    if (y->parser)
-        fy_parser_destroy(y->parser);
-    if (y->diag)
-        fy_diag_destroy(y->diag);
-}
-
-static cc_err yaml_parse(struct orch__parser *p, struct yaml *y, const char *text, size_t len)
+static cc_err yaml_parse(struct orch__parser *p, struct cc_yaml *y, const char *text, size_t len)
 {
     static const struct cc_yaml_limits lim = {
         .max_blank_run = 100, .max_entries = 100000, .max_anchors = 1000,
@@ -414,18 +386,7 @@ static cc_err yaml_parse(struct orch__parser *p, struct yaml *y, const char *tex
     cc_err err = cc_yaml_check_text(text, len, &lim, &f);
     if (err)
         return orch__fail(p, (struct orch__pos){f.line, f.col}, err, "%s", f.msg);
-    struct fy_diag_cfg dcfg;
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = discard_output;
-    dcfg.level = FYET_ERROR;
-    dcfg.colorize = false;
-    if (!(y->diag = fy_diag_create(&dcfg)))
-        return CC_ENOMEM;
-    fy_diag_set_collect_errors(y->diag, true);
-    struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET | FYPCF_JSON_NONE, .diag = y->diag};
-    y->parser = fy_parser_create(&pcfg);
-    if (!y->parser || fy_parser_set_string(y->parser, text, len) != 0)
+    if (cc_yaml_open(y, text, len))
         return CC_ENOMEM;
     y->doc = fy_parse_load_document(y->parser);
     if (!y->doc)
@@ -876,7 +837,7 @@ cc_err orch_compose_parse(const char *text, size_t len, const struct orch_compos
     struct orch__parser p = {.st = st, .a = &st->arena,
                              .file = o->file ? o->file : "compose.yaml", .dir = o->dir,
                              .env = {.envp = o->envp, .dotenv = &dotenv}, .d = d};
-    struct yaml y = {0};
+    struct cc_yaml y = {0};
     cc_err err;
     if (len > ORCH_COMPOSE_MAX_FILE) {
         err = orch__fail(&p, (struct orch__pos){0, 0}, CC_ELIMIT,
@@ -892,7 +853,7 @@ cc_err orch_compose_parse(const char *text, size_t len, const struct orch_compos
         st->name = project_name(p.a, o->default_name ? o->default_name
                                      : o->dir ? o->dir : "default");
 out:
-    yaml_close(&y);
+    cc_yaml_close(&y);
     if (err) {
         orch_stack_free(st);
         return err;
