@@ -300,14 +300,7 @@ static long dechunk(char *body, size_t len)
     }
 }
 
-struct answer {
-    long status;
-    const char *body;
-    size_t len;
-};
-
-/* Splits the raw response into status and body. */
-static int parse_answer(struct cc_buf *raw, struct answer *a)
+int cli__parse_answer(struct cc_buf *raw, struct cli_answer *a)
 {
     char *p = raw->ptr;
     if (!p || strncmp(p, "HTTP/1.", 7) != 0 || raw->len < 12)
@@ -338,7 +331,7 @@ static int parse_answer(struct cc_buf *raw, struct answer *a)
 
 /* One request/response exchange; on transport failure prints why. */
 static int exchange(struct cli_client *c, const char *method, const char *path,
-                    const char *payload, struct cc_buf *raw, struct answer *a)
+                    const char *payload, struct cc_buf *raw, struct cli_answer *a)
 {
     struct url u;
     if (parse_url(c->server, &u)) {
@@ -374,7 +367,7 @@ static int exchange(struct cli_client *c, const char *method, const char *path,
         goto unreachable;
     }
     close(fd);
-    if (parse_answer(raw, a)) {
+    if (cli__parse_answer(raw, a)) {
         cli__error("check that --server points at a CommandCenter daemon",
                    "the answer from %s is not valid HTTP", c->server);
         goto out;
@@ -396,7 +389,7 @@ int cli__request(struct cli_client *c, const char *method, const char *path, jso
     struct cc_buf raw;
     cc_buf_init(&raw, ANSWER_LIMIT);
     char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    struct answer a = {0};
+    struct cli_answer a = {0};
     c->last_status = 0;
     int rc = exchange(c, method, path, payload, &raw, &a);
     if (rc)
