@@ -274,6 +274,16 @@ cc_err ingest_handle_document(struct ingest_job_ctx *jc)
     struct doc_in d = {0};
     enum store_upsert result = STORE_UNCHANGED;
     cc_err err = load_payload(jc, cfg, p, &d);
+    if (err == CC_ENOTFOUND && d.path) {
+        /* The file went away after its run queued it: so does its document. */
+        struct store *st = jc->ctx->store;
+        cc_err derr = st->ops->doc_delete_external(st, d.source_id, d.external_id);
+        cc_log_info(jc->ctx->log, "ingest", "file gone; its document removed",
+                    CC_LS("external_id", d.external_id));
+        doc_in_release(&d);
+        json_decref(p);
+        return derr == CC_ENOTFOUND ? CC_OK : derr;
+    }
     if (!err)
         err = index_document(jc, cfg, &d, &result);
     static const char *const names[] = {"created", "updated", "unchanged"};
@@ -467,6 +477,56 @@ static cc_err queue_continuation(struct ingest_job_ctx *jc, const struct walk *w
     return err;
 }
 
+struct gone {
+    const struct walk *w;
+    int64_t last_id;
+    size_t n;
+    int64_t ids[STORE_DOC_LIST_MAX];
+};
+
+/* A document whose file is no longer there (or no longer a supported,
+ * regular, visible file) is collected for deletion. */
+static void check_gone(void *arg, const struct store_doc *d)
+{
+    struct gone *g = arg;
+    const struct walk *w = g->w;
+    g->last_id = d->id;
+    const char *rel = d->external_id;
+    bool bad = !rel || !*rel || rel[0] == '/' || strstr(rel, "..") != NULL;
+    char *path = bad ? NULL : cc_arena_printf(w->jc->arena, "%.*s/%s", (int)w->root_len,
+                                              w->src->path, rel);
+    struct stat st;
+    bool hidden = rel && (rel[0] == '.' || strstr(rel, "/.") != NULL);
+    if (bad || hidden || !path || lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+        !ingest_content_type_for_path(path))
+        g->ids[g->n++] = d->id;
+}
+
+/* After a complete walk: documents of files deleted or moved away since go
+ * too, so the store mirrors the folder. */
+static int64_t remove_gone(struct ingest_job_ctx *jc, const struct walk *w)
+{
+    struct store *st = jc->ctx->store;
+    struct gone *g = cc_xcalloc(1, sizeof(*g));
+    g->w = w;
+    int64_t removed = 0;
+    for (;;) {
+        g->n = 0;
+        int64_t before = g->last_id;
+        if (st->ops->doc_list(st, w->src->id, before, STORE_DOC_LIST_MAX, check_gone, g) ||
+            g->last_id == before)
+            break;
+        for (size_t i = 0; i < g->n; i++)
+            if (st->ops->doc_delete(st, g->ids[i]) == CC_OK)
+                removed++;
+    }
+    free(g);
+    if (removed)
+        cc_log_info(jc->ctx->log, "ingest", "documents of deleted files removed",
+                    CC_LS("source", w->src->name), CC_LI("documents", removed));
+    return removed;
+}
+
 /* Walks the source's folder, queueing one document job per file. Returns
  * CC_OK with *finished false when the queue filled up and a continuation
  * was queued. */
@@ -491,6 +551,8 @@ static cc_err run_file_source(struct ingest_job_ctx *jc, const struct run_src *s
                 CC_LI("queued", w.queued), CC_LI("skipped", w.skipped),
                 CC_LB("complete", w.stop == CC_OK));
     *finished = w.stop == CC_OK;
+    if (*finished)
+        remove_gone(jc, &w);
     if (w.stop == CC_ELIMIT && w.seen <= WALK_MAX_FILES) {
         cc_err err = queue_continuation(jc, &w);
         if (err)

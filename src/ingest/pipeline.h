@@ -10,7 +10,10 @@
  * "source.run": runs a source. For a file source: walks its folder
  * (recursively, not following symlinks out of it, skipping hidden entries
  * and files over the size cap) and queues one ingest.document per
- * supported file; unchanged files end as no-ops at the index stage.
+ * supported file; unchanged files end as no-ops at the index stage. A
+ * walk that reaches the end also removes the documents whose files are
+ * gone. A folder larger than the source's queue is walked in parts: each
+ * part queues what fits and a follow-up run resumes after the last file.
  */
 #ifndef CC_INGEST_PIPELINE_H
 #define CC_INGEST_PIPELINE_H

@@ -986,6 +986,7 @@ const struct store_ops store_sqlite_ops = {
     .source_record_run = sqlite__source_record_run,
     .source_schedule = sqlite__source_schedule,
     .source_add_counts = sqlite__source_add_counts,
+    .doc_list = sqlite__doc_list,
     .source_due = sqlite__source_due,
     .doc_upsert = sqlite__doc_upsert,
     .doc_hash = sqlite__doc_hash,

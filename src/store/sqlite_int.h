@@ -70,6 +70,7 @@ enum stmt_id {
     ST_DOC_GET,
     ST_DOC_DELETE,
     ST_DOC_DELETE_EXTERNAL,
+    ST_DOC_LIST,
     ST_CHUNK_INSERT,
     ST_CHUNK_DELETE_DOC,
     ST_CHUNK_LIST,
@@ -225,6 +226,8 @@ cc_err sqlite__source_list(struct store *st, store_source_cb cb, void *arg);
 cc_err sqlite__source_delete(struct store *st, int64_t id);
 cc_err sqlite__source_record_run(struct store *st, const struct store_source_run *run);
 cc_err sqlite__source_schedule(struct store *st, int64_t id, int64_t next_run_ms);
+cc_err sqlite__doc_list(struct store *st, int64_t source_id, int64_t after_id, unsigned limit,
+                        store_doc_cb cb, void *arg);
 cc_err sqlite__source_add_counts(struct store *st, int64_t id, int64_t ingested, int64_t failed);
 cc_err sqlite__source_due(struct store *st, int64_t now_ms, store_source_cb cb, void *arg);
 

@@ -87,6 +87,9 @@ const struct stmt_def sqlite__knowledge_stmts[ST__COUNT] = {
         " content_hash = ?10, metadata_json = ?11, ingested_ms = ?12 WHERE id = ?1"},
     [ST_DOC_GET] = {"doc_get", "SELECT " DOC_COLS " FROM documents WHERE id = ?1"},
     [ST_DOC_DELETE] = {"doc_delete", "DELETE FROM documents WHERE id = ?1"},
+    [ST_DOC_LIST] = {"doc_list",
+        "SELECT id, source_id, external_id, path, title, content_hash FROM documents"
+        " WHERE source_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
     [ST_DOC_DELETE_EXTERNAL] = {"doc_delete_external",
         "DELETE FROM documents WHERE source_id = ?1 AND external_id = ?2"},
     [ST_CHUNK_INSERT] = {"chunk_insert",
@@ -475,6 +478,38 @@ out:
 cc_err sqlite__doc_delete(struct store *st, int64_t id)
 {
     return sqlite__write_one(sqlite__from_store(st), ST_DOC_DELETE, PARAMS(PI(id)));
+}
+
+struct doc_list_ctx {
+    store_doc_cb cb;
+    void *arg;
+};
+
+static void row_doc_brief(sqlite3_stmt *st, void *ctx)
+{
+    struct doc_list_ctx *c = ctx;
+    struct store_doc d = {
+        .id = sqlite3_column_int64(st, 0),
+        .source_id = sqlite3_column_int64(st, 1),
+        .external_id = sqlite__col_text(st, 2),
+        .path = sqlite__col_text(st, 3),
+        .title = sqlite__col_text(st, 4),
+        .content_hash = sqlite__col_text(st, 5),
+    };
+    c->cb(c->arg, &d);
+}
+
+cc_err sqlite__doc_list(struct store *st, int64_t source_id, int64_t after_id, unsigned limit,
+                        store_doc_cb cb, void *arg)
+{
+    if (!cb)
+        return CC_EINVAL;
+    if (limit > STORE_DOC_LIST_MAX)
+        limit = STORE_DOC_LIST_MAX;
+    struct doc_list_ctx c = {.cb = cb, .arg = arg};
+    return sqlite__run_read(sqlite__from_store(st), ST_DOC_LIST,
+                            PARAMS(PI(source_id), PI(after_id), PI(limit)), row_doc_brief, &c,
+                            NULL);
 }
 
 cc_err sqlite__doc_delete_external(struct store *st, int64_t source_id,

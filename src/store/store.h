@@ -81,6 +81,7 @@ struct store_info {
 #define STORE_NAME_MAX 64          /* source names: [A-Za-z0-9._-]{1,64} */
 #define STORE_SEARCH_K_MAX 100u
 #define STORE_JOB_LIST_MAX 1000u
+#define STORE_DOC_LIST_MAX 1000u
 
 struct store_source {
     int64_t id;
@@ -276,6 +277,11 @@ struct store_ops {
     cc_err (*doc_get)(struct store *s, int64_t id, store_doc_cb cb, void *arg);
     cc_err (*doc_delete)(struct store *s, int64_t id);
     cc_err (*doc_delete_external)(struct store *s, int64_t source_id, const char *external_id);
+    /* The source's documents with id > after_id, by id, at most `limit`
+     * (capped at STORE_DOC_LIST_MAX). Only id, source_id, external_id,
+     * path, title and content_hash are set; no chunks. */
+    cc_err (*doc_list)(struct store *s, int64_t source_id, int64_t after_id, unsigned limit,
+                       store_doc_cb cb, void *arg);
     /* Hits best first, at most q->k. CC_EINVAL for an empty query. */
     cc_err (*search)(struct store *s, const struct store_search *q, store_hit_cb cb, void *arg);
 

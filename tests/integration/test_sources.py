@@ -466,3 +466,24 @@ def test_pdf_docx_files_in_a_source(served, tmp_path):
     wait_queue_idle(d)
     assert search(d, "filesourcepdfword")["results"]
     assert search(d, "filesourcedocxword")["results"]
+
+
+def test_deleted_and_hidden_files_leave_the_store(served, tmp_path):
+    d = served
+    write(tmp_path / "keep.md", "# keep\n\nkeepword stays.\n")
+    write(tmp_path / "drop.md", "# drop\n\ndropword goes.\n")
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub" / "moved.md", "# moved\n\nmovedword moves.\n")
+    create_source(d, name="mirror", type="file", path=str(tmp_path))
+    run_source(d, "mirror")
+    wait_queue_idle(d)
+    assert search(d, "dropword")["results"] and search(d, "movedword")["results"]
+    # The user deletes one file and hides another by renaming it.
+    (tmp_path / "drop.md").unlink()
+    (tmp_path / "sub" / "moved.md").rename(tmp_path / "sub" / ".moved.md")
+    run_source(d, "mirror")
+    wait_queue_idle(d)
+    assert not search(d, "dropword")["results"]
+    assert not search(d, "movedword")["results"]
+    assert search(d, "keepword")["results"]
+    assert get_source(d, "mirror")["documents"] == 1

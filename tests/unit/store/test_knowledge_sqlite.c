@@ -647,6 +647,47 @@ static void test_doc_get_chunks_in_order(void **state)
     assert_int_equal(none.n, 0);
 }
 
+struct listed {
+    int n;
+    int64_t ids[8];
+    char ext[8][32];
+};
+
+static void list_doc(void *arg, const struct store_doc *d)
+{
+    struct listed *l = arg;
+    if (l->n < 8) {
+        l->ids[l->n] = d->id;
+        snprintf(l->ext[l->n], sizeof(l->ext[0]), "%s", d->external_id);
+    }
+    l->n++;
+}
+
+static void test_doc_list_pages_one_source(void **state)
+{
+    struct fixture *f = *state;
+    int64_t a = add_source(f, "a", 5), b = add_source(f, "b", 5);
+    struct doc_spec spec = {.title = "T", .body = "text"};
+    int64_t a1 = put_doc_ok(f, a, "one.md", &spec), a2 = put_doc_ok(f, a, "two.md", &spec);
+    put_doc_ok(f, b, "other.md", &spec);
+    int64_t a3 = put_doc_ok(f, a, "sub/three.md", &spec);
+    struct listed l = {0};
+    assert_int_equal(f->s->ops->doc_list(f->s, a, 0, 2, list_doc, &l), CC_OK);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.ids[0], a1);
+    assert_int_equal(l.ids[1], a2);
+    assert_string_equal(l.ext[0], "one.md");
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(f->s->ops->doc_list(f->s, a, a2, 100, list_doc, &l), CC_OK);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.ids[0], a3);
+    assert_string_equal(l.ext[0], "sub/three.md");
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(f->s->ops->doc_list(f->s, a, a3, 100, list_doc, &l), CC_OK);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(f->s->ops->doc_list(f->s, a, 0, 10, NULL, &l), CC_EINVAL);
+}
+
 static void test_doc_delete(void **state)
 {
     struct fixture *f = *state;
@@ -957,6 +998,7 @@ int main(void)
         T(test_doc_validation),
         T(test_doc_get_chunks_in_order),
         T(test_doc_delete),
+        T(test_doc_list_pages_one_source),
         T(test_search_priority_breaks_equal_relevance),
         T(test_search_relevance_beats_priority),
         T(test_search_title_weighted_above_body),
