@@ -89,20 +89,14 @@ static void observe_stage(struct ingest_job_ctx *jc, const char *outcome)
 
 void ingest_job_stage(struct ingest_job_ctx *jc, const char *stage)
 {
-    struct ingest_workers *w = jc->workers;
-    struct slot *sl = &w->slots[jc->slot];
+    struct slot *sl = &jc->workers->slots[jc->slot];
     observe_stage(jc, "ok");
+    /* Memory only: the lease keeper writes the stage with its next
+     * heartbeat, so a stage costs no store write of its own. */
     pthread_mutex_lock(&sl->mu);
     cc_strlcpy(sl->stage, stage, sizeof(sl->stage));
     pthread_mutex_unlock(&sl->mu);
     jc->stage_started_ms = cc_mono_ms(jc->ctx->clock);
-    struct store *st = jc->ctx->store;
-    int64_t until = cc_wall_ms(jc->ctx->clock) + w->cfg.lease_ms;
-    cc_err err = st->ops->job_heartbeat(st, jc->job->id, sl->owner, until, stage);
-    if (err)
-        cc_log_warn(jc->ctx->log, "jobs", "cannot record the job's stage",
-                    CC_LI("job_id", jc->job->id), CC_LS("stage", stage),
-                    CC_LS("error", cc_err_str(err)));
 }
 
 /* ------------------------------------------------------------------ */

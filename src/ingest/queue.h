@@ -73,8 +73,8 @@ void ingest_workers_wake(struct ingest_workers *w);
 void ingest_workers_stop(struct ingest_workers *w, int64_t deadline_ms);
 void ingest_workers_free(struct ingest_workers *w);
 
-/* Marks the start of a pipeline stage: records it on the job (with a lease
- * heartbeat) and times the previous stage into
+/* Marks the start of a pipeline stage: the lease keeper records it on the
+ * job with its next heartbeat, and the previous stage is timed into
  * cc_job_stage_duration_seconds{stage,outcome="ok"}. */
 void ingest_job_stage(struct ingest_job_ctx *jc, const char *stage);
 /* Writes the handler's error message (printf-style). */
