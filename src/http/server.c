@@ -240,9 +240,10 @@ static enum MHD_Result check_body_size(struct MHD_Connection *c, struct conn_req
     if (n > limit) {
         char *msg = cc_arena_printf(&cr->arena, "the request body is %llu bytes; "
                                     "the limit is %zu", n, limit);
-        return fail(c, cr, 413, "ELIMIT", msg ? msg : "request body too large",
-                    cr->route->upload ? "send a smaller document or raise knowledge.max_document_bytes"
-                                      : "send a smaller body or raise http.max_body_bytes");
+        const char *hint = cr->route->upload
+                               ? "send a smaller document or raise knowledge.max_document_bytes"
+                               : "send a smaller body or raise http.max_body_bytes";
+        return fail(c, cr, 413, "ELIMIT", msg ? msg : "request body too large", hint);
     }
     return MHD_YES;
 }
@@ -485,7 +486,8 @@ static cc_err parse_listen(const char *listen, struct sockaddr_storage *ss, sock
     memset(ss, 0, sizeof(*ss));
     struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-    if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 || inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+    if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 ||
+        inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
         v4->sin_port = htons((uint16_t)port);
         if (host[0] == '\0')
