@@ -63,9 +63,11 @@ const struct stmt_def sqlite__job_stmts[ST__COUNT] = {
     [ST_JOB_HEARTBEAT] = {"job_heartbeat",
         "UPDATE jobs SET lease_until_ms = ?3, stage = COALESCE(?4, stage)"
         " WHERE id = ?1 AND state = 'running' AND lease_owner = ?2"},
+    /* A succeeded job can never run again, so its payload (a whole
+     * uploaded document, perhaps) is dropped at once, not at pruning. */
     [ST_JOB_SUCCEED] = {"job_succeed",
         "UPDATE jobs SET state = 'succeeded', finished_ms = ?3, updated_ms = ?3,"
-        " lease_owner = NULL, lease_until_ms = 0"
+        " lease_owner = NULL, lease_until_ms = 0, payload = NULL"
         " WHERE id = ?1 AND state = 'running' AND lease_owner = ?2"},
     [ST_JOB_FAIL] = {"job_fail",
         "UPDATE jobs SET state = CASE WHEN ?5 > 0 THEN 'failed' ELSE 'dead' END,"

@@ -194,6 +194,7 @@ static void test_enqueue_claim_succeed(void **state)
     assert_string_equal(g->state, "succeeded");
     assert_int_equal(g->finished_ms, 2000);
     assert_string_equal(g->owner, "");
+    assert_int_equal(g->payload_len, 0);   /* dropped: a finished job never runs again */
     assert_int_equal(claim(f, "w1", 999999, 30000, &c), CC_ENOTFOUND);
     /* Finishing twice is a state error, a missing job is not found. */
     assert_int_equal(f->s->ops->job_succeed(f->s, id, "w1", 2000), CC_ESTATE);
