@@ -325,6 +325,13 @@ out:
 /* ------------------------------------------------------------------ */
 /* Edit, delete, run, pause, resume                                    */
 
+/* Uploads without a source land in "manual": it may be paused, not removed
+ * or renamed. */
+static bool is_default_source(const struct store_source *s)
+{
+    return strcmp(s->name, "manual") == 0 && strcmp(s->type, "manual") == 0;
+}
+
 struct src_copy {
     struct cc_arena *arena;
     struct store_source src;
@@ -393,9 +400,15 @@ void api__sources_edit(struct http_req *req, struct http_resp *resp)
     if (http_req_json(req, resp, &body) || !load(req, resp, &c))
         goto out;
     const char *old_type = c.src.type;
+    bool was_default = is_default_source(&c.src);
     in.src = c.src;
     if (!apply_fields(req, resp, body, &in))
         goto out;
+    if (was_default && strcmp(in.src.name, "manual") != 0) {
+        http_resp_error(resp, 409, "ESTATE", "the default 'manual' source cannot be renamed",
+                        "documents posted without a source go there");
+        goto out;
+    }
     if (strcmp(in.src.type, old_type) != 0) {
         http_resp_error(resp, 400, "EINVAL", "a source's type cannot change",
                         "create a new source of the other type");
@@ -427,6 +440,12 @@ void api__sources_delete(struct http_req *req, struct http_resp *resp)
     struct src_copy c = {0};
     if (!load(req, resp, &c))
         return;
+    if (is_default_source(&c.src)) {
+        http_resp_error(resp, 409, "ESTATE", "the default 'manual' source cannot be deleted",
+                        "documents posted without a source go there; pause it instead, or "
+                        "delete its documents one by one");
+        return;
+    }
     struct store *st = req->ctx->store;
     cc_err err = st->ops->source_delete(st, c.src.id);
     if (err) {

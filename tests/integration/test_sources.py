@@ -487,3 +487,14 @@ def test_deleted_and_hidden_files_leave_the_store(served, tmp_path):
     assert not search(d, "movedword")["results"]
     assert search(d, "keepword")["results"]
     assert get_source(d, "mirror")["documents"] == 1
+
+
+def test_the_default_manual_source_stays(served):
+    d = served
+    r = d.admin("DELETE", "/api/v1/sources/manual")
+    assert_error(r, 409)
+    r = d.admin("PATCH", "/api/v1/sources/manual", json_body={"name": "renamed"})
+    assert_error(r, 409)
+    r = d.admin("PATCH", "/api/v1/sources/manual", json_body={"priority": 8})
+    assert r.status == 200 and r.json["priority"] == 8, r
+    assert get_source(d, "manual")["name"] == "manual"
