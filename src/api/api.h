@@ -13,6 +13,8 @@
 
 #include "http/server.h"
 
+#include "ingest/embed.h"
+
 struct ingest_workers;
 struct ingest_scheduler;
 struct store_source;
@@ -23,6 +25,7 @@ struct api_knowledge_cfg {
     int max_attempts;            /* jobs.max_attempts */
     unsigned search_k_default;
     size_t max_document_bytes;   /* knowledge.max_document_bytes */
+    struct ingest_embed_cfg embed; /* url "" = BM25 alone */
 };
 
 struct api_deps {

@@ -332,6 +332,25 @@ static bool search_params(struct http_req *req, struct http_resp *resp, struct s
     return true;
 }
 
+/* With an embedding endpoint, the query's vector for hybrid search. When
+ * the endpoint fails the search goes on with BM25 alone and *degraded
+ * says why. */
+static void embed_query(const struct ingest_embed_cfg *cfg, struct store_search *q,
+                        float **vec, char *degraded, size_t dsz)
+{
+    size_t dims = 0;
+    char why[384];
+    if (!ingest_embed_enabled(cfg))
+        return;
+    if (ingest_embed(cfg, &q->query, 1, vec, &dims, why, sizeof(why))) {
+        snprintf(degraded, dsz, "embedding endpoint failed: %s", why);
+        return;
+    }
+    q->vec = *vec;
+    q->dims = dims;
+    q->model = cfg->model;
+}
+
 void api__search(struct http_req *req, struct http_resp *resp)
 {
     struct api_deps *deps = req->server_data;
@@ -340,6 +359,9 @@ void api__search(struct http_req *req, struct http_resp *resp)
         return;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    float *vec = NULL;
+    char degraded[512] = "";
+    embed_query(&deps->knowledge.embed, &q, &vec, degraded, sizeof(degraded));
     json_t *hits = json_array();
     cc_err err = req->ctx->store->ops->search(req->ctx->store, &q, add_hit, hits);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -347,16 +369,21 @@ void api__search(struct http_req *req, struct http_resp *resp)
     if (err == CC_EINVAL) {
         json_decref(hits);
         bad(resp, "the query has no searchable words", "use letters or digits");
-        return;
+        goto out;
     }
     if (err) {
         json_decref(hits);
         http_resp_err(resp, err, "search failed", NULL);
-        return;
+        goto out;
     }
     obs_histogram_observe(deps->m_search_duration, secs);
     obs_histogram_observe(deps->m_search_results, (double)json_array_size(hits));
-    http_resp_json(resp, 200, json_pack("{s:s, s:s, s:i, s:f, s:o}", "query", q.query,
-                                        "mode", "bm25", "k", (int)q.k, "took_ms", secs * 1000.0,
-                                        "results", hits));
+    json_t *body = json_pack("{s:s, s:s, s:i, s:f, s:o}", "query", q.query, "mode",
+                             q.vec ? "hybrid" : "bm25", "k", (int)q.k, "took_ms",
+                             secs * 1000.0, "results", hits);
+    if (degraded[0])
+        json_object_set_new(body, "degraded", json_string(degraded));
+    http_resp_json(resp, 200, body);
+out:
+    free(vec);
 }

@@ -64,16 +64,8 @@ void cli__client_release(struct cli_client *c);
 int cli__request(struct cli_client *c, const char *method, const char *path, json_t *body,
                  json_t **out);
 
-struct cc_buf;
-/* A raw HTTP/1.1 response split into status and body (chunked bodies
- * decoded in place). The body points into raw. -1 if it is not HTTP. */
-struct cli_answer {
-    long status;
-    const char *body;
-    size_t len;
-};
-int cli__parse_answer(struct cc_buf *raw, struct cli_answer *a);
 
+struct cc_buf;
 /* Prints "commandcenter: <msg>" and an optional "hint: <hint>" to stderr. */
 void cli__error(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends "?name=value" or "&name=value", value percent-encoded; nothing

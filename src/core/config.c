@@ -37,10 +37,12 @@
 #define WHY_MAX          CC_CFG_WHY_MAX
 
 static bool check_listen(const char *s, char *why, size_t whysz);
+static bool check_embed_url(const char *s, char *why, size_t whysz);
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_formats[] = {"auto", "json", "text", NULL};
 static const char *const store_drivers[] = {"sqlite", NULL};
+static const char *const embed_apis[] = {"openai", "ollama", NULL};
 
 #define OFF(field) offsetof(struct cc_config, field)
 #define KIB        1024LL
@@ -217,6 +219,49 @@ static const struct cc_cfg_key keys[] = {
      .min = 1,
      .max = 100,
      .help = "Passages a search returns when the request gives no k."},
+    {.path = "knowledge.embed_url",
+     .type = CC_CFG_STRING,
+     .offset = OFF(knowledge.embed_url),
+     .def = "",
+     .check = check_embed_url,
+     .help = "Embedding endpoint; empty means search is BM25 alone. E.g. "
+             "http://127.0.0.1:11434/api/embeddings (Ollama) or http://host/v1/embeddings "
+             "(OpenAI-compatible). Plain http:// only: put a local proxy in front of an "
+             "https endpoint."},
+    {.path = "knowledge.embed_api",
+     .type = CC_CFG_ENUM,
+     .offset = OFF(knowledge.embed_api),
+     .def = "openai",
+     .values = embed_apis,
+     .help = "Protocol of the embedding endpoint: openai (/v1/embeddings, batched) or "
+             "ollama (/api/embeddings, one text per call)."},
+    {.path = "knowledge.embed_model",
+     .type = CC_CFG_STRING,
+     .offset = OFF(knowledge.embed_model),
+     .def = "",
+     .help = "Embedding model name sent to the endpoint; required with embed_url. "
+             "Changing it makes stored vectors of the old model unused until documents "
+             "are re-ingested."},
+    {.path = "knowledge.embed_api_key",
+     .type = CC_CFG_STRING,
+     .offset = OFF(knowledge.embed_api_key),
+     .def = "",
+     .flags = CC_CFG_SECRET,
+     .help = "Sent as Authorization: Bearer to the embedding endpoint; empty means none."},
+    {.path = "knowledge.embed_timeout",
+     .type = CC_CFG_DURATION,
+     .offset = OFF(knowledge.embed_timeout_ms),
+     .def = "30s",
+     .min = 100,
+     .max = HOUR,
+     .help = "Time one call to the embedding endpoint may take."},
+    {.path = "knowledge.embed_batch",
+     .type = CC_CFG_UINT,
+     .offset = OFF(knowledge.embed_batch),
+     .def = "32",
+     .min = 1,
+     .max = 256,
+     .help = "Passages sent in one call to an openai endpoint."},
     {.path = "jobs.workers",
      .type = CC_CFG_UINT,
      .offset = OFF(jobs.workers),
@@ -882,6 +927,20 @@ static bool check_port(const char *p)
     return strtol(p, NULL, 10) <= 65535;
 }
 
+/* The daemon has no TLS client (core/httpc.c): an https endpoint needs a
+ * local proxy in front of it. */
+static bool check_embed_url(const char *s, char *why, size_t whysz)
+{
+    if (!s[0])
+        return true;
+    if (strncmp(s, "http://", 7) != 0 || !s[7] || s[7] == '/') {
+        snprintf(why, whysz, "must be an http:// URL (no TLS client: put a local proxy "
+                             "in front of an https endpoint)");
+        return false;
+    }
+    return true;
+}
+
 static bool check_listen(const char *s, char *why, size_t whysz)
 {
     const char *colon = NULL;
@@ -965,6 +1024,12 @@ cc_err cc_config_finish(struct cc_config *c, char *const *envp, struct cc_diag *
             free(dir);
             return CC_EINVAL;
         }
+    }
+    if (c->knowledge.embed_url[0] && !c->knowledge.embed_model[0]) {
+        cc_diag_set(d, NULL, 0, 0, "knowledge.embed_model must be set when "
+                                   "knowledge.embed_url is");
+        free(dir);
+        return CC_EINVAL;
     }
     if (strcmp(c->store.driver, "sqlite") == 0 && !c->store.sqlite_path[0]) {
         cc_diag_set(d, NULL, 0, 0, "store.sqlite_path must not be empty with the sqlite "

@@ -63,6 +63,12 @@ struct cc_config {
         uint64_t max_document_bytes;
         int64_t extract_timeout_ms;
         unsigned search_k_default;
+        char *embed_url;         /* "" = no vectors; http:// only */
+        char *embed_api;         /* openai | ollama */
+        char *embed_model;
+        char *embed_api_key;     /* secret; sent as Authorization: Bearer */
+        int64_t embed_timeout_ms;
+        unsigned embed_batch;
     } knowledge;
     struct {
         unsigned workers;

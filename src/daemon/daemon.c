@@ -239,6 +239,16 @@ static void ensure_manual_source(struct daemon *d)
                     CC_LS("error", cc_err_str(err)));
 }
 
+static struct ingest_embed_cfg embed_cfg(const struct cc_config *c)
+{
+    return (struct ingest_embed_cfg){.url = c->knowledge.embed_url,
+                                     .ollama = strcmp(c->knowledge.embed_api, "ollama") == 0,
+                                     .model = c->knowledge.embed_model,
+                                     .api_key = c->knowledge.embed_api_key,
+                                     .timeout_ms = c->knowledge.embed_timeout_ms,
+                                     .batch = c->knowledge.embed_batch};
+}
+
 static int start_ingest(struct daemon *d)
 {
     const struct cc_config *c = &d->cfg;
@@ -246,7 +256,8 @@ static int start_ingest(struct daemon *d)
         .chunk_max_chars = c->knowledge.chunk_max_chars,
         .max_document_bytes = c->knowledge.max_document_bytes,
         .queue_limit = c->jobs.queue_per_source, .max_attempts = (int)c->jobs.max_attempts,
-        .extract_timeout_ms = c->knowledge.extract_timeout_ms};
+        .extract_timeout_ms = c->knowledge.extract_timeout_ms,
+        .embed = embed_cfg(c)};
     ingest_pipeline_init(&d->pipeline, d->metrics);
     d->kinds[0] = (struct ingest_kind){.kind = "ingest.document",
                                        .run = ingest_handle_document, .data = &d->pipeline};
@@ -274,7 +285,8 @@ static int start_ingest(struct daemon *d)
     d->deps.knowledge = (struct api_knowledge_cfg){
         .queue_limit = c->jobs.queue_per_source, .max_attempts = (int)c->jobs.max_attempts,
         .search_k_default = c->knowledge.search_k_default,
-        .max_document_bytes = c->knowledge.max_document_bytes};
+        .max_document_bytes = c->knowledge.max_document_bytes,
+        .embed = embed_cfg(c)};
     return 0;
 }
 

@@ -196,7 +196,48 @@ static void count(struct ingest_job_ctx *jc, const struct doc_in *d, const char 
     obs_counter_inc(obs_series_get(cfg->m_documents, lv));
 }
 
-/* extract -> chunk -> index, given the raw document. */
+/* The embed stage: vectors of every chunk, in ord order, stored with the
+ * document's id. */
+static cc_err embed_chunks(struct ingest_job_ctx *jc, const struct ingest_embed_cfg *ecfg,
+                           const struct ingest_chunks *chunks, int64_t doc_id)
+{
+    struct store *st = jc->ctx->store;
+    const char **texts = cc_xcalloc(chunks->n, sizeof(*texts));
+    float *vecs = NULL;
+    size_t dims = 0;
+    char why[512];
+    ingest_job_stage(jc, "embed");
+    for (size_t i = 0; i < chunks->n; i++)
+        texts[i] = chunks->items[i].text;
+    cc_err err = ingest_embed(ecfg, texts, chunks->n, &vecs, &dims, why, sizeof(why));
+    if (err) {
+        ingest_job_errorf(jc, "cannot embed the document: %s", why);
+        goto out;
+    }
+    err = st->ops->vectors_put(st, doc_id, dims, ecfg->model, vecs, chunks->n);
+    if (err)
+        ingest_job_errorf(jc, "cannot store the document's vectors: %s", cc_err_str(err));
+out:
+    free(vecs);
+    free(texts);
+    return err;
+}
+
+/* With embeddings on, an unchanged document still needs the embed stage
+ * when a vector of the configured model is missing (an earlier attempt's
+ * embed failed, or embeddings were turned on later). */
+static bool vectors_complete(struct store *st, const struct ingest_pipeline_cfg *cfg,
+                             const struct doc_in *d)
+{
+    int64_t missing = 1;
+    if (!ingest_embed_enabled(&cfg->embed))
+        return true;
+    return st->ops->vectors_missing(st, d->source_id, d->external_id, cfg->embed.model,
+                                    &missing) == CC_OK &&
+           missing == 0;
+}
+
+/* extract -> chunk -> index -> embed, given the raw document. */
 static cc_err index_document(struct ingest_job_ctx *jc, const struct ingest_pipeline_cfg *cfg,
                              const struct doc_in *d, enum store_upsert *result)
 {
@@ -219,7 +260,7 @@ static cc_err index_document(struct ingest_job_ctx *jc, const struct ingest_pipe
     ingest_text_hash(&text, hash);
     char stored[65];
     if (st->ops->doc_hash(st, d->source_id, d->external_id, stored) == CC_OK &&
-        strcmp(stored, hash) == 0) {
+        strcmp(stored, hash) == 0 && vectors_complete(st, cfg, d)) {
         *result = STORE_UNCHANGED;   /* the cheap path: no chunking, no write */
         goto out;
     }
@@ -256,6 +297,8 @@ static cc_err index_document(struct ingest_job_ctx *jc, const struct ingest_pipe
     err = st->ops->doc_upsert(st, &doc, result, &id);
     if (err)
         ingest_job_errorf(jc, "cannot store the document: %s", cc_err_str(err));
+    else if (ingest_embed_enabled(&cfg->embed))
+        err = embed_chunks(jc, &cfg->embed, &chunks, id);
 out:
     ingest_chunks_release(&chunks);
     ingest_text_release(&text);

@@ -2,10 +2,14 @@
  * pipeline.h - the job handlers of the knowledge pipeline.
  *
  * "ingest.document": fetch (a file source's file; uploads carry their
- * content) -> extract (parse by content type) -> chunk -> embed (skipped:
- * no embedding endpoint support yet) -> index (content-hash upsert). Every
- * stage is a pure function of its input or an idempotent upsert, so a job
- * that runs twice leaves the store as if it ran once.
+ * content) -> extract (parse by content type) -> chunk -> index
+ * (content-hash upsert) -> embed (only with an embedding endpoint: the
+ * chunks' vectors, stored right after the upsert). Every stage is a pure
+ * function of its input or an idempotent upsert, so a job that runs twice
+ * leaves the store as if it ran once. A failed embed fails the job
+ * (CC_EUPSTREAM, retried); the retry finds the document unchanged but its
+ * vectors missing and embeds again. An unchanged document whose vectors
+ * exist skips both.
  *
  * "source.run": runs a source. For a file source: walks its folder
  * (recursively, not following symlinks out of it, skipping hidden entries
@@ -21,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ingest/embed.h"
 #include "ingest/queue.h"
 
 struct ingest_pipeline_cfg {
@@ -29,6 +34,7 @@ struct ingest_pipeline_cfg {
     unsigned queue_limit;        /* jobs.queue_per_source, for the jobs a run queues */
     int max_attempts;            /* jobs.max_attempts, likewise */
     int64_t extract_timeout_ms;  /* pdftotext */
+    struct ingest_embed_cfg embed; /* knowledge.embed_*; url "" = no vectors */
     struct obs_family *m_documents; /* set by ingest_pipeline_init */
 };
 

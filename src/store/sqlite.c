@@ -89,6 +89,7 @@ static const struct stmt_def *const stmt_tables[] = {
     sqlite__core_stmts,
     sqlite__knowledge_stmts,
     sqlite__job_stmts,
+    sqlite__vector_stmts,
 };
 #define NTABLES (sizeof(stmt_tables) / sizeof(stmt_tables[0]))
 
@@ -994,6 +995,9 @@ const struct store_ops store_sqlite_ops = {
     .doc_delete = sqlite__doc_delete,
     .doc_delete_external = sqlite__doc_delete_external,
     .search = sqlite__search,
+    .vectors_put = sqlite__vectors_put,
+    .vectors_missing = sqlite__vectors_missing,
+    .vector_search = sqlite__vector_search,
     .job_enqueue = sqlite__job_enqueue,
     .job_claim = sqlite__job_claim,
     .job_heartbeat = sqlite__job_heartbeat,

@@ -96,6 +96,11 @@ enum stmt_id {
     ST_JOB_COUNTS,
     ST_JOB_OLDEST,
     ST_JOB_PRUNE,
+    ST_VEC_CHUNKS,
+    ST_VEC_PUT,
+    ST_VEC_MISSING,
+    ST_VEC_SCAN,
+    ST_VEC_HIT,
     ST__COUNT
 };
 
@@ -108,6 +113,7 @@ struct stmt_def {
 extern const struct stmt_def sqlite__core_stmts[ST__COUNT];
 extern const struct stmt_def sqlite__knowledge_stmts[ST__COUNT];
 extern const struct stmt_def sqlite__job_stmts[ST__COUNT];
+extern const struct stmt_def sqlite__vector_stmts[ST__COUNT];
 
 struct conn {
     sqlite3 *db;
@@ -241,6 +247,26 @@ cc_err sqlite__doc_delete_external(struct store *st, int64_t source_id,
                                    const char *external_id);
 cc_err sqlite__search(struct store *st, const struct store_search *q, store_hit_cb cb,
                       void *arg);
+
+/* Vectors (sqlite_vectors.c). */
+struct sqlite_vec_hit {
+    int64_t chunk_id;
+    double cosine;
+    int priority;
+    int64_t published_ms;
+};
+cc_err sqlite__vectors_put(struct store *st, int64_t doc_id, size_t dims, const char *model,
+                           const float *vecs, size_t n);
+cc_err sqlite__vectors_missing(struct store *st, int64_t source_id, const char *external_id,
+                               const char *model, int64_t *out_missing);
+cc_err sqlite__vector_search(struct store *st, const float *q, size_t dims, const char *model,
+                             const struct store_search *f, unsigned limit, store_vec_cb cb,
+                             void *arg);
+/* The scan on a connection the caller holds (inside its read transaction):
+ * *out (heap, caller frees) holds the best `limit` hits, best first. */
+cc_err sqlite__vector_scan(struct sqlite_store *s, struct conn *c, const float *q, size_t dims,
+                           const char *model, const struct store_search *f, unsigned limit,
+                           struct sqlite_vec_hit **out, size_t *out_n);
 
 cc_err sqlite__job_enqueue(struct store *st, const struct store_job *j, unsigned queue_limit,
                            int64_t *out_id, bool *out_existing);

@@ -735,6 +735,8 @@ struct window_row {
     int64_t published_ms;
     double relevance;
     double score;
+    int priority;
+    bool lexical;                      /* in the BM25 window: has an FTS5 snippet */
 };
 
 struct window {
@@ -752,7 +754,9 @@ static void row_window(sqlite3_stmt *st, void *ctx)
         .chunk_id = sqlite3_column_int64(st, 0),
         .relevance = relevance,
         .score = relevance * store_priority_factor(sqlite3_column_int(st, 2)),
+        .priority = sqlite3_column_int(st, 2),
         .published_ms = sqlite3_column_int64(st, 3),
+        .lexical = true,
     };
 }
 
@@ -767,13 +771,17 @@ static int window_cmp(const void *a, const void *b)
     return (x->chunk_id > y->chunk_id) - (x->chunk_id < y->chunk_id);
 }
 
-/* One hit: the snippet query for a chunk of the window, then the callback. */
+/* One hit: the snippet query for a chunk of the window (ST_SEARCH_HIT for a
+ * BM25 match, ST_VEC_HIT for a vector-only one: same columns), then the
+ * callback. */
 static cc_err emit_hit(struct sqlite_store *s, struct conn *c, const char *fts,
                        const struct window_row *w, struct cc_buf *html, store_hit_cb cb,
                        void *arg)
 {
     sqlite3_stmt *st = NULL;
-    cc_err err = sqlite__stmt(s, c, ST_SEARCH_HIT, PARAMS(PT(fts), PI(w->chunk_id)), &st);
+    cc_err err = w->lexical
+                     ? sqlite__stmt(s, c, ST_SEARCH_HIT, PARAMS(PT(fts), PI(w->chunk_id)), &st)
+                     : sqlite__stmt(s, c, ST_VEC_HIT, PARAMS(PI(w->chunk_id)), &st);
     if (err)
         return err;
     int rc = sqlite3_step(st);
@@ -808,6 +816,53 @@ out:
     return err;
 }
 
+static int row_id_cmp(const void *a, const void *b)
+{
+    const struct window_row *x = *(const struct window_row *const *)a;
+    const struct window_row *y = *(const struct window_row *const *)b;
+    return (x->chunk_id > y->chunk_id) - (x->chunk_id < y->chunk_id);
+}
+
+/* Reciprocal rank fusion of the BM25 window (in BM25 order) and the vector
+ * ranking of the same size: relevance = sum of 1 / (60 + rank), score =
+ * relevance x priority factor. w grows to hold the vector-only rows. */
+static cc_err fuse(struct sqlite_store *s, struct conn *c, const struct store_search *q,
+                   struct window *w)
+{
+    struct sqlite_vec_hit *vh = NULL;
+    size_t nv = 0;
+    cc_err err = sqlite__vector_scan(s, c, q->vec, q->dims, q->model, q, (unsigned)w->cap,
+                                     &vh, &nv);
+    if (err)
+        return err;
+    w->v = cc_xrealloc(w->v, (w->n + nv) * sizeof(*w->v));
+    struct window_row **byid = cc_xcalloc(w->n + 1, sizeof(*byid));
+    for (size_t i = 0; i < w->n; i++) {
+        w->v[i].relevance = 1.0 / (STORE_RRF_K + (double)(i + 1));
+        byid[i] = &w->v[i];
+    }
+    size_t nlex = w->n;
+    qsort(byid, nlex, sizeof(*byid), row_id_cmp);
+    for (size_t j = 0; j < nv; j++) {
+        struct window_row key = {.chunk_id = vh[j].chunk_id}, *kp = &key;
+        struct window_row **hit = bsearch(&kp, byid, nlex, sizeof(*byid), row_id_cmp);
+        double rrf = 1.0 / (STORE_RRF_K + (double)(j + 1));
+        if (hit)
+            (*hit)->relevance += rrf;
+        else
+            w->v[w->n++] = (struct window_row){.chunk_id = vh[j].chunk_id,
+                                               .published_ms = vh[j].published_ms,
+                                               .priority = vh[j].priority,
+                                               .relevance = rrf};
+    }
+    for (size_t i = 0; i < w->n; i++)
+        w->v[i].score = w->v[i].relevance * store_priority_factor(w->v[i].priority);
+    w->cap = w->n;
+    free(byid);
+    free(vh);
+    return CC_OK;
+}
+
 /* The window by relevance, re-sorted by score, top k emitted. */
 static cc_err search_run(struct sqlite_store *s, struct conn *c, const struct store_search *q,
                          unsigned k, const char *fts, store_hit_cb cb, void *arg)
@@ -825,6 +880,8 @@ static cc_err search_run(struct sqlite_store *s, struct conn *c, const struct st
                                      row_window, &w, NULL)
                      : sqlite__query(s, c, ST_SEARCH_WINDOW_FAST, PARAMS(PT(fts), PI(w.cap)),
                                      row_window, &w, NULL);
+    if (!err && q->vec)
+        err = fuse(s, c, q, &w);
     if (!err)
         qsort(w.v, w.n, sizeof(*w.v), window_cmp);
     for (size_t i = 0; !err && i < w.n && i < k; i++)

@@ -154,7 +154,17 @@ struct store_search {
     const char *tag;           /* NULL = any */
     int64_t since_ms;          /* published or updated at or after; 0 = any */
     const char *version;       /* NULL = any */
+    /* Hybrid search: the query's embedding. NULL = BM25 alone. With it the
+     * BM25 and the vector rankings (max(20k, 200) each) are fused by
+     * reciprocal rank fusion, sum of 1 / (60 + rank), then multiplied by
+     * the priority factor; relevance is then the fused score. */
+    const float *vec;
+    size_t dims;
+    const char *model;         /* only vectors of this model are compared */
 };
+
+#define STORE_RRF_K 60
+#define STORE_VECTOR_SCAN_MAX 1000000u   /* vectors compared per query, at most */
 
 struct store_hit {
     int64_t doc_id;
@@ -169,7 +179,8 @@ struct store_hit {
     int64_t published_ms;
     double relevance;          /* BM25, higher is better */
     double score;              /* relevance x store_priority_factor(priority) */
-    const char *snippet_html;  /* HTML-escaped text, matches in <mark></mark> */
+    const char *snippet_html;  /* HTML-escaped text, matches in <mark></mark>; a
+                                * vector-only hit: the first 200 characters */
 };
 
 /* ------------------------------------------------------------------ */
@@ -204,6 +215,7 @@ typedef void (*store_source_cb)(void *arg, const struct store_source *src);
 typedef void (*store_doc_cb)(void *arg, const struct store_doc *d);
 typedef void (*store_hit_cb)(void *arg, const struct store_hit *h);
 typedef void (*store_job_cb)(void *arg, const struct store_job *j);
+typedef void (*store_vec_cb)(void *arg, int64_t chunk_id, double cosine);
 
 /* Priority 1..10 -> 0.5 .. 2.0, geometric: 0.5 * 4^((p-1)/9). Out-of-range
  * priorities are clamped. Shared by every backend so ranking agrees. */
@@ -284,6 +296,26 @@ struct store_ops {
                        store_doc_cb cb, void *arg);
     /* Hits best first, at most q->k. CC_EINVAL for an empty query. */
     cc_err (*search)(struct store *s, const struct store_search *q, store_hit_cb cb, void *arg);
+
+    /* --- vectors (optional embeddings of chunks) --- */
+    /* Stores one vector per chunk of the document, vecs[i * dims] for the
+     * chunk of the i-th smallest ord, replacing earlier ones. CC_EINVAL if n
+     * is not the document's chunk count or dims is outside 1..8192;
+     * CC_ENOTFOUND for an unknown document. */
+    cc_err (*vectors_put)(struct store *s, int64_t doc_id, size_t dims, const char *model,
+                          const float *vecs, size_t n);
+    /* *out_missing: chunks of (source_id, external_id) without a vector of
+     * model (0 when the document does not exist). */
+    cc_err (*vectors_missing)(struct store *s, int64_t source_id, const char *external_id,
+                              const char *model, int64_t *out_missing);
+    /* Brute-force cosine over the stored vectors of model and dims with the
+     * filters of f (its query/k/vec are ignored); the best `limit` by
+     * cosine, best first. Reads at most STORE_VECTOR_SCAN_MAX vectors: about
+     * dims x 4 bytes and dims multiply-adds each, so ~1M vectors of 768
+     * dims is the practical ceiling for interactive latency. */
+    cc_err (*vector_search)(struct store *s, const float *q, size_t dims, const char *model,
+                            const struct store_search *f, unsigned limit, store_vec_cb cb,
+                            void *arg);
 
     /* --- jobs --- */
     /* Queues a job. queue_limit > 0 bounds the unfinished jobs of its
