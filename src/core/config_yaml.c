@@ -173,60 +173,12 @@ static cc_err failf(struct loader *ld, struct pos at, cc_err e, const char *fmt,
     return e;
 }
 
-/* Where a node starts: its own token for scalars, else its first scalar. */
-static bool node_pos(struct fy_node *n, struct pos *out)
-{
-    for (unsigned depth = 0; n && depth < MAX_DEPTH; depth++) {
-        void *it = NULL;
-        switch (fy_node_get_type(n)) {
-        case FYNT_SCALAR: {
-            struct fy_token *t = fy_node_get_scalar_token(n);
-            const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-            if (!m || m->line < 0 || m->column < 0)
-                return false;
-            out->line = (unsigned)m->line + 1;
-            out->col = (unsigned)m->column + 1;
-            /* the mark of a quoted scalar is past its opening quote */
-            enum fy_node_style st = fy_node_get_style(n);
-            if ((st == FYNS_SINGLE_QUOTED || st == FYNS_DOUBLE_QUOTED) && out->col > 1)
-                out->col--;
-            return true;
-        }
-        case FYNT_MAPPING: {
-            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-            n = p ? fy_node_pair_key(p) : NULL;
-            break;
-        }
-        case FYNT_SEQUENCE:
-            n = fy_node_sequence_iterate(n, &it);
-            break;
-        }
-    }
-    return false;
-}
-
 static struct pos pos_or(struct fy_node *n, struct pos fallback)
 {
     struct pos p;
-    return node_pos(n, &p) ? p : fallback;
+    return cc_yaml_node_pos(n, MAX_DEPTH, &p.line, &p.col) ? p : fallback;
 }
 
-static bool is_null(struct fy_node *n)
-{
-    if (!n)
-        return true;
-    if (!fy_node_is_scalar(n) || fy_node_get_style(n) != FYNS_PLAIN)
-        return false;
-    size_t len = 0;
-    const char *s = fy_node_get_scalar(n, &len);
-    if (!s || len == 0)
-        return true;
-    static const char *const nulls[] = {"~", "null", "Null", "NULL"};
-    for (size_t i = 0; i < 4; i++)
-        if (strlen(nulls[i]) == len && memcmp(s, nulls[i], len) == 0)
-            return true;
-    return false;
-}
 
 static const char *kind_name(struct fy_node *n)
 {
@@ -322,7 +274,7 @@ static cc_err leaf_text(struct loader *ld, const struct cc_cfg_key *k, const cha
     bool file = strcmp(name, k->path) != 0;
     if (file)
         snprintf(want, sizeof(want), "a file path");
-    if (is_null(v)) {
+    if (cc_yaml_is_null(v)) {
         char shown[64], dflt[96] = "";
         cc__cfg_excerpt(k->def, shown, sizeof(shown));
         if (!file && k->def[0])
@@ -403,7 +355,7 @@ static cc_err apply_pair(struct loader *ld, struct fy_node_pair *p, const char *
 {
     struct fy_node *kn = fy_node_pair_key(p), *v = fy_node_pair_value(p);
     struct pos kp = pos_or(kn, parent);
-    if (!kn || !fy_node_is_scalar(kn) || is_null(kn))
+    if (!kn || !fy_node_is_scalar(kn) || cc_yaml_is_null(kn))
         return failf(ld, kp, CC_EPARSE, "keys must be plain names like 'listen'");
     size_t klen = 0;
     const char *ks = fy_node_get_scalar(kn, &klen);
@@ -423,7 +375,7 @@ static cc_err apply_pair(struct loader *ld, struct fy_node_pair *p, const char *
         return apply_leaf(ld, k, true, v, kp);
     if (!cc__cfg_is_section(path))
         return unknown_key(ld, kp, prefix, key, path, false);
-    if (is_null(v))
+    if (cc_yaml_is_null(v))
         return CC_OK; /* an empty section keeps every default */
     if (!fy_node_is_mapping(v))
         return failf(ld, pos_or(v, kp), CC_EPARSE, "%s: expected a mapping of keys, got %s",
@@ -464,7 +416,7 @@ cc_err cc_config_load_string(struct cc_config *c, const char *yaml, size_t len,
     }
     err = yaml_parse(&ld, &y, yaml ? yaml : "", yaml ? len : 0);
     struct fy_node *root = (!err && y.doc) ? fy_document_root(y.doc) : NULL;
-    if (err || is_null(root))
+    if (err || cc_yaml_is_null(root))
         goto out;
     if (!fy_node_is_mapping(root)) {
         err = failf(&ld, pos_or(root, (struct pos){1, 1}), CC_EPARSE,

@@ -335,3 +335,45 @@ void cc_yaml_first_error(const struct cc_yaml *y, const char *fallback, char *ms
         return;
     }
 }
+
+bool cc_yaml_node_pos(struct fy_node *n, unsigned max_depth, unsigned *line, unsigned *col)
+{
+    for (unsigned depth = 0; n && depth < max_depth; depth++) {
+        void *it = NULL;
+        if (fy_node_is_scalar(n)) {
+            struct fy_token *t = fy_node_get_scalar_token(n);
+            const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+            if (!m || m->line < 0 || m->column < 0)
+                return false;
+            *line = (unsigned)m->line + 1;
+            *col = (unsigned)m->column + 1;
+            /* the mark of a quoted scalar is past its opening quote */
+            enum fy_node_style st = fy_node_get_style(n);
+            if ((st == FYNS_SINGLE_QUOTED || st == FYNS_DOUBLE_QUOTED) && *col > 1)
+                (*col)--;
+            return true;
+        }
+        if (fy_node_is_mapping(n)) {
+            struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
+            n = pr ? fy_node_pair_key(pr) : NULL;
+        } else {
+            n = fy_node_sequence_iterate(n, &it);
+        }
+    }
+    return false;
+}
+
+bool cc_yaml_is_null(struct fy_node *n)
+{
+    if (!n)
+        return true;
+    if (!fy_node_is_scalar(n) || fy_node_get_style(n) != FYNS_PLAIN)
+        return false;
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(n, &len);
+    if (!s || len == 0)
+        return true;
+    return (len == 1 && s[0] == '~') ||
+           (len == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) ||
+                         !memcmp(s, "NULL", 4)));
+}

@@ -57,6 +57,13 @@ void cc_yaml_close(struct cc_yaml *y);
 void cc_yaml_first_error(const struct cc_yaml *y, const char *fallback, char *msg,
                          size_t msgsz, unsigned *line, unsigned *col);
 
+/* Where a node starts, 1-based: a scalar's own token (the opening quote of
+ * a quoted one), else the first scalar inside it, searched at most
+ * max_depth deep. False when libfyaml has no mark for it. */
+bool cc_yaml_node_pos(struct fy_node *n, unsigned max_depth, unsigned *line, unsigned *col);
+/* True for a missing node and for YAML's plain nulls: empty, ~, null. */
+bool cc_yaml_is_null(struct fy_node *n);
+
 bool cc_yaml_within_budget(struct fy_node *n, unsigned max_depth, size_t *budget);
 
 #endif

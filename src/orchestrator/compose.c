@@ -32,42 +32,8 @@
 
 struct orch__pos orch__pos_of(struct fy_node *n, struct orch__pos fallback)
 {
-    for (unsigned depth = 0; n && depth < ORCH_COMPOSE_MAX_DEPTH; depth++) {
-        void *it = NULL;
-        if (fy_node_is_scalar(n)) {
-            struct fy_token *t = fy_node_get_scalar_token(n);
-            const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-            if (!m || m->line < 0 || m->column < 0)
-                return fallback;
-            struct orch__pos at = {(unsigned)m->line + 1, (unsigned)m->column + 1};
-            enum fy_node_style st = fy_node_get_style(n);
-            if ((st == FYNS_SINGLE_QUOTED || st == FYNS_DOUBLE_QUOTED) && at.col > 1)
-                at.col--; /* the mark of a quoted scalar is past its quote */
-            return at;
-        }
-        if (fy_node_is_mapping(n)) {
-            struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
-            n = pr ? fy_node_pair_key(pr) : NULL;
-        } else {
-            n = fy_node_sequence_iterate(n, &it);
-        }
-    }
-    return fallback;
-}
-
-bool orch__is_null(struct fy_node *n)
-{
-    if (!n)
-        return true;
-    if (!fy_node_is_scalar(n) || fy_node_get_style(n) != FYNS_PLAIN)
-        return false;
-    size_t len = 0;
-    const char *s = fy_node_get_scalar(n, &len);
-    if (!s || len == 0)
-        return true;
-    return (len == 1 && s[0] == '~') ||
-           (len == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) ||
-                         !memcmp(s, "NULL", 4)));
+    struct orch__pos at;
+    return cc_yaml_node_pos(n, ORCH_COMPOSE_MAX_DEPTH, &at.line, &at.col) ? at : fallback;
 }
 
 cc_err orch__fail(struct orch__parser *p, struct orch__pos at, cc_err e, const char *fmt, ...)
@@ -115,7 +81,7 @@ const char *orch__key(struct fy_node_pair *pr, char *buf, size_t bufsz)
 
 static const char *kind_name(struct fy_node *n)
 {
-    if (orch__is_null(n))
+    if (cc_yaml_is_null(n))
         return "nothing (null)";
     if (fy_node_is_mapping(n))
         return "a mapping";
@@ -130,7 +96,7 @@ cc_err orch__scalar(struct orch__parser *p, struct fy_node *n, struct orch__pos 
                     const char *what, bool nullable, char **out)
 {
     struct orch__pos at = orch__pos_of(n, kp);
-    if (orch__is_null(n)) {
+    if (cc_yaml_is_null(n)) {
         if (nullable) {
             *out = NULL;
             return CC_OK;
@@ -221,7 +187,7 @@ cc_err orch__strs(struct orch__parser *p, struct fy_node *n, struct orch__pos kp
                   const char *what, struct orch_strs *out)
 {
     struct orch_strs r = {0};
-    if (fy_node_is_scalar(n) && !orch__is_null(n)) {
+    if (fy_node_is_scalar(n) && !cc_yaml_is_null(n)) {
         r.v = cc_arena_calloc(p->a, 1, sizeof(char *));
         r.n = 1;
         if (!r.v)
@@ -340,7 +306,7 @@ char *orch__path(struct orch__parser *p, const char *rel)
 
 json_t *orch__to_json(struct orch__parser *p, struct fy_node *n, unsigned depth)
 {
-    if (depth > ORCH_COMPOSE_MAX_DEPTH || orch__is_null(n))
+    if (depth > ORCH_COMPOSE_MAX_DEPTH || cc_yaml_is_null(n))
         return json_null();
     void *it = NULL;
     if (fy_node_is_mapping(n)) {
@@ -432,7 +398,7 @@ static bool valid_name(const char *s, bool project)
 static cc_err section(struct orch__parser *p, struct fy_node *v, struct orch__pos kp,
                       const char *what, size_t max, size_t *count)
 {
-    if (orch__is_null(v)) {
+    if (cc_yaml_is_null(v)) {
         *count = 0;
         return CC_OK;
     }
@@ -531,12 +497,12 @@ static cc_err definitions(struct orch__parser *p, struct fy_node *v, struct orch
         else
             se->name = dup;
         struct fy_node *def = fy_node_pair_value(pr);
-        if (!orch__is_null(def) && !fy_node_is_mapping(def))
+        if (!cc_yaml_is_null(def) && !fy_node_is_mapping(def))
             return orch__fail(p, orch__pos_of(def, at), CC_EPARSE, "%s.%s: expected a "
                               "mapping of settings, got %s", kind, name, kind_name(def));
         void *it2 = NULL;
         struct fy_node_pair *pr2;
-        while (!orch__is_null(def) && (pr2 = fy_node_mapping_iterate(def, &it2)) != NULL) {
+        while (!cc_yaml_is_null(def) && (pr2 = fy_node_mapping_iterate(def, &it2)) != NULL) {
             if ((err = definition_key(p, kind, name, pr2, keys, strs, bools)) != CC_OK)
                 return err;
         }
@@ -755,7 +721,7 @@ static char *project_name(struct cc_arena *a, const char *dirname)
 
 static cc_err parse_root(struct orch__parser *p, struct fy_node *root)
 {
-    if (orch__is_null(root))
+    if (cc_yaml_is_null(root))
         return orch__fail(p, (struct orch__pos){1, 1}, CC_EPARSE,
                           "the file is empty; a Compose file needs 'services:'");
     if (!fy_node_is_mapping(root))

@@ -57,7 +57,6 @@ struct orch__parser {
 };
 
 struct orch__pos orch__pos_of(struct fy_node *n, struct orch__pos fallback);
-bool orch__is_null(struct fy_node *n);
 cc_err orch__fail(struct orch__parser *p, struct orch__pos at, cc_err e, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void orch__warn(struct orch__parser *p, struct orch__pos at, const char *fmt, ...)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/yaml_guard.h"
 #include "orchestrator/compose_int.h"
 
 struct field {
@@ -73,7 +74,7 @@ static cc_err f_x_commandcenter(struct field *f)
 /* command / entrypoint: a string is split like a shell would. */
 static cc_err argv_field(struct field *f, struct orch_strs *out, bool *has)
 {
-    if (orch__is_null(f->v))
+    if (cc_yaml_is_null(f->v))
         return CC_OK;
     if (fy_node_is_sequence(f->v)) {
         cc_err err = orch__strs(f->p, f->v, f->kp, f->what, out);
@@ -455,7 +456,7 @@ static cc_err f_volumes(struct field *f)
 static cc_err dep_long(struct field *f, struct fy_node *n, struct orch__pos kp,
                        struct orch_dep *d)
 {
-    if (orch__is_null(n))
+    if (cc_yaml_is_null(n))
         return CC_OK;
     cc_err err = want_mapping(f, n);
     void *it = NULL;
@@ -775,9 +776,9 @@ static cc_err f_networks(struct field *f)
         struct fy_node *v = map ? fy_node_pair_value(pr) : NULL;
         void *it2 = NULL;
         struct fy_node_pair *pr2;
-        if (!err && v && !orch__is_null(v))
+        if (!err && v && !cc_yaml_is_null(v))
             err = want_mapping(f, v);
-        while (!err && v && !orch__is_null(v) && (pr2 = fy_node_mapping_iterate(v, &it2))) {
+        while (!err && v && !cc_yaml_is_null(v) && (pr2 = fy_node_mapping_iterate(v, &it2))) {
             char key[64];
             const char *k = orch__key(pr2, key, sizeof(key));
             struct orch__pos kp = orch__pos_of(fy_node_pair_key(pr2), at);
@@ -829,7 +830,7 @@ static cc_err service_pair(struct field *f, struct fy_node_pair *pr)
         return CC_OK;
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         if (strcmp(k, fields[i].key) == 0)
-            return orch__is_null(f->v) && strcmp(k, "command") != 0 &&
+            return cc_yaml_is_null(f->v) && strcmp(k, "command") != 0 &&
                            strcmp(k, "entrypoint") != 0
                        ? CC_OK
                        : fields[i].parse(f);
@@ -842,7 +843,7 @@ static cc_err service_body(struct field *f, struct fy_node *body)
 {
     struct fy_node *ef = fy_node_mapping_lookup_by_string(body, "env_file", 8);
     cc_err err = CC_OK;
-    if (ef && !orch__is_null(ef)) {
+    if (ef && !cc_yaml_is_null(ef)) {
         f->v = ef;
         f->kp = orch__pos_of(ef, (struct orch__pos){f->s->line, f->s->col});
         snprintf(f->what, sizeof(f->what), "services.%s.env_file", f->s->name);
