@@ -7,6 +7,25 @@
 #ifndef CC_TESTS_STORE_FIXTURE_H
 #define CC_TESTS_STORE_FIXTURE_H
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "store/store.h"
+
 struct fixture {
     char dir[64];
     char path[128];
@@ -16,21 +35,33 @@ struct fixture {
     struct store *s;
 };
 
-static inline int setup(void **state)
+static inline struct store_cfg fixture_cfg(struct fixture *f, int64_t busy_timeout_ms)
+{
+    return (struct store_cfg){.driver = "sqlite", .sqlite_path = f->path,
+                              .busy_timeout_ms = busy_timeout_ms, .pool_size = 2,
+                              .log = &f->log};
+}
+
+/* A fresh store in a new temporary directory, its log in a file there. */
+static inline int fixture_open(void **state, int64_t busy_timeout_ms, enum cc_log_level level)
 {
     struct fixture *f = cc_xcalloc(1, sizeof(*f));
-    cc_strlcpy(f->dir, "/tmp/cc_kstore_XXXXXX", sizeof(f->dir));
+    cc_strlcpy(f->dir, "/tmp/cc_store_XXXXXX", sizeof(f->dir));
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof(f->path), "%s/cc.db", f->dir);
     snprintf(f->logpath, sizeof(f->logpath), "%s/log", f->dir);
     f->logfd = open(f->logpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     assert_true(f->logfd >= 0);
-    cc_log_init(&f->log, f->logfd, CC_LOG_DEBUG, CC_LOG_JSON, cc_clock_system());
-    struct store_cfg cfg = {.driver = "sqlite", .sqlite_path = f->path,
-                            .busy_timeout_ms = 5000, .pool_size = 2, .log = &f->log};
+    cc_log_init(&f->log, f->logfd, level, CC_LOG_JSON, cc_clock_system());
+    struct store_cfg cfg = fixture_cfg(f, busy_timeout_ms);
     assert_int_equal(store_open(&cfg, &f->s), CC_OK);
     *state = f;
     return 0;
+}
+
+static inline int setup(void **state)
+{
+    return fixture_open(state, 5000, CC_LOG_DEBUG);
 }
 
 static inline int teardown(void **state)

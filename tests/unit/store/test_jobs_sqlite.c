@@ -22,68 +22,15 @@
 #include "core/log.h"
 #include "store/store.h"
 
-struct fixture {
-    char dir[64];
-    char path[128];
-    char logpath[128];
-    struct cc_log log;
-    int logfd;
-    struct store *s;
-};
+#include "store_fixture.h"
 
-static struct store_cfg cfg_for(struct fixture *f)
+/* Claims by four threads over two handles wait on each other: a long
+ * busy timeout keeps that test about correctness, not timing. */
+static int setup_jobs(void **state)
 {
-    return (struct store_cfg){.driver = "sqlite", .sqlite_path = f->path,
-                              .busy_timeout_ms = 20000, .pool_size = 2, .log = &f->log};
+    return fixture_open(state, 20000, CC_LOG_INFO);
 }
 
-static int setup(void **state)
-{
-    struct fixture *f = cc_xcalloc(1, sizeof(*f));
-    cc_strlcpy(f->dir, "/tmp/cc_jobs_XXXXXX", sizeof(f->dir));
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/cc.db", f->dir);
-    snprintf(f->logpath, sizeof(f->logpath), "%s/log", f->dir);
-    f->logfd = open(f->logpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    assert_true(f->logfd >= 0);
-    cc_log_init(&f->log, f->logfd, CC_LOG_INFO, CC_LOG_JSON, cc_clock_system());
-    struct store_cfg cfg = cfg_for(f);
-    assert_int_equal(store_open(&cfg, &f->s), CC_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    store_close(f->s);
-    close(f->logfd);
-    DIR *d = opendir(f->dir);
-    if (d) {
-        struct dirent *de;
-        char p[512];
-        while ((de = readdir(d))) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-/* ---- helpers --------------------------------------------------------- */
-
-static int64_t add_source(struct fixture *f, const char *name)
-{
-    struct store_source src = {.name = name, .type = "manual", .priority = 5, .enabled = true};
-    int64_t id = 0;
-    assert_int_equal(f->s->ops->source_insert(f->s, &src, &id), CC_OK);
-    return id;
-}
 
 static cc_err enqueue(struct fixture *f, int64_t source_id, const char *dedup,
                       unsigned limit, int64_t *id, bool *existing)
@@ -161,7 +108,7 @@ static cc_err claim(struct fixture *f, const char *owner, int64_t now, int64_t l
 static void test_enqueue_claim_succeed(void **state)
 {
     struct fixture *f = *state;
-    int64_t src = add_source(f, "feed");
+    int64_t src = add_source(f, "feed", 5);
     int64_t id = enqueue_ok(f, src);
     struct job_copy *g = get_job(f, id);
     assert_string_equal(g->state, "queued");
@@ -335,8 +282,8 @@ static void test_dedup(void **state)
 static void test_queue_limit(void **state)
 {
     struct fixture *f = *state;
-    int64_t s1 = add_source(f, "one");
-    int64_t s2 = add_source(f, "two");
+    int64_t s1 = add_source(f, "one", 5);
+    int64_t s2 = add_source(f, "two", 5);
     int64_t ids[3];
     for (int i = 0; i < 3; i++)
         assert_int_equal(enqueue(f, s1, NULL, 3, &ids[i], NULL), CC_OK);
@@ -531,7 +478,7 @@ static void test_concurrent_claims_two_handles(void **state)
     struct conc *c = cc_xcalloc(1, sizeof(*c));
     pthread_mutex_init(&c->mu, NULL);
     c->handles[0] = f->s;
-    struct store_cfg cfg = cfg_for(f);
+    struct store_cfg cfg = fixture_cfg(f, 20000);
     assert_int_equal(store_open(&cfg, &c->handles[1]), CC_OK);
 
     enum { N = 2 * CONC_THREADS_PER_HANDLE };
@@ -561,7 +508,7 @@ static void test_concurrent_claims_two_handles(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_jobs, teardown)
     const struct CMUnitTest tests[] = {
         T(test_enqueue_claim_succeed),
         T(test_fail_retry_then_dead),
