@@ -52,7 +52,7 @@ struct cc_config {
         char *bootstrap_token_file; /* relative to data_dir */
     } auth;
     struct {
-        char *driver;            /* sqlite (postgres arrives with knowledge) */
+        char *driver;            /* sqlite | postgres */
         char *sqlite_path;       /* relative to data_dir */
         int64_t busy_timeout_ms;
         unsigned pool_size;
@@ -80,6 +80,26 @@ struct cc_config {
         int64_t poll_ms;
         int64_t retention_ms;
     } jobs;
+    struct {
+        char *driver;            /* auto|docker|process: default for projects */
+        char *docker_host;       /* "" = $DOCKER_HOST, else unix:///var/run/docker.sock */
+        uint64_t log_max_bytes;  /* process driver: one log file before rotation */
+        unsigned log_files;      /* process driver: rotated files kept */
+        int64_t start_timeout_ms;
+        int64_t restart_backoff_max_ms;
+        int64_t restart_stable_ms; /* running this long resets the backoff */
+        unsigned breaker_restarts; /* restarts within breaker_window -> failed */
+        int64_t breaker_window_ms;
+        unsigned unhealthy_limit;  /* failing probes in a row before restart on unhealthy */
+        int64_t unhealthy_grace_ms;/* after a start, unhealthy is not acted on */
+        /* Default limits for services that set none (SPEC 3, "Resources"),
+         * by role: a service is matched by name, then by image. */
+        struct {
+            double cpus;
+            uint64_t memory;
+            unsigned pids;
+        } limits_postgres, limits_redis, limits_backend, limits_frontend, limits_default;
+    } orchestrator;
 };
 
 /* Fills every key with its default. Must be called before anything else. */

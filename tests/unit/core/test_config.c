@@ -241,7 +241,7 @@ static void test_error_range_and_enum(void **state)
     expect_error("http:\n  rate_limit_rps: 1e7\n", 2, 19, "between 0 and 1000000");
     expect_error("log:\n  level: verbose\n", 2, 10,
                  "log.level: expected one of: debug, info, warn, error, got 'verbose'");
-    expect_error("store: {driver: postgres}\n", 1, 17, "expected one of: sqlite");
+    expect_error("store: {driver: mysql}\n", 1, 17, "expected one of: sqlite, postgres");
     expect_error("http:\n  listen: localhost\n", 2, 11, "expected host:port");
     expect_error("http:\n  listen: ::1:80\n", 2, 11, "IPv6 addresses need brackets");
     expect_error("http:\n  listen: \":65536\"\n", 2, 11, "port from 0 to 65535");
