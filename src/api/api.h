@@ -28,8 +28,11 @@ struct api_knowledge_cfg {
     struct ingest_embed_cfg embed; /* url "" = BM25 alone */
 };
 
+struct orch_engine;
+
 struct api_deps {
     struct http_auth *auth;
+    struct orch_engine *engine;          /* NULL: orchestration routes answer 503 */
     struct ingest_workers *workers;      /* NULL: nothing to wake */
     struct ingest_scheduler *scheduler;  /* NULL: nothing to wake */
     struct api_knowledge_cfg knowledge;
@@ -70,6 +73,17 @@ void api__jobs_list(struct http_req *req, struct http_resp *resp);
 void api__jobs_get(struct http_req *req, struct http_resp *resp);
 void api__jobs_retry(struct http_req *req, struct http_resp *resp);
 void api__hub_asset(struct http_req *req, struct http_resp *resp);
+void api__projects_list(struct http_req *req, struct http_resp *resp);
+void api__projects_create(struct http_req *req, struct http_resp *resp);
+void api__projects_get(struct http_req *req, struct http_resp *resp);
+void api__projects_delete(struct http_req *req, struct http_resp *resp);
+void api__projects_up(struct http_req *req, struct http_resp *resp);
+void api__projects_down(struct http_req *req, struct http_resp *resp);
+void api__projects_ps(struct http_req *req, struct http_resp *resp);
+void api__projects_health(struct http_req *req, struct http_resp *resp);
+void api__projects_resources(struct http_req *req, struct http_resp *resp);
+void api__projects_restart(struct http_req *req, struct http_resp *resp);
+void api__projects_logs(struct http_req *req, struct http_resp *resp);
 
 /* A source as the API shows it (new reference). */
 json_t *api__source_json(const struct store_source *s);

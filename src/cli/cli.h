@@ -41,6 +41,14 @@ int cmd_ingest(int argc, char **argv, char *const *envp);
 int cmd_cron(int argc, char **argv, char *const *envp);
 int cmd_config(int argc, char **argv, char *const *envp);
 int cmd_lint(int argc, char **argv, char *const *envp);
+int cmd_projects(int argc, char **argv, char *const *envp);
+int cmd_up(int argc, char **argv, char *const *envp);
+int cmd_down(int argc, char **argv, char *const *envp);
+int cmd_ps(int argc, char **argv, char *const *envp);
+int cmd_health(int argc, char **argv, char *const *envp);
+int cmd_logs(int argc, char **argv, char *const *envp);
+int cmd_restart(int argc, char **argv, char *const *envp);
+int cmd_resources(int argc, char **argv, char *const *envp);
 
 /* Options every client command accepts. */
 struct cli_client {

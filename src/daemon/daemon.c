@@ -4,7 +4,8 @@
  * Threads: the main thread only waits for signals (sigwait); libmicrohttpd's
  * pool runs the requests. Signals are blocked before any thread starts so
  * that every thread inherits the mask and only sigwait sees them.
- * Order: config -> log -> data dir -> store -> metrics -> auth -> HTTP.
+ * Order: config -> log -> data dir -> store -> metrics -> auth -> ingest ->
+ * orchestrator -> HTTP; teardown in reverse.
  */
 #include "daemon/daemon.h"
 
@@ -29,6 +30,7 @@
 #include "ingest/queue.h"
 #include "ingest/scheduler.h"
 #include "observe/metrics.h"
+#include "orchestrator/engine.h"
 #include "store/store.h"
 
 #define EXIT_STARTUP 1
@@ -50,6 +52,8 @@ struct daemon {
     char node_id[128];
     struct obs_family *m_jobs_queue;      /* gauge {state} */
     struct obs_series *m_jobs_oldest;     /* gauge */
+    struct orch_engine *engine;
+    struct obs_family *m_orch_events;     /* counter {kind} */
 };
 
 static int config_error(const struct cc_diag *d)
@@ -156,6 +160,54 @@ static void record_event(struct daemon *d, const char *kind, const char *message
     if (err)
         cc_log_warn(&d->log, "daemon", "cannot record event", CC_LS("kind", kind),
                     CC_LS("error", cc_err_str(err)));
+}
+
+/* The engine's state changes: into the event log (where /api/v1/events
+ * streams them from), the metrics and the log. */
+static void on_orch_event(void *arg, const char *kind, const char *project, const char *service,
+                          const char *message)
+{
+    struct daemon *d = arg;
+    struct store_event e = {.ts_ms = cc_wall_ms(d->ctx.clock), .kind = kind,
+                            .project = project, .service = service, .message = message};
+    int64_t id;
+    cc_err err = d->store->ops->event_append(d->store, &e, &id);
+    if (err)
+        cc_log_warn(&d->log, "orchestrator", "cannot record event", CC_LS("kind", kind),
+                    CC_LS("error", cc_err_str(err)));
+    const char *lv[] = {kind};
+    obs_counter_inc(obs_series_get(d->m_orch_events, lv));
+    cc_log_emit(&d->log, CC_LOG_INFO, "orchestrator", kind,
+                CC_LOG_FIELDS(CC_LS("project", project), CC_LS("service", service),
+                              CC_LS("message", message)));
+}
+
+static int start_orchestrator(struct daemon *d)
+{
+    static const char *const labels[] = {"kind", NULL};
+    d->m_orch_events = obs_counter(d->metrics, "cc_orch_events_total",
+                                   "Service state changes by kind (service.started, "
+                                   "service.healthy, service.restarted, service.oom ...).",
+                                   labels);
+    char *state_dir = cc_config_path(&d->cfg, "orchestrator");
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[n > 0 ? n : 0] = '\0';
+    struct orch_engine_cfg ec = {.ctx = &d->ctx, .state_dir = state_dir, .self_exe = self,
+                                 .on_event = on_orch_event, .event_arg = d,
+                                 .docker = &orch_docker_ops, .process = &orch_process_ops};
+    struct orch_err oe = {{0}, {0}};
+    cc_err err = orch_engine_create(&ec, &d->engine, &oe);
+    free(state_dir);
+    if (err) {
+        /* Knowledge and the Hub still work; orchestration routes answer 503. */
+        cc_log_error(&d->log, "daemon", "the orchestrator did not start",
+                     CC_LS("error", oe.msg[0] ? oe.msg : cc_err_str(err)),
+                     CC_LS("hint", oe.hint));
+        return 0;
+    }
+    d->deps.engine = d->engine;
+    return 0;
 }
 
 static int open_store(struct daemon *d)
@@ -346,6 +398,9 @@ static void teardown(struct daemon *d)
             cc_log_warn(&d->log, "daemon", "shutdown deadline passed with requests in flight");
         http_server_free(d->http);
     }
+    /* Stop supervising; services keep running and are re-adopted next start. */
+    orch_engine_destroy(d->engine);
+    d->engine = NULL;
     /* No request can queue work now; stop making more, then finish it. */
     ingest_scheduler_stop(d->scheduler);
     ingest_scheduler_free(d->scheduler);
@@ -427,6 +482,9 @@ int daemon_run(const struct daemon_opts *opts, char *const *envp)
     bootstrap_token(&d);
     ensure_manual_source(&d);
     rc = start_ingest(&d);
+    if (rc)
+        goto out;
+    rc = start_orchestrator(&d);
     if (rc)
         goto out;
     rc = start_http(&d);

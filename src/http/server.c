@@ -33,6 +33,7 @@
 #include "core/rand.h"
 #include "http/auth.h"
 #include "http/ratelimit.h"
+#include "http/stream_int.h"
 #include "observe/metrics.h"
 
 #define ARENA_BLOCK 4096
@@ -54,6 +55,7 @@ struct http_server {
     struct obs_series *m_inflight;    /* gauge */
     struct obs_series *m_rate_limited;
     struct obs_series *m_rejected;    /* refused before routing (size, syntax) */
+    struct http_streams streams;      /* SSE and log follow (stream.c) */
 };
 
 enum req_phase { PHASE_NEW, PHASE_BODY, PHASE_DONE };
@@ -146,15 +148,32 @@ static void add_security_headers(struct MHD_Response *r, bool api)
 static enum MHD_Result send_response(struct MHD_Connection *c, struct conn_req *cr)
 {
     struct http_resp *resp = &cr->resp;
-    size_t len = resp->body.len;
-    char *data = cc_buf_take(&resp->body);
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(data);
-        return MHD_NO;
+    struct MHD_Response *r;
+    if (resp->stream_fn) {
+        struct http_stream_req sr = {resp->stream_fn, resp->stream_arg, resp->stream_arg_free};
+        resp->stream_fn = NULL;
+        r = http_stream_start(&cr->srv->streams, c, &sr);
+        if (!r) {
+            if (sr.arg_free)
+                sr.arg_free(sr.arg);
+            resp->nheaders = 0;
+            http_resp_error(resp, 503, "EAGAIN", "too many streams are open",
+                            "close a log follow or event stream and try again");
+            http_resp_header(resp, "Retry-After", "5");
+            return send_response(c, cr);
+        }
+        MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    } else {
+        size_t len = resp->body.len;
+        char *data = cc_buf_take(&resp->body);
+        r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+        if (!r) {
+            free(data);
+            return MHD_NO;
+        }
     }
-    bool api = !resp->content_type || strncmp(resp->content_type, "application/json", 16) == 0;
+    bool api = !resp->content_type || strncmp(resp->content_type, "application/json", 16) == 0 ||
+               strncmp(resp->content_type, "text/event-stream", 17) == 0;
     MHD_add_response_header(r, "Content-Type",
                             resp->content_type ? resp->content_type : "application/json");
     add_security_headers(r, api);
@@ -521,6 +540,7 @@ cc_err http_server_new(struct cc_ctx *ctx, const struct http_server_cfg *cfg,
     struct http_server *s = cc_xcalloc(1, sizeof(*s));
     s->ctx = ctx;
     s->cfg = *cfg;
+    http_streams_init(&s->streams, cfg->max_streams, ctx->log);
     cc_err e = http_router_new(routes, nroutes, &s->router, err, errsz);
     if (e)
         goto fail;
@@ -565,7 +585,7 @@ cc_err http_server_start(struct http_server *s, char *err, size_t errsz)
      * ("Failed to remove listen FD from epoll set", seen in our SIGTERM
      * tests). poll costs ~15% of peak requests/s; a clean stop is worth it. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     unsigned threads = s->cfg.threads;
@@ -611,6 +631,9 @@ cc_err http_server_stop(struct http_server *s, int64_t deadline_ms)
     MHD_socket ls = MHD_quiesce_daemon(s->mhd);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
+    /* Streams never end on their own: end them first (their producers
+     * return, suspended connections are resumed and closed). */
+    http_streams_stop(&s->streams, deadline_ms);
     struct cc_clock *clk = s->ctx->clock;
     int64_t until = cc_mono_ms(clk) + deadline_ms;
     while (atomic_load(&s->inflight) > 0 && cc_mono_ms(clk) < until)
@@ -629,5 +652,6 @@ void http_server_free(struct http_server *s)
         MHD_stop_daemon(s->mhd);
     http_router_free(s->router);
     http_ratelimit_free(s->ratelimit);
+    http_streams_destroy(&s->streams);
     free(s);
 }

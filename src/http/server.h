@@ -2,7 +2,7 @@
  * server.h - the HTTP server: libmicrohttpd underneath, our request and
  * response model on top.
  *
- * Threads: libmicrohttpd's epoll thread pool (http.threads workers) runs
+ * Threads: libmicrohttpd's poll thread pool (http.threads workers) runs
  * every handler; a handler must not block for long. Each request gets an
  * arena (freed when the response is done) and a request id (the incoming
  * X-Request-Id if it is sane, else 16 random hex bytes), echoed in the
@@ -32,6 +32,7 @@
 #include "http/router.h"
 
 struct http_auth;
+struct http_stream;
 
 struct http_principal {
     int64_t token_id;          /* 0 for the config admin token */
@@ -67,6 +68,11 @@ struct http_resp {
     struct cc_buf body;
     struct http_param headers[HTTP_MAX_RESP_HEADERS];
     size_t nheaders;
+    /* Set by http_resp_stream() (http/stream.h): the body is produced by
+     * stream_fn on a thread of its own instead. */
+    void (*stream_fn)(struct http_stream *st, void *arg);
+    void *stream_arg;
+    void (*stream_arg_free)(void *arg);
 };
 
 const char *http_req_header(const struct http_req *r, const char *name);
@@ -99,6 +105,7 @@ struct http_server_cfg {
     size_t max_header_bytes;
     size_t max_body_bytes;
     size_t max_upload_bytes;      /* for routes marked .upload (document uploads) */
+    unsigned max_streams;         /* SSE/log-follow streams at once; 0 = HTTP_STREAM_MAX */
     int64_t read_timeout_ms;
     bool public_metrics;
     double rate_limit_rps;
