@@ -1,9 +1,11 @@
 /*
  * httpc.h - a small blocking HTTP/1.1 client over plain TCP.
  *
- * Used by the CLI to talk to the daemon and by the daemon to reach an
- * embedding endpoint. Only http:// URLs: there is no TLS client here (put a
- * local proxy in front of an https endpoint). Each request opens one
+ * Used by the CLI to talk to the daemon, by the daemon to reach an
+ * embedding endpoint, and by the docker driver to reach the Docker Engine
+ * (over its unix socket: req->unix_path). Only http:// URLs: there is no
+ * TLS client here (put a local proxy in front of an https endpoint). Each
+ * request opens one
  * connection with "Connection: close", so an answer ends when the server
  * closes; chunked bodies are decoded. The whole exchange, from the DNS
  * lookup to the last byte, is bounded by req->timeout_ms, and the answer by
@@ -15,6 +17,8 @@
 #ifndef CC_CORE_HTTPC_H
 #define CC_CORE_HTTPC_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +32,8 @@ struct cc_http_req {
     const char *body;                 /* may be NULL */
     size_t body_len;
     int64_t timeout_ms;               /* whole exchange; <= 0 means 30 s */
+    const char *unix_path;            /* connect to this unix socket instead of
+                                         the URL's host (still the Host header) */
 };
 
 /* A raw HTTP/1.x response split into status and body (chunked bodies
@@ -36,7 +42,14 @@ struct cc_http_answer {
     long status;
     const char *body;
     size_t len;
+    const char *headers;              /* the header lines after the status line */
+    size_t headers_len;
 };
+
+/* The value of header `name` (case-insensitive) in a header block, copied
+ * to out without surrounding blanks; false if absent (out is then ""). */
+bool cc_http_header(const char *headers, size_t len, const char *name, char *out,
+                    size_t outsz);
 
 /* Performs one request; the raw answer accumulates in raw (caller-owned,
  * its limit bounds the answer) and *ans points into it. Returns CC_OK for
@@ -50,5 +63,43 @@ cc_err cc_http_request(const struct cc_http_req *req, struct cc_buf *raw,
 /* Splits a raw answer into status and body; -1 if it is not HTTP. Exposed
  * for the fuzz target. */
 int cc_http_parse_answer(struct cc_buf *raw, struct cc_http_answer *a);
+
+/*
+ * Streaming: the body is handed to sink->body as it arrives (chunked
+ * encoding removed), for answers that never end on their own (logs follow,
+ * exec output, build progress). req->timeout_ms bounds the connection and
+ * the answer's head; the body is bounded by body_timeout_ms (<= 0: none) and
+ * by the sink: return false from body() to stop. The cancel flag is checked
+ * at least every 250 ms; a cancelled stream returns CC_OK with
+ * *cancelled set. The body ends at the server's close, at Content-Length,
+ * or at the last chunk.
+ */
+struct cc_http_sink {
+    /* Called once before any body byte; false aborts (CC_OK is returned). */
+    bool (*head)(void *arg, long status, const char *headers, size_t len);
+    bool (*body)(void *arg, const char *p, size_t n);
+    void *arg;
+    const atomic_bool *cancel;        /* may be NULL */
+    int64_t body_timeout_ms;
+};
+
+/* Returns CC_OK for any HTTP status (sink->head sees it) and the same
+ * errors as cc_http_request; *cancelled (optional) tells a cancel from an
+ * end. A body that breaks off mid-chunk is CC_EUPSTREAM. */
+cc_err cc_http_stream(const struct cc_http_req *req, const struct cc_http_sink *sink,
+                      bool *cancelled, char *err, size_t errsz);
+
+/* A chunked-body decoder fed any split of the bytes (for the stream above,
+ * and exposed for its fuzz target). */
+struct cc_http_dechunk {
+    int state;
+    uint64_t left;                    /* bytes left in the current chunk */
+    unsigned digits;
+};
+/* Feeds n bytes; data goes to out (false from out stops: returns 2).
+ * Returns 0 when more input is wanted, 1 at the end of the body (*used
+ * says how much of p was consumed), -1 on a malformed body. */
+int cc_http_dechunk_feed(struct cc_http_dechunk *d, const char *p, size_t n, size_t *used,
+                         bool (*out)(void *arg, const char *p, size_t n), void *arg);
 
 #endif
