@@ -72,6 +72,11 @@ void cli__client_release(struct cli_client *c);
 int cli__request(struct cli_client *c, const char *method, const char *path, json_t *body,
                  json_t **out);
 
+/* GET with a streamed answer: each piece of a 2xx body goes to on_body
+ * (false stops); an error answer is reported like cli__request. The
+ * request has no overall deadline, only the connect/head one. */
+int cli__stream(struct cli_client *c, const char *path, const char *accept,
+                bool (*on_body)(void *arg, const char *p, size_t n), void *arg);
 
 struct cc_buf;
 /* Prints "commandcenter: <msg>" and an optional "hint: <hint>" to stderr. */

@@ -179,6 +179,81 @@ static int exchange(struct cli_client *c, const char *method, const char *path,
     return rc;
 }
 
+/* Streaming: an error answer is collected (bounded) and reported like
+ * cli__request does; a 2xx body goes to the caller's callback. */
+struct stream_state {
+    struct cli_client *c;
+    long status;
+    struct cc_buf err;
+    bool (*on_body)(void *arg, const char *p, size_t n);
+    void *arg;
+};
+
+static bool stream_head(void *arg, long status, const char *headers, size_t len)
+{
+    struct stream_state *ss = arg;
+    ss->status = status;
+    ss->c->last_status = status;
+    return true;
+}
+
+static bool stream_body(void *arg, const char *p, size_t n)
+{
+    struct stream_state *ss = arg;
+    if (ss->status < 200 || ss->status > 299) {
+        cc_buf_add(&ss->err, p, n);   /* bounded: the rest is dropped */
+        return true;
+    }
+    return ss->on_body(ss->arg, p, n);
+}
+
+int cli__stream(struct cli_client *c, const char *path, const char *accept,
+                bool (*on_body)(void *arg, const char *p, size_t n), void *arg)
+{
+    struct cc_buf url;
+    cc_buf_init(&url, 1u << 20);
+    cc_buf_addstr(&url, c->server);
+    while (url.len > 7 && url.ptr[url.len - 1] == '/')
+        url.ptr[--url.len] = '\0';
+    cc_buf_addstr(&url, path);
+    char auth[TOKEN_FILE_LIMIT + 32], acc[128];
+    snprintf(acc, sizeof(acc), "Accept: %s", accept);
+    const char *headers[4] = {"User-Agent: commandcenter-cli/" CC_VERSION, acc};
+    size_t nh = 2;
+    if (c->token) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
+        headers[nh++] = auth;
+    }
+    struct cc_http_req req = {.method = "GET", .url = cc_buf_str(&url), .headers = headers,
+                              .timeout_ms = c->timeout_s * 1000};
+    struct stream_state ss = {.c = c, .on_body = on_body, .arg = arg};
+    cc_buf_init(&ss.err, 64 * 1024);
+    struct cc_http_sink sink = {.head = stream_head, .body = stream_body, .arg = &ss};
+    char why[256] = "";
+    int rc = CLI_OK;
+    c->last_status = 0;
+    cc_err e = cc_http_stream(&req, &sink, NULL, why, sizeof(why));
+    if (e == CC_EINVAL) {
+        cli__error("use a URL like http://127.0.0.1:8470", "--server '%s' is not an http:// URL",
+                   c->server);
+        rc = CLI_USAGE;
+    } else if (e && ss.status == 0) {
+        cli__error("is the daemon running? start it with 'commandcenter serve', or point "
+                   "--server / CC_SERVER at it",
+                   "cannot reach the daemon at %s: %s", c->server, why);
+        rc = CLI_FAIL;
+    } else if (ss.status < 200 || ss.status > 299) {
+        rc = report_http_error(c, ss.status, ss.err.ptr ? ss.err.ptr : "", ss.err.len);
+    } else if (e) {
+        cli__error("the daemon may have stopped; run the command again",
+                   "the stream from %s broke off: %s", c->server, why);
+        rc = CLI_FAIL;
+    }
+    cc_buf_release(&ss.err);
+    cc_buf_release(&url);
+    return rc;
+}
+
 int cli__request(struct cli_client *c, const char *method, const char *path, json_t *body,
                  json_t **out)
 {

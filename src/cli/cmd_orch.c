@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -655,6 +656,171 @@ int cmd_restart(int argc, char **argv, char *const *envp)
     else if (rc == CLI_OK)
         printf("restarted %s/%s\n", o.args[0], o.args[1]);
     json_decref(j);
+    (void)envp;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* logs                                                                */
+
+static const char logs_usage[] =
+    "usage: commandcenter logs PROJECT [SERVICE...] [-f] [--tail N] [--since T]\n"
+    "                          [--until T] [--timestamps]\n"
+    "\n"
+    "Shows a project's service logs (all services when none is named). On a\n"
+    "terminal, or with several services, each line is prefixed with its service,\n"
+    "in a colour per service, like docker compose logs.\n"
+    "\n"
+    "  -f, --follow     keep streaming new lines, across restarts of the service,\n"
+    "                   until interrupted\n"
+    "  -n, --tail N     the last N lines of each service first (default 100; 'all')\n"
+    "  --since T        lines at or after T: RFC 3339, Unix seconds, or a duration\n"
+    "                   back from now (10m)\n"
+    "  --until T        lines before T (same forms)\n"
+    "  -t, --timestamps prefix each line with the time it was written\n"
+    "  --server URL     daemon address\n";
+
+struct log_feed {
+    const struct orch_opts *o;
+    const char *project;
+    const char *service;
+    const char *colour;
+    int width;                  /* of the service column; 0 = no prefix */
+    pthread_mutex_t *out_mu;
+    struct cc_buf part;         /* an incomplete line */
+    int rc;
+};
+
+static void print_log_line(struct log_feed *f, const char *line, size_t len)
+{
+    json_error_t je;
+    json_t *j = json_loadb(line, len, 0, &je);
+    if (!j)
+        return;   /* not ours: skip rather than print garbage */
+    const char *text = jstr(j, "line");
+    const char *ts = jstr(j, "ts");
+    pthread_mutex_lock(f->out_mu);
+    if (f->width)
+        printf("%s%-*s |%s ", f->colour, f->width, f->service, tty_colour() ? "\033[0m" : "");
+    if (f->o->timestamps && ts[0])
+        printf("%s ", ts);
+    fputs(text, stdout);
+    fputc('\n', stdout);
+    if (f->o->follow)
+        fflush(stdout);
+    pthread_mutex_unlock(f->out_mu);
+    json_decref(j);
+}
+
+static bool feed_body(void *arg, const char *p, size_t n)
+{
+    struct log_feed *f = arg;
+    while (n > 0) {
+        const char *nl = memchr(p, '\n', n);
+        size_t take = nl ? (size_t)(nl - p) : n;
+        if (cc_buf_add(&f->part, p, take) != CC_OK)
+            cc_buf_reset(&f->part);   /* a line over the cap: dropped, not fatal */
+        if (!nl)
+            break;
+        print_log_line(f, f->part.ptr ? f->part.ptr : "", f->part.len);
+        cc_buf_reset(&f->part);
+        p = nl + 1;
+        n -= take + 1;
+    }
+    return true;
+}
+
+static void *feed_run(void *arg)
+{
+    struct log_feed *f = arg;
+    struct cc_buf path;
+    project_path(&path, f->project, "/logs/");
+    add_segment(&path, f->service);
+    cc_buf_addstr(&path, "?format=json");
+    if (f->o->follow)
+        cc_buf_addstr(&path, "&follow=1");
+    cli__add_param(&path, "tail", f->o->tail ? f->o->tail : "100");
+    cli__add_param(&path, "since", f->o->since);
+    cli__add_param(&path, "until", f->o->until);
+    struct cli_client c;
+    f->rc = cli__client_init(&c, f->o->server, false);
+    if (f->rc == CLI_OK) {
+        f->rc = cli__stream(&c, cc_buf_str(&path), "application/x-ndjson", feed_body, f);
+        cli__client_release(&c);
+    }
+    cc_buf_release(&path);
+    return NULL;
+}
+
+int cmd_logs(int argc, char **argv, char *const *envp)
+{
+    struct orch_opts o;
+    int rc = parse_opts(argc, argv, O_FOLLOW | O_TAIL | O_SINCE | O_UNTIL | O_TIMESTAMPS,
+                        logs_usage, 1, 64, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    const char *project = o.args[0];
+    const char **services = NULL;
+    size_t n = 0;
+    json_t *ps = NULL;
+    if (o.nargs > 1) {
+        services = (const char **)(o.args + 1);
+        n = (size_t)o.nargs - 1;
+    } else {
+        struct cc_buf path;
+        project_path(&path, project, "/ps");
+        struct orch_opts quiet = o;
+        quiet.json = false;
+        rc = call(&quiet, "GET", cc_buf_str(&path), NULL, &ps);
+        cc_buf_release(&path);
+        if (rc)
+            return rc;
+        json_t *list = json_object_get(ps, "services");
+        n = json_array_size(list);
+        services = calloc(n ? n : 1, sizeof(*services));
+        for (size_t i = 0; i < n; i++)
+            services[i] = jstr(json_array_get(list, i), "service");
+    }
+    static const char *const colours[] = {"\033[36m", "\033[33m", "\033[32m", "\033[35m",
+                                          "\033[34m", "\033[96m", "\033[93m", "\033[92m"};
+    int width = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((int)strlen(services[i]) > width)
+            width = (int)strlen(services[i]);
+    bool prefix = n > 1 || cli__stdout_is_tty();
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    struct log_feed *feeds = calloc(n ? n : 1, sizeof(*feeds));
+    pthread_t *threads = calloc(n ? n : 1, sizeof(*threads));
+    for (size_t i = 0; i < n; i++) {
+        feeds[i] = (struct log_feed){.o = &o, .project = project, .service = services[i],
+                                     .colour = tty_colour() ? colours[i % 8] : "",
+                                     .width = prefix ? width : 0, .out_mu = &mu};
+        cc_buf_init(&feeds[i].part, 1u << 20);
+    }
+    /* One stream per service; the first runs on this thread. */
+    bool *started = calloc(n ? n : 1, sizeof(*started));
+    for (size_t i = 1; i < n; i++)
+        started[i] = pthread_create(&threads[i], NULL, feed_run, &feeds[i]) == 0;
+    for (size_t i = 1; i < n; i++)
+        if (!started[i])
+            feed_run(&feeds[i]);
+    if (n)
+        feed_run(&feeds[0]);
+    rc = CLI_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (started[i])
+            pthread_join(threads[i], NULL);
+        if (feeds[i].rc)
+            rc = feeds[i].rc;
+        cc_buf_release(&feeds[i].part);
+    }
+    fflush(stdout);
+    free(feeds);
+    free(threads);
+    free(started);
+    if (ps)
+        free(services);
+    json_decref(ps);
     (void)envp;
     return rc;
 }
