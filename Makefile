@@ -24,6 +24,7 @@ build: deps
 
 # Starts the Hub on embedded defaults (SQLite under ./var, no Docker needed).
 run: build
+	@scripts/deps.sh run
 	@scripts/run.sh $(BUILD)/commandcenter
 
 test:

@@ -2,7 +2,7 @@
 # deps.sh - installs the Debian packages CommandCenter needs, and only those
 # that are missing. Idempotent and quiet when everything is present.
 #
-#   scripts/deps.sh [build|test|bench|fuzz|all]...   (default: build)
+#   scripts/deps.sh [build|run|test|bench|fuzz|all]...   (default: build)
 #
 # Every make target calls this first, so a fresh Debian 12 machine needs
 # nothing but `make run` or `make test`.
@@ -15,17 +15,20 @@ test_pkgs=(libcmocka-dev python3 python3-pytest prometheus sqlite3
            clang-14 libfuzzer-14-dev libclang-rt-14-dev chromium)
 bench_pkgs=(wrk nginx-light python3-fastapi python3-uvicorn procps)
 fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
+# `make run`'s demo stack runs Debian's redis-server and busybox httpd.
+run_pkgs=(redis-server busybox-static)
 
 want=()
 [ $# -eq 0 ] && set -- build
 for profile in "$@"; do
     case "$profile" in
         build) want+=("${build_pkgs[@]}") ;;
-        test)  want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+        run)   want+=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
+        test)  want+=("${build_pkgs[@]}" "${test_pkgs[@]}" "${run_pkgs[@]}") ;;
         bench) want+=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
         fuzz)  want+=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
-        all)   want+=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-        *) echo "deps.sh: unknown profile '$profile' (use build, test, bench, fuzz or all)" >&2
+        all)   want+=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}" "${run_pkgs[@]}") ;;
+        *) echo "deps.sh: unknown profile '$profile' (use build, run, test, bench, fuzz or all)" >&2
            exit 2 ;;
     esac
 done

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # run.sh - `make run`: the daemon on embedded defaults with its data in ./var,
 # plus the demo: the project's own docs/ folder as a file source, so search
-# answers out of the box (`commandcenter search "rate limit"`).
+# answers out of the box (`commandcenter search "rate limit"`), and the demo
+# stack (deploy/demo/compose.yaml: redis-server and busybox httpd on the
+# process driver, no Docker needed) brought up healthy.
 set -euo pipefail
 bin=${1:-build/commandcenter}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +15,15 @@ mkdir -p "$CC_DATA_DIR"
 
 "$bin" serve "${@:2}" &
 daemon=$!
-trap 'kill -TERM $daemon 2>/dev/null; wait $daemon; exit $?' INT TERM
+# Ctrl-C: like an attached `docker compose up`, the demo stack stops too
+# (a daemon stopped any other way leaves services running and re-adopts them).
+stop() {
+    "$bin" down demo >/dev/null 2>&1 || true
+    kill -TERM $daemon 2>/dev/null
+    wait $daemon
+    exit $?
+}
+trap stop INT TERM
 
 for _ in $(seq 1 100); do
     "$bin" status >/dev/null 2>&1 && break
@@ -27,6 +37,19 @@ if ! "$bin" sources show demo-docs >/dev/null 2>&1; then
 fi
 "$bin" sources run demo-docs >/dev/null
 
+# The demo stack runs from a copy under the data dir (its www/ and logs stay
+# out of the source tree); registered once, brought up on every start.
+demo=$CC_DATA_DIR/demo
+mkdir -p "$demo"
+cp -R "$root/deploy/demo/." "$demo/"
+if ! "$bin" projects show demo >/dev/null 2>&1; then
+    "$bin" projects add "$demo/compose.yaml" >/dev/null
+fi
+if ! "$bin" up demo --wait --wait-timeout 60s; then
+    echo "run.sh: the demo stack did not come up; the daemon keeps running" >&2
+    echo "        (see: $bin health demo; $bin logs demo)" >&2
+fi
+
 cat <<MSG
 
   CommandCenter Hub:  http://${CC_HTTP_LISTEN}/
@@ -34,7 +57,9 @@ cat <<MSG
   CLI:                export CC_TOKEN_FILE=$CC_TOKEN_FILE
                       $bin status
                       $bin search "rate limit"      (the demo source indexes docs/)
-  Stop:               Ctrl-C
+                      $bin ps demo; $bin health demo; $bin logs demo -f
+                      (the demo stack: redis-server + busybox httpd, supervised)
+  Stop:               Ctrl-C (stops the demo stack, then the daemon)
 
 MSG
 wait $daemon
