@@ -444,8 +444,11 @@ static json_t *create_body(const struct orch_spec *spec, const char *image, cons
         json_object_set_new(hc, "SecurityOpt", strs(&svc->security_opt));
     if (spec->limits.cpus > 0)
         json_object_set_new(hc, "NanoCpus", json_integer((json_int_t)(spec->limits.cpus * 1e9)));
-    if (spec->limits.memory > 0)
+    if (spec->limits.memory > 0) {
+        /* no swap beyond the limit, or a hog swaps instead of being killed */
         json_object_set_new(hc, "Memory", json_integer(spec->limits.memory));
+        json_object_set_new(hc, "MemorySwap", json_integer(spec->limits.memory));
+    }
     if (spec->limits.pids > 0)
         json_object_set_new(hc, "PidsLimit", json_integer(spec->limits.pids));
     if (svc->reservations.memory > 0)
