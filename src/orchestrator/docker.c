@@ -603,7 +603,8 @@ static cc_err read_secret(const struct orch_secret *sec, struct cc_buf *out, str
 }
 
 /* Copies the service's secrets into the created container: a tar of
- * run/secrets/<target> files, owned by the service's user, mode 0400. */
+ * <target> files extracted in /run/secrets (a volume of its own, see
+ * create_body), owned by the service's user, mode 0400. */
 static cc_err copy_secrets(struct orch__docker *d, const struct orch_spec *spec, const char *id,
                            struct orch_err *e)
 {
@@ -616,9 +617,6 @@ static cc_err copy_secrets(struct orch__docker *d, const struct orch_spec *spec,
     cc_buf_init(&tar, (size_t)64 << 20);
     cc_err rc = CC_OK;
     int64_t now = cc_wall_ms(cc_clock_system()) / 1000;
-    struct orch__tar_entry dir = {.name = "run/secrets/", .mode = 0755, .uid = uid, .gid = gid,
-                                  .mtime = now};
-    rc = orch__tar_add(&tar, &dir);
     for (size_t i = 0; !rc && i < svc->nsecrets; i++) {
         const struct orch_secret_ref *ref = &svc->secrets[i];
         const struct orch_secret *sec = find_secret(spec->stack, ref->source);
@@ -636,11 +634,11 @@ static cc_err copy_secrets(struct orch__docker *d, const struct orch_spec *spec,
                                svc->name, target);
                 break;
             }
-            snprintf(name, sizeof(name), "%s", target + 1);
+            snprintf(name, sizeof(name), "%s", target + 13);
         } else {
-            snprintf(name, sizeof(name), "run/secrets/%s", target);
+            snprintf(name, sizeof(name), "%s", target);
         }
-        if (strstr(name, "..")) {
+        if (!name[0] || strstr(name, "..")) {
             rc = orch_errf(e, CC_EINVAL, "name the target without '..'",
                            "service %s: bad secret target %s", svc->name, target);
             break;
@@ -673,7 +671,9 @@ static cc_err copy_secrets(struct orch__docker *d, const struct orch_spec *spec,
     if (!rc) {
         struct orch__req r = {.method = "PUT", .ctype = "application/x-tar", .body = tar.ptr,
                               .body_len = tar.len};
-        snprintf(r.path, sizeof(r.path), "/containers/%s/archive?path=%%2F%s", id,
+        /* Into the secrets mount: the engine refuses copies into a
+         * read-only root but not into a writable mount. */
+        snprintf(r.path, sizeof(r.path), "/containers/%s/archive?path=%%2Frun%%2Fsecrets%s", id,
                  by_engine ? "&copyUIDGID=1" : "");
         struct orch__ans a;
         rc = orch__docker_call(d, &r, &a, e);

@@ -292,7 +292,7 @@ static void port_of(const char *msg, char *out, size_t outsz)
     if (p)
         p += 9;
     else if ((p = strstr(msg, "listen tcp")) || (p = strstr(msg, "listen udp"))) {
-        p = strchr(p, ' ');
+        p = strchr(p + 7, ' ');   /* past "listen tcp4" */
         p = p ? p + 1 : NULL;
     }
     if (!p)

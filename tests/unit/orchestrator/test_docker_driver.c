@@ -352,7 +352,7 @@ static void test_oom_killed(void **state)
     load_stack(f, "services:\n"
                   "  hog:\n"
                   "    image: " BUSYBOX "\n"
-                  "    command: [sh, -c, 'x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done']\n");
+                  "    command: [sh, -c, 'x=aaaaaaaaaaaaaaaa; while true; do x=$$x$$x; done']\n");
     prepare(f);
     struct orch_resources lim = {.cpus = -1, .memory = 16 << 20, .pids = -1};
     struct inst_copy c;
@@ -723,6 +723,8 @@ static void test_port_in_use(void **state)
     if (rc == CC_OK)
         rc = f->d->ops->start(f->d, c.id, &e);
     close(s);
+    if (rc != CC_ECONFLICT || !strstr(e.hint, "127.0.0.1:"))
+        print_error("got %s: %s (%s)\n", cc_err_name(rc), e.msg, e.hint);
     assert_int_equal(rc, CC_ECONFLICT);
     char p[16];
     snprintf(p, sizeof(p), "%u", port);
