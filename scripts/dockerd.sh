@@ -91,11 +91,19 @@ stop)
         rm -f "$dir/docker.pid"
     fi
     if [ -n "$run" ] && [ -d "$run" ]; then
+        # dockerd's own containerd (its socket is under the run dir, so its
+        # command line names it) may outlive dockerd for a moment.
+        for _ in $(seq 1 50); do
+            pids=$(pgrep -f -- "$run/" || true)
+            [ -z "$pids" ] && break
+            sleep 0.1
+        done
+        for p in $(pgrep -f -- "$run/" || true); do kill -KILL "$p" 2>/dev/null || true; done
         # containerd shims may leave mounts under exec-root behind.
-        grep -o " $run/[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do
+        for m in $(grep -o " $run/[^ ]*" /proc/mounts 2>/dev/null | sort -r || true); do
             umount -l "$m" 2>/dev/null || true
         done
-        rm -rf "$run"
+        rm -rf "$run" 2>/dev/null || { sleep 1; rm -rf "$run"; }
     fi
     rm -f "$dir/run.path"
     ;;

@@ -74,6 +74,27 @@ check() { # check LABEL COMMAND... : one counted pass/fail
     fi
 }
 
+# The docker driver's tests and the orchestration integration tests run
+# against a private engine (scripts/dockerd.sh) with local images
+# (tests/images/build.sh); it is started once here and stopped at the end.
+# An engine that cannot start, or images that cannot be built, is a counted
+# failure saying why; the tests that need it then fail too, never skip.
+docker_dir=$root/build/dockerd
+stop_engine() { scripts/dockerd.sh stop "$docker_dir" >/dev/null 2>&1 || true; }
+say "private Docker engine and test images"
+mkdir -p "$root/build"
+if host=$(scripts/dockerd.sh start "$docker_dir" 2>"$log_dir/dockerd.log"); then
+    trap stop_engine EXIT
+    export CC_TEST_DOCKER_HOST=$host
+    echo "engine at $host"
+    check "test images (tests/images/build.sh)" \
+        bash -c "DOCKER_HOST='$host' tests/images/build.sh >'$log_dir/images.log' 2>&1 || { tail -20 '$log_dir/images.log'; false; }"
+else
+    echo "FAILED: the private Docker engine did not start:"; cat "$log_dir/dockerd.log"
+    echo "  (scripts/dockerd.sh start $docker_dir; needs root and docker.io: scripts/deps.sh test)"
+    count 0 1
+fi
+
 say "gcc build (-Werror)"
 if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
     count 1 0

@@ -136,6 +136,18 @@ cc_err orch__docker_fail(struct orch__docker *d, const struct orch__ans *a, cons
                          struct orch_err *e);
 /* Negotiates the API version with /_ping (min(server, 1.41)). */
 cc_err orch__docker_ping(struct orch__docker *d, struct orch_err *e);
+/* GET /containers/{id}/json; *out is a new reference. */
+cc_err orch__docker_inspect_json(struct orch__docker *d, const char *id, json_t **out,
+                                 struct orch_err *e);
+
+/* The ops of docker_io.c. */
+cc_err orch__docker_exec(struct orch_driver *d, const char *id, char *const argv[],
+                         int64_t timeout_ns, struct orch_exec_result *out, struct orch_err *e);
+cc_err orch__docker_logs(struct orch_driver *d, const char *id, const struct orch_log_query *q,
+                         orch_log_cb cb, void *arg, struct orch_err *e);
+cc_err orch__docker_stats(struct orch_driver *d, const char *id, struct orch_usage *out,
+                          struct orch_err *e);
+
 /* Percent-encodes s for a query string. */
 void orch__urlenc(const char *s, char *out, size_t outsz);
 

@@ -4,6 +4,7 @@
  * input; every one is fed arbitrary splits of the bytes and keeps bounded
  * state (see docker_int.h).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,7 +93,7 @@ int64_t orch__parse_time_ns(const char *p, size_t n, size_t *used)
     }
     int64_t days = cc_days_from_civil(y, mo, d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + s - off;
-    if (secs < 0)
+    if (secs < 0 || secs >= INT64_MAX / 1000000000 - 1)   /* past 2262 */
         return -1;
     if (used)
         *used = i;
