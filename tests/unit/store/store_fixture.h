@@ -80,6 +80,7 @@ static inline void fixture_pg_exec(const char *dsn, const char *sql)
     PGconn *pg = PQconnectdb(dsn);
     if (PQstatus(pg) != CONNECTION_OK)
         fail_msg("cannot connect to CC_TEST_PG_DSN: %s", PQerrorMessage(pg));
+    PQclear(PQexec(pg, "SET client_min_messages = warning"));
     PGresult *res = PQexec(pg, sql);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
