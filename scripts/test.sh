@@ -9,6 +9,11 @@
 #   4. clang-14 build with -Werror, and the libFuzzer targets (build only)
 # A stage that cannot run (a build that fails) counts as a failure: nothing
 # is skipped silently.
+#
+# A throw-away PostgreSQL 15 (scripts/postgres.sh) is started once before the
+# stages and stopped at the end; CC_TEST_PG_DSN points the PostgreSQL store
+# tests (ctest and pytest) at it. A server that cannot start is one counted
+# failure, with the reason, and those tests then fail on their own.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -73,6 +78,21 @@ check() { # check LABEL COMMAND... : one counted pass/fail
         count 0 1
     fi
 }
+
+pg_dir=$(mktemp -d /tmp/cc-test-pg.XXXXXX)
+stop_pg() { scripts/postgres.sh stop "$pg_dir" >/dev/null 2>&1; rm -rf "$pg_dir"; }
+trap stop_pg EXIT
+say "PostgreSQL for the store tests"
+if pg_out=$(scripts/postgres.sh start "$pg_dir" 2>&1); then
+    CC_TEST_PG_DSN=$(cat "$pg_dir/dsn")
+    export CC_TEST_PG_DSN
+    echo "ok: PostgreSQL at $CC_TEST_PG_DSN"
+    count 1 0
+else
+    echo "FAILED: PostgreSQL did not start: $pg_out"
+    unset CC_TEST_PG_DSN
+    count 0 1
+fi
 
 say "gcc build (-Werror)"
 if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
