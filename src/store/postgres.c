@@ -445,6 +445,7 @@ static cc_err conn_setup(struct pg_store *s, struct pg_conn *c)
     char sql[160];
     snprintf(sql, sizeof(sql),
              "SET lock_timeout = %d; SET client_min_messages = warning;"
+             " SET plan_cache_mode = force_custom_plan;"
              " SET client_encoding = 'UTF8'",
              s->busy_ms);
     return pg__exec_sql(s, c, sql, "session setup");

@@ -119,10 +119,10 @@ const struct pg_stmt_def pg__knowledge_stmts[PS__COUNT] = {
         "INSERT INTO doc_tags (document_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING"},
     [PS_TAG_DELETE_DOC] = {"tag_delete_doc", "DELETE FROM doc_tags WHERE document_id = $1"},
     [PS_FTS_TOTALS] = {"fts_totals", "SELECT nrows, ntok FROM fts_totals WHERE id = 1"},
-    /* BM25's n(q): chunks holding each phrase, in phrase order. */
+    /* BM25's n(q): chunks holding one phrase (a constant tsquery per
+     * call, so the planner can use the GIN index). */
     [PS_FTS_DOCFREQ] = {"fts_docfreq",
-        "SELECT (SELECT count(*) FROM chunks c WHERE c.tsv @@ u.q::tsquery)"
-        " FROM unnest($1::text[]) WITH ORDINALITY AS u(q, i) ORDER BY u.i"},
+        "SELECT count(*) FROM chunks WHERE tsv @@ $1::tsquery"},
     /* FTS5's bm25 (fts5Bm25Function) term by term: for each phrase, in
      * order, idf * (f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)),
      * f = 4 x title + 2 x heading + 1 x body occurrences. $1 the OR query,
@@ -942,7 +942,7 @@ cc_err pg__doc_get(struct store *st, int64_t id, store_doc_cb cb, void *arg)
 /* The query, term by term (the SQLite backend's quoted terms, tokenized). */
 struct query {
     struct cc_buf tsq;                 /* 'a' | 'b' <-> 'c' */
-    struct cc_buf phrases;             /* text[] literal of one tsquery per phrase */
+    struct cc_buf phrases;             /* one tsquery per phrase, NUL-separated */
     struct cc_buf lexemes;             /* text[] literal */
     struct cc_buf phrase_of;           /* int[] literal: the phrase of each lexeme */
     unsigned nphrases;
@@ -1014,7 +1014,7 @@ static cc_err add_phrase(struct pg_conn *c, struct query *q, const char *term)
     if (!err)
         err = cc_buf_addf(&q->tsq, "(%s)", cc_buf_str(&one));
     if (!err)
-        err = add_array_elem(&q->phrases, one.ptr, one.len);
+        err = cc_buf_add(&q->phrases, one.ptr, one.len + 1);   /* with its NUL */
 out:
     tokens_release(&t);
     cc_buf_release(&one);
@@ -1049,9 +1049,7 @@ static cc_err query_build(struct pg_conn *c, const char *fts, struct query *q)
     }
     cc_buf_release(&term);
     if (!err && q->nphrases) {
-        err = cc_buf_addch(&q->phrases, '}');
-        if (!err)
-            err = cc_buf_addch(&q->lexemes, '}');
+        err = cc_buf_addch(&q->lexemes, '}');
         if (!err)
             err = cc_buf_addch(&q->phrase_of, '}');
     }
@@ -1138,8 +1136,11 @@ static cc_err lexical_window(struct pg_store *s, struct pg_conn *c, const struct
         return err;
     struct docfreq f = {.nrows = t.nrows};
     cc_buf_init(&f.idf, 64 * 1024);
-    err = pg__query(s, c, PS_FTS_DOCFREQ, QPARAMS(QT(cc_buf_str(&qq->phrases))), row_docfreq,
-                    &f, NULL);
+    const char *ph = qq->phrases.ptr;
+    for (unsigned i = 0; !err && i < qq->nphrases; i++) {
+        err = pg__query(s, c, PS_FTS_DOCFREQ, QPARAMS(QT(ph)), row_docfreq, &f, NULL);
+        ph += strlen(ph) + 1;
+    }
     if (!err)
         err = cc_buf_addch(&f.idf, '}');
     double avgdl = (double)t.ntok / (double)t.nrows;
