@@ -57,7 +57,7 @@ static const struct {
 
 static const char *const queries[] = {
     "install server", "installing", "server", "memory server", "cafe", "na\xc3\xafve",
-    "resume caf\xc3\xa9", "alpha omega", "foo\xe2\x80\x94" "bar", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+    "resume caf\xc3\xa9", "alpha omega", ("foo\xe2\x80\x94" "bar"), "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
     "\"quoted\" AND NOT ( tags*", "memory memory", "nothing-matches-this", "v1", "tags",
 };
 
