@@ -56,7 +56,7 @@ shared_buffers = 128MB
 EOF
     "${as_user[@]}" "$PGBIN/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 start \
         >/dev/null 2>&1 || die "server did not start: $(tail -n 5 "$dir/server.log")"
-    "${as_user[@]}" "$PGBIN/../bin/psql" -h "$dir" -U postgres -d postgres -qAt \
+    "${as_user[@]}" "$PGBIN/psql" -h "$dir" -U postgres -d postgres -qAt \
         -c "CREATE DATABASE cc" >/dev/null 2>"$dir/createdb.log" ||
         die "CREATE DATABASE failed: $(cat "$dir/createdb.log")"
     dsn="host=$dir user=postgres dbname=cc"
