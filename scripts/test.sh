@@ -87,7 +87,10 @@ check() { # check LABEL COMMAND... : one counted pass/fail
 docker_dir=$root/build/dockerd
 pg_dir=$(mktemp -d /tmp/cc-test-pg.XXXXXX)
 stop_engine() { scripts/dockerd.sh stop "$docker_dir" >/dev/null 2>&1 || true; }
-stop_pg() { scripts/postgres.sh stop "$pg_dir" >/dev/null 2>&1; rm -rf "$pg_dir"; }say "private Docker engine and test images"
+stop_pg() { scripts/postgres.sh stop "$pg_dir" >/dev/null 2>&1; rm -rf "$pg_dir"; }
+cleanup() { stop_engine; stop_pg; }
+trap cleanup EXIT
+say "private Docker engine and test images"
 mkdir -p "$root/build"
 if host=$(scripts/dockerd.sh start "$docker_dir" 2>"$log_dir/dockerd.log"); then
     export CC_TEST_DOCKER_HOST=$host
@@ -111,9 +114,6 @@ else
     unset CC_TEST_PG_DSN
     count 0 1
 fi
-
-cleanup() { stop_engine; stop_pg; }
-trap cleanup EXIT
 
 say "gcc build (-Werror)"
 if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
