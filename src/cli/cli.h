@@ -23,6 +23,7 @@ struct cli_command {
     const char *name;
     const char *summary;
     int (*run)(int argc, char **argv, char *const *envp);
+    bool hidden;          /* internal (the process driver's shim): not in the help */
 };
 
 extern const struct cli_command cli_commands[];
@@ -41,6 +42,7 @@ int cmd_ingest(int argc, char **argv, char *const *envp);
 int cmd_cron(int argc, char **argv, char *const *envp);
 int cmd_config(int argc, char **argv, char *const *envp);
 int cmd_lint(int argc, char **argv, char *const *envp);
+int cmd_shim(int argc, char **argv, char *const *envp);
 
 /* Options every client command accepts. */
 struct cli_client {
