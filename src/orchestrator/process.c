@@ -742,7 +742,7 @@ static cc_err run_exec(const char *dir, const struct pspec *sp, const struct pst
     char *owned = NULL;
     char **env = orch__penv(sp, dir, st->secrets_ns, &owned);
     char path[PATH_MAX];
-    int pfd[2] = {-1, -1}, devnull = -1, ns = -1;
+    int pfd[2] = {-1, -1}, rep[2] = {-1, -1}, devnull = -1, ns = -1;
     if (orch__pexec_resolve(argv[0], env, path, sizeof(path)) != CC_OK) {
         err = orch_errf(e, CC_EINVAL, "check the command and the service's PATH",
                         "%s: command not found", argv[0]);
@@ -757,27 +757,43 @@ static cc_err run_exec(const char *dir, const struct pspec *sp, const struct pst
     const char *procs[5];
     orch__pcg_procs(st, cgs, procs);
     devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (devnull < 0 || pipe2(pfd, O_CLOEXEC) != 0) {
+    if (devnull < 0 || pipe2(pfd, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0) {
         err = orch_errf(e, CC_EIO, "the system is out of file descriptors", "exec: %s",
                         strerror(errno));
         goto out;
     }
     struct pchild c = {.path = path, .argv = argv, .envp = env, .cwd = sp->working_dir,
                        .cred = &cred, .no_new_privs = sp->no_new_privs, .in_fd = devnull,
-                       .out_fd = pfd[1], .err_fd = pfd[1], .report_fd = -1, .mntns_fd = ns};
+                       .out_fd = pfd[1], .err_fd = pfd[1], .report_fd = rep[1], .mntns_fd = ns};
     for (int i = 0; i < 4; i++)
         c.cg_procs[i] = procs[i];
     pid_t pid = fork();
     if (pid == 0)
         orch__pchild_exec(&c);
     close(pfd[1]);
-    pfd[1] = -1;
+    close(rep[1]);
+    pfd[1] = rep[1] = -1;
     if (pid < 0) {
         err = orch_errf(e, CC_EIO, "the system is out of processes", "fork: %s",
                         strerror(errno));
         goto out;
     }
     setpgid(pid, pid);   /* also done by the child: no race with the kill below */
+    char why[128];
+    ssize_t wk;
+    while ((wk = read(rep[0], why, sizeof(why) - 1)) < 0 && errno == EINTR) {
+    }
+    if (wk > 0) {   /* a set-up step failed before exec */
+        waitpid(pid, NULL, 0);
+        why[wk] = '\0';
+        char *sp_ = strchr(why, ' ');
+        int en = sp_ ? (int)strtol(sp_ + 1, NULL, 10) : 0;
+        if (sp_)
+            *sp_ = '\0';
+        err = orch_errf(e, CC_EINVAL, "check the service's user, working_dir and the command",
+                        "exec %s: %s failed: %s", argv[0], why, strerror(en));
+        goto out;
+    }
     *out = (struct orch_exec_result){.exit_code = -1};
     int64_t deadline = orch__mono_ms() + (timeout_ns > 0 ? timeout_ns / 1000000 : 30000);
     char b[4096];
@@ -823,6 +839,10 @@ out:
         close(pfd[0]);
     if (pfd[1] >= 0)
         close(pfd[1]);
+    if (rep[0] >= 0)
+        close(rep[0]);
+    if (rep[1] >= 0)
+        close(rep[1]);
     if (devnull >= 0)
         close(devnull);
     if (ns >= 0)

@@ -586,6 +586,8 @@ void orch__pchild_exec(const struct pchild *c)
         report(c->report_fd, "setpgid", errno);
     for (int i = 0; i < 4 && c->cg_procs[i]; i++)
         write_pid(c->cg_procs[i]);
+    if (c->mntns_fd >= 0 && setns(c->mntns_fd, CLONE_NEWNS) != 0)
+        report(c->report_fd, "setns", errno);
     if (dup2(c->in_fd, 0) < 0 || dup2(c->out_fd, 1) < 0 || dup2(c->err_fd, 2) < 0)
         report(c->report_fd, "dup2", errno);
     /* Everything else closes; report_fd survives until exec (CLOEXEC). */
@@ -593,8 +595,6 @@ void orch__pchild_exec(const struct pchild *c)
     if (rfd > 3)
         syscall(SYS_close_range, 3u, (unsigned)rfd - 1, 0u);
     syscall(SYS_close_range, (unsigned)(rfd >= 3 ? rfd + 1 : 3), ~0u, 0u);
-    if (c->mntns_fd >= 0 && setns(c->mntns_fd, CLONE_NEWNS) != 0)
-        report(rfd, "setns", errno);
     if (c->cwd && chdir(c->cwd) != 0)
         report(rfd, "chdir", errno);
     if (c->cred && c->cred->change) {
