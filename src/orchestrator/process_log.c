@@ -81,7 +81,7 @@ bool orch__plog_parse(const char *rec, size_t len, struct orch_log_line *out)
     else
         return false;
     int64_t days = cc_days_from_civil(y, mo, d);
-    if (days < 0)
+    if (days < 0 || days > 106750)   /* int64 nanoseconds end in April 2262 */
         return false;
     out->ts_ns = ((days * 86400 + h * 3600 + mi * 60 + se) * INT64_C(1000000000)) + ns;
     out->text = rec + PLOG_HDR_LEN;
@@ -326,7 +326,8 @@ static void tail_start(struct reader *r, long tail, unsigned *fi, off_t *off, ch
                 scan = bstart;
             }
             struct orch_log_line l;
-            if (header_at(fd, start, &l)) {
+            /* the same verdict as the forward pass: too long is malformed */
+            if (cur_end - 1 - start <= PLOG_MAX_RECORD && header_at(fd, start, &l)) {
                 if (r->q->since_ns && l.ts_ns < r->q->since_ns) {
                     *fi = i;
                     *off = cur_end;   /* everything older is out of range */
