@@ -378,9 +378,8 @@ static int run(const char *dir, int ready)
     st.exit_code = status_code(status);
     st.finished_ms = orch__now_ns() / 1000000;
     st.oom_killed = orch__pcg_oom_kills(&st) > oom_before;
-    if (orch__pstate_save(dir, &st) != CC_OK)
-        diag("cannot write %s/state.json: %s", dir, strerror(errno));
-    diag("service exited with %d%s", st.exit_code, st.oom_killed ? " (OOM killed)" : "");
+    /* The group goes before the state says "exited", so exited means
+     * cleaned up. */
     for (int i = 0; i < 20 && st.cg_version; i++) {   /* killed processes leave late */
         orch__pcg_remove(&st);
         if (access(st.cg_memory[0] ? st.cg_memory : st.cg_pids, F_OK) != 0)
@@ -388,6 +387,9 @@ static int run(const char *dir, int ready)
         orch__pcg_kill_all(&st);
         orch__sleep_ms(50);
     }
+    if (orch__pstate_save(dir, &st) != CC_OK)
+        diag("cannot write %s/state.json: %s", dir, strerror(errno));
+    diag("service exited with %d%s", st.exit_code, st.oom_killed ? " (OOM killed)" : "");
     rc = 0;
 out:
     free(ss[0].line);

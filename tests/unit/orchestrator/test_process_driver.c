@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -331,6 +332,64 @@ static void test_readopt(void **state)
     struct lines *ls = logs(f, -1, 0, false);
     assert_int_equal(ls->n, 2);
     assert_string_equal(ls->text[1], "after");
+    free(ls);
+}
+
+/* The daemon is SIGKILLed while its service runs: the service keeps
+ * running, keeps logging, and its exit code is learned afterwards. */
+static void test_daemon_sigkill(void **state)
+{
+    struct fx *f = *state;
+    char go[PATH_MAX + 8], yaml[PATH_MAX * 2];
+    snprintf(go, sizeof(go), "%s/go", f->dir);
+    snprintf(yaml, sizeof(yaml),
+             "services:\n  k:\n    image: x\n    command: [\"sh\", \"-c\", \"while [ ! -e %s ]; "
+             "do sleep 0.05; done; echo written-while-daemon-down; exit 9\"]\n", go);
+    parse(f, yaml);
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t daemon = fork();
+    assert_true(daemon >= 0);
+    if (daemon == 0) {   /* the "daemon": its own driver, then killed */
+        struct orch_driver *d = open_driver(f, 1 << 20, 3);
+        const struct orch_service *sv = orch_stack_service(f->stack, "k");
+        struct orch_spec spec = {.project = "t", .stack = f->stack, .svc = sv,
+                                 .config_hash = "h1", .limits = sv->limits};
+        bool ok = orch_process_ops.create(d, &spec, NULL, NULL, NULL) == CC_OK &&
+                  orch_process_ops.start(d, "proc-t-k", NULL) == CC_OK;
+        if (write(ready[1], ok ? "y" : "n", 1) != 1)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(ready[1]);
+    char c = 0;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    kill(daemon, SIGKILL);
+    waitpid(daemon, NULL, 0);
+    assert_int_equal(c, 'y');
+    snprintf(f->id, sizeof(f->id), "proc-t-k");
+    struct seen s = {0};
+    assert_int_equal(orch_process_ops.list(f->d, NULL, inst_cb, &s, NULL), CC_OK);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.i.state, ORCH_RUN_RUNNING);
+    int fd = open(go, O_CREAT | O_WRONLY, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    /* wait with no driver call in between: the shim records the exit */
+    char stp[PATH_MAX * 2];
+    inst_dir(f, "k", "", stp, sizeof(stp));
+    struct pstate st = {0};
+    for (int k = 0; k < 500 && st.status != PST_EXITED; k++) {
+        usleep(20000);
+        orch__pstate_load(stp, &st);
+    }
+    assert_int_equal(st.status, PST_EXITED);
+    assert_int_equal(wait_exited(f, 1).exit_code, 9);
+    struct lines *ls = logs(f, 1, 0, false);
+    assert_int_equal(ls->n, 1);
+    assert_string_equal(ls->text[0], "written-while-daemon-down");
     free(ls);
 }
 
@@ -750,6 +809,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_exit_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_grace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readopt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_daemon_sigkill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logs_restart_tail_since, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logs_rotation_follow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logs_big_file_tail, setup, teardown),
