@@ -216,8 +216,6 @@ static void resolve_state(const char *dir, struct pstate *st)
         *st = (struct pstate){.status = PST_CREATED, .enforced = true};
         return;
     }
-    if (st->shim_pid > 0)
-        waitpid(st->shim_pid, NULL, WNOHANG);   /* our own child when the daemon is PID 1 */
     if (st->status != PST_RUNNING || shim_alive(dir))
         return;
     /* The shim is gone: it may have just written the final state. */
