@@ -142,6 +142,9 @@ static cc_err slot_get(struct orch_engine *eng, const char *name, struct orch__s
                        struct orch_err *e)
 {
     bool docker = strcmp(name, "docker") == 0;
+    if (!docker && strcmp(name, "process") != 0)
+        return orch_errf(e, CC_EINVAL, "write auto, docker or process", "unknown driver '%.40s'",
+                         name);
     struct orch__slot *sl = docker ? &eng->docker : &eng->process;
     const struct orch_driver_ops *ops = docker ? eng->cfg.docker : eng->cfg.process;
     if (!ops)
@@ -748,7 +751,7 @@ static void inspect_svc(struct orch__project *p, struct orch__svc *s)
 struct probe_job {
     struct orch__project *p;
     char svc[128];
-    unsigned gen;
+    unsigned gen, seq;
     char inst[160];
     struct orch__slot *slot;
     struct orch_probe_cfg cfg;
@@ -768,9 +771,14 @@ static void *probe_main(void *arg)
     }
     pthread_mutex_lock(&p->mu);
     struct orch__svc *s = svc_by_name(p, j->svc);
-    if (s && s->gen == j->gen) {
+    if (s && s->probe_seq == j->seq)
         s->probe_busy = false;
+    if (s && s->gen == j->gen) {
         int64_t now = now_mono(eng);
+        if (!err && !r.ok) {
+            /* a failing probe may mean it exited: look before judging */
+            s->next_inspect = now;
+        }
         if (err) {
             /* cannot tell (engine unreachable): not a failure; try again later */
             s->probe.next_ms = now + s->opts.probe.interval_ms;
@@ -804,6 +812,7 @@ static void launch_probe(struct orch__project *p, struct orch__svc *s)
     snprintf(j->svc, sizeof(j->svc), "%s", s->name);
     snprintf(j->inst, sizeof(j->inst), "%s", s->inst);
     j->gen = s->gen;
+    j->seq = ++s->probe_seq;
     j->slot = s->slot;
     orch__probe_cfg_copy(&j->cfg, &s->opts.probe);
     pthread_attr_t a;
@@ -1094,6 +1103,8 @@ static int64_t step(struct orch__project *p)
                 start_svc(p, s);
             continue;
         }
+        if (s->phase == ORCH__UP && (now >= s->next_inspect || s->unhealthy_req))
+            inspect_svc(p, s);
         if (s->phase == ORCH__UP && s->unhealthy_req) {
             struct orch_err de = {0};
             emit(p, "unhealthy", s->name, "%s is restarted: unhealthy %u times in a row "
@@ -1103,8 +1114,6 @@ static int64_t step(struct orch__project *p)
                 on_exit_decide(p, s, 143, false);
             continue;
         }
-        if (s->phase == ORCH__UP && now >= s->next_inspect)
-            inspect_svc(p, s);
         if (s->phase == ORCH__BACKOFF && now_mono(eng) >= s->restart_at &&
             now_mono(eng) >= s->retry_at)
             start_svc(p, s);
@@ -1481,9 +1490,10 @@ cc_err orch_engine_up(struct orch_engine *eng, const char *name, struct orch_err
     bool running = p->thr_running;
     sl = p->slot;
     pthread_mutex_unlock(&p->mu);
-    const char *want = stack_driver(st) ? stack_driver(st) : p->want_driver;
+    char want[16];
+    snprintf(want, sizeof(want), "%s", stack_driver(st) ? stack_driver(st) : p->want_driver);
     if (!running || !sl) {
-        snprintf(p->want_driver, sizeof(p->want_driver), "%s", want);
+        memcpy(p->want_driver, want, sizeof(want));
         if ((err = resolve_driver(eng, want, &sl, e)))
             goto out;
     }

@@ -69,6 +69,7 @@ struct orch__svc {
     struct orch_probe_state probe;
     unsigned gen;                       /* instance generation (per start) */
     bool probe_busy;
+    unsigned probe_seq;                 /* of the probe in flight */
     struct orch_sup sup;
     bool restart_req;                   /* operator restart */
     bool unhealthy_req;                 /* restart on unhealthy */

@@ -147,11 +147,47 @@ static cc_err json_duration(struct xerr *x, const char *key, json_t *v, int64_t 
     return bad(x, key, "expected a duration such as 10s%s", "");
 }
 
+/* x-commandcenter comes from YAML as strings; JSON numbers are taken too. */
+static bool json_int(json_t *v, long lo, long hi, long *out)
+{
+    long n;
+    if (json_is_integer(v)) {
+        n = (long)json_integer_value(v);
+    } else if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        char *end = NULL;
+        errno = 0;
+        n = strtol(s, &end, 10);
+        if (errno || end == s || *end)
+            return false;
+    } else {
+        return false;
+    }
+    if (n < lo || n > hi)
+        return false;
+    *out = n;
+    return true;
+}
+
+/* 1 true, 0 false, -1 neither. */
+static int json_bool(json_t *v)
+{
+    if (json_is_boolean(v))
+        return json_is_true(v);
+    const char *s = json_string_value(v);
+    if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "on") == 0))
+        return 1;
+    if (s && (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 || strcmp(s, "off") == 0))
+        return 0;
+    return -1;
+}
+
 static cc_err json_port(struct xerr *x, const char *key, json_t *v, unsigned *out)
 {
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
+    long n = 0;
+    if (!json_int(v, 1, 65535, &n))
         return bad(x, key, "expected a port number 1-65535%s", "");
-    *out = (unsigned)json_integer_value(v);
+    *out = (unsigned)n;
     return CC_OK;
 }
 
@@ -281,9 +317,10 @@ static cc_err xcc_probe(struct xerr *x, json_t *p, struct orch_probe_cfg *c)
             return err;
     }
     if ((v = json_object_get(p, "retries"))) {
-        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000)
+        long n = 0;
+        if (!json_int(v, 1, 1000, &n))
             return bad(x, "probe.retries", "expected a whole number 1-1000%s", "");
-        c->retries = (unsigned)json_integer_value(v);
+        c->retries = (unsigned)n;
     }
     return CC_OK;
 }
@@ -291,8 +328,8 @@ static cc_err xcc_probe(struct xerr *x, json_t *p, struct orch_probe_cfg *c)
 static cc_err xcc_unhealthy(struct xerr *x, json_t *v, struct orch_unhealthy_cfg *u)
 {
     static const char *const known[] = {"limit", "grace", NULL};
-    if (json_is_boolean(v)) {
-        u->enabled = json_is_true(v);
+    if (json_bool(v) >= 0) {
+        u->enabled = json_bool(v) == 1;
         return CC_OK;
     }
     if (!json_is_object(v))
@@ -302,9 +339,10 @@ static cc_err xcc_unhealthy(struct xerr *x, json_t *v, struct orch_unhealthy_cfg
         return err;
     json_t *l = json_object_get(v, "limit"), *g = json_object_get(v, "grace");
     if (l) {
-        if (!json_is_integer(l) || json_integer_value(l) < 1 || json_integer_value(l) > 1000)
+        long n = 0;
+        if (!json_int(l, 1, 1000, &n))
             return bad(x, "restart_on_unhealthy.limit", "expected a whole number 1-1000%s", "");
-        u->limit = (unsigned)json_integer_value(l);
+        u->limit = (unsigned)n;
     }
     if (g && (err = json_duration(x, "restart_on_unhealthy.grace", g, &u->grace_ms)))
         return err;
@@ -680,7 +718,7 @@ cc_err orch__probe_run(const struct orch_probe_cfg *c, const struct orch_driver_
             else
                 snprintf(r->text, sizeof(r->text), "%.255s", x->output);
             one_line(r->text);
-        } else if (err == CC_EINVAL || err == CC_ENOTFOUND) {
+        } else if (err == CC_EINVAL || err == CC_ENOTFOUND || err == CC_ECONFLICT) {
             /* The command cannot run there: a failed probe, not an outage. */
             snprintf(r->text, sizeof(r->text), "%.255s", e ? e->msg : cc_err_str(err));
             err = CC_OK;
