@@ -691,7 +691,7 @@ void orch__probe_http(const char *host, unsigned port, const char *path, int lo,
     char *eol = strpbrk(ans, "\r\n");
     if (eol)
         *eol = 0;
-    snprintf(r->text, sizeof(r->text), "%s%s%.200s", ans, *body ? ": " : "", body);
+    snprintf(r->text, sizeof(r->text), "%.120s%s%.120s", ans, *body ? ": " : "", body);
     one_line(r->text);
 }
 
