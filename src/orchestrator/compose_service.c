@@ -68,7 +68,7 @@ static cc_err f_x_commandcenter(struct field *f)
 {
     json_decref(f->s->x_commandcenter);
     f->s->x_commandcenter = orch__to_json(f->p, f->v, 0);
-    return CC_OK;
+    return f->s->x_commandcenter ? CC_OK : CC_EPARSE;
 }
 
 /* command / entrypoint: a string is split like a shell would. */

@@ -1365,6 +1365,26 @@ void orch_engine_destroy(struct orch_engine *eng)
         pthread_mutex_unlock(&p->mu);
         join_thread(p);
     }
+    /* Callers still inside the engine (a log stream, a slow API call) hold
+     * a reference; the daemon stops the HTTP server first, so they leave
+     * soon. Wait for them; if one does not, leak the engine rather than
+     * free what it is using. */
+    for (int tries = 0;; tries++) {
+        bool busy = false;
+        pthread_mutex_lock(&eng->mu);
+        for (size_t i = 0; i < eng->nprojects; i++)
+            busy = busy || eng->projects[i]->refs > 1;
+        pthread_mutex_unlock(&eng->mu);
+        if (!busy)
+            break;
+        if (tries >= 1000) {
+            cc_log_error(eng->ctx->log, "orchestrator",
+                         "a caller is still inside the engine at shutdown; not freeing it");
+            return;
+        }
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     for (size_t i = 0; i < eng->nprojects; i++)
         project_free(eng->projects[i]);
     free(eng->projects);
@@ -1389,7 +1409,8 @@ static json_t *warnings_json(const struct orch_stack *st)
 }
 
 cc_err orch_engine_register(struct orch_engine *eng, const char *name, const char *compose_path,
-                            json_t **warnings, struct cc_diag *d, struct orch_err *e)
+                            json_t **warnings, char *name_out, size_t name_outsz,
+                            struct cc_diag *d, struct orch_err *e)
 {
     if (!compose_path || !*compose_path)
         return orch_errf(e, CC_EINVAL, "give the path of a compose file", "no compose file");
@@ -1432,6 +1453,8 @@ cc_err orch_engine_register(struct orch_engine *eng, const char *name, const cha
     project_add(eng, p);
     if (warnings)
         *warnings = warnings_json(st);
+    if (name_out && name_outsz)
+        snprintf(name_out, name_outsz, "%s", pname);
 out:
     svcs_free(svcs, st->nservices);
     orch_stack_free(st);
