@@ -338,6 +338,7 @@ async function refreshProjects() {
   projBusy = true;
   try {
     const data = await api('GET', '/api/v1/projects');
+    if (!token) return;   // logged out meanwhile
     const names = new Set(data.projects.map((p) => p.name));
     for (const [name, v] of projViews) if (!names.has(name)) { v.root.remove(); projViews.delete(name); }
     $('projects-empty').hidden = data.projects.length > 0;
@@ -631,6 +632,12 @@ function logout(msg) {
   token = '';
   stopEvents();
   stopLogs('');
+  // Nothing seen with the old token stays on the page.
+  projViews.clear();
+  $('projects').replaceChildren();
+  $('logs').replaceChildren();
+  $('logs-target').replaceChildren();
+  $('events').replaceChildren();
   sessionStorage.removeItem('cc_token');
   $('login-error').textContent = msg || '';
   show(false);

@@ -1,16 +1,17 @@
 // Drives the Hub's orchestration views in headless Chromium:
-//   node hub_projects.test.js URL TOKEN_FILE PROJECT SCREENSHOT
+//   node hub_projects.test.js URL TOKEN_FILE PROJECT SCREENSHOT READ_TOKEN
 // PROJECT is registered and down, with services `web` (HTTP probe, limits)
 // and `talker` (a line every 200 ms, every fifth on stderr). Presses Up, sees
 // the services turn healthy with resource bars, follows talker's log, presses
 // Restart, sees service.restarted arrive live in the events table and the
 // restarted instance's lines in the same log stream, presses Down. Exits 1 at
-// the first thing that does not happen.
+// the first thing that does not happen. With READ_TOKEN (read scope) the
+// same buttons answer with the API's refusal, shown in the page.
 'use strict';
 const { chromium } = require('playwright-core');
 const fs = require('fs');
 
-const [url, tokenFile, project, shot] = process.argv.slice(2);
+const [url, tokenFile, project, shot, readToken] = process.argv.slice(2);
 
 async function main() {
   const browser = await chromium.launch({
@@ -69,8 +70,9 @@ async function main() {
     await page.waitForFunction((r) => {
       const w = document.querySelector(r + '[data-service="web"] .pill');
       const t = document.querySelector(r + '[data-service="talker"] .pill');
-      return w && t && w.textContent === 'healthy' && w.classList.contains('ok') &&
-             t.textContent === 'running';
+      const b = document.querySelector(r + '[data-service="burst"] .pill');
+      return w && t && b && w.textContent === 'healthy' && w.classList.contains('ok') &&
+             t.textContent === 'running' && b.textContent === 'running';
     }, proj + ' tr', { timeout: 30000 });
     await page.waitForFunction((p) => document.querySelector(p + ' .project-head .pill.ready').textContent === 'ready',
                                proj, { timeout: 10000 });
@@ -145,6 +147,24 @@ async function main() {
 
     await page.screenshot({ path: shot, fullPage: true });
 
+    stage = 'bounded log buffer';
+    // A fast writer: the viewer keeps at most 2,000 lines and stays scrolled to the newest.
+    await page.click(row('burst') + ' button:has-text("Logs")');
+    await page.waitForFunction(() => /^Following hubdemo\/burst/.test(document.querySelector('#logs-status').textContent),
+                               null, { timeout: 5000 });
+    let most = 0;
+    const t0 = Date.now();
+    for (;;) {
+      const st = await page.$eval('#logs', (b) => ({ n: b.childElementCount, last: b.lastElementChild && b.lastElementChild.textContent,
+        first: b.firstElementChild && b.firstElementChild.textContent, gap: b.scrollHeight - b.scrollTop - b.clientHeight }));
+      most = Math.max(most, st.n);
+      if (st.n > 2000) throw new Error('the log viewer holds ' + st.n + ' lines');
+      if (st.n === 2000 && /burst \d+\.\d+$/.test(st.last) && st.gap < 30 && st.first !== st.last) break;
+      if (Date.now() - t0 > 20000) throw new Error('log buffer never filled and stayed at the bottom: ' + JSON.stringify(st));
+      await page.waitForTimeout(250);
+    }
+    await page.click('#logs-stop');
+
     stage = 'down';
     // Down (confirmed): the project is down, services stopped.
     await page.click(proj + ' .project-head button:has-text("Down")');
@@ -153,6 +173,19 @@ async function main() {
     await page.waitForFunction((r) => [...document.querySelectorAll(r)].every((t) => t.querySelector('.pill').textContent === 'stopped'),
                                proj + ' tbody tr', { timeout: 15000 });
     if (errors.length) throw new Error('errors in the page: ' + errors.join(' | '));
+
+    stage = 'read-only token';
+    // A read token sees everything; Up is refused visibly, nothing thrown.
+    await page.click('#logout');
+    await page.fill('#token', readToken);
+    await page.click('#login-form button');
+    await page.waitForSelector(proj + ' .project-head button:has-text("Up")', { state: 'visible', timeout: 5000 });
+    await page.click(proj + ' .project-head button:has-text("Up")');
+    await page.waitForFunction((p) => /admin scope/.test(document.querySelector(p + ' > p.error').textContent),
+                               proj, { timeout: 5000 });
+    if ((await text(proj + ' .project-head .pill.state')) !== 'down') throw new Error('a read token started the project');
+    const pageErrors = errors.filter((m) => !/status of 403/.test(m));
+    if (pageErrors.length) throw new Error('errors in the page: ' + pageErrors.join(' | '));
     console.log('hub projects ok');
   } catch (e) {
     e.message = 'at "' + stage + '": ' + e.message;

@@ -35,8 +35,9 @@ def test_hub_login_sources_jobs_search(daemon, tmp_path):
 
 
 def hub_stack(port):
-    """A busybox web server with an HTTP probe and resource limits, and a
-    talker writing a line every 200 ms (every fifth to stderr)."""
+    """A busybox web server with an HTTP probe and resource limits, a talker
+    writing a line every 200 ms (every fifth to stderr), and a burst of 500
+    lines a second."""
     return """
 name: hubdemo
 x-commandcenter: {driver: process}
@@ -59,6 +60,12 @@ services:
     command: ["/bin/sh", "-c", "echo started $$$$; i=0; while true; do i=$$((i+1)); if [ $$((i %% 5)) = 0 ]; then echo warn $$i >&2; else echo tick $$i; fi; sleep 0.2; done"]
     restart: always
     stop_grace_period: 1s
+  burst:
+    command:
+      - /bin/sh
+      - -c
+      - 'n=0; while true; do n=$$((n+1)); seq -f "burst $$n.%%g" 1 500; sleep 1; done'
+    stop_grace_period: 1s
 """ % dict(bb=BUSYBOX, port=port)
 
 
@@ -74,10 +81,13 @@ def test_hub_projects_logs_restart_events(orch, tmp_path):
     o = orch()
     f = o.write("hubdemo", hub_stack(free_port()), {"www/health": "ok\n"})
     o.register(f)
+    r = o.d.admin("POST", "/api/v1/tokens", json_body={"name": "hub-reader", "scope": "read"})
+    assert r.status == 201, r
+    read_token = r.json["token"]
     shot = tmp_path / "hub-projects.png"
     token_file = Path(o.d.data_dir) / "admin.token"
     r = subprocess.run(["node", str(HUB_DIR / "hub_projects.test.js"), o.d.url + "/", str(token_file),
-                        "hubdemo", str(shot)],
+                        "hubdemo", str(shot), read_token],
                        capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stdout + r.stderr
     print(r.stdout)
