@@ -412,8 +412,8 @@ function appendLogLines(rows) {
   const frag = document.createDocumentFragment();
   for (const r of rows) {
     const d = el('div', r.stream === 'stderr' ? 'stderr' : 'stdout');
-    if (r.ts) { const t = el('time', null, r.ts.slice(11, 23)); t.dateTime = r.ts; d.append(t, ' '); }
-    d.append(r.line);
+    if (typeof r.ts === 'string') { const t = el('time', null, r.ts.slice(11, 23)); t.dateTime = r.ts; d.append(t, ' '); }
+    d.append(typeof r.line === 'string' ? r.line : JSON.stringify(r));
     frag.appendChild(d);
   }
   box.appendChild(frag);
@@ -483,7 +483,9 @@ async function showLogs() {
       const rows = [];
       for (const ln of lines) {
         if (!ln) continue;
-        try { rows.push(JSON.parse(ln)); } catch (e) { rows.push({ stream: 'stdout', line: ln }); }
+        let r = null;
+        try { r = JSON.parse(ln); } catch (e) { /* not JSON: shown as written */ }
+        rows.push(r && typeof r === 'object' ? r : { stream: 'stdout', line: ln });
       }
       if (rows.length) appendLogLines(rows);
     });
