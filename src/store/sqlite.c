@@ -60,6 +60,10 @@ const struct stmt_def sqlite__core_stmts[ST__COUNT] = {
     [ST_BEGIN] = {"begin", "BEGIN"},
     [ST_BEGIN_IMMEDIATE] = {"begin_immediate", "BEGIN IMMEDIATE"},
     [ST_COMMIT] = {"commit", "COMMIT"},
+    /* One level only: a batch item inside the batch's transaction. */
+    [ST_SAVEPOINT] = {"savepoint", "SAVEPOINT item"},
+    [ST_RELEASE] = {"release", "RELEASE item"},
+    [ST_ROLLBACK_TO] = {"rollback_to", "ROLLBACK TO item"},
     [ST_TOKEN_INSERT] = {"token_insert",
         "INSERT INTO tokens (name, hash, scope, created_ms, last_used_ms)"
         " VALUES (?1, ?2, ?3, ?4, ?5)"},
@@ -1008,4 +1012,7 @@ const struct store_ops store_sqlite_ops = {
     .job_retry = sqlite__job_retry,
     .job_counts = sqlite__job_counts,
     .job_prune = sqlite__job_prune,
+    .job_enqueue_batch = sqlite__job_enqueue_batch,
+    .job_claim_batch = sqlite__job_claim_batch,
+    .doc_write_batch = sqlite__doc_write_batch,
 };

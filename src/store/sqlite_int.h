@@ -40,6 +40,9 @@ enum stmt_id {
     ST_BEGIN,
     ST_BEGIN_IMMEDIATE,
     ST_COMMIT,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_TOKEN_INSERT,
     ST_TOKEN_LIST,
     ST_TOKEN_DELETE,
@@ -245,6 +248,17 @@ cc_err sqlite__doc_get(struct store *st, int64_t id, store_doc_cb cb, void *arg)
 cc_err sqlite__doc_delete(struct store *st, int64_t id);
 cc_err sqlite__doc_delete_external(struct store *st, int64_t source_id,
                                    const char *external_id);
+/* Batches (store.h, "batches"). */
+cc_err sqlite__doc_write_batch(struct store *st, const char *owner, int64_t now_ms,
+                               struct store_doc_write *items, size_t n);
+cc_err sqlite__job_enqueue_batch(struct store *st, const struct store_job *jobs, size_t n,
+                                 unsigned queue_limit, int64_t *out_ids, bool *out_existing,
+                                 size_t *out_done);
+cc_err sqlite__job_claim_batch(struct store *st, const char *owner, int64_t now_ms,
+                               int64_t lease_ms, size_t max, store_job_cb cb, void *arg);
+/* job_succeed on the writer the caller holds (inside its transaction). */
+cc_err sqlite__job_succeed_locked(struct sqlite_store *s, struct conn *c, int64_t id,
+                                  const char *owner, int64_t now_ms);
 cc_err sqlite__search(struct store *st, const struct store_search *q, store_hit_cb cb,
                       void *arg);
 

@@ -224,6 +224,106 @@ cc_err sqlite__job_enqueue(struct store *st, const struct store_job *j, unsigned
     return CC_OK;
 }
 
+/* The unfinished jobs of one source, counted once per batch and then
+ * kept up to date as the batch inserts: COUNT(*) walks the source's index
+ * entries, which per job would make a large batch quadratic. */
+struct limit_cache {
+    int64_t source_id;
+    int64_t unfinished;
+    bool valid;
+};
+
+/* enqueue_locked with the limit check against the cache. */
+static cc_err enqueue_batch_one(struct sqlite_store *s, struct conn *c,
+                                const struct store_job *j, unsigned queue_limit,
+                                struct limit_cache *lc, int64_t *out_id, bool *out_existing)
+{
+    bool found = false;
+    cc_err err = CC_OK;
+    if (!job_valid(j))
+        return CC_EINVAL;
+    if (j->dedup_key) {
+        err = sqlite__query_int(s, c, ST_JOB_FIND_DEDUP, PARAMS(PT(j->dedup_key)), out_id,
+                                &found);
+        if (err || found) {
+            *out_existing = found;
+            return err;
+        }
+    }
+    if (!lc->valid || lc->source_id != j->source_id) {
+        if (j->source_id > 0) {
+            err = sqlite__query_int(s, c, ST_SOURCE_EXISTS, PARAMS(PI(j->source_id)), NULL,
+                                    &found);
+            if (!err && !found)
+                err = CC_ENOTFOUND;
+        }
+        lc->unfinished = 0;
+        if (!err && queue_limit > 0)
+            err = j->source_id > 0
+                ? sqlite__query_int(s, c, ST_JOB_COUNT_UNFINISHED, PARAMS(PI(j->source_id)),
+                                    &lc->unfinished, NULL)
+                : sqlite__query_int(s, c, ST_JOB_COUNT_UNFINISHED_NOSRC, NULL,
+                                    &lc->unfinished, NULL);
+        if (err)
+            return err;
+        lc->source_id = j->source_id;
+        lc->valid = true;
+    }
+    if (queue_limit > 0 && lc->unfinished >= (int64_t)queue_limit)
+        return CC_ELIMIT;
+    struct write_result res = {0};
+    err = sqlite__exec(s, c, ST_JOB_INSERT,
+                       PARAMS(PT(j->kind), PI(j->source_id), PT(j->dedup_key),
+                              PB(j->payload, j->payload_len), PI(j->max_attempts),
+                              PI(j->next_run_ms), PI(j->created_ms), PI(j->updated_ms)),
+                       &res);
+    if (!err) {
+        lc->unfinished++;
+        *out_id = res.rowid;
+        *out_existing = false;
+    }
+    return err;
+}
+
+/* One BEGIN IMMEDIATE transaction; the jobs before the first that cannot
+ * be queued are committed. */
+cc_err sqlite__job_enqueue_batch(struct store *st, const struct store_job *jobs, size_t n,
+                                 unsigned queue_limit, int64_t *out_ids, bool *out_existing,
+                                 size_t *out_done)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    struct limit_cache lc = {0};
+    size_t done = 0;
+    *out_done = 0;
+    struct conn *c = sqlite__writer_get(s);
+    cc_err err = sqlite__begin(s, c, ST_BEGIN_IMMEDIATE);
+    cc_err stop = CC_OK;
+    for (; !err && !stop && done < n; done++) {
+        int64_t id = 0;
+        bool existing = false;
+        stop = enqueue_batch_one(s, c, &jobs[done], queue_limit, &lc, &id, &existing);
+        if (stop)
+            break;
+        if (out_ids)
+            out_ids[done] = id;
+        if (out_existing)
+            out_existing[done] = existing;
+    }
+    /* A failed statement leaves the transaction open (SQLite rolls back
+     * only the statement), unless it ended it; then nothing is kept. */
+    if (!err && sqlite3_get_autocommit(c->db))
+        err = stop ? stop : CC_EIO;
+    if (!err)
+        err = sqlite__commit(s, c);
+    if (err) {
+        sqlite__rollback(c);
+        done = 0;
+    }
+    sqlite__writer_put(s);
+    *out_done = done;
+    return err ? err : stop;
+}
+
 /* ---- claim ----------------------------------------------------------- */
 
 /* A job that outlives its statement: every string and the payload owned. */
@@ -310,25 +410,74 @@ cc_err sqlite__job_claim(struct store *st, const char *owner, int64_t now_ms, in
     return err;
 }
 
+/* Up to max claims in one transaction: each pick sees the previous
+ * claims (now running with a lease into the future), so it takes the next
+ * job in claim order. Copies go to the callback after COMMIT. */
+cc_err sqlite__job_claim_batch(struct store *st, const char *owner, int64_t now_ms,
+                               int64_t lease_ms, size_t max, store_job_cb cb, void *arg)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    if (!owner || !*owner || !cb || lease_ms <= 0 || now_ms < 0 ||
+        now_ms > INT64_MAX - lease_ms || max == 0)
+        return CC_EINVAL;
+    struct job_copy *jobs = cc_xcalloc(max, sizeof(*jobs));
+    size_t got = 0;
+    struct conn *c = sqlite__writer_get(s);
+    cc_err err = sqlite__begin(s, c, ST_BEGIN_IMMEDIATE);
+    while (!err && got < max) {
+        err = claim_locked(s, c, owner, now_ms, lease_ms, &jobs[got]);
+        if (!err)
+            got++;
+    }
+    if (err == CC_ENOTFOUND && got > 0)
+        err = CC_OK;
+    if (!err)
+        err = sqlite__commit(s, c);
+    if (err)
+        sqlite__rollback(c);
+    sqlite__writer_put(s);
+    for (size_t i = 0; i < got; i++) {
+        if (!err)
+            cb(arg, &jobs[i].j);
+        job_copy_release(&jobs[i]);
+    }
+    free(jobs);
+    return err;
+}
+
 /* ---- transitions by the lease holder or the operator ------------------ */
 
 /* One guarded UPDATE of job `id`. No row changed: CC_ENOTFOUND when the
  * job does not exist, CC_ESTATE when it is not in the state (or not held
  * by the owner) the guard asks for. */
-static cc_err guarded_update(struct sqlite_store *s, int64_t id, enum stmt_id stmt,
-                             const struct param *params)
+static cc_err guarded_update_locked(struct sqlite_store *s, struct conn *c, int64_t id,
+                                    enum stmt_id stmt, const struct param *params)
 {
     struct write_result res = {0};
     bool exists = false;
-    struct conn *c = sqlite__writer_get(s);
     cc_err err = sqlite__exec(s, c, stmt, params, &res);
     if (!err && res.changes == 0) {
         err = sqlite__query_int(s, c, ST_JOB_EXISTS, PARAMS(PI(id)), NULL, &exists);
         if (!err)
             err = exists ? CC_ESTATE : CC_ENOTFOUND;
     }
+    return err;
+}
+
+static cc_err guarded_update(struct sqlite_store *s, int64_t id, enum stmt_id stmt,
+                             const struct param *params)
+{
+    struct conn *c = sqlite__writer_get(s);
+    cc_err err = guarded_update_locked(s, c, id, stmt, params);
     sqlite__writer_put(s);
     return err;
+}
+
+cc_err sqlite__job_succeed_locked(struct sqlite_store *s, struct conn *c, int64_t id,
+                                  const char *owner, int64_t now_ms)
+{
+    return guarded_update_locked(s, c, id, ST_JOB_SUCCEED,
+                                 PARAMS(PI(id), PT(owner), PI(now_ms)));
 }
 
 cc_err sqlite__job_heartbeat(struct store *st, int64_t id, const char *owner,

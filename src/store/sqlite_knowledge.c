@@ -425,31 +425,24 @@ static cc_err doc_write_parts(struct sqlite_store *s, struct conn *c, const stru
     return err;
 }
 
-cc_err sqlite__doc_upsert(struct store *st, const struct store_doc *d,
-                          enum store_upsert *out_result, int64_t *out_id)
+/* Inside a BEGIN IMMEDIATE transaction on the writer: the upsert of a
+ * validated document (hash normalized, tags parsed). */
+static cc_err upsert_locked(struct sqlite_store *s, struct conn *c, const struct store_doc *d,
+                            const char *hash, json_t *tags, enum store_upsert *out_result,
+                            int64_t *out_id)
 {
-    struct sqlite_store *s = sqlite__from_store(st);
-    char hash[HASH_LEN + 1];
-    json_t *tags = NULL;
     struct doc_key old = {0};
     bool source_found = false;
     int64_t id = 0;
-    cc_err err = doc_validate(d, hash, &tags);
-    if (err)
-        return err;
-    struct conn *c = sqlite__writer_get(s);
-    err = sqlite__begin(s, c, ST_BEGIN_IMMEDIATE);
-    if (err)
-        goto out;
-    err = sqlite__query_int(s, c, ST_SOURCE_EXISTS, PARAMS(PI(d->source_id)), NULL,
-                            &source_found);
+    cc_err err = sqlite__query_int(s, c, ST_SOURCE_EXISTS, PARAMS(PI(d->source_id)), NULL,
+                                   &source_found);
     if (!err && !source_found)
         err = CC_ENOTFOUND;
     if (!err)
         err = sqlite__query(s, c, ST_DOC_LOOKUP, PARAMS(PI(d->source_id), PT(d->external_id)),
                             row_doc_key, &old, NULL);
     if (err)
-        goto out;
+        return err;
     enum store_upsert result = !old.found ? STORE_CREATED
                              : strcmp(old.hash, hash) == 0 ? STORE_UNCHANGED
                              : STORE_UPDATED;
@@ -459,19 +452,115 @@ cc_err sqlite__doc_upsert(struct store *st, const struct store_doc *d,
         err = doc_write_row(s, c, d, hash, &old, &id);
     if (!err && result != STORE_UNCHANGED)
         err = doc_write_parts(s, c, d, id, tags);
+    if (!err) {
+        *out_result = result;
+        *out_id = id;
+    }
+    return err;
+}
+
+cc_err sqlite__doc_upsert(struct store *st, const struct store_doc *d,
+                          enum store_upsert *out_result, int64_t *out_id)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    char hash[HASH_LEN + 1];
+    json_t *tags = NULL;
+    enum store_upsert result = STORE_UNCHANGED;
+    int64_t id = 0;
+    cc_err err = doc_validate(d, hash, &tags);
+    if (err)
+        return err;
+    struct conn *c = sqlite__writer_get(s);
+    err = sqlite__begin(s, c, ST_BEGIN_IMMEDIATE);
+    if (!err)
+        err = upsert_locked(s, c, d, hash, tags, &result, &id);
     if (!err)
         err = sqlite__commit(s, c);
-    if (err)
-        goto out;
-    if (out_result)
-        *out_result = result;
-    if (out_id)
-        *out_id = id;
-out:
     if (err)
         sqlite__rollback(c);
     sqlite__writer_put(s);
     json_decref(tags);
+    if (err)
+        return err;
+    if (out_result)
+        *out_result = result;
+    if (out_id)
+        *out_id = id;
+    return CC_OK;
+}
+
+/* One item of a batch inside its savepoint: the job's success first (a
+ * lost lease costs no document write), then the document and its count. */
+static cc_err write_item_locked(struct sqlite_store *s, struct conn *c, const char *owner,
+                                int64_t now_ms, struct store_doc_write *it, const char *hash,
+                                json_t *tags)
+{
+    cc_err err = CC_OK;
+    if (it->job_id > 0)
+        err = sqlite__job_succeed_locked(s, c, it->job_id, owner, now_ms);
+    if (!err && it->doc)
+        err = upsert_locked(s, c, it->doc, hash, tags, &it->result, &it->doc_id);
+    if (!err && it->doc && it->count && it->result != STORE_UNCHANGED)
+        err = sqlite__exec(s, c, ST_SOURCE_ADD_COUNTS,
+                           PARAMS(PI(it->doc->source_id), PI(1), PI(0)), NULL);
+    return err;
+}
+
+/* One BEGIN IMMEDIATE transaction for the whole batch, a savepoint per
+ * item: a failing item is rolled back alone. An error that ends the
+ * transaction itself (I/O, a full disk) fails every item. */
+cc_err sqlite__doc_write_batch(struct store *st, const char *owner, int64_t now_ms,
+                               struct store_doc_write *items, size_t n)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    if (!owner || !*owner || (n && !items))
+        return CC_EINVAL;
+    char (*hashes)[HASH_LEN + 1] = cc_xcalloc(n ? n : 1, sizeof(*hashes));
+    json_t **tags = cc_xcalloc(n ? n : 1, sizeof(*tags));
+    for (size_t i = 0; i < n; i++) {
+        items[i].err = CC_OK;
+        items[i].result = STORE_UNCHANGED;
+        items[i].doc_id = 0;
+        if (items[i].doc)
+            items[i].err = doc_validate(items[i].doc, hashes[i], &tags[i]);
+    }
+    struct conn *c = sqlite__writer_get(s);
+    cc_err err = sqlite__begin(s, c, ST_BEGIN_IMMEDIATE);
+    for (size_t i = 0; !err && i < n; i++) {
+        struct store_doc_write *it = &items[i];
+        if (it->err)
+            continue;
+        err = sqlite__exec(s, c, ST_SAVEPOINT, NULL, NULL);
+        if (err)
+            break;
+        it->err = write_item_locked(s, c, owner, now_ms, it, hashes[i], tags[i]);
+        if (sqlite3_get_autocommit(c->db)) {
+            err = it->err ? it->err : CC_EIO;   /* SQLite ended the transaction */
+            break;
+        }
+        if (it->err) {
+            it->result = STORE_UNCHANGED;
+            it->doc_id = 0;
+            err = sqlite__exec(s, c, ST_ROLLBACK_TO, NULL, NULL);
+        }
+        if (!err)
+            err = sqlite__exec(s, c, ST_RELEASE, NULL, NULL);
+    }
+    if (!err)
+        err = sqlite__commit(s, c);
+    if (err) {
+        sqlite__rollback(c);
+        for (size_t i = 0; i < n; i++) {
+            items[i].err = err;
+            items[i].result = STORE_UNCHANGED;
+            items[i].doc_id = 0;
+        }
+    }
+    sqlite__writer_put(s);
+    for (size_t i = 0; i < n; i++)
+        json_decref(tags[i]);
+    free(tags);
+    free(hashes);
     return err;
 }
 
