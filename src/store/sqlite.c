@@ -60,10 +60,6 @@ const struct stmt_def sqlite__core_stmts[ST__COUNT] = {
     [ST_BEGIN] = {"begin", "BEGIN"},
     [ST_BEGIN_IMMEDIATE] = {"begin_immediate", "BEGIN IMMEDIATE"},
     [ST_COMMIT] = {"commit", "COMMIT"},
-    /* One level only: a batch item inside the batch's transaction. */
-    [ST_SAVEPOINT] = {"savepoint", "SAVEPOINT item"},
-    [ST_RELEASE] = {"release", "RELEASE item"},
-    [ST_ROLLBACK_TO] = {"rollback_to", "ROLLBACK TO item"},
     [ST_TOKEN_INSERT] = {"token_insert",
         "INSERT INTO tokens (name, hash, scope, created_ms, last_used_ms)"
         " VALUES (?1, ?2, ?3, ?4, ?5)"},
