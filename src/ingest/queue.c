@@ -11,7 +11,8 @@
  * handlers one after another (a handler error is recorded at once), then
  * write the deferred documents and the successes in one transaction. The
  * batch is written early once its jobs' arenas hold BATCH_BYTES, so a
- * batch of large uploads does not pile up in memory.
+ * batch of large uploads does not pile up in memory, and once its
+ * handlers ran for BATCH_MS, so slow jobs do not hold finished ones back.
  */
 #include "ingest/queue.h"
 
@@ -30,8 +31,9 @@
 
 #define JOB_ARENA_BLOCK 16384
 #define JOB_ARENA_LIMIT (256u << 20)   /* payload copy plus everything a job derives */
-#define BATCH_DEFAULT 32u
+#define BATCH_DEFAULT 64u
 #define BATCH_BYTES (16u << 20)        /* arena bytes after which a batch is written early */
+#define BATCH_MS 1000                  /* handler time after which a batch is written early */
 
 struct slot {
     pthread_t thread;
@@ -347,10 +349,14 @@ static void run_batch(struct ingest_workers *w, unsigned idx, struct batch *b)
 {
     hold(&w->slots[idx], b);
     size_t from = 0, bytes = 0;
+    int64_t since = cc_mono_ms(w->ctx->clock);
     for (size_t i = 0; i < b->n; i++) {
         run_handler(w, idx, &b->jobs[i]);
         bytes += b->jobs[i].arena.used;
-        if (bytes >= BATCH_BYTES || i + 1 == b->n) {
+        int64_t now = cc_mono_ms(w->ctx->clock);
+        /* Slow jobs (large PDFs) should not hold finished ones back. */
+        if (bytes >= BATCH_BYTES || now - since >= BATCH_MS || i + 1 == b->n) {
+            since = now;
             write_batch(w, idx, b->jobs, from, i + 1);
             for (size_t k = from; k <= i; k++)
                 cc_arena_release(&b->jobs[k].arena);

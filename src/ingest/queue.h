@@ -72,7 +72,7 @@ struct ingest_kind {
 
 struct ingest_workers_cfg {
     unsigned threads;            /* >= 1 */
-    unsigned batch;              /* jobs claimed at once, 1..STORE_BATCH_MAX; 0 = 32 */
+    unsigned batch;              /* jobs claimed at once, 1..STORE_BATCH_MAX; 0 = 64 */
     int64_t lease_ms;            /* e.g. 30000 */
     int max_attempts;            /* stored in each job at enqueue; used for the retry decision */
     struct cc_backoff backoff;
