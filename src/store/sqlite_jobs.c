@@ -57,7 +57,7 @@ const struct stmt_def sqlite__job_stmts[ST__COUNT] = {
         ") ORDER BY next_run_ms, id LIMIT 1"},
     [ST_JOB_CLAIM] = {"job_claim",
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?2,"
-        " lease_until_ms = ?3, updated_ms = ?4 WHERE id = ?1"},
+        " lease_until_ms = ?3, updated_ms = ?4 WHERE id = ?1 RETURNING " JOB_COLS},
     [ST_JOB_GET] = {"job_get", "SELECT " JOB_COLS " FROM jobs WHERE id = ?1"},
     [ST_JOB_EXISTS] = {"job_exists", "SELECT 1 FROM jobs WHERE id = ?1"},
     [ST_JOB_HEARTBEAT] = {"job_heartbeat",
@@ -379,11 +379,13 @@ static cc_err claim_locked(struct sqlite_store *s, struct conn *c, const char *o
     cc_err err = sqlite__query_int(s, c, ST_JOB_PICK, PARAMS(PI(now_ms)), &id, &found);
     if (!err && !found)
         err = CC_ENOTFOUND;
+    /* RETURNING (SQLite 3.35) gives the claimed row without a second read. */
     if (!err)
-        err = sqlite__exec(s, c, ST_JOB_CLAIM,
-                           PARAMS(PI(id), PT(owner), PI(now_ms + lease_ms), PI(now_ms)), NULL);
-    if (!err)
-        err = sqlite__query(s, c, ST_JOB_GET, PARAMS(PI(id)), row_job_copy, out, NULL);
+        err = sqlite__query(s, c, ST_JOB_CLAIM,
+                            PARAMS(PI(id), PT(owner), PI(now_ms + lease_ms), PI(now_ms)),
+                            row_job_copy, out, NULL);
+    if (!err && !out->set)
+        err = CC_EIO;
     return err;
 }
 

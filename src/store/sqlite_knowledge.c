@@ -447,14 +447,15 @@ static cc_err doc_write_parts(struct sqlite_store *s, struct conn *c, const stru
 /* Inside a BEGIN IMMEDIATE transaction on the writer: the upsert of a
  * validated document (hash normalized, tags parsed). */
 static cc_err upsert_locked(struct sqlite_store *s, struct conn *c, const struct store_doc *d,
-                            const char *hash, json_t *tags, enum store_upsert *out_result,
-                            int64_t *out_id)
+                            const char *hash, json_t *tags, bool source_known,
+                            enum store_upsert *out_result, int64_t *out_id)
 {
     struct doc_key old = {0};
-    bool source_found = false;
+    bool source_found = source_known;
     int64_t id = 0;
-    cc_err err = sqlite__query_int(s, c, ST_SOURCE_EXISTS, PARAMS(PI(d->source_id)), NULL,
-                                   &source_found);
+    cc_err err = source_known ? CC_OK
+                              : sqlite__query_int(s, c, ST_SOURCE_EXISTS,
+                                                  PARAMS(PI(d->source_id)), NULL, &source_found);
     if (!err && !source_found)
         err = CC_ENOTFOUND;
     if (!err)
@@ -492,7 +493,7 @@ cc_err sqlite__doc_upsert(struct store *st, const struct store_doc *d,
     struct conn *c = sqlite__writer_get(s);
     err = sqlite__begin(s, c, ST_BEGIN_IMMEDIATE);
     if (!err)
-        err = upsert_locked(s, c, d, hash, tags, &result, &id);
+        err = upsert_locked(s, c, d, hash, tags, false, &result, &id);
     if (!err)
         err = sqlite__commit(s, c);
     if (err)
@@ -508,12 +509,42 @@ cc_err sqlite__doc_upsert(struct store *st, const struct store_doc *d,
     return CC_OK;
 }
 
+/* What a batch learns as it goes, inside its transaction: the source
+ * last found (the write lock keeps it there), and the counts to add per
+ * source, written once before COMMIT instead of one UPDATE per document. */
+#define BATCH_SOURCES 8
+struct batch_acc {
+    int64_t known_source;
+    size_t nsrc;
+    int64_t src[BATCH_SOURCES];
+    int64_t ingested[BATCH_SOURCES];
+};
+
+/* Adds to the source's pending count; CC_OK or the error of flushing
+ * when BATCH_SOURCES distinct sources are pending already. */
+static cc_err acc_count(struct sqlite_store *s, struct conn *c, struct batch_acc *acc,
+                        int64_t source_id)
+{
+    for (size_t i = 0; i < acc->nsrc; i++) {
+        if (acc->src[i] == source_id) {
+            acc->ingested[i]++;
+            return CC_OK;
+        }
+    }
+    if (acc->nsrc == BATCH_SOURCES)   /* many sources in one batch: no pending count */
+        return sqlite__exec(s, c, ST_SOURCE_ADD_COUNTS, PARAMS(PI(source_id), PI(1), PI(0)),
+                            NULL);
+    acc->src[acc->nsrc] = source_id;
+    acc->ingested[acc->nsrc++] = 1;
+    return CC_OK;
+}
+
 /* One item of a batch: the job's success first - when it fails (the
  * lease was lost) nothing of the item was written - then the document and
  * its count. *out_wrote tells whether a failure may have left writes. */
 static cc_err write_item_locked(struct sqlite_store *s, struct conn *c, const char *owner,
                                 int64_t now_ms, struct store_doc_write *it, const char *hash,
-                                json_t *tags, bool *out_wrote)
+                                json_t *tags, struct batch_acc *acc, bool *out_wrote)
 {
     cc_err err = CC_OK;
     *out_wrote = false;
@@ -522,11 +553,14 @@ static cc_err write_item_locked(struct sqlite_store *s, struct conn *c, const ch
     if (err)
         return err;
     *out_wrote = true;
-    if (it->doc)
-        err = upsert_locked(s, c, it->doc, hash, tags, &it->result, &it->doc_id);
-    if (!err && it->doc && it->count && it->result != STORE_UNCHANGED)
-        err = sqlite__exec(s, c, ST_SOURCE_ADD_COUNTS,
-                           PARAMS(PI(it->doc->source_id), PI(1), PI(0)), NULL);
+    if (!it->doc)
+        return CC_OK;
+    err = upsert_locked(s, c, it->doc, hash, tags, acc->known_source == it->doc->source_id,
+                        &it->result, &it->doc_id);
+    if (!err)
+        acc->known_source = it->doc->source_id;
+    if (!err && it->count && it->result != STORE_UNCHANGED)
+        err = acc_count(s, c, acc, it->doc->source_id);
     return err;
 }
 
@@ -540,6 +574,7 @@ static cc_err write_batch_try(struct sqlite_store *s, struct conn *c, const char
                               const bool *skip, char (*hashes)[HASH_LEN + 1], json_t **tags,
                               bool *out_retry)
 {
+    struct batch_acc acc = {0};
     *out_retry = false;
     cc_err err = sqlite__begin(s, c, ST_BEGIN_IMMEDIATE);
     for (size_t i = 0; !err && i < n; i++) {
@@ -549,7 +584,7 @@ static cc_err write_batch_try(struct sqlite_store *s, struct conn *c, const char
             continue;
         it->result = STORE_UNCHANGED;
         it->doc_id = 0;
-        it->err = write_item_locked(s, c, owner, now_ms, it, hashes[i], tags[i], &wrote);
+        it->err = write_item_locked(s, c, owner, now_ms, it, hashes[i], tags[i], &acc, &wrote);
         if (it->err && (wrote || sqlite3_get_autocommit(c->db))) {
             it->result = STORE_UNCHANGED;
             it->doc_id = 0;
@@ -558,6 +593,9 @@ static cc_err write_batch_try(struct sqlite_store *s, struct conn *c, const char
             return CC_OK;
         }
     }
+    for (size_t i = 0; !err && i < acc.nsrc; i++)
+        err = sqlite__exec(s, c, ST_SOURCE_ADD_COUNTS,
+                           PARAMS(PI(acc.src[i]), PI(acc.ingested[i]), PI(0)), NULL);
     if (!err)
         err = sqlite__commit(s, c);
     if (err)

@@ -281,6 +281,43 @@ static void test_doc_write_batch_isolates_failures(void **state)
     assert_int_equal(raw_int(f, "SELECT ingested_total FROM sources"), generic ? 3 : 2);
 }
 
+/* Counts are added per source once per batch; more sources than the
+ * backend keeps pending are counted one by one. Every one must be right. */
+static void test_doc_write_batch_counts_many_sources(void **state)
+{
+    struct fixture *f = *state;
+    enum { NSRC = 11, PER = 3 };
+    int64_t src[NSRC];
+    char name[16], key[24];
+    for (int i = 0; i < NSRC; i++) {
+        snprintf(name, sizeof(name), "s%d", i);
+        src[i] = add_source(f, name, 5);
+    }
+    static struct doc_buf d[NSRC * PER];
+    struct store_doc_write items[NSRC * PER];
+    for (int i = 0; i < NSRC * PER; i++) {
+        snprintf(key, sizeof(key), "m%d", i);
+        int64_t job = claim_one(f, src[i % NSRC], key, "me");
+        make_doc(&d[i], src[i % NSRC], i, "kiwi", (unsigned)i + 1);
+        items[i] = (struct store_doc_write){.doc = &d[i].doc, .count = i % 2 == 0,
+                                            .job_id = job};
+    }
+    assert_int_equal(store_doc_write_batch(f->s, "me", 2000, items, NSRC * PER), CC_OK);
+    for (int i = 0; i < NSRC * PER; i++)
+        assert_int_equal(items[i].err, CC_OK);
+    for (int s = 0; s < NSRC; s++) {
+        int64_t want = 0;
+        for (int i = s; i < NSRC * PER; i += NSRC)
+            want += i % 2 == 0;
+        char sql[96];
+        snprintf(sql, sizeof(sql), "SELECT ingested_total FROM sources WHERE id = %lld",
+                 (long long)src[s]);
+        assert_int_equal(raw_int(f, sql), want);
+    }
+    assert_int_equal(matches(f, "kiwi"), NSRC * PER);
+    assert_fts_exact(f);
+}
+
 /* ---- the external-content index --------------------------------------- */
 
 static void test_fts_exact_through_update_delete_cascade(void **state)
@@ -399,6 +436,8 @@ int main(void)
         G(test_claim_batch_in_order),
         T(test_doc_write_batch_isolates_failures),
         G(test_doc_write_batch_isolates_failures),
+        T(test_doc_write_batch_counts_many_sources),
+        G(test_doc_write_batch_counts_many_sources),
         T(test_fts_exact_through_update_delete_cascade),
         T(test_migration_0004_rebuilds_the_index),
     };
