@@ -132,6 +132,7 @@ struct bjob {
     bool ok;                       /* copied out whole */
     int64_t t0;                    /* mono ms when its handler started */
     double secs;                   /* handler time */
+    char rid[32];                  /* log scope "job-<id>": borrowed by the logger */
 };
 
 struct batch {
@@ -251,11 +252,11 @@ static void fail_job(struct ingest_workers *w, struct bjob *bj, cc_err err, doub
     count_attempt(w, bj, retry ? "failed" : "dead", secs);
 }
 
-static void scope_set(const struct bjob *bj)
+/* The logger borrows the string: it lives in the job, not on this frame. */
+static void scope_set(struct bjob *bj)
 {
-    char rid[32];
-    snprintf(rid, sizeof(rid), "job-%lld", (long long)bj->job.id);
-    cc_log_scope_set(rid, NULL, NULL);
+    snprintf(bj->rid, sizeof(bj->rid), "job-%lld", (long long)bj->job.id);
+    cc_log_scope_set(bj->rid, NULL, NULL);
 }
 
 /* Runs the handler of one job; a failure is recorded at once. */
