@@ -87,6 +87,7 @@ enum stmt_id {
     ST_JOB_COUNT_UNFINISHED_NOSRC,
     ST_JOB_INSERT,
     ST_JOB_PICK,
+    ST_JOB_PICK_MANY,
     ST_JOB_CLAIM,
     ST_JOB_GET,
     ST_JOB_EXISTS,

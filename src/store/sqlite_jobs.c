@@ -55,6 +55,22 @@ const struct stmt_def sqlite__job_stmts[ST__COUNT] = {
         " SELECT * FROM (SELECT id, next_run_ms FROM jobs WHERE state = 'running'"
         "   AND lease_until_ms < ?1 ORDER BY next_run_ms, id LIMIT 1)"
         ") ORDER BY next_run_ms, id LIMIT 1"},
+    /* job_pick for a batch: each arm's best ?2 rows, merged; the same jobs
+     * ?2 single picks would take one after another (a pick never takes a
+     * job an earlier pick claimed: claimed jobs are running with a lease
+     * into the future), but the running arm - which reads the lease of
+     * every running job - runs once per batch instead of once per job. */
+    [ST_JOB_PICK_MANY] = {"job_pick_many",
+        "SELECT id FROM ("
+        " SELECT * FROM (SELECT id, next_run_ms FROM jobs WHERE state = 'queued'"
+        "   AND next_run_ms <= ?1 ORDER BY next_run_ms, id LIMIT ?2)"
+        " UNION ALL"
+        " SELECT * FROM (SELECT id, next_run_ms FROM jobs WHERE state = 'failed'"
+        "   AND next_run_ms <= ?1 ORDER BY next_run_ms, id LIMIT ?2)"
+        " UNION ALL"
+        " SELECT * FROM (SELECT id, next_run_ms FROM jobs WHERE state = 'running'"
+        "   AND lease_until_ms < ?1 ORDER BY next_run_ms, id LIMIT ?2)"
+        ") ORDER BY next_run_ms, id LIMIT ?2"},
     [ST_JOB_CLAIM] = {"job_claim",
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?2,"
         " lease_until_ms = ?3, updated_ms = ?4 WHERE id = ?1 RETURNING " JOB_COLS},
@@ -412,9 +428,21 @@ cc_err sqlite__job_claim(struct store *st, const char *owner, int64_t now_ms, in
     return err;
 }
 
-/* Up to max claims in one transaction: each pick sees the previous
- * claims (now running with a lease into the future), so it takes the next
- * job in claim order. Copies go to the callback after COMMIT. */
+struct id_list {
+    int64_t *v;
+    size_t n, cap;
+};
+
+static void row_id(sqlite3_stmt *st, void *ctx)
+{
+    struct id_list *l = ctx;
+    if (l->n < l->cap)
+        l->v[l->n++] = sqlite3_column_int64(st, 0);
+}
+
+/* Up to max claims in one transaction: one pick of the next max jobs in
+ * claim order (job_pick_many), then one UPDATE ... RETURNING each. Copies
+ * go to the callback after COMMIT. */
 cc_err sqlite__job_claim_batch(struct store *st, const char *owner, int64_t now_ms,
                                int64_t lease_ms, size_t max, store_job_cb cb, void *arg)
 {
@@ -423,16 +451,23 @@ cc_err sqlite__job_claim_batch(struct store *st, const char *owner, int64_t now_
         now_ms > INT64_MAX - lease_ms || max == 0)
         return CC_EINVAL;
     struct job_copy *jobs = cc_xcalloc(max, sizeof(*jobs));
+    struct id_list ids = {.v = cc_xcalloc(max, sizeof(int64_t)), .cap = max};
     size_t got = 0;
     struct conn *c = sqlite__writer_get(s);
     cc_err err = sqlite__begin(s, c, ST_BEGIN_IMMEDIATE);
-    while (!err && got < max) {
-        err = claim_locked(s, c, owner, now_ms, lease_ms, &jobs[got]);
-        if (!err)
-            got++;
+    if (!err)
+        err = sqlite__query(s, c, ST_JOB_PICK_MANY, PARAMS(PI(now_ms), PI(max)), row_id, &ids,
+                            NULL);
+    for (; !err && got < ids.n; got++) {
+        err = sqlite__query(s, c, ST_JOB_CLAIM,
+                            PARAMS(PI(ids.v[got]), PT(owner), PI(now_ms + lease_ms), PI(now_ms)),
+                            row_job_copy, &jobs[got], NULL);
+        if (!err && !jobs[got].set)
+            err = CC_EIO;
     }
-    if (err == CC_ENOTFOUND && got > 0)
-        err = CC_OK;
+    if (!err && got == 0)
+        err = CC_ENOTFOUND;
+    free(ids.v);
     if (!err)
         err = sqlite__commit(s, c);
     if (err)
