@@ -346,12 +346,37 @@ static void write_batch(struct ingest_workers *w, unsigned idx, struct bjob *job
     }
 }
 
+static bool is_stopping(struct ingest_workers *w)
+{
+    pthread_mutex_lock(&w->mu);
+    bool stop = w->stopping;
+    pthread_mutex_unlock(&w->mu);
+    return stop;
+}
+
+/* On shutdown the jobs of the batch not started yet are left to their
+ * leases (they run again after the lease, here or on another node), so a
+ * batch of slow jobs does not hold the shutdown up. */
 static void run_batch(struct ingest_workers *w, unsigned idx, struct batch *b)
 {
     hold(&w->slots[idx], b);
     size_t from = 0, bytes = 0;
     int64_t since = cc_mono_ms(w->ctx->clock);
     for (size_t i = 0; i < b->n; i++) {
+        if (i > from && is_stopping(w)) {
+            write_batch(w, idx, b->jobs, from, i);
+            for (size_t k = from; k < i; k++)
+                cc_arena_release(&b->jobs[k].arena);
+            from = i;
+            bytes = 0;
+        }
+        if (is_stopping(w)) {
+            for (size_t k = i; k < b->n; k++) {
+                unhold(&w->slots[idx], b->jobs[k].job.id);
+                cc_arena_release(&b->jobs[k].arena);
+            }
+            break;
+        }
         run_handler(w, idx, &b->jobs[i]);
         bytes += b->jobs[i].arena.used;
         int64_t now = cc_mono_ms(w->ctx->clock);

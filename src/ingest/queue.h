@@ -89,7 +89,9 @@ cc_err ingest_workers_start(struct cc_ctx *ctx, const struct ingest_workers_cfg 
 /* Wakes idle workers (call after enqueueing). NULL-safe. */
 void ingest_workers_wake(struct ingest_workers *w);
 /* Stops claiming, waits up to deadline_ms for running jobs, then joins the
- * threads. Jobs still running are left to their leases (they run again). */
+ * threads. A worker finishes the handler it is running and writes its
+ * batch's finished jobs; the batch's jobs not started yet, like jobs still
+ * running, are left to their leases (they run again). */
 void ingest_workers_stop(struct ingest_workers *w, int64_t deadline_ms);
 void ingest_workers_free(struct ingest_workers *w);
 
