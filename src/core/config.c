@@ -310,11 +310,11 @@ static const struct cc_cfg_key keys[] = {
     {.path = "jobs.batch",
      .type = CC_CFG_UINT,
      .offset = OFF(jobs.batch),
-     .def = "64",
+     .def = "256",
      .min = 1,
      .max = 256,
-     .help = "Jobs a worker claims at once; their documents and results are written in "
-             "one transaction."},
+     .help = "Most jobs a worker claims at once (it claims about a second of work); their "
+             "documents and results are written in one transaction."},
     {.path = "jobs.poll",
      .type = CC_CFG_DURATION,
      .offset = OFF(jobs.poll_ms),

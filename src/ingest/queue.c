@@ -7,7 +7,8 @@
  * the store's lease check (owner = "<node>/<slot>") is what stops a worker
  * whose lease was taken over from writing a result.
  *
- * A batch: claim up to cfg.batch jobs in one transaction, run their
+ * A batch: claim about BATCH_MS of work (judged by the worker's recent
+ * jobs), at most cfg.batch jobs, in one transaction, run their
  * handlers one after another (a handler error is recorded at once), then
  * write the deferred documents and the successes in one transaction. The
  * batch is written early once its jobs' arenas hold BATCH_BYTES, so a
@@ -31,9 +32,11 @@
 
 #define JOB_ARENA_BLOCK 16384
 #define JOB_ARENA_LIMIT (256u << 20)   /* payload copy plus everything a job derives */
-#define BATCH_DEFAULT 64u
+#define BATCH_DEFAULT 256u
+#define BATCH_FIRST 16u                /* claimed before the worker knows its jobs' times */
 #define BATCH_BYTES (16u << 20)        /* arena bytes after which a batch is written early */
-#define BATCH_MS 1000                  /* handler time after which a batch is written early */
+#define BATCH_MS 1000                  /* the work a batch is sized for, and after which
+                                        * it is written early */
 
 struct slot {
     pthread_t thread;
@@ -357,8 +360,11 @@ static bool is_stopping(struct ingest_workers *w)
 /* On shutdown the jobs of the batch not started yet are left to their
  * leases (they run again after the lease, here or on another node), so a
  * batch of slow jobs does not hold the shutdown up. */
-static void run_batch(struct ingest_workers *w, unsigned idx, struct batch *b)
+/* Returns the handler seconds of the jobs it ran; *out_ran gets their count. */
+static double run_batch(struct ingest_workers *w, unsigned idx, struct batch *b, size_t *out_ran)
 {
+    double secs = 0;
+    *out_ran = 0;
     hold(&w->slots[idx], b);
     size_t from = 0, bytes = 0;
     int64_t since = cc_mono_ms(w->ctx->clock);
@@ -378,6 +384,8 @@ static void run_batch(struct ingest_workers *w, unsigned idx, struct batch *b)
             break;
         }
         run_handler(w, idx, &b->jobs[i]);
+        secs += b->jobs[i].secs;
+        (*out_ran)++;
         bytes += b->jobs[i].arena.used;
         int64_t now = cc_mono_ms(w->ctx->clock);
         /* Slow jobs (large PDFs) should not hold finished ones back. */
@@ -391,6 +399,20 @@ static void run_batch(struct ingest_workers *w, unsigned idx, struct batch *b)
         }
     }
     b->n = 0;
+    return secs;
+}
+
+/* How many jobs to claim: about BATCH_MS of work by the mean handler time
+ * of the worker's recent jobs (-1: none yet), at most cfg.batch. Quick
+ * documents go in large batches (one commit for many); slow ones (PDFs) in
+ * small ones, so one worker never sits on a queue the others could share. */
+static size_t claim_size(const struct ingest_workers *w, double job_ms)
+{
+    size_t cap = w->cfg.batch;
+    if (job_ms < 0)
+        return cap < BATCH_FIRST ? cap : BATCH_FIRST;
+    double n = (double)BATCH_MS / (job_ms > 0.001 ? job_ms : 0.001);
+    return n >= (double)cap ? cap : n < 1.0 ? 1 : (size_t)n;
 }
 
 static bool wait_for_work(struct ingest_workers *w, unsigned *seen)
@@ -425,6 +447,7 @@ static void *worker_main(void *arg)
     struct batch b = {.cap = w->cfg.batch};
     b.jobs = cc_xcalloc(b.cap, sizeof(*b.jobs));
     unsigned seen = 0;
+    double job_ms = -1;            /* mean handler time of recent jobs; -1 = none yet */
     for (;;) {
         pthread_mutex_lock(&w->mu);
         bool stop = w->stopping;
@@ -432,10 +455,14 @@ static void *worker_main(void *arg)
         if (stop)
             break;
         int64_t now = cc_wall_ms(w->ctx->clock);
-        cc_err err = store_job_claim_batch(st, w->slots[idx].owner, now, w->cfg.lease_ms, b.cap,
-                                           on_claim, &b);
-        if (!err && b.n)
-            run_batch(w, idx, &b);
+        cc_err err = store_job_claim_batch(st, w->slots[idx].owner, now, w->cfg.lease_ms,
+                                           claim_size(w, job_ms), on_claim, &b);
+        size_t ran = 0;
+        double secs = !err && b.n ? run_batch(w, idx, &b, &ran) : 0;
+        if (ran) {
+            double mean = secs * 1000.0 / (double)ran;
+            job_ms = job_ms < 0 ? mean : 0.5 * job_ms + 0.5 * mean;
+        }
         for (size_t i = 0; i < b.n; i++)
             cc_arena_release(&b.jobs[i].arena);
         b.n = 0;

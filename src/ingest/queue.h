@@ -1,8 +1,9 @@
 /*
  * queue.h - the worker pool that runs jobs from the store's durable queue.
  *
- * Each worker thread loops: claim a batch of up to `batch` jobs (store
- * job_claim_batch, one lease each), run the handler registered for each
+ * Each worker thread loops: claim a batch (store job_claim_batch, one
+ * lease each) of about a second of work judged by its recent jobs' times,
+ * at most `batch` jobs, run the handler registered for each
  * job's kind in turn, then record the outcomes: the jobs that succeeded -
  * with the documents their handlers deferred (ingest_job_defer_doc) - in
  * one store_doc_write_batch() transaction; a job whose handler failed at
@@ -72,7 +73,7 @@ struct ingest_kind {
 
 struct ingest_workers_cfg {
     unsigned threads;            /* >= 1 */
-    unsigned batch;              /* jobs claimed at once, 1..STORE_BATCH_MAX; 0 = 64 */
+    unsigned batch;              /* most jobs claimed at once, 1..STORE_BATCH_MAX; 0 = 256 */
     int64_t lease_ms;            /* e.g. 30000 */
     int max_attempts;            /* stored in each job at enqueue; used for the retry decision */
     struct cc_backoff backoff;
