@@ -506,7 +506,7 @@ def phase_report():
         "settings": {"documents": files, "queries": int(E["BENCH_QUERIES"]),
                      "min_chunks": int(E["BENCH_MIN_CHUNKS"]),
                      "daemon_log_level": E["LOG_LEVEL"], "daemon_rate_limit_rps": 0,
-                     "daemon_settings": "defaults (2 workers, jobs.batch 64, chunk_max_chars 2000) but "
+                     "daemon_settings": "defaults (2 workers, jobs.batch 256, chunk_max_chars 2000) but "
                                         "jobs.queue_per_source=%s" % E["BENCH_QUEUE_PER_SOURCE"],
                      "elapsed_s": int(time.time()) - int(E["T0"])},
         "daemon": {"binary": E["CC_BIN"], "version": E.get("D_VERSION", ""),
