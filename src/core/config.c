@@ -307,6 +307,14 @@ static const struct cc_cfg_key keys[] = {
      .max = 10000000,
      .help = "Unfinished jobs one source may have; more are refused (HTTP 429) until "
              "the queue drains."},
+    {.path = "jobs.batch",
+     .type = CC_CFG_UINT,
+     .offset = OFF(jobs.batch),
+     .def = "256",
+     .min = 1,
+     .max = 256,
+     .help = "Most jobs a worker claims at once (it claims about a second of work); their "
+             "documents and results are written in one transaction."},
     {.path = "jobs.poll",
      .type = CC_CFG_DURATION,
      .offset = OFF(jobs.poll_ms),

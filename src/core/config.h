@@ -72,6 +72,7 @@ struct cc_config {
     } knowledge;
     struct {
         unsigned workers;
+        unsigned batch;            /* jobs claimed and written together */
         int64_t lease_ms;
         unsigned max_attempts;
         int64_t backoff_initial_ms;

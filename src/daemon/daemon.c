@@ -309,7 +309,7 @@ static int start_ingest(struct daemon *d)
     gethostname(host, sizeof(host) - 1);
     snprintf(d->node_id, sizeof(d->node_id), "%s:%ld", host, (long)getpid());
     struct ingest_workers_cfg wc = {
-        .threads = c->jobs.workers, .lease_ms = c->jobs.lease_ms,
+        .threads = c->jobs.workers, .batch = c->jobs.batch, .lease_ms = c->jobs.lease_ms,
         .max_attempts = (int)c->jobs.max_attempts,
         .backoff = {.initial_ms = c->jobs.backoff_initial_ms, .max_ms = c->jobs.backoff_max_ms,
                     .multiplier = 2.0, .jitter = 0.2},

@@ -180,20 +180,107 @@ static cc_err load_payload(struct ingest_job_ctx *jc, const struct ingest_pipeli
     return CC_OK;
 }
 
-/* Counts the outcome against the source: in the store (its counters) and
- * in cc_ingest_documents_total{source,result}. */
-static void count(struct ingest_job_ctx *jc, const struct doc_in *d, const char *result)
+/* Counts the outcome against the source: in the store (its counters,
+ * unless the batch write already counted a change) and in
+ * cc_ingest_documents_total{source,result}. */
+static void count(struct ingest_job_ctx *jc, int64_t source_id, const char *source_name,
+                  const char *result, bool stored)
 {
     const struct ingest_pipeline_cfg *cfg = jc->data;
     struct store *st = jc->ctx->store;
     bool failed = strcmp(result, "failed") == 0;
     bool changed = !failed && strcmp(result, "unchanged") != 0;
-    if ((failed || changed) && d->source_id)
-        st->ops->source_add_counts(st, d->source_id, changed, failed);
+    if ((failed || (changed && !stored)) && source_id)
+        st->ops->source_add_counts(st, source_id, changed, failed);
     char sid[24];
-    snprintf(sid, sizeof(sid), "%lld", (long long)d->source_id);
-    const char *lv[] = {d->source_name ? d->source_name : sid, result};
+    snprintf(sid, sizeof(sid), "%lld", (long long)source_id);
+    const char *lv[] = {source_name ? source_name : sid, result};
     obs_counter_inc(obs_series_get(cfg->m_documents, lv));
+}
+
+/* The log line and the counts of a document's outcome. */
+static void report(struct ingest_job_ctx *jc, int64_t source_id, const char *source_name,
+                   const char *external_id, cc_err err, enum store_upsert result, bool stored)
+{
+    static const char *const names[] = {"created", "updated", "unchanged"};
+    const char *outcome = err ? "failed" : names[result];
+    cc_log_emit(jc->ctx->log, err ? CC_LOG_WARN : CC_LOG_INFO, "ingest",
+                err ? "document not ingested" : "document ingested",
+                CC_LOG_FIELDS(CC_LI("job_id", jc->job->id), CC_LI("source_id", source_id),
+                              CC_LS("external_id", external_id), CC_LS("result", outcome),
+                              CC_LS("error", err ? jc->error : NULL)));
+    /* A failure counts once: when no attempt is left, not at every retry. */
+    if (!err || !ingest_err_retryable(err) || jc->job->attempts >= jc->job->max_attempts)
+        count(jc, source_id, source_name, outcome, stored);
+}
+
+/* What the deferred write's callback needs, in the job's arena. */
+struct deferred {
+    int64_t source_id;
+    const char *source_name;
+    const char *external_id;
+};
+
+static cc_err doc_written(struct ingest_job_ctx *jc, void *arg, cc_err err,
+                          enum store_upsert result, int64_t doc_id)
+{
+    const struct deferred *df = arg;
+    (void)doc_id;
+    if (err == CC_ESTATE)
+        return err;          /* no longer our job: its new owner reports it */
+    if (err)
+        ingest_job_errorf(jc, "cannot store the document: %s", cc_err_str(err));
+    report(jc, df->source_id, df->source_name, df->external_id, err, result, true);
+    return err;
+}
+
+static const char *arena_dup(struct cc_arena *a, const char *s, bool *ok)
+{
+    if (!s)
+        return NULL;
+    char *c = cc_arena_strdup(a, s);
+    if (!c)
+        *ok = false;
+    return c;
+}
+
+/* The index stage without embeddings: the document, copied into the job's
+ * arena, is handed to the queue to be written with the job's batch. */
+static cc_err defer_document(struct ingest_job_ctx *jc, const struct store_doc *doc,
+                             const struct doc_in *d)
+{
+    struct cc_arena *a = jc->arena;
+    bool ok = true;
+    struct store_doc *dc = cc_arena_alloc(a, sizeof(*dc));
+    struct store_chunk *ch = cc_arena_calloc(a, doc->nchunks, sizeof(*ch));
+    struct deferred *df = cc_arena_alloc(a, sizeof(*df));
+    if (!dc || !ch || !df)
+        return CC_ELIMIT;
+    *dc = *doc;
+    dc->external_id = arena_dup(a, doc->external_id, &ok);
+    dc->url = arena_dup(a, doc->url, &ok);
+    dc->path = arena_dup(a, doc->path, &ok);
+    dc->title = arena_dup(a, doc->title, &ok);
+    dc->authors_json = arena_dup(a, doc->authors_json, &ok);
+    dc->tags_json = arena_dup(a, doc->tags_json, &ok);
+    dc->version = arena_dup(a, doc->version, &ok);
+    dc->content_hash = arena_dup(a, doc->content_hash, &ok);
+    dc->metadata_json = arena_dup(a, doc->metadata_json, &ok);
+    for (size_t i = 0; i < doc->nchunks; i++) {
+        ch[i] = doc->chunks[i];
+        ch[i].heading = arena_dup(a, doc->chunks[i].heading, &ok);
+        ch[i].text = arena_dup(a, doc->chunks[i].text, &ok);
+    }
+    dc->chunks = ch;
+    *df = (struct deferred){.source_id = d->source_id,
+                            .source_name = arena_dup(a, d->source_name, &ok),
+                            .external_id = dc->external_id};
+    if (!ok) {
+        ingest_job_errorf(jc, "the document does not fit in the job's memory");
+        return CC_ELIMIT;
+    }
+    ingest_job_defer_doc(jc, dc, true, doc_written, df);
+    return CC_OK;
 }
 
 /* The embed stage: vectors of every chunk, in ord order, stored with the
@@ -237,9 +324,10 @@ static bool vectors_complete(struct store *st, const struct ingest_pipeline_cfg 
            missing == 0;
 }
 
-/* extract -> chunk -> index -> embed, given the raw document. */
+/* extract -> chunk -> index -> embed, given the raw document. Without
+ * embeddings the write is deferred to the queue's batch (*deferred set). */
 static cc_err index_document(struct ingest_job_ctx *jc, const struct ingest_pipeline_cfg *cfg,
-                             const struct doc_in *d, enum store_upsert *result)
+                             const struct doc_in *d, enum store_upsert *result, bool *deferred)
 {
     struct store *st = jc->ctx->store;
     struct ingest_text text;
@@ -293,6 +381,11 @@ static cc_err index_document(struct ingest_job_ctx *jc, const struct ingest_pipe
         .published_ms = d->published_ms, .tags_json = d->tags, .version = d->version,
         .content_hash = hash, .metadata_json = d->metadata,
         .ingested_ms = cc_wall_ms(jc->ctx->clock), .chunks = sc, .nchunks = chunks.n};
+    if (!ingest_embed_enabled(&cfg->embed)) {
+        err = defer_document(jc, &doc, d);
+        *deferred = !err;
+        goto out;
+    }
     int64_t id;
     err = st->ops->doc_upsert(st, &doc, result, &id);
     if (err)
@@ -327,18 +420,11 @@ cc_err ingest_handle_document(struct ingest_job_ctx *jc)
         json_decref(p);
         return derr == CC_ENOTFOUND ? CC_OK : derr;
     }
+    bool deferred = false;
     if (!err)
-        err = index_document(jc, cfg, &d, &result);
-    static const char *const names[] = {"created", "updated", "unchanged"};
-    const char *outcome = err ? "failed" : names[result];
-    cc_log_emit(jc->ctx->log, err ? CC_LOG_WARN : CC_LOG_INFO, "ingest",
-                err ? "document not ingested" : "document ingested",
-                CC_LOG_FIELDS(CC_LI("job_id", jc->job->id), CC_LI("source_id", d.source_id),
-                              CC_LS("external_id", d.external_id), CC_LS("result", outcome),
-                              CC_LS("error", err ? jc->error : NULL)));
-    /* A failure counts once: when no attempt is left, not at every retry. */
-    if (!err || !ingest_err_retryable(err) || jc->job->attempts >= jc->job->max_attempts)
-        count(jc, &d, outcome);
+        err = index_document(jc, cfg, &d, &result, &deferred);
+    if (!deferred)   /* else doc_written reports once the batch is written */
+        report(jc, d.source_id, d.source_name, d.external_id, err, result, false);
     doc_in_release(&d);
     json_decref(p);
     return err;
@@ -368,6 +454,8 @@ static void keep_source(void *arg, const struct store_source *s)
     r->found = r->name && r->type;
 }
 
+#define WALK_BATCH 128     /* files queued per store transaction */
+
 struct walk {
     struct ingest_job_ctx *jc;
     const struct ingest_pipeline_cfg *cfg;
@@ -379,6 +467,10 @@ struct walk {
     int64_t skipped;
     size_t seen;
     cc_err stop;          /* CC_ELIMIT when the queue filled up */
+    /* files found, not queued yet: queued WALK_BATCH at a time */
+    struct store_job pending[WALK_BATCH];
+    const char *pending_rel[WALK_BATCH];
+    size_t npending;
 };
 
 /* The walk's order: depth first, names sorted with strcmp. Comparing two
@@ -401,9 +493,33 @@ static int path_cmp(const char *a, const char *b)
     }
 }
 
-static cc_err queue_file(struct walk *w, const char *abs, const char *type)
+/* Queues the pending files in one store call. On an error (CC_ELIMIT:
+ * the queue is full) the files before the one refused are queued, and
+ * w->last names the last of them, where a continuation resumes. */
+static cc_err flush_pending(struct walk *w)
 {
     struct store *st = w->jc->ctx->store;
+    bool existing[WALK_BATCH];
+    size_t done = 0;
+    if (w->npending == 0)
+        return CC_OK;
+    cc_err err = store_job_enqueue_batch(st, w->pending, w->npending, w->cfg->queue_limit,
+                                         NULL, existing, &done);
+    for (size_t i = 0; i < done; i++) {
+        if (!existing[i])
+            w->queued++;
+        w->last = w->pending_rel[i];
+    }
+    for (size_t i = 0; i < w->npending; i++)
+        free((void *)w->pending[i].payload);
+    w->npending = 0;
+    if (done)
+        ingest_workers_wake(w->jc->workers);   /* start on these while the walk goes on */
+    return err;
+}
+
+static cc_err queue_file(struct walk *w, const char *abs, const char *type)
+{
     const char *rel = abs + w->root_len + 1;
     json_t *p = json_pack("{s:I, s:s, s:s, s:s, s:s}", "source_id", (json_int_t)w->src->id,
                           "source_name", w->src->name, "external_id", rel, "path", abs,
@@ -413,20 +529,18 @@ static cc_err queue_file(struct walk *w, const char *abs, const char *type)
     if (!payload)
         return CC_ENOMEM;
     char *key = cc_arena_printf(w->jc->arena, "file:%lld:%s", (long long)w->src->id, rel);
+    if (!key) {
+        free(payload);
+        return CC_ELIMIT;
+    }
     int64_t now = cc_wall_ms(w->jc->ctx->clock);
-    struct store_job j = {.kind = "ingest.document", .source_id = w->src->id, .dedup_key = key,
-                          .payload = payload, .payload_len = strlen(payload),
-                          .max_attempts = w->cfg->max_attempts, .next_run_ms = now,
-                          .created_ms = now, .updated_ms = now};
-    int64_t id;
-    bool existing = false;
-    cc_err err = st->ops->job_enqueue(st, &j, w->cfg->queue_limit, &id, &existing);
-    free(payload);
-    if (!err && !existing)
-        w->queued++;
-    if (!err)
-        w->last = rel;
-    return err;
+    w->pending[w->npending] = (struct store_job){
+        .kind = "ingest.document", .source_id = w->src->id, .dedup_key = key,
+        .payload = payload, .payload_len = strlen(payload),
+        .max_attempts = w->cfg->max_attempts, .next_run_ms = now, .created_ms = now,
+        .updated_ms = now};
+    w->pending_rel[w->npending++] = rel;
+    return w->npending == WALK_BATCH ? flush_pending(w) : CC_OK;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -589,6 +703,9 @@ static cc_err run_file_source(struct ingest_job_ctx *jc, const struct run_src *s
         w.root_len--;
     ingest_job_stage(jc, "fetch");
     walk_dir(&w, src->path, 0);
+    cc_err ferr = flush_pending(&w);
+    if (!w.stop)
+        w.stop = ferr;
     ingest_workers_wake(jc->workers);
     cc_log_info(jc->ctx->log, "ingest", "file source scanned", CC_LS("source", src->name),
                 CC_LI("queued", w.queued), CC_LI("skipped", w.skipped),

@@ -72,6 +72,8 @@ enum stmt_id {
     ST_DOC_DELETE_EXTERNAL,
     ST_DOC_LIST,
     ST_CHUNK_INSERT,
+    ST_FTS_INSERT,
+    ST_FTS_DELETE_DOC,
     ST_CHUNK_DELETE_DOC,
     ST_CHUNK_LIST,
     ST_TAG_INSERT,
@@ -85,6 +87,7 @@ enum stmt_id {
     ST_JOB_COUNT_UNFINISHED_NOSRC,
     ST_JOB_INSERT,
     ST_JOB_PICK,
+    ST_JOB_PICK_MANY,
     ST_JOB_CLAIM,
     ST_JOB_GET,
     ST_JOB_EXISTS,
@@ -245,6 +248,17 @@ cc_err sqlite__doc_get(struct store *st, int64_t id, store_doc_cb cb, void *arg)
 cc_err sqlite__doc_delete(struct store *st, int64_t id);
 cc_err sqlite__doc_delete_external(struct store *st, int64_t source_id,
                                    const char *external_id);
+/* Batches (store.h, "batches"). */
+cc_err sqlite__doc_write_batch(struct store *st, const char *owner, int64_t now_ms,
+                               struct store_doc_write *items, size_t n);
+cc_err sqlite__job_enqueue_batch(struct store *st, const struct store_job *jobs, size_t n,
+                                 unsigned queue_limit, int64_t *out_ids, bool *out_existing,
+                                 size_t *out_done);
+cc_err sqlite__job_claim_batch(struct store *st, const char *owner, int64_t now_ms,
+                               int64_t lease_ms, size_t max, store_job_cb cb, void *arg);
+/* job_succeed on the writer the caller holds (inside its transaction). */
+cc_err sqlite__job_succeed_locked(struct sqlite_store *s, struct conn *c, int64_t id,
+                                  const char *owner, int64_t now_ms);
 cc_err sqlite__search(struct store *st, const struct store_search *q, store_hit_cb cb,
                       void *arg);
 

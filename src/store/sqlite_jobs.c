@@ -55,9 +55,25 @@ const struct stmt_def sqlite__job_stmts[ST__COUNT] = {
         " SELECT * FROM (SELECT id, next_run_ms FROM jobs WHERE state = 'running'"
         "   AND lease_until_ms < ?1 ORDER BY next_run_ms, id LIMIT 1)"
         ") ORDER BY next_run_ms, id LIMIT 1"},
+    /* job_pick for a batch: each arm's best ?2 rows, merged; the same jobs
+     * ?2 single picks would take one after another (a pick never takes a
+     * job an earlier pick claimed: claimed jobs are running with a lease
+     * into the future), but the running arm - which reads the lease of
+     * every running job - runs once per batch instead of once per job. */
+    [ST_JOB_PICK_MANY] = {"job_pick_many",
+        "SELECT id FROM ("
+        " SELECT * FROM (SELECT id, next_run_ms FROM jobs WHERE state = 'queued'"
+        "   AND next_run_ms <= ?1 ORDER BY next_run_ms, id LIMIT ?2)"
+        " UNION ALL"
+        " SELECT * FROM (SELECT id, next_run_ms FROM jobs WHERE state = 'failed'"
+        "   AND next_run_ms <= ?1 ORDER BY next_run_ms, id LIMIT ?2)"
+        " UNION ALL"
+        " SELECT * FROM (SELECT id, next_run_ms FROM jobs WHERE state = 'running'"
+        "   AND lease_until_ms < ?1 ORDER BY next_run_ms, id LIMIT ?2)"
+        ") ORDER BY next_run_ms, id LIMIT ?2"},
     [ST_JOB_CLAIM] = {"job_claim",
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?2,"
-        " lease_until_ms = ?3, updated_ms = ?4 WHERE id = ?1"},
+        " lease_until_ms = ?3, updated_ms = ?4 WHERE id = ?1 RETURNING " JOB_COLS},
     [ST_JOB_GET] = {"job_get", "SELECT " JOB_COLS " FROM jobs WHERE id = ?1"},
     [ST_JOB_EXISTS] = {"job_exists", "SELECT 1 FROM jobs WHERE id = ?1"},
     [ST_JOB_HEARTBEAT] = {"job_heartbeat",
@@ -224,6 +240,106 @@ cc_err sqlite__job_enqueue(struct store *st, const struct store_job *j, unsigned
     return CC_OK;
 }
 
+/* The unfinished jobs of one source, counted once per batch and then
+ * kept up to date as the batch inserts: COUNT(*) walks the source's index
+ * entries, which per job would make a large batch quadratic. */
+struct limit_cache {
+    int64_t source_id;
+    int64_t unfinished;
+    bool valid;
+};
+
+/* enqueue_locked with the limit check against the cache. */
+static cc_err enqueue_batch_one(struct sqlite_store *s, struct conn *c,
+                                const struct store_job *j, unsigned queue_limit,
+                                struct limit_cache *lc, int64_t *out_id, bool *out_existing)
+{
+    bool found = false;
+    cc_err err = CC_OK;
+    if (!job_valid(j))
+        return CC_EINVAL;
+    if (j->dedup_key) {
+        err = sqlite__query_int(s, c, ST_JOB_FIND_DEDUP, PARAMS(PT(j->dedup_key)), out_id,
+                                &found);
+        if (err || found) {
+            *out_existing = found;
+            return err;
+        }
+    }
+    if (!lc->valid || lc->source_id != j->source_id) {
+        if (j->source_id > 0) {
+            err = sqlite__query_int(s, c, ST_SOURCE_EXISTS, PARAMS(PI(j->source_id)), NULL,
+                                    &found);
+            if (!err && !found)
+                err = CC_ENOTFOUND;
+        }
+        lc->unfinished = 0;
+        if (!err && queue_limit > 0)
+            err = j->source_id > 0
+                ? sqlite__query_int(s, c, ST_JOB_COUNT_UNFINISHED, PARAMS(PI(j->source_id)),
+                                    &lc->unfinished, NULL)
+                : sqlite__query_int(s, c, ST_JOB_COUNT_UNFINISHED_NOSRC, NULL,
+                                    &lc->unfinished, NULL);
+        if (err)
+            return err;
+        lc->source_id = j->source_id;
+        lc->valid = true;
+    }
+    if (queue_limit > 0 && lc->unfinished >= (int64_t)queue_limit)
+        return CC_ELIMIT;
+    struct write_result res = {0};
+    err = sqlite__exec(s, c, ST_JOB_INSERT,
+                       PARAMS(PT(j->kind), PI(j->source_id), PT(j->dedup_key),
+                              PB(j->payload, j->payload_len), PI(j->max_attempts),
+                              PI(j->next_run_ms), PI(j->created_ms), PI(j->updated_ms)),
+                       &res);
+    if (!err) {
+        lc->unfinished++;
+        *out_id = res.rowid;
+        *out_existing = false;
+    }
+    return err;
+}
+
+/* One BEGIN IMMEDIATE transaction; the jobs before the first that cannot
+ * be queued are committed. */
+cc_err sqlite__job_enqueue_batch(struct store *st, const struct store_job *jobs, size_t n,
+                                 unsigned queue_limit, int64_t *out_ids, bool *out_existing,
+                                 size_t *out_done)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    struct limit_cache lc = {0};
+    size_t done = 0;
+    *out_done = 0;
+    struct conn *c = sqlite__writer_get(s);
+    cc_err err = sqlite__begin(s, c, ST_BEGIN_IMMEDIATE);
+    cc_err stop = CC_OK;
+    for (; !err && !stop && done < n; done++) {
+        int64_t id = 0;
+        bool existing = false;
+        stop = enqueue_batch_one(s, c, &jobs[done], queue_limit, &lc, &id, &existing);
+        if (stop)
+            break;
+        if (out_ids)
+            out_ids[done] = id;
+        if (out_existing)
+            out_existing[done] = existing;
+    }
+    /* A failed statement leaves the transaction open (SQLite rolls back
+     * only the statement), unless it ended it; then nothing is kept. */
+    if (!err && sqlite3_get_autocommit(c->db))
+        err = stop ? stop : CC_EIO;
+    if (!err)
+        err = sqlite__commit(s, c);
+    if (err) {
+        sqlite__rollback(c);
+        done = 0;
+    }
+    sqlite__writer_put(s);
+    *out_done = done;
+    return err ? err : stop;
+}
+
 /* ---- claim ----------------------------------------------------------- */
 
 /* A job that outlives its statement: every string and the payload owned. */
@@ -279,11 +395,13 @@ static cc_err claim_locked(struct sqlite_store *s, struct conn *c, const char *o
     cc_err err = sqlite__query_int(s, c, ST_JOB_PICK, PARAMS(PI(now_ms)), &id, &found);
     if (!err && !found)
         err = CC_ENOTFOUND;
+    /* RETURNING (SQLite 3.35) gives the claimed row without a second read. */
     if (!err)
-        err = sqlite__exec(s, c, ST_JOB_CLAIM,
-                           PARAMS(PI(id), PT(owner), PI(now_ms + lease_ms), PI(now_ms)), NULL);
-    if (!err)
-        err = sqlite__query(s, c, ST_JOB_GET, PARAMS(PI(id)), row_job_copy, out, NULL);
+        err = sqlite__query(s, c, ST_JOB_CLAIM,
+                            PARAMS(PI(id), PT(owner), PI(now_ms + lease_ms), PI(now_ms)),
+                            row_job_copy, out, NULL);
+    if (!err && !out->set)
+        err = CC_EIO;
     return err;
 }
 
@@ -310,25 +428,93 @@ cc_err sqlite__job_claim(struct store *st, const char *owner, int64_t now_ms, in
     return err;
 }
 
+struct id_list {
+    int64_t *v;
+    size_t n, cap;
+};
+
+static void row_id(sqlite3_stmt *st, void *ctx)
+{
+    struct id_list *l = ctx;
+    if (l->n < l->cap)
+        l->v[l->n++] = sqlite3_column_int64(st, 0);
+}
+
+/* Up to max claims in one transaction: one pick of the next max jobs in
+ * claim order (job_pick_many), then one UPDATE ... RETURNING each. Copies
+ * go to the callback after COMMIT. */
+cc_err sqlite__job_claim_batch(struct store *st, const char *owner, int64_t now_ms,
+                               int64_t lease_ms, size_t max, store_job_cb cb, void *arg)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    if (!owner || !*owner || !cb || lease_ms <= 0 || now_ms < 0 ||
+        now_ms > INT64_MAX - lease_ms || max == 0)
+        return CC_EINVAL;
+    struct job_copy *jobs = cc_xcalloc(max, sizeof(*jobs));
+    struct id_list ids = {.v = cc_xcalloc(max, sizeof(int64_t)), .cap = max};
+    size_t got = 0;
+    struct conn *c = sqlite__writer_get(s);
+    cc_err err = sqlite__begin(s, c, ST_BEGIN_IMMEDIATE);
+    if (!err)
+        err = sqlite__query(s, c, ST_JOB_PICK_MANY, PARAMS(PI(now_ms), PI(max)), row_id, &ids,
+                            NULL);
+    for (; !err && got < ids.n; got++) {
+        err = sqlite__query(s, c, ST_JOB_CLAIM,
+                            PARAMS(PI(ids.v[got]), PT(owner), PI(now_ms + lease_ms), PI(now_ms)),
+                            row_job_copy, &jobs[got], NULL);
+        if (!err && !jobs[got].set)
+            err = CC_EIO;
+    }
+    if (!err && got == 0)
+        err = CC_ENOTFOUND;
+    free(ids.v);
+    if (!err)
+        err = sqlite__commit(s, c);
+    if (err)
+        sqlite__rollback(c);
+    sqlite__writer_put(s);
+    for (size_t i = 0; i < got; i++) {
+        if (!err)
+            cb(arg, &jobs[i].j);
+        job_copy_release(&jobs[i]);
+    }
+    free(jobs);
+    return err;
+}
+
 /* ---- transitions by the lease holder or the operator ------------------ */
 
 /* One guarded UPDATE of job `id`. No row changed: CC_ENOTFOUND when the
  * job does not exist, CC_ESTATE when it is not in the state (or not held
  * by the owner) the guard asks for. */
-static cc_err guarded_update(struct sqlite_store *s, int64_t id, enum stmt_id stmt,
-                             const struct param *params)
+static cc_err guarded_update_locked(struct sqlite_store *s, struct conn *c, int64_t id,
+                                    enum stmt_id stmt, const struct param *params)
 {
     struct write_result res = {0};
     bool exists = false;
-    struct conn *c = sqlite__writer_get(s);
     cc_err err = sqlite__exec(s, c, stmt, params, &res);
     if (!err && res.changes == 0) {
         err = sqlite__query_int(s, c, ST_JOB_EXISTS, PARAMS(PI(id)), NULL, &exists);
         if (!err)
             err = exists ? CC_ESTATE : CC_ENOTFOUND;
     }
+    return err;
+}
+
+static cc_err guarded_update(struct sqlite_store *s, int64_t id, enum stmt_id stmt,
+                             const struct param *params)
+{
+    struct conn *c = sqlite__writer_get(s);
+    cc_err err = guarded_update_locked(s, c, id, stmt, params);
     sqlite__writer_put(s);
     return err;
+}
+
+cc_err sqlite__job_succeed_locked(struct sqlite_store *s, struct conn *c, int64_t id,
+                                  const char *owner, int64_t now_ms)
+{
+    return guarded_update_locked(s, c, id, ST_JOB_SUCCEED,
+                                 PARAMS(PI(id), PT(owner), PI(now_ms)));
 }
 
 cc_err sqlite__job_heartbeat(struct store *st, int64_t id, const char *owner,

@@ -94,6 +94,14 @@ const struct stmt_def sqlite__knowledge_stmts[ST__COUNT] = {
         "DELETE FROM documents WHERE source_id = ?1 AND external_id = ?2"},
     [ST_CHUNK_INSERT] = {"chunk_insert",
         "INSERT INTO chunks (document_id, ord, heading, text) VALUES (?1, ?2, ?3, ?4)"},
+    /* chunks_fts has external content (0004): its rows are written here,
+     * and deleted with the exact values they were indexed with. */
+    [ST_FTS_INSERT] = {"fts_insert",
+        "INSERT INTO chunks_fts (rowid, title, heading, body) VALUES (?1, ?2, ?3, ?4)"},
+    [ST_FTS_DELETE_DOC] = {"fts_delete_doc",
+        "INSERT INTO chunks_fts (chunks_fts, rowid, title, heading, body)"
+        " SELECT 'delete', c.id, d.title, c.heading, c.text"
+        " FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.document_id = ?1"},
     [ST_CHUNK_DELETE_DOC] = {"chunk_delete_doc", "DELETE FROM chunks WHERE document_id = ?1"},
     [ST_CHUNK_LIST] = {"chunk_list",
         "SELECT id, ord, heading, text FROM chunks WHERE document_id = ?1 ORDER BY ord, id"},
@@ -383,7 +391,11 @@ static cc_err doc_write_row(struct sqlite_store *s, struct conn *c, const struct
     struct write_result res = {0};
     cc_err err;
     if (old->found) {
-        err = sqlite__exec(s, c, ST_DOC_UPDATE,
+        /* The index rows go first, while the stored title and chunks are
+         * the values they were indexed with. */
+        err = sqlite__exec(s, c, ST_FTS_DELETE_DOC, PARAMS(PI(old->id)), NULL);
+        if (!err)
+            err = sqlite__exec(s, c, ST_DOC_UPDATE,
                            PARAMS(PI(old->id), PT(d->url), PT(d->path), PT(title),
                                   PT(d->authors_json), PI(d->published_ms), PI(d->updated_ms),
                                   PT(d->tags_json), PT(d->version), PT(hash),
@@ -408,19 +420,61 @@ static cc_err doc_write_row(struct sqlite_store *s, struct conn *c, const struct
     return err;
 }
 
-/* Chunks (the FTS rows follow by trigger) and tags of document `id`. */
+/* Chunks with their index rows (title as in the document row), and tags
+ * of document `id`. */
 static cc_err doc_write_parts(struct sqlite_store *s, struct conn *c, const struct store_doc *d,
                               int64_t id, json_t *tags)
 {
     cc_err err = CC_OK;
+    const char *title = d->title ? d->title : "";
     for (size_t i = 0; !err && i < d->nchunks; i++) {
         const struct store_chunk *ch = &d->chunks[i];
+        struct write_result res = {0};
         err = sqlite__exec(s, c, ST_CHUNK_INSERT,
-                           PARAMS(PI(id), PI(ch->ord), PT(ch->heading), PT(ch->text)), NULL);
+                           PARAMS(PI(id), PI(ch->ord), PT(ch->heading), PT(ch->text)), &res);
+        if (!err)
+            err = sqlite__exec(s, c, ST_FTS_INSERT,
+                               PARAMS(PI(res.rowid), PT(title), PT(ch->heading), PT(ch->text)),
+                               NULL);
     }
     for (size_t i = 0; !err && i < json_array_size(tags); i++) {
         const char *tag = json_string_value(json_array_get(tags, i));
         err = sqlite__exec(s, c, ST_TAG_INSERT, PARAMS(PI(id), PT(tag)), NULL);
+    }
+    return err;
+}
+
+/* Inside a BEGIN IMMEDIATE transaction on the writer: the upsert of a
+ * validated document (hash normalized, tags parsed). */
+static cc_err upsert_locked(struct sqlite_store *s, struct conn *c, const struct store_doc *d,
+                            const char *hash, json_t *tags, bool source_known,
+                            enum store_upsert *out_result, int64_t *out_id)
+{
+    struct doc_key old = {0};
+    bool source_found = source_known;
+    int64_t id = 0;
+    cc_err err = source_known ? CC_OK
+                              : sqlite__query_int(s, c, ST_SOURCE_EXISTS,
+                                                  PARAMS(PI(d->source_id)), NULL, &source_found);
+    if (!err && !source_found)
+        err = CC_ENOTFOUND;
+    if (!err)
+        err = sqlite__query(s, c, ST_DOC_LOOKUP, PARAMS(PI(d->source_id), PT(d->external_id)),
+                            row_doc_key, &old, NULL);
+    if (err)
+        return err;
+    enum store_upsert result = !old.found ? STORE_CREATED
+                             : strcmp(old.hash, hash) == 0 ? STORE_UNCHANGED
+                             : STORE_UPDATED;
+    if (result == STORE_UNCHANGED)
+        id = old.id;
+    else
+        err = doc_write_row(s, c, d, hash, &old, &id);
+    if (!err && result != STORE_UNCHANGED)
+        err = doc_write_parts(s, c, d, id, tags);
+    if (!err) {
+        *out_result = result;
+        *out_id = id;
     }
     return err;
 }
@@ -431,47 +485,169 @@ cc_err sqlite__doc_upsert(struct store *st, const struct store_doc *d,
     struct sqlite_store *s = sqlite__from_store(st);
     char hash[HASH_LEN + 1];
     json_t *tags = NULL;
-    struct doc_key old = {0};
-    bool source_found = false;
+    enum store_upsert result = STORE_UNCHANGED;
     int64_t id = 0;
     cc_err err = doc_validate(d, hash, &tags);
     if (err)
         return err;
     struct conn *c = sqlite__writer_get(s);
     err = sqlite__begin(s, c, ST_BEGIN_IMMEDIATE);
-    if (err)
-        goto out;
-    err = sqlite__query_int(s, c, ST_SOURCE_EXISTS, PARAMS(PI(d->source_id)), NULL,
-                            &source_found);
-    if (!err && !source_found)
-        err = CC_ENOTFOUND;
     if (!err)
-        err = sqlite__query(s, c, ST_DOC_LOOKUP, PARAMS(PI(d->source_id), PT(d->external_id)),
-                            row_doc_key, &old, NULL);
-    if (err)
-        goto out;
-    enum store_upsert result = !old.found ? STORE_CREATED
-                             : strcmp(old.hash, hash) == 0 ? STORE_UNCHANGED
-                             : STORE_UPDATED;
-    if (result == STORE_UNCHANGED)
-        id = old.id;
-    else
-        err = doc_write_row(s, c, d, hash, &old, &id);
-    if (!err && result != STORE_UNCHANGED)
-        err = doc_write_parts(s, c, d, id, tags);
+        err = upsert_locked(s, c, d, hash, tags, false, &result, &id);
     if (!err)
         err = sqlite__commit(s, c);
-    if (err)
-        goto out;
-    if (out_result)
-        *out_result = result;
-    if (out_id)
-        *out_id = id;
-out:
     if (err)
         sqlite__rollback(c);
     sqlite__writer_put(s);
     json_decref(tags);
+    if (err)
+        return err;
+    if (out_result)
+        *out_result = result;
+    if (out_id)
+        *out_id = id;
+    return CC_OK;
+}
+
+/* What a batch learns as it goes, inside its transaction: the source
+ * last found (the write lock keeps it there), and the counts to add per
+ * source, written once before COMMIT instead of one UPDATE per document. */
+#define BATCH_SOURCES 8
+struct batch_acc {
+    int64_t known_source;
+    size_t nsrc;
+    int64_t src[BATCH_SOURCES];
+    int64_t ingested[BATCH_SOURCES];
+};
+
+/* Adds to the source's pending count; CC_OK or the error of flushing
+ * when BATCH_SOURCES distinct sources are pending already. */
+static cc_err acc_count(struct sqlite_store *s, struct conn *c, struct batch_acc *acc,
+                        int64_t source_id)
+{
+    for (size_t i = 0; i < acc->nsrc; i++) {
+        if (acc->src[i] == source_id) {
+            acc->ingested[i]++;
+            return CC_OK;
+        }
+    }
+    if (acc->nsrc == BATCH_SOURCES)   /* many sources in one batch: no pending count */
+        return sqlite__exec(s, c, ST_SOURCE_ADD_COUNTS, PARAMS(PI(source_id), PI(1), PI(0)),
+                            NULL);
+    acc->src[acc->nsrc] = source_id;
+    acc->ingested[acc->nsrc++] = 1;
+    return CC_OK;
+}
+
+/* One item of a batch: the job's success first - when it fails (the
+ * lease was lost) nothing of the item was written - then the document and
+ * its count. *out_wrote tells whether a failure may have left writes. */
+static cc_err write_item_locked(struct sqlite_store *s, struct conn *c, const char *owner,
+                                int64_t now_ms, struct store_doc_write *it, const char *hash,
+                                json_t *tags, struct batch_acc *acc, bool *out_wrote)
+{
+    cc_err err = CC_OK;
+    *out_wrote = false;
+    if (it->job_id > 0)
+        err = sqlite__job_succeed_locked(s, c, it->job_id, owner, now_ms);
+    if (err)
+        return err;
+    *out_wrote = true;
+    if (!it->doc)
+        return CC_OK;
+    err = upsert_locked(s, c, it->doc, hash, tags, acc->known_source == it->doc->source_id,
+                        &it->result, &it->doc_id);
+    if (!err)
+        acc->known_source = it->doc->source_id;
+    if (!err && it->count && it->result != STORE_UNCHANGED)
+        err = acc_count(s, c, acc, it->doc->source_id);
+    return err;
+}
+
+/* One try at the batch in one BEGIN IMMEDIATE transaction. An item that
+ * fails after writing something: the transaction is rolled back and
+ * *out_retry set (the caller tries again without it). No savepoint per
+ * item: FTS5 flushes its pending terms to a new segment at every
+ * savepoint, which would cost about what a commit per document does. */
+static cc_err write_batch_try(struct sqlite_store *s, struct conn *c, const char *owner,
+                              int64_t now_ms, struct store_doc_write *items, size_t n,
+                              const bool *skip, char (*hashes)[HASH_LEN + 1], json_t **tags,
+                              bool *out_retry)
+{
+    struct batch_acc acc = {0};
+    *out_retry = false;
+    cc_err err = sqlite__begin(s, c, ST_BEGIN_IMMEDIATE);
+    for (size_t i = 0; !err && i < n; i++) {
+        struct store_doc_write *it = &items[i];
+        bool wrote = false;
+        if (skip[i])
+            continue;
+        it->result = STORE_UNCHANGED;
+        it->doc_id = 0;
+        it->err = write_item_locked(s, c, owner, now_ms, it, hashes[i], tags[i], &acc, &wrote);
+        if (it->err && (wrote || sqlite3_get_autocommit(c->db))) {
+            it->result = STORE_UNCHANGED;
+            it->doc_id = 0;
+            *out_retry = true;
+            sqlite__rollback(c);
+            return CC_OK;
+        }
+    }
+    for (size_t i = 0; !err && i < acc.nsrc; i++)
+        err = sqlite__exec(s, c, ST_SOURCE_ADD_COUNTS,
+                           PARAMS(PI(acc.src[i]), PI(acc.ingested[i]), PI(0)), NULL);
+    if (!err)
+        err = sqlite__commit(s, c);
+    if (err)
+        sqlite__rollback(c);
+    return err;
+}
+
+/* The whole batch in one transaction; an item that fails is left out and
+ * the others are written (a retry per failing item, which is rare: the
+ * documents were validated before and a lost lease writes nothing). An
+ * error of the transaction itself (busy, I/O, a full disk) fails every
+ * item. */
+cc_err sqlite__doc_write_batch(struct store *st, const char *owner, int64_t now_ms,
+                               struct store_doc_write *items, size_t n)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    if (!owner || !*owner || (n && !items))
+        return CC_EINVAL;
+    char (*hashes)[HASH_LEN + 1] = cc_xcalloc(n ? n : 1, sizeof(*hashes));
+    json_t **tags = cc_xcalloc(n ? n : 1, sizeof(*tags));
+    bool *skip = cc_xcalloc(n ? n : 1, sizeof(*skip));
+    for (size_t i = 0; i < n; i++) {
+        items[i].err = CC_OK;
+        items[i].result = STORE_UNCHANGED;
+        items[i].doc_id = 0;
+        if (items[i].doc)
+            items[i].err = doc_validate(items[i].doc, hashes[i], &tags[i]);
+        skip[i] = items[i].err != CC_OK;
+    }
+    struct conn *c = sqlite__writer_get(s);
+    cc_err err = CC_OK;
+    for (size_t tries = 0; tries <= n; tries++) {
+        bool retry = false;
+        err = write_batch_try(s, c, owner, now_ms, items, n, skip, hashes, tags, &retry);
+        if (err || !retry)
+            break;
+        for (size_t i = 0; i < n; i++)
+            skip[i] = skip[i] || items[i].err != CC_OK;
+    }
+    sqlite__writer_put(s);
+    if (err) {
+        for (size_t i = 0; i < n; i++) {
+            items[i].err = err;
+            items[i].result = STORE_UNCHANGED;
+            items[i].doc_id = 0;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        json_decref(tags[i]);
+    free(skip);
+    free(tags);
+    free(hashes);
     return err;
 }
 

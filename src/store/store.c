@@ -65,3 +65,77 @@ double store_priority_factor(int priority)
         priority = 10;
     return 0.5 * pow(4.0, (double)(priority - 1) / 9.0);
 }
+
+/* ---- batches: the backend's op, or the generic loop over single ops ---- */
+
+cc_err store_job_enqueue_batch(struct store *s, const struct store_job *jobs, size_t n,
+                               unsigned queue_limit, int64_t *out_ids, bool *out_existing,
+                               size_t *out_done)
+{
+    if (!s || !out_done || (n && !jobs) || n > STORE_BATCH_MAX)
+        return CC_EINVAL;
+    *out_done = 0;
+    if (n == 0)
+        return CC_OK;
+    if (s->ops->job_enqueue_batch)
+        return s->ops->job_enqueue_batch(s, jobs, n, queue_limit, out_ids, out_existing,
+                                         out_done);
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = 0;
+        bool existing = false;
+        cc_err err = s->ops->job_enqueue(s, &jobs[i], queue_limit, &id, &existing);
+        if (err)
+            return err;
+        if (out_ids)
+            out_ids[i] = id;
+        if (out_existing)
+            out_existing[i] = existing;
+        *out_done = i + 1;
+    }
+    return CC_OK;
+}
+
+cc_err store_job_claim_batch(struct store *s, const char *owner, int64_t now_ms,
+                             int64_t lease_ms, size_t max, store_job_cb cb, void *arg)
+{
+    if (!s || !cb || max == 0)
+        return CC_EINVAL;
+    if (max > STORE_BATCH_MAX)
+        max = STORE_BATCH_MAX;
+    if (s->ops->job_claim_batch)
+        return s->ops->job_claim_batch(s, owner, now_ms, lease_ms, max, cb, arg);
+    size_t got = 0;
+    for (; got < max; got++) {
+        cc_err err = s->ops->job_claim(s, owner, now_ms, lease_ms, cb, arg);
+        if (err == CC_ENOTFOUND)
+            break;
+        if (err)
+            return got ? CC_OK : err;   /* the claimed ones are the caller's */
+    }
+    return got ? CC_OK : CC_ENOTFOUND;
+}
+
+cc_err store_doc_write_batch(struct store *s, const char *owner, int64_t now_ms,
+                             struct store_doc_write *items, size_t n)
+{
+    if (!s || !owner || (n && !items) || n > STORE_BATCH_MAX)
+        return CC_EINVAL;
+    if (n == 0)
+        return CC_OK;
+    if (s->ops->doc_write_batch)
+        return s->ops->doc_write_batch(s, owner, now_ms, items, n);
+    for (size_t i = 0; i < n; i++) {
+        struct store_doc_write *it = &items[i];
+        cc_err err = CC_OK;
+        it->result = STORE_UNCHANGED;
+        it->doc_id = 0;
+        if (it->doc)
+            err = s->ops->doc_upsert(s, it->doc, &it->result, &it->doc_id);
+        if (!err && it->doc && it->count && it->result != STORE_UNCHANGED)
+            err = s->ops->source_add_counts(s, it->doc->source_id, 1, 0);
+        if (!err && it->job_id > 0)
+            err = s->ops->job_succeed(s, it->job_id, owner, now_ms);
+        it->err = err;
+    }
+    return CC_OK;
+}

@@ -211,6 +211,20 @@ struct store_job_counts {
     int64_t oldest_queued_ms;  /* created_ms of the oldest runnable job; 0 = none */
 };
 
+/* One item of store_doc_write_batch(): a document write and the job it
+ * finishes, all or nothing. */
+struct store_doc_write {
+    const struct store_doc *doc;   /* upserted as by doc_upsert; NULL = no document */
+    bool count;                    /* created/updated: ingested_total + 1 for doc's source */
+    int64_t job_id;                /* > 0: marked succeeded (job_succeed) with the write */
+    /* out */
+    cc_err err;                    /* CC_OK: written; else nothing of this item was */
+    enum store_upsert result;
+    int64_t doc_id;
+};
+
+#define STORE_BATCH_MAX 256u       /* items per batch call, at most */
+
 typedef void (*store_source_cb)(void *arg, const struct store_source *src);
 typedef void (*store_doc_cb)(void *arg, const struct store_doc *d);
 typedef void (*store_hit_cb)(void *arg, const struct store_hit *h);
@@ -345,6 +359,22 @@ struct store_ops {
     cc_err (*job_counts)(struct store *s, struct store_job_counts *out);
     /* Deletes succeeded jobs finished before before_ms. */
     cc_err (*job_prune)(struct store *s, int64_t before_ms, int64_t *out_deleted);
+
+    /* --- batches (OPTIONAL: NULL is fine) ---
+     * Each does in one call what a loop over the single-item ops above
+     * does, with the same rules per item; a backend that implements one
+     * does it in one transaction, which is what makes bulk ingestion fast
+     * (one commit per batch instead of one per job). Callers never call
+     * these pointers directly but store_job_enqueue_batch(),
+     * store_job_claim_batch() and store_doc_write_batch() below, which run
+     * the generic loop when the pointer is NULL. */
+    cc_err (*job_enqueue_batch)(struct store *s, const struct store_job *jobs, size_t n,
+                                unsigned queue_limit, int64_t *out_ids, bool *out_existing,
+                                size_t *out_done);
+    cc_err (*job_claim_batch)(struct store *s, const char *owner, int64_t now_ms,
+                              int64_t lease_ms, size_t max, store_job_cb cb, void *arg);
+    cc_err (*doc_write_batch)(struct store *s, const char *owner, int64_t now_ms,
+                              struct store_doc_write *items, size_t n);
 };
 
 struct store {
@@ -357,6 +387,34 @@ extern const struct store_ops *const store_backends[];
 /* Looks the driver up in store_backends and opens it. CC_EINVAL with an
  * unknown driver name. */
 cc_err store_open(const struct store_cfg *cfg, struct store **out);
+/* Queues jobs[0..n) in order, as job_enqueue would one by one (dedup,
+ * queue_limit per job). Stops at the first job that cannot be queued and
+ * returns its error (CC_ELIMIT when the source's queue is full):
+ * *out_done (required) jobs before it are queued or were found by their
+ * dedup key, even then. out_ids / out_existing (optional) get n entries,
+ * the first *out_done of them set. n > STORE_BATCH_MAX is CC_EINVAL. */
+cc_err store_job_enqueue_batch(struct store *s, const struct store_job *jobs, size_t n,
+                               unsigned queue_limit, int64_t *out_ids, bool *out_existing,
+                               size_t *out_done);
+/* Claims up to max runnable jobs for owner, the ones job_claim would give
+ * one after another, each with its own lease; cb runs once per claimed
+ * job (after the claim is committed). CC_ENOTFOUND when there was none.
+ * max is capped at STORE_BATCH_MAX. */
+cc_err store_job_claim_batch(struct store *s, const char *owner, int64_t now_ms,
+                             int64_t lease_ms, size_t max, store_job_cb cb, void *arg);
+/* Writes every item: its document (doc_upsert), its count
+ * (source_add_counts +1 ingested when created or updated) and its job's
+ * success (job_succeed with owner and now_ms). One item's failure never
+ * loses the others: it gets its error in ->err (CC_ESTATE: the job is no
+ * longer ours) and its job stays running, for the caller to fail. A
+ * backend's op writes each item all or nothing; the generic loop runs
+ * the three steps in that order, so there a failed step can leave the
+ * earlier ones written (harmless: the upsert is idempotent and the job
+ * runs again). Returns CC_OK when every item was tried; an error when the
+ * batch as a whole failed (every ->err is then set to it). */
+cc_err store_doc_write_batch(struct store *s, const char *owner, int64_t now_ms,
+                             struct store_doc_write *items, size_t n);
+
 static inline void store_close(struct store *s)
 {
     if (s)
