@@ -379,6 +379,12 @@ static int wait_ready(const struct orch_opts *o, const char *project)
             rc = r;
             break;
         }
+        const char *prog = json_string_value(json_object_get(h, "progress"));
+        if (tty && prog && strcmp(prog, jstr(json_object_get(seen, " progress"), "s")) != 0) {
+            printf(" building   %s\n", prog);
+            fflush(stdout);
+            json_object_set_new(seen, " progress", json_pack("{s:s}", "s", prog));
+        }
         json_t *svcs = json_object_get(h, "services");
         const char *name;
         json_t *s;

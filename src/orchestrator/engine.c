@@ -908,6 +908,18 @@ static bool adopt(struct orch__project *p)
     return true;
 }
 
+/* Build output: logged, and its last line shown in health while it runs
+ * (what `up --wait` prints on a terminal). Called without p->mu. */
+static void build_progress(void *arg, const char *line)
+{
+    struct orch__project *p = arg;
+    cc_log_info(elog(p->eng), "orchestrator", "image build", CC_LS("project", p->name),
+                CC_LS("line", line));
+    pthread_mutex_lock(&p->mu);
+    snprintf(p->progress, sizeof(p->progress), "%.250s", line);
+    pthread_mutex_unlock(&p->mu);
+}
+
 static bool prepare(struct orch__project *p)
 {
     struct orch__slot *done[2] = {NULL, NULL};
@@ -920,10 +932,11 @@ static bool prepare(struct orch__project *p)
         pthread_mutex_unlock(&p->mu);
         cc_err err = CC_EUPSTREAM;
         if (slot_allow(sl, &de)) {
-            err = sl->ops->prepare(sl->drv, p->name, st, NULL, NULL, &de);
+            err = sl->ops->prepare(sl->drv, p->name, st, build_progress, p, &de);
             slot_note(sl, err, &de);
         }
         pthread_mutex_lock(&p->mu);
+        p->progress[0] = 0;
         if (err == CC_EUPSTREAM) {
             struct cc_backoff b = {.initial_ms = 1000, .max_ms = DRV_RETRY_MAX_MS,
                                    .multiplier = 2.0, .jitter = 0.2};

@@ -115,6 +115,7 @@ struct orch__project {
     bool down_req;                      /* down: stop everything, then exit */
     bool adopted;
     bool prepared;
+    char progress[256];        /* last line of an image build under way; "" = none */
     int64_t prepare_retry_at;
     unsigned prepare_failures;
     unsigned probes_inflight;

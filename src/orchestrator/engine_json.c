@@ -118,8 +118,11 @@ json_t *orch__health_json(const struct orch__project *p, int64_t wall_ms)
     }
     char t[32];
     cc_time_rfc3339(wall_ms, t, sizeof(t));
-    return json_pack("{s:b, s:b, s:o, s:s}", "overall_healthy", ready, "ready", ready,
-                     "services", svcs, "timestamp", t);
+    json_t *h = json_pack("{s:b, s:b, s:o, s:s}", "overall_healthy", ready, "ready", ready,
+                          "services", svcs, "timestamp", t);
+    if (h && p->progress[0])
+        json_object_set_new(h, "progress", json_string(p->progress));
+    return h;
 }
 
 const char *orch__project_state(const struct orch__project *p)
