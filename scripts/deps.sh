@@ -13,7 +13,7 @@ build_pkgs=(gcc make cmake pkg-config git
             libxml2-dev libzip-dev poppler-utils tzdata)
 test_pkgs=(libcmocka-dev python3 python3-pytest prometheus sqlite3
            clang-14 libfuzzer-14-dev libclang-rt-14-dev chromium
-           docker.io busybox-static redis-tools)
+           docker.io busybox-static redis-tools postgresql-15)
 bench_pkgs=(wrk nginx-light python3-fastapi python3-uvicorn procps)
 fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 # `make run`'s demo stack runs Debian's redis-server and busybox httpd.
