@@ -95,15 +95,19 @@ void api__projects_create(struct http_req *req, struct http_resp *resp)
     struct orch_err oe = {{0}, {0}};
     json_t *warnings = NULL;
     cc_err err = orch_engine_register(eng, name, path, &warnings, &d, &oe);
-    json_decref(body);
+    /* name and path point into body: it is released only after the lookup below. */
     if (err == CC_EINVAL && d.msg[0]) {
         char msg[1024];
         cc_diag_format(&d, msg, sizeof(msg));
+        json_decref(body);
+        json_decref(warnings);
         http_resp_error(resp, 400, "EINVAL", msg,
                         "fix the compose file; `commandcenter config FILE` checks it offline");
         return;
     }
     if (err) {
+        json_decref(body);
+        json_decref(warnings);
         answer_err(resp, err, &oe, "cannot register the project");
         return;
     }
@@ -124,6 +128,7 @@ void api__projects_create(struct http_req *req, struct http_resp *resp)
     if (pname)
         orch_engine_project(eng, pname, &proj);
     json_decref(list);
+    json_decref(body);
     http_resp_json(resp, 201,
                    json_pack("{s:o, s:o}", "project", proj ? proj : json_null(), "warnings",
                              warnings ? warnings : json_array()));
@@ -136,7 +141,8 @@ void api__projects_get(struct http_req *req, struct http_resp *resp)
         return;
     const char *id = http_req_param(req, "id");
     json_t *j = NULL;
-    answer_json(resp, orch_engine_project(eng, id, &j), j, id);
+    cc_err err = orch_engine_project(eng, id, &j); /* before j is read */
+    answer_json(resp, err, j, id);
 }
 
 void api__projects_delete(struct http_req *req, struct http_resp *resp)
@@ -223,7 +229,8 @@ void api__projects_health(struct http_req *req, struct http_resp *resp)
         return;
     const char *id = http_req_param(req, "id");
     json_t *j = NULL;
-    answer_json(resp, orch_engine_health(eng, id, &j), j, id);
+    cc_err err = orch_engine_health(eng, id, &j); /* before j is read */
+    answer_json(resp, err, j, id);
 }
 
 void api__projects_resources(struct http_req *req, struct http_resp *resp)
