@@ -173,8 +173,8 @@ class Streamer(threading.Thread):
             for raw in iter(self.resp.readline, b""):
                 with self.lock:
                     self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-        except (OSError, ValueError, http.client.HTTPException):
-            pass
+        except (OSError, ValueError, AttributeError, http.client.HTTPException):
+            pass        # closed under the reader (close() below): the stream is over
 
     def snapshot(self):
         with self.lock:

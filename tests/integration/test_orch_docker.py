@@ -742,8 +742,8 @@ services:
             60, "503 from resources while the engine is down", interval=0.5)
         # ... then every call that needs the engine answers at once
         for method, path in (("GET", "/api/v1/projects/%s/resources" % name),
-                             ("GET", "/api/v1/projects/%s/logs/web?tail=5" % name),
-                             ("POST", "/api/v1/projects/%s/up" % name)):
+                             ("POST", "/api/v1/projects/%s/up" % name),
+                             ("GET", "/api/v1/projects/%s/logs/web?tail=5" % name)):
             t0 = time.monotonic()
             r = o.d.admin(method, path, timeout=60)
             took = time.monotonic() - t0
@@ -764,9 +764,15 @@ services:
         point_link(link, host2)
         wait_for(lambda: o.d.admin("GET", "/api/v1/projects/%s/resources" % name).status == 200,
                  60, "resources answering again")
-        h = o.wait_ready(name, timeout=90)
+        # the engine stopped the container with itself: the supervisor notices
+        # and starts it again
+        wait_for(lambda: d2.inspect("%s-web-1" % name)["State"]["Running"], 60,
+                 "the container running again")
+        h = o.wait_ready(name, timeout=60)
         assert h["services"]["web"]["status"] == "healthy", h
         assert d2.inspect("%s-web-1" % name)["State"]["Running"] is True
+        r = o.d.admin("GET", "/api/v1/projects/%s/logs/web?tail=5" % name)
+        assert r.status == 200, r
         o.down(name)
         assert d2.ids("container", "com.docker.compose.project=" + name) == []
     finally:
