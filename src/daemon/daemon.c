@@ -225,9 +225,10 @@ static int open_store(struct daemon *d)
                            .postgres_dsn = d->cfg.store.postgres_dsn, .log = &d->log};
     cc_err err = store_open(&sc, &d->store);
     if (err) {
+        bool pg = strcmp(d->cfg.store.driver, "postgres") == 0;
         fprintf(stderr, "commandcenter: cannot open the %s store at %s: %s\n"
                 "hint: see the log line above for the cause\n",
-                d->cfg.store.driver, db, cc_err_str(err));
+                d->cfg.store.driver, pg ? "store.postgres_dsn" : db, cc_err_str(err));
         free(db);
         return EXIT_STARTUP;
     }

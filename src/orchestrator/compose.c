@@ -695,6 +695,11 @@ static cc_err top_pair(struct orch__parser *p, struct fy_node_pair *pr)
             p->st->name = name;
         return err;
     }
+    if (strcmp(key, "x-commandcenter") == 0) {
+        json_decref(p->st->x_commandcenter);
+        p->st->x_commandcenter = orch__to_json(p, v, 0);
+        return CC_OK;
+    }
     if (strcmp(key, "version") == 0)
         orch__warn(p, kp, "'version' is obsolete and ignored");
     else if (strncmp(key, "x-", 2) != 0)
@@ -876,6 +881,7 @@ void orch_stack_free(struct orch_stack *s)
         return;
     for (size_t i = 0; i < s->nservices; i++)
         json_decref(s->services[i].x_commandcenter);
+    json_decref(s->x_commandcenter);
     cc_arena_release(&s->arena);
     free(s);
 }

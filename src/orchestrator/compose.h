@@ -179,6 +179,7 @@ struct orch_stack {
     struct orch_secret *secrets;
     size_t nsecrets;
     struct orch_strs warnings; /* "file:line:col: ..." for the tools to print */
+    json_t *x_commandcenter;   /* top-level x-commandcenter, opaque; owned (decref'd on free) */
 };
 
 struct orch_compose_opts {
