@@ -140,15 +140,21 @@ def dorch(daemon, tmp_path, dk):
     make.sweep_on = sweeps.append      # extra (Docker, project) pairs to sweep
     yield make
     left = []
+    died = []
     for o in made:
         if o.d.alive():
             o.cleanup()
+        else:
+            o.d.kill()
+            died.append("%s exited (status %s) during the test; stderr tail:\n%s"
+                        % (o.d.name, o.d.proc.returncode, o.d.stderr_text()[-6000:]))
         for p in o.projects:
             found = dk.sweep(p)
             if found:
                 left.append((p, found))
     for d, p in sweeps:
         d.sweep(p)
+    assert not died, "\n\n".join(died)
     assert not left, "containers/networks left on the engine after down: %r" % left
 
 
@@ -228,6 +234,19 @@ services:
            fe_port=fe_port)
 
 
+def isolation_rules(dk, network):
+    """The iptables rules that make a network internal, for a failure message:
+    every dockerd on a host shares the DOCKER-ISOLATION chains, and a dockerd
+    that starts flushes them, so another engine started meanwhile (another
+    checkout's test run) removes the isolation of networks made before it."""
+    _, out, _ = dk.run(["network", "inspect", "--format", "{{.Id}}", network], check=False)
+    bridge = "br-" + out.strip()[:12]
+    p = subprocess.run(["iptables", "-S"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    rules = [ln for ln in p.stdout.decode("utf-8", "replace").splitlines() if bridge in ln]
+    return "iptables rules naming %s (none: another dockerd flushed them):\n%s" % (
+        bridge, "\n".join(rules) or "(none)")
+
+
 def container_ip(info, network):
     return info["NetworkSettings"]["Networks"][network]["IPAddress"]
 
@@ -297,7 +316,8 @@ def test_seeds_stack_up_in_order_with_limits_and_isolation(dorch, dk):
     rc, out = dk.exec("%s-backend-1" % name, "nc", "-w", "3", db_ip, "5432")
     assert rc == 0, "backend cannot reach the database at %s:5432: %s" % (db_ip, out)
     rc, out = dk.exec("%s-frontend-1" % name, "nc", "-w", "3", db_ip, "5432")
-    assert rc != 0, "frontend reached the database at %s:5432: %s" % (db_ip, out)
+    assert rc != 0, "frontend reached the database at %s:5432: %s\n%s" % (
+        db_ip, out, isolation_rules(dk, "%s_data" % name))
     rc, out = dk.exec("%s-frontend-1" % name, "nc", "-w", "3", "database", "5432")
     assert rc != 0, "frontend reached the database by name: %s" % out
     nets = info["database"]["NetworkSettings"]["Networks"]
