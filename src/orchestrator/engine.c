@@ -120,17 +120,21 @@ static bool slot_allow(struct orch__slot *sl, struct orch_err *e)
 {
     if (cc_breaker_allow(&sl->br))
         return true;
+    pthread_mutex_lock(&sl->err_mu);
     orch_errf(e, CC_EUPSTREAM, UNAVAILABLE_HINT, "engine unavailable (%s driver): %.200s; "
               "next try in %lld ms", sl->ops->name, sl->last_err,
               (long long)cc_breaker_retry_after_ms(&sl->br));
+    pthread_mutex_unlock(&sl->err_mu);
     return false;
 }
 
 static void slot_note(struct orch__slot *sl, cc_err err, const struct orch_err *e)
 {
     if (err == CC_EUPSTREAM) {
+        pthread_mutex_lock(&sl->err_mu);
         snprintf(sl->last_err, sizeof(sl->last_err), "%.250s", e && e->msg[0] ? e->msg
                                                                        : "engine unreachable");
+        pthread_mutex_unlock(&sl->err_mu);
         cc_breaker_failure(&sl->br);
     } else {
         cc_breaker_success(&sl->br);
@@ -1320,6 +1324,8 @@ cc_err orch_engine_create(const struct orch_engine_cfg *cfg, struct orch_engine 
     struct cc_breaker_cfg bc = {.failure_threshold = 2, .open_ms = 5000, .half_open_max = 1};
     cc_breaker_init(&eng->docker.br, &bc, eng->clock);
     cc_breaker_init(&eng->process.br, &bc, eng->clock);
+    pthread_mutex_init(&eng->docker.err_mu, NULL);
+    pthread_mutex_init(&eng->process.err_mu, NULL);
     if (eng->ctx && eng->ctx->metrics)
         eng->events_total = obs_counter(eng->ctx->metrics, "cc_orch_service_events_total",
                                         "Service state changes by kind (service.started, "
@@ -1350,6 +1356,8 @@ cc_err orch_engine_create(const struct orch_engine_cfg *cfg, struct orch_engine 
         }
         free(l.v);
     }
+    if (eng->ctx && eng->ctx->metrics)
+        eng->metrics = orch__metrics_start(eng, eng->ctx->metrics);
     *out = eng;
     return CC_OK;
 }
@@ -1358,12 +1366,33 @@ void orch_engine_destroy(struct orch_engine *eng)
 {
     if (!eng)
         return;
+    orch__metrics_stop(eng->metrics);
     for (size_t i = 0; i < eng->nprojects; i++) {
         struct orch__project *p = eng->projects[i];
         pthread_mutex_lock(&p->mu);
         p->stop_thread = true;
         pthread_mutex_unlock(&p->mu);
         join_thread(p);
+    }
+    /* Callers still inside the engine (a log stream, a slow API call) hold
+     * a reference; the daemon stops the HTTP server first, so they leave
+     * soon. Wait for them; if one does not, leak the engine rather than
+     * free what it is using. */
+    for (int tries = 0;; tries++) {
+        bool busy = false;
+        pthread_mutex_lock(&eng->mu);
+        for (size_t i = 0; i < eng->nprojects; i++)
+            busy = busy || eng->projects[i]->refs > 1;
+        pthread_mutex_unlock(&eng->mu);
+        if (!busy)
+            break;
+        if (tries >= 1000) {
+            cc_log_error(eng->ctx->log, "orchestrator",
+                         "a caller is still inside the engine at shutdown; not freeing it");
+            return;
+        }
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
     }
     for (size_t i = 0; i < eng->nprojects; i++)
         project_free(eng->projects[i]);
@@ -1374,6 +1403,8 @@ void orch_engine_destroy(struct orch_engine *eng)
         eng->process.ops->close(eng->process.drv);
     cc_breaker_release(&eng->docker.br);
     cc_breaker_release(&eng->process.br);
+    pthread_mutex_destroy(&eng->docker.err_mu);
+    pthread_mutex_destroy(&eng->process.err_mu);
     pthread_mutex_destroy(&eng->mu);
     free(eng->state_dir);
     free(eng->self_exe);
@@ -1389,7 +1420,8 @@ static json_t *warnings_json(const struct orch_stack *st)
 }
 
 cc_err orch_engine_register(struct orch_engine *eng, const char *name, const char *compose_path,
-                            json_t **warnings, struct cc_diag *d, struct orch_err *e)
+                            json_t **warnings, char *name_out, size_t name_outsz,
+                            struct cc_diag *d, struct orch_err *e)
 {
     if (!compose_path || !*compose_path)
         return orch_errf(e, CC_EINVAL, "give the path of a compose file", "no compose file");
@@ -1432,6 +1464,8 @@ cc_err orch_engine_register(struct orch_engine *eng, const char *name, const cha
     project_add(eng, p);
     if (warnings)
         *warnings = warnings_json(st);
+    if (name_out && name_outsz)
+        snprintf(name_out, name_outsz, "%s", pname);
 out:
     svcs_free(svcs, st->nservices);
     orch_stack_free(st);
@@ -1675,6 +1709,34 @@ static json_t *num_or_null(double v, bool set)
     return set ? json_real(v) : json_null();
 }
 
+/* One service's usage, sampled on a thread of its own: docker's stats call
+ * waits for a second sample (about a second), so the services of a project
+ * are asked at once, not one after the other. */
+struct usage_item {
+    char name[128], inst[160];
+    bool running;
+    struct orch_resources lim;
+    struct orch__slot *slot;
+    struct orch_usage u;
+    struct orch_err de;
+    cc_err r;
+    bool sampled;
+};
+
+static void *sample_usage(void *arg)
+{
+    struct usage_item *it = arg;
+    it->r = CC_EUPSTREAM;
+    if (slot_allow(it->slot, &it->de)) {
+        it->r = it->slot->ops->stats(it->slot->drv, it->inst, &it->u, &it->de);
+        slot_note(it->slot, it->r, &it->de);
+    }
+    it->sampled = true;
+    return NULL;
+}
+
+#define USAGE_THREADS_MAX 32
+
 cc_err orch_engine_resources(struct orch_engine *eng, const char *name, json_t **out,
                              struct orch_err *e)
 {
@@ -1682,28 +1744,37 @@ cc_err orch_engine_resources(struct orch_engine *eng, const char *name, json_t *
     if (!p)
         return orch_errf(e, CC_ENOTFOUND, "list projects to see the names", "no project %s",
                          name ? name : "");
-    struct item {
-        char name[128], inst[160];
-        bool running;
-        struct orch_resources lim;
-        struct orch__slot *slot;
-    } *items = NULL;
     pthread_mutex_lock(&p->mu);
     size_t n = p->nsvcs;
-    items = cc_xcalloc(n ? n : 1, sizeof(*items));
+    struct usage_item *items = cc_xcalloc(n ? n : 1, sizeof(*items));
     for (size_t i = 0; i < n; i++) {
         struct orch__svc *s = &p->svcs[i];
         snprintf(items[i].name, sizeof(items[i].name), "%s", s->name);
         snprintf(items[i].inst, sizeof(items[i].inst), "%s", s->inst);
-        items[i].running = s->phase == ORCH__UP && s->have_inst;
+        items[i].running = s->phase == ORCH__UP && s->have_inst && s->slot;
         items[i].lim = s->limits;
         items[i].slot = s->slot;
     }
     pthread_mutex_unlock(&p->mu);
+    /* In waves of USAGE_THREADS_MAX; a thread that cannot start samples inline. */
+    for (size_t base = 0; base < n; base += USAGE_THREADS_MAX) {
+        pthread_t th[USAGE_THREADS_MAX];
+        bool started[USAGE_THREADS_MAX] = {false};
+        size_t m = n - base < USAGE_THREADS_MAX ? n - base : USAGE_THREADS_MAX;
+        for (size_t k = 0; k < m; k++)
+            if (items[base + k].running)
+                started[k] = pthread_create(&th[k], NULL, sample_usage, &items[base + k]) == 0;
+        for (size_t k = 0; k < m; k++) {
+            if (started[k])
+                pthread_join(th[k], NULL);
+            else if (items[base + k].running)
+                sample_usage(&items[base + k]);
+        }
+    }
     cc_err err = CC_OK;
     json_t *svcs = json_object();
     for (size_t i = 0; i < n && !err; i++) {
-        struct item *it = &items[i];
+        struct usage_item *it = &items[i];
         json_t *lim = json_object();
         json_object_set_new(lim, "cpus", num_or_null(it->lim.cpus, it->lim.cpus > 0));
         json_object_set_new(lim, "memory", it->lim.memory > 0 ? json_integer(it->lim.memory)
@@ -1713,26 +1784,21 @@ cc_err orch_engine_resources(struct orch_engine *eng, const char *name, json_t *
         json_t *o = json_pack("{s:o}", "limits", lim);
         json_t *usage = json_null();
         bool enforced = false;
-        if (it->running && it->slot) {
-            struct orch_usage u = {0};
-            struct orch_err de = {0};
-            cc_err r = CC_EUPSTREAM;
-            if (slot_allow(it->slot, &de)) {
-                r = it->slot->ops->stats(it->slot->drv, it->inst, &u, &de);
-                slot_note(it->slot, r, &de);
-            }
-            if (r == CC_EUPSTREAM) {
-                err = orch_errf(e, CC_EUPSTREAM, de.hint[0] ? de.hint : UNAVAILABLE_HINT, "%s",
-                                de.msg);
+        if (it->sampled) {
+            if (it->r == CC_EUPSTREAM) {
+                err = orch_errf(e, CC_EUPSTREAM,
+                                it->de.hint[0] ? it->de.hint : UNAVAILABLE_HINT, "%s",
+                                it->de.msg);
                 json_decref(o);
                 break;
             }
-            if (!r) {
-                usage = json_pack("{s:f, s:I, s:I, s:I, s:I}", "cpu_percent", u.cpu_percent,
-                                  "memory_bytes", (json_int_t)u.mem_bytes, "memory_limit",
-                                  (json_int_t)u.mem_limit, "pids", (json_int_t)u.pids,
-                                  "pids_limit", (json_int_t)u.pids_limit);
-                enforced = u.enforced;
+            if (!it->r) {
+                struct orch_usage *u = &it->u;
+                usage = json_pack("{s:f, s:I, s:I, s:I, s:I}", "cpu_percent", u->cpu_percent,
+                                  "memory_bytes", (json_int_t)u->mem_bytes, "memory_limit",
+                                  (json_int_t)u->mem_limit, "pids", (json_int_t)u->pids,
+                                  "pids_limit", (json_int_t)u->pids_limit);
+                enforced = u->enforced;
             }
         }
         json_object_set_new(o, "usage", usage);

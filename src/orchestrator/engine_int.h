@@ -34,6 +34,7 @@ struct orch__slot {
     const struct orch_driver_ops *ops;
     struct orch_driver *drv;
     struct cc_breaker br;
+    pthread_mutex_t err_mu;    /* guards last_err (drivers are called from many threads) */
     char last_err[256];
 };
 
@@ -136,7 +137,13 @@ struct orch_engine {
     size_t nprojects, cap;
     struct orch__slot docker, process;
     struct obs_family *events_total;
+    struct orch__metrics *metrics;   /* engine_metrics.c; NULL without a registry */
 };
+
+/* engine_metrics.c: per-service gauges (health at scrape, usage sampled). */
+struct obs_registry;
+struct orch__metrics *orch__metrics_start(struct orch_engine *eng, struct obs_registry *r);
+void orch__metrics_stop(struct orch__metrics *m);   /* NULL-safe */
 
 /* engine_json.c */
 const char *orch__svc_status(const struct orch__svc *s);

@@ -174,7 +174,7 @@ class Streamer(threading.Thread):
                 with self.lock:
                     self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
         except (OSError, ValueError, AttributeError, http.client.HTTPException):
-            pass        # closed under the reader (close() below): the stream is over
+            pass
 
     def snapshot(self):
         with self.lock:

@@ -236,7 +236,7 @@ static void register_up(struct fx *f)
     struct orch_err e = {0};
     struct cc_diag d = {0};
     json_t *w = NULL;
-    cc_err err = orch_engine_register(f->eng, NULL, f->compose, &w, &d, &e);
+    cc_err err = orch_engine_register(f->eng, NULL, f->compose, &w, NULL, 0, &d, &e);
     if (err)
         print_error("register: %s (%s)\n", e.msg, d.msg);
     assert_int_equal(err, CC_OK);
@@ -470,7 +470,7 @@ static void test_engine_unavailable_fast(void **state)
     struct fx *f = *state;
     struct orch_err e = {0};
     struct cc_diag d = {0};
-    assert_int_equal(orch_engine_register(f->eng, NULL, f->compose, NULL, &d, &e), CC_OK);
+    assert_int_equal(orch_engine_register(f->eng, NULL, f->compose, NULL, NULL, 0, &d, &e), CC_OK);
     assert_int_equal(orch_engine_reachable(f->eng, "shop", NULL, &e), CC_OK);
     assert_int_equal(orch_engine_reachable(f->eng, "nope", NULL, &e), CC_ENOTFOUND);
     fake_driver_set_down(&f->fd, true, 300);
@@ -509,7 +509,7 @@ static void test_unknown_names(void **state)
     assert_int_equal(orch_engine_logs(f->eng, "shop", "nope", &q, NULL, NULL, &e),
                      CC_ENOTFOUND);
     struct cc_diag d = {0};
-    assert_int_equal(orch_engine_register(f->eng, NULL, f->compose, NULL, &d, &e),
+    assert_int_equal(orch_engine_register(f->eng, NULL, f->compose, NULL, NULL, 0, &d, &e),
                      CC_ECONFLICT);
     assert_int_equal(orch_engine_unregister(f->eng, "shop", &e), CC_ESTATE);
     assert_int_equal(orch_engine_project(f->eng, "shop", &j), CC_OK);
@@ -525,7 +525,7 @@ static void test_bad_x_commandcenter(void **state)
                            "    x-commandcenter: {probe: {http: {port: 99999}}}\n");
     struct orch_err e = {0};
     struct cc_diag d = {0};
-    assert_int_equal(orch_engine_register(f->eng, "x", f->compose, NULL, &d, &e), CC_EINVAL);
+    assert_int_equal(orch_engine_register(f->eng, "x", f->compose, NULL, NULL, 0, &d, &e), CC_EINVAL);
     assert_non_null(strstr(d.msg, "services.web.x-commandcenter.probe.http.port"));
     assert_int_equal(d.line, 2);
 }
