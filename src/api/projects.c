@@ -399,6 +399,14 @@ void api__projects_logs(struct http_req *req, struct http_resp *resp)
                         "list its services with GET /api/v1/projects/{id}/ps");
         return;
     }
+    /* While the engine is known to be down: 503 at once, not a stream that ends
+     * with the error. */
+    struct orch_err oe = {{0}, {0}};
+    err = orch_engine_reachable(eng, id, svc, &oe);
+    if (err) {
+        answer_err(resp, err, &oe, "cannot read the logs");
+        return;
+    }
     struct logs_job *j = calloc(1, sizeof(*j));
     if (!j) {
         http_resp_err(resp, CC_ENOMEM, "cannot start the log stream", NULL);

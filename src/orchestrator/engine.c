@@ -1849,6 +1849,36 @@ static bool relay_cb(void *arg, const struct orch_log_line *l)
     return true;
 }
 
+cc_err orch_engine_reachable(struct orch_engine *eng, const char *name, const char *service,
+                             struct orch_err *e)
+{
+    struct orch__project *p = find_ref(eng, name);
+    if (!p)
+        return orch_errf(e, CC_ENOTFOUND, "list projects to see the names", "no project %s",
+                         name ? name : "");
+    pthread_mutex_lock(&p->mu);
+    struct orch__svc *s = service ? svc_by_name(p, service) : NULL;
+    struct orch__slot *sl = s && s->slot ? s->slot : p->slot;
+    if (!sl && strcmp(p->want_driver, "docker") == 0)   /* never started: the one it asks for */
+        sl = &eng->docker;
+    else if (!sl && strcmp(p->want_driver, "process") == 0)
+        sl = &eng->process;
+    pthread_mutex_unlock(&p->mu);
+    put_ref(p);
+    const struct orch_driver_ops *ops = NULL;
+    if (sl) {
+        pthread_mutex_lock(&eng->mu);   /* slot_get sets ops under it */
+        ops = sl->ops;
+        pthread_mutex_unlock(&eng->mu);
+    }
+    /* Open breaker: refused without spending a half-open trial. */
+    if (ops && cc_breaker_retry_after_ms(&sl->br) > 0)
+        return orch_errf(e, CC_EUPSTREAM, UNAVAILABLE_HINT, "engine unavailable (%s driver): "
+                         "%.200s; next try in %lld ms", ops->name, sl->last_err,
+                         (long long)cc_breaker_retry_after_ms(&sl->br));
+    return CC_OK;
+}
+
 cc_err orch_engine_logs(struct orch_engine *eng, const char *name, const char *service,
                         const struct orch_log_query *q, orch_log_cb cb, void *arg,
                         struct orch_err *e)

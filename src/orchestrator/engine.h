@@ -104,6 +104,13 @@ cc_err orch_engine_health(struct orch_engine *eng, const char *name, json_t **ou
 cc_err orch_engine_resources(struct orch_engine *eng, const char *name, json_t **out,
                              struct orch_err *e);
 
+/* CC_OK when the driver of the project (of service, when not NULL) may be
+ * called now; CC_EUPSTREAM with "engine unavailable" and a hint while its
+ * breaker is open, so a stream can answer 503 before it starts.
+ * CC_ENOTFOUND unknown project. Never calls the driver. */
+cc_err orch_engine_reachable(struct orch_engine *eng, const char *name, const char *service,
+                             struct orch_err *e);
+
 /* Log lines of one service. With q->follow it keeps following across
  * restarts (waiting for the next instance start) until q->cancel is set or
  * cb returns false. CC_ENOTFOUND unknown project or service. */

@@ -471,6 +471,8 @@ static void test_engine_unavailable_fast(void **state)
     struct orch_err e = {0};
     struct cc_diag d = {0};
     assert_int_equal(orch_engine_register(f->eng, NULL, f->compose, NULL, NULL, 0, &d, &e), CC_OK);
+    assert_int_equal(orch_engine_reachable(f->eng, "shop", NULL, &e), CC_OK);
+    assert_int_equal(orch_engine_reachable(f->eng, "nope", NULL, &e), CC_ENOTFOUND);
     fake_driver_set_down(&f->fd, true, 300);
     assert_int_equal(orch_engine_up(f->eng, "shop", &e), CC_EUPSTREAM);
     assert_int_equal(orch_engine_up(f->eng, "shop", &e), CC_EUPSTREAM);
@@ -480,6 +482,14 @@ static void test_engine_unavailable_fast(void **state)
     assert_true(mono() - t0 < 100);
     assert_non_null(strstr(e.msg, "engine unavailable"));
     assert_true(e.hint[0] != 0);
+    /* what a log stream asks before it starts: refused at once, no driver call */
+    t0 = mono();
+    memset(&e, 0, sizeof(e));
+    assert_int_equal(orch_engine_reachable(f->eng, "shop", "frontend", &e), CC_EUPSTREAM);
+    assert_int_equal(orch_engine_reachable(f->eng, "shop", NULL, &e), CC_EUPSTREAM);
+    assert_non_null(strstr(e.msg, "engine unavailable"));
+    assert_true(e.hint[0] != 0);
+    assert_true(mono() - t0 < 100);
 }
 
 static void test_unknown_names(void **state)
