@@ -709,7 +709,9 @@ static void test_limits_and_oom(void **state)
     assert_int_equal(u.pids_limit, 50);
     assert_true(u.pids >= 1);
     assert_true(u.mem_bytes > 0);
-    assert_true(u.cpu_percent > 0.5 && u.cpu_percent < 75);   /* quota: 50% of one CPU */
+    /* a busy loop under a quota of 50% of one CPU: some CPU, never much more than the
+     * quota (the lower bound is loose: a loaded machine may starve the loop) */
+    assert_true(u.cpu_percent > 0.0 && u.cpu_percent < 75);
     orch_process_ops.stop(f->d, f->id, 0, NULL);
     /* a memory hog is OOM-killed and reported */
     up(f, "services:\n  hog:\n    image: x\n"
