@@ -32,6 +32,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "store/postgres_int.h"
+#include "store/store_int.h"
 #include "store/store.h"
 
 #define MOD "store"
@@ -422,35 +423,6 @@ out:
 
 /* ---- sources --------------------------------------------------------- */
 
-static bool name_valid(const char *name)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > STORE_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == '-';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
-static bool source_valid(const struct store_source *src)
-{
-    static const char *const types[] = {"rss", "docs", "webhook", "file", "manual"};
-    if (!src || !name_valid(src->name) || !src->type)
-        return false;
-    if (src->priority < 1 || src->priority > 10)
-        return false;
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-        if (strcmp(src->type, types[i]) == 0)
-            return true;
-    }
-    return false;
-}
-
 static void row_first_id(const struct pg_row *r, void *ctx)
 {
     *(int64_t *)ctx = pg__int(r, 0);
@@ -458,7 +430,7 @@ static void row_first_id(const struct pg_row *r, void *ctx)
 
 cc_err pg__source_insert(struct store *st, const struct store_source *src, int64_t *out_id)
 {
-    if (!source_valid(src))
+    if (!store__source_valid(src))
         return CC_EINVAL;
     int64_t id = 0;
     cc_err err = pg__run(
@@ -474,7 +446,7 @@ cc_err pg__source_insert(struct store *st, const struct store_source *src, int64
 
 cc_err pg__source_update(struct store *st, const struct store_source *src)
 {
-    if (!source_valid(src) || src->id <= 0)
+    if (!store__source_valid(src) || src->id <= 0)
         return CC_EINVAL;
     return pg__run_one(
         pg__from_store(st), PS_SOURCE_UPDATE,
@@ -584,66 +556,6 @@ cc_err pg__source_schedule(struct store *st, int64_t id, int64_t next_run_ms)
                        QPARAMS(QI(id), QI(next_run_ms)));
 }
 
-/* ---- documents: validation (the SQLite backend's rules) --------------- */
-
-static bool hash_normalize(const char *hash, char out[HASH_LEN + 1])
-{
-    if (!hash || strlen(hash) != HASH_LEN)
-        return false;
-    for (size_t i = 0; i < HASH_LEN; i++) {
-        char c = hash[i];
-        if (c >= 'A' && c <= 'F')
-            c = (char)(c - 'A' + 'a');
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return false;
-        out[i] = c;
-    }
-    out[HASH_LEN] = '\0';
-    return true;
-}
-
-static bool json_field_valid(const char *text, bool array, json_t **out)
-{
-    if (!text)
-        return true;
-    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-    bool ok = j && (array ? json_is_array(j) : json_is_object(j));
-    for (size_t i = 0; ok && array && i < json_array_size(j); i++)
-        ok = json_is_string(json_array_get(j, i));
-    if (ok && out)
-        *out = j;
-    else
-        json_decref(j);
-    return ok;
-}
-
-static bool chunks_valid(const struct store_doc *d)
-{
-    if (d->nchunks > 0 && !d->chunks)
-        return false;
-    for (size_t i = 0; i < d->nchunks; i++) {
-        if (!d->chunks[i].text || d->chunks[i].ord < 0)
-            return false;
-    }
-    return true;
-}
-
-static cc_err doc_validate(const struct store_doc *d, char hash[HASH_LEN + 1],
-                           json_t **out_tags)
-{
-    json_t *tags = NULL;
-    if (!d || d->source_id <= 0 || !d->external_id || !*d->external_id)
-        return CC_EINVAL;
-    if (!hash_normalize(d->content_hash, hash) || !chunks_valid(d))
-        return CC_EINVAL;
-    if (!json_field_valid(d->authors_json, true, NULL) ||
-        !json_field_valid(d->metadata_json, false, NULL) ||
-        !json_field_valid(d->tags_json, true, &tags))
-        return CC_EINVAL;
-    *out_tags = tags;
-    return CC_OK;
-}
-
 /* ---- documents: writing ---------------------------------------------- */
 
 struct doc_key {
@@ -738,7 +650,7 @@ cc_err pg__doc_upsert(struct store *st, const struct store_doc *d,
     bool source_found = false;
     int64_t id = 0;
     struct pg_conn *c = NULL;
-    cc_err err = doc_validate(d, hash, &tags);
+    cc_err err = store__doc_validate(d, hash, &tags);
     if (err)
         return err;
     err = pg__conn_get(s, &c);

@@ -22,6 +22,7 @@
 
 #include "core/buf.h"
 #include "store/sqlite_int.h"
+#include "store/store_int.h"
 #include "store/store.h"
 
 #define HASH_LEN 64
@@ -139,39 +140,10 @@ const struct stmt_def sqlite__knowledge_stmts[ST__COUNT] = {
 
 /* ---- sources --------------------------------------------------------- */
 
-static bool name_valid(const char *name)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > STORE_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == '-';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
-static bool source_valid(const struct store_source *src)
-{
-    static const char *const types[] = {"rss", "docs", "webhook", "file", "manual"};
-    if (!src || !name_valid(src->name) || !src->type)
-        return false;
-    if (src->priority < 1 || src->priority > 10)
-        return false;
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-        if (strcmp(src->type, types[i]) == 0)
-            return true;
-    }
-    return false;
-}
-
 cc_err sqlite__source_insert(struct store *st, const struct store_source *src,
                              int64_t *out_id)
 {
-    if (!source_valid(src))
+    if (!store__source_valid(src))
         return CC_EINVAL;
     struct write_result res = {0};
     cc_err err = sqlite__run_write(
@@ -187,7 +159,7 @@ cc_err sqlite__source_insert(struct store *st, const struct store_source *src,
 
 cc_err sqlite__source_update(struct store *st, const struct store_source *src)
 {
-    if (!source_valid(src) || src->id <= 0)
+    if (!store__source_valid(src) || src->id <= 0)
         return CC_EINVAL;
     return sqlite__write_one(
         sqlite__from_store(st), ST_SOURCE_UPDATE,
@@ -299,71 +271,6 @@ cc_err sqlite__source_schedule(struct store *st, int64_t id, int64_t next_run_ms
         return CC_EINVAL;
     return sqlite__write_one(sqlite__from_store(st), ST_SOURCE_SCHEDULE,
                              PARAMS(PI(id), PI(next_run_ms)));
-}
-
-/* ---- documents: validation ------------------------------------------- */
-
-/* 64 hex digits, copied lowercased so a hash compares equal in any case. */
-static bool hash_normalize(const char *hash, char out[HASH_LEN + 1])
-{
-    if (!hash || strlen(hash) != HASH_LEN)
-        return false;
-    for (size_t i = 0; i < HASH_LEN; i++) {
-        char c = hash[i];
-        if (c >= 'A' && c <= 'F')
-            c = (char)(c - 'A' + 'a');
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return false;
-        out[i] = c;
-    }
-    out[HASH_LEN] = '\0';
-    return true;
-}
-
-/* NULL, or JSON text of the wanted type (arrays must hold only strings).
- * *out (optional) gets the parsed value; the caller json_decref()s it. */
-static bool json_field_valid(const char *text, bool array, json_t **out)
-{
-    if (!text)
-        return true;
-    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-    bool ok = j && (array ? json_is_array(j) : json_is_object(j));
-    for (size_t i = 0; ok && array && i < json_array_size(j); i++)
-        ok = json_is_string(json_array_get(j, i));
-    if (ok && out)
-        *out = j;
-    else
-        json_decref(j);
-    return ok;
-}
-
-static bool chunks_valid(const struct store_doc *d)
-{
-    if (d->nchunks > 0 && !d->chunks)
-        return false;
-    for (size_t i = 0; i < d->nchunks; i++) {
-        if (!d->chunks[i].text || d->chunks[i].ord < 0)
-            return false;
-    }
-    return true;
-}
-
-/* Checks a document before any SQL runs; *out_tags gets its parsed tags
- * (NULL when it has none). */
-static cc_err doc_validate(const struct store_doc *d, char hash[HASH_LEN + 1],
-                           json_t **out_tags)
-{
-    json_t *tags = NULL;
-    if (!d || d->source_id <= 0 || !d->external_id || !*d->external_id)
-        return CC_EINVAL;
-    if (!hash_normalize(d->content_hash, hash) || !chunks_valid(d))
-        return CC_EINVAL;
-    if (!json_field_valid(d->authors_json, true, NULL) ||
-        !json_field_valid(d->metadata_json, false, NULL) ||
-        !json_field_valid(d->tags_json, true, &tags))
-        return CC_EINVAL;
-    *out_tags = tags;
-    return CC_OK;
 }
 
 /* ---- documents: writing ---------------------------------------------- */
@@ -487,7 +394,7 @@ cc_err sqlite__doc_upsert(struct store *st, const struct store_doc *d,
     json_t *tags = NULL;
     enum store_upsert result = STORE_UNCHANGED;
     int64_t id = 0;
-    cc_err err = doc_validate(d, hash, &tags);
+    cc_err err = store__doc_validate(d, hash, &tags);
     if (err)
         return err;
     struct conn *c = sqlite__writer_get(s);
@@ -622,7 +529,7 @@ cc_err sqlite__doc_write_batch(struct store *st, const char *owner, int64_t now_
         items[i].result = STORE_UNCHANGED;
         items[i].doc_id = 0;
         if (items[i].doc)
-            items[i].err = doc_validate(items[i].doc, hashes[i], &tags[i]);
+            items[i].err = store__doc_validate(items[i].doc, hashes[i], &tags[i]);
         skip[i] = items[i].err != CC_OK;
     }
     struct conn *c = sqlite__writer_get(s);
