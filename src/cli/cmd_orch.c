@@ -459,6 +459,40 @@ int cmd_up(int argc, char **argv, char *const *envp)
     return rc;
 }
 
+/* The shape of down, ps, health, resources and restart: PROJECT [SERVICE],
+ * one request to /api/v1/projects/PROJECT[/services/SERVICE]SUFFIX, then
+ * the JSON (--json) or print(). *keep (optional) gets the answer; the caller
+ * decrefs it. */
+typedef void (*orch_print_fn)(const struct orch_opts *o, json_t *j);
+
+static int one_call(int argc, char **argv, const char *usage, int nargs, const char *method,
+                    const char *suffix, orch_print_fn print, json_t **keep)
+{
+    struct orch_opts o;
+    int rc = parse_opts(argc, argv, 0, usage, nargs, nargs, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    struct cc_buf path;
+    project_path(&path, o.args[0], NULL);
+    if (nargs == 2) {
+        cc_buf_addstr(&path, "/services/");
+        add_segment(&path, o.args[1]);
+    }
+    cc_buf_addstr(&path, suffix);
+    json_t *j = NULL;
+    rc = call(&o, method, cc_buf_str(&path), NULL, &j);
+    cc_buf_release(&path);
+    if (rc == CLI_OK && o.json)
+        cli__print_json(j);
+    else if (rc == CLI_OK)
+        print(&o, j);
+    if (keep)
+        *keep = j;
+    else
+        json_decref(j);
+    return rc;
+}
+
 static const char down_usage[] =
     "usage: commandcenter down PROJECT\n"
     "\n"
@@ -469,24 +503,15 @@ static const char down_usage[] =
     "  --server URL   daemon address\n"
     "  --json         print the daemon's JSON answer\n";
 
+static void print_down(const struct orch_opts *o, json_t *j)
+{
+    printf("project %s is down\n", o->args[0]);
+}
+
 int cmd_down(int argc, char **argv, char *const *envp)
 {
-    struct orch_opts o;
-    int rc = parse_opts(argc, argv, 0, down_usage, 1, 1, &o);
-    if (rc)
-        return rc < 0 ? CLI_OK : rc;
-    struct cc_buf path;
-    project_path(&path, o.args[0], "/down");
-    json_t *j = NULL;
-    rc = call(&o, "POST", cc_buf_str(&path), NULL, &j);
-    cc_buf_release(&path);
-    if (rc == CLI_OK && o.json)
-        cli__print_json(j);
-    else if (rc == CLI_OK)
-        printf("project %s is down\n", o.args[0]);
-    json_decref(j);
     (void)envp;
-    return rc;
+    return one_call(argc, argv, down_usage, 1, "POST", "/down", print_down, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -500,24 +525,15 @@ static const char ps_usage[] =
     "  --server URL   daemon address\n"
     "  --json         print the daemon's JSON answer\n";
 
+static void print_ps(const struct orch_opts *o, json_t *j)
+{
+    print_services_table(json_object_get(j, "services"));
+}
+
 int cmd_ps(int argc, char **argv, char *const *envp)
 {
-    struct orch_opts o;
-    int rc = parse_opts(argc, argv, 0, ps_usage, 1, 1, &o);
-    if (rc)
-        return rc < 0 ? CLI_OK : rc;
-    struct cc_buf path;
-    project_path(&path, o.args[0], "/ps");
-    json_t *j = NULL;
-    rc = call(&o, "GET", cc_buf_str(&path), NULL, &j);
-    cc_buf_release(&path);
-    if (rc == CLI_OK && o.json)
-        cli__print_json(j);
-    else if (rc == CLI_OK)
-        print_services_table(json_object_get(j, "services"));
-    json_decref(j);
     (void)envp;
-    return rc;
+    return one_call(argc, argv, ps_usage, 1, "GET", "/ps", print_ps, NULL);
 }
 
 static const char health_usage[] =
@@ -530,35 +546,26 @@ static const char health_usage[] =
     "  --server URL   daemon address\n"
     "  --json         print the daemon's JSON answer\n";
 
+static void print_health(const struct orch_opts *o, json_t *j)
+{
+    printf("%-20s %-12s %-7s %-24s %s\n", "SERVICE", "STATUS", "STREAK", "CHECKED", "MESSAGE");
+    const char *name;
+    json_t *s;
+    json_object_foreach(json_object_get(j, "services"), name, s) {
+        const char *st = jstr(s, "status");
+        printf("%-20s %s%-12s%s %-7lld %-24s %s\n", name, status_colour(st), st, reset_colour(),
+               (long long)json_integer_value(json_object_get(s, "failing_streak")),
+               jstr(s, "checked_at"), jstr(s, "message"));
+    }
+    printf("overall: %s\n",
+           json_is_true(json_object_get(j, "overall_healthy")) ? "healthy" : "not healthy");
+}
+
 int cmd_health(int argc, char **argv, char *const *envp)
 {
-    struct orch_opts o;
-    int rc = parse_opts(argc, argv, 0, health_usage, 1, 1, &o);
-    if (rc)
-        return rc < 0 ? CLI_OK : rc;
-    struct cc_buf path;
-    project_path(&path, o.args[0], "/health");
     json_t *j = NULL;
-    rc = call(&o, "GET", cc_buf_str(&path), NULL, &j);
-    cc_buf_release(&path);
-    if (rc == CLI_OK && o.json) {
-        cli__print_json(j);
-    } else if (rc == CLI_OK) {
-        printf("%-20s %-12s %-7s %-24s %s\n", "SERVICE", "STATUS", "STREAK", "CHECKED",
-               "MESSAGE");
-        const char *name;
-        json_t *s;
-        json_object_foreach(json_object_get(j, "services"), name, s) {
-            const char *st = jstr(s, "status");
-            printf("%-20s %s%-12s%s %-7lld %-24s %s\n", name, status_colour(st), st,
-                   reset_colour(),
-                   (long long)json_integer_value(json_object_get(s, "failing_streak")),
-                   jstr(s, "checked_at"), jstr(s, "message"));
-        }
-        printf("overall: %s\n",
-               json_is_true(json_object_get(j, "overall_healthy")) ? "healthy" : "not healthy");
-    }
-    if (rc == CLI_OK && !json_is_true(json_object_get(j, "overall_healthy")))
+    int rc = one_call(argc, argv, health_usage, 1, "GET", "/health", print_health, &j);
+    if (rc == CLI_OK && j && !json_is_true(json_object_get(j, "overall_healthy")))
         rc = CLI_FAIL;
     json_decref(j);
     (void)envp;
@@ -585,54 +592,44 @@ static void human_bytes(double b, char *out, size_t outsz)
     snprintf(out, outsz, u ? "%.1f%s" : "%.0f%s", b, units[u]);
 }
 
+static void print_resources(const struct orch_opts *o, json_t *j)
+{
+    printf("%-20s %-8s %-8s %-22s %-12s %s\n", "SERVICE", "CPU %", "CPUS", "MEM / LIMIT",
+           "PIDS", "ENFORCED");
+    const char *name;
+    json_t *s;
+    json_object_foreach(json_object_get(j, "services"), name, s) {
+        json_t *u = json_object_get(s, "usage");
+        json_t *l = json_object_get(s, "limits");
+        char mem[16], lim[16], memcol[40], cpus[16], pids[32];
+        human_bytes(json_number_value(json_object_get(u, "memory_bytes")), mem, sizeof(mem));
+        double ml = json_number_value(json_object_get(u, "memory_limit"));
+        if (ml > 0)
+            human_bytes(ml, lim, sizeof(lim));
+        else
+            snprintf(lim, sizeof(lim), "-");
+        snprintf(memcol, sizeof(memcol), "%s / %s", mem, lim);
+        double c = json_number_value(json_object_get(l, "cpus"));
+        if (c > 0)
+            snprintf(cpus, sizeof(cpus), "%.2f", c);
+        else
+            snprintf(cpus, sizeof(cpus), "-");
+        long long pl = (long long)json_number_value(json_object_get(u, "pids_limit"));
+        long long p = (long long)json_number_value(json_object_get(u, "pids"));
+        if (pl > 0)
+            snprintf(pids, sizeof(pids), "%lld / %lld", p, pl);
+        else
+            snprintf(pids, sizeof(pids), "%lld", p);
+        printf("%-20s %-8.1f %-8s %-22s %-12s %s\n", name,
+               json_number_value(json_object_get(u, "cpu_percent")), cpus, memcol, pids,
+               json_is_false(json_object_get(s, "enforced")) ? "no" : "yes");
+    }
+}
+
 int cmd_resources(int argc, char **argv, char *const *envp)
 {
-    struct orch_opts o;
-    int rc = parse_opts(argc, argv, 0, resources_usage, 1, 1, &o);
-    if (rc)
-        return rc < 0 ? CLI_OK : rc;
-    struct cc_buf path;
-    project_path(&path, o.args[0], "/resources");
-    json_t *j = NULL;
-    rc = call(&o, "GET", cc_buf_str(&path), NULL, &j);
-    cc_buf_release(&path);
-    if (rc == CLI_OK && o.json) {
-        cli__print_json(j);
-    } else if (rc == CLI_OK) {
-        printf("%-20s %-8s %-8s %-22s %-12s %s\n", "SERVICE", "CPU %", "CPUS", "MEM / LIMIT",
-               "PIDS", "ENFORCED");
-        const char *name;
-        json_t *s;
-        json_object_foreach(json_object_get(j, "services"), name, s) {
-            json_t *u = json_object_get(s, "usage");
-            json_t *l = json_object_get(s, "limits");
-            char mem[16], lim[16], memcol[40], cpus[16], pids[32];
-            human_bytes(json_number_value(json_object_get(u, "memory_bytes")), mem, sizeof(mem));
-            double ml = json_number_value(json_object_get(u, "memory_limit"));
-            if (ml > 0)
-                human_bytes(ml, lim, sizeof(lim));
-            else
-                snprintf(lim, sizeof(lim), "-");
-            snprintf(memcol, sizeof(memcol), "%s / %s", mem, lim);
-            double c = json_number_value(json_object_get(l, "cpus"));
-            if (c > 0)
-                snprintf(cpus, sizeof(cpus), "%.2f", c);
-            else
-                snprintf(cpus, sizeof(cpus), "-");
-            long long pl = (long long)json_number_value(json_object_get(u, "pids_limit"));
-            long long p = (long long)json_number_value(json_object_get(u, "pids"));
-            if (pl > 0)
-                snprintf(pids, sizeof(pids), "%lld / %lld", p, pl);
-            else
-                snprintf(pids, sizeof(pids), "%lld", p);
-            printf("%-20s %-8.1f %-8s %-22s %-12s %s\n", name,
-                   json_number_value(json_object_get(u, "cpu_percent")), cpus, memcol, pids,
-                   json_is_false(json_object_get(s, "enforced")) ? "no" : "yes");
-        }
-    }
-    json_decref(j);
     (void)envp;
-    return rc;
+    return one_call(argc, argv, resources_usage, 1, "GET", "/resources", print_resources, NULL);
 }
 
 static const char restart_usage[] =
@@ -644,26 +641,15 @@ static const char restart_usage[] =
     "  --server URL   daemon address\n"
     "  --json         print the daemon's JSON answer\n";
 
+static void print_restart(const struct orch_opts *o, json_t *j)
+{
+    printf("restarted %s/%s\n", o->args[0], o->args[1]);
+}
+
 int cmd_restart(int argc, char **argv, char *const *envp)
 {
-    struct orch_opts o;
-    int rc = parse_opts(argc, argv, 0, restart_usage, 2, 2, &o);
-    if (rc)
-        return rc < 0 ? CLI_OK : rc;
-    struct cc_buf path;
-    project_path(&path, o.args[0], "/services/");
-    add_segment(&path, o.args[1]);
-    cc_buf_addstr(&path, "/restart");
-    json_t *j = NULL;
-    rc = call(&o, "POST", cc_buf_str(&path), NULL, &j);
-    cc_buf_release(&path);
-    if (rc == CLI_OK && o.json)
-        cli__print_json(j);
-    else if (rc == CLI_OK)
-        printf("restarted %s/%s\n", o.args[0], o.args[1]);
-    json_decref(j);
     (void)envp;
-    return rc;
+    return one_call(argc, argv, restart_usage, 2, "POST", "/restart", print_restart, NULL);
 }
 
 /* ------------------------------------------------------------------ */
