@@ -70,7 +70,7 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
     int ch;
     optind = 1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, "+hfn:t", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "hfn:t", longopts, NULL)) != -1) {
         unsigned need = 0;
         switch (ch) {
         case 's': o->server = optarg; continue;
