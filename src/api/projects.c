@@ -136,7 +136,10 @@ void api__projects_get(struct http_req *req, struct http_resp *resp)
         return;
     const char *id = http_req_param(req, "id");
     json_t *j = NULL;
-    answer_json(resp, orch_engine_project(eng, id, &j), j, id);
+    /* Two statements: an argument list does not order the call before the
+     * read of j. */
+    cc_err err = orch_engine_project(eng, id, &j);
+    answer_json(resp, err, j, id);
 }
 
 void api__projects_delete(struct http_req *req, struct http_resp *resp)
@@ -223,7 +226,10 @@ void api__projects_health(struct http_req *req, struct http_resp *resp)
         return;
     const char *id = http_req_param(req, "id");
     json_t *j = NULL;
-    answer_json(resp, orch_engine_health(eng, id, &j), j, id);
+    /* Two statements: an argument list does not order the call before the
+     * read of j. */
+    cc_err err = orch_engine_health(eng, id, &j);
+    answer_json(resp, err, j, id);
 }
 
 void api__projects_resources(struct http_req *req, struct http_resp *resp)
