@@ -95,16 +95,18 @@ void api__projects_create(struct http_req *req, struct http_resp *resp)
     struct orch_err oe = {{0}, {0}};
     json_t *warnings = NULL;
     cc_err err = orch_engine_register(eng, name, path, &warnings, &d, &oe);
-    json_decref(body);
+    /* name and path point into body: it is released last. */
     if (err == CC_EINVAL && d.msg[0]) {
         char msg[1024];
         cc_diag_format(&d, msg, sizeof(msg));
         http_resp_error(resp, 400, "EINVAL", msg,
                         "fix the compose file; `commandcenter config FILE` checks it offline");
+        json_decref(body);
         return;
     }
     if (err) {
         answer_err(resp, err, &oe, "cannot register the project");
+        json_decref(body);
         return;
     }
     json_t *proj = NULL;
@@ -127,6 +129,7 @@ void api__projects_create(struct http_req *req, struct http_resp *resp)
     http_resp_json(resp, 201,
                    json_pack("{s:o, s:o}", "project", proj ? proj : json_null(), "warnings",
                              warnings ? warnings : json_array()));
+    json_decref(body);
 }
 
 void api__projects_get(struct http_req *req, struct http_resp *resp)
