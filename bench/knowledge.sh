@@ -15,7 +15,11 @@
 #       Target: p99 < 10 ms. With wrk installed, also a short concurrent run
 #       (wrk -t2 -c8, rotating queries) for requests/s.
 #   (c) memory: the daemon's RSS after the ingest. Target: < 64 MB.
-#   PostgreSQL: not implemented yet; recorded as such.
+#   (d) PostgreSQL: the same corpus (both folders) and the same queries through
+#       a second daemon with store.driver = postgres, on a throw-away PostgreSQL
+#       15 started with scripts/postgres.sh (unix socket in the work directory);
+#       ingest documents/s and search p50/p99 reported beside SQLite's
+#       ("postgres" in the results). BENCH_POSTGRES=0 leaves it out.
 #
 # Results: bench/results/knowledge.json plus a summary on stdout. A missed
 # target is reported there; this script exits non-zero only when the benchmark
@@ -34,6 +38,7 @@
 #   BENCH_LOG_LEVEL     daemon log level (default warn)
 #   BENCH_OUT           result file (default bench/results/knowledge.json)
 #   BENCH_KEEP=1        keep the temporary directory (corpus, daemon log, db)
+#   BENCH_POSTGRES      1 (default): also measure the PostgreSQL backend
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,6 +58,7 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/cc-bench-knowledge.XXXXXX)
 D_PID=""
+PG_DIR=""
 
 is_running() {
     local st
@@ -69,6 +75,10 @@ cleanup() {
         kill -KILL -- "-$D_PID" 2>/dev/null || kill -KILL "$D_PID" 2>/dev/null || true
     fi
     wait 2>/dev/null || true
+    if [ -n "$PG_DIR" ]; then
+        "$ROOT/scripts/postgres.sh" stop "$PG_DIR" >/dev/null 2>&1 || true
+        rm -rf "$PG_DIR"
+    fi
     if [ "${BENCH_KEEP:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
     exit "$rc"
 }
@@ -456,6 +466,66 @@ def phase_measure():
     save_state(st)
 
 
+def psql_count(dsn, sql):
+    p = subprocess.run(["/usr/lib/postgresql/15/bin/psql", "-X", "-qAt", "-d", dsn, "-c", sql],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError("psql: %s" % p.stderr.decode()[-300:])
+    return int(p.stdout.decode().strip() or 0)
+
+
+def phase_measure_pg():
+    """The same corpus and queries through a daemon on PostgreSQL."""
+    st = load_state()
+    pid = int(E["P_PID"])
+    dsn = E["P_DSN"]
+    with open(os.path.join(E["P_DATA"], "admin.token")) as f:
+        token = f.read().strip()
+    cl = Client(E["P_URL"], token)
+    timeout = float(E["BENCH_INGEST_TIMEOUT"])
+    rss = {}
+    res = {"idle_rss_kb": rss_kb(pid)}
+    log("postgres: ingest of the same %d files" % st["corpus"]["files"])
+    res["ingest"] = ingest(cl, pid, "bench", st["corpus"]["dir"], timeout, rss)
+    extra_dir = os.path.join(WORK, "corpus-extra")
+    if os.path.isdir(extra_dir):
+        log("postgres: ingest of the extra files")
+        res["extra_ingest"] = ingest(cl, pid, "bench-extra", extra_dir, timeout, rss)
+    chunks = psql_count(dsn, "SELECT count(*) FROM chunks")
+    res["search_corpus"] = {"chunks": chunks,
+                            "documents": psql_count(dsn, "SELECT count(*) FROM documents")}
+    res["rss_after_ingest_kb"] = rss_kb(pid)
+    log("postgres: %s documents/s; %d chunks" % (res["ingest"]["documents_per_s"], chunks))
+    with open(os.path.join(WORK, "queries.txt")) as f:
+        qs = [ln.strip() for ln in f if ln.strip()]
+    warm, timed = qs[:N_WARM], qs[N_WARM:]
+    for q in warm:
+        cl.request("GET", "/api/v1/knowledge/search?q=" + quote(q))
+    lat, took, empty, errors = [], [], 0, 0
+    for q in timed:
+        t0 = time.perf_counter()
+        status, data = cl.request("GET", "/api/v1/knowledge/search?q=" + quote(q))
+        dt = (time.perf_counter() - t0) * 1000.0
+        if status != 200:
+            errors += 1
+            continue
+        lat.append(dt)
+        j = json.loads(data)
+        took.append(float(j.get("took_ms", 0.0)))
+        if not j["results"]:
+            empty += 1
+    res["search"] = {"queries": len(timed), "errors": errors, "empty_results": empty,
+                     "client": "python3 http.client, 1 keep-alive connection, sequential",
+                     "latency_ms": summary_ms(lat), "server_took_ms": summary_ms(took)}
+    log("postgres: search p50 %s ms, p99 %s ms"
+        % ((res["search"]["latency_ms"] or {}).get("p50"),
+           (res["search"]["latency_ms"] or {}).get("p99")))
+    res["rss_after_search_kb"] = rss_kb(pid)
+    res["server"] = "PostgreSQL 15 (Debian), scripts/postgres.sh: unix socket, fsync off"
+    st["postgres"] = res
+    save_state(st)
+
+
 def phase_report():
     import platform
     st = load_state()
@@ -514,7 +584,7 @@ def phase_report():
         "search": srch or None,
         "search_wrk": st.get("search_wrk"),
         "rss_bytes": {k[:-3]: (v * 1024 if v else None) for k, v in rss.items()},
-        "postgres": {"status": "not implemented"},
+        "postgres": st.get("postgres") or {"status": E.get("PG_STATUS", "not measured")},
         "targets": targets,
         "all_targets_met": (all(checked) if len(checked) == len(targets) else None),
     }
@@ -548,7 +618,15 @@ def phase_report():
         print("  RSS       idle %.1f MB, after ingest %.1f MB, after search %.1f MB, peak %.1f MB"
               % tuple((rss.get(k) or 0) / 1000.0 for k in
                       ("idle_before_ingest_kb", "after_ingest_kb", "after_search_kb", "hwm_kb")))
-    print("  postgres  not implemented")
+    pg = st.get("postgres")
+    if pg and (pg.get("search") or {}).get("latency_ms"):
+        l = pg["search"]["latency_ms"]
+        print("  postgres  ingest %s documents/s; search over %s chunks: p50 %.2f ms, "
+              "p99 %.2f ms; %d errors" % (pg["ingest"]["documents_per_s"],
+                                          pg["search_corpus"]["chunks"], l["p50"], l["p99"],
+                                          pg["search"]["errors"]))
+    else:
+        print("  postgres  %s" % E.get("PG_STATUS", "not measured"))
     for k, t in targets.items():
         state = {True: "MET", False: "MISSED", None: "not measured"}[t["met"]]
         print("  %-12s %-18s %s (value: %s)" % (state, k, t["target"], t["value"]))
@@ -558,7 +636,8 @@ def phase_report():
     print("results: %s" % out)
 
 
-{"generate": phase_generate, "measure": phase_measure, "report": phase_report}[sys.argv[1]]()
+{"generate": phase_generate, "measure": phase_measure, "measure_pg": phase_measure_pg,
+ "report": phase_report}[sys.argv[1]]()
 PYEOF
 
 export T0
@@ -605,5 +684,55 @@ wait "$D_PID" 2>/dev/null || D_EXIT=$?
 log "daemon exited with status $D_EXIT after SIGTERM"
 D_PID=""
 export D_EXIT
+
+# ---------------------------------------------------------------- (d) PostgreSQL
+PG_STATUS="not measured (BENCH_POSTGRES=0)"
+if [ "${BENCH_POSTGRES:-1}" = 1 ]; then
+    # its own directory: $WORK is 0700 root, the server runs as `postgres`
+    PG_DIR=$(mktemp -d /tmp/cc-bench-pg.XXXXXX)
+    if "$ROOT/scripts/postgres.sh" start "$PG_DIR" >"$WORK/pg.out" 2>&1; then
+        P_DSN=$(cat "$PG_DIR/dsn")
+        P_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        P_DATA=$WORK/cc-data-pg
+        mkdir -p "$P_DATA"
+        setsid env -i PATH="$PATH" HOME="$WORK" \
+            CC_DATA_DIR="$P_DATA" CC_HTTP_LISTEN="127.0.0.1:$P_PORT" \
+            CC_LOG_FORMAT=json CC_LOG_LEVEL="$LOG_LEVEL" CC_HTTP_RATE_LIMIT_RPS=0 \
+            CC_JOBS_QUEUE_PER_SOURCE="$BENCH_QUEUE_PER_SOURCE" \
+            CC_STORE_DRIVER=postgres CC_STORE_POSTGRES_DSN="$P_DSN" \
+            "$CC_BIN" serve >"$WORK/daemon-pg.log" 2>&1 &
+        D_PID=$!
+        for _ in $(seq 1 100); do
+            [ -s "$P_DATA/admin.token" ] && break
+            is_running "$D_PID" || break
+            sleep 0.1
+        done
+        if [ -s "$P_DATA/admin.token" ]; then
+            sleep 1
+            export P_PID=$D_PID P_DATA P_DSN P_URL="http://127.0.0.1:$P_PORT"
+            if "$PY" "$WORK/driver.py" measure_pg; then
+                PG_STATUS="measured"
+            else
+                PG_STATUS="failed: see the daemon log"
+                tail -n 30 "$WORK/daemon-pg.log" >&2
+            fi
+        else
+            PG_STATUS="failed: the daemon on PostgreSQL did not start"
+            tail -n 30 "$WORK/daemon-pg.log" >&2
+        fi
+        kill -TERM "$D_PID" 2>/dev/null || true
+        for _ in $(seq 1 300); do is_running "$D_PID" || break; sleep 0.1; done
+        is_running "$D_PID" && kill -KILL -- "-$D_PID" 2>/dev/null
+        wait "$D_PID" 2>/dev/null || true
+        D_PID=""
+        "$ROOT/scripts/postgres.sh" stop "$PG_DIR" >/dev/null 2>&1 || true
+        rm -rf "$PG_DIR"
+        PG_DIR=""
+    else
+        PG_STATUS="failed: PostgreSQL did not start: $(tail -n 3 "$WORK/pg.out" | tr '\n' ' ')"
+    fi
+    log "postgres: $PG_STATUS"
+fi
+export PG_STATUS
 "$PY" "$WORK/driver.py" report || die "could not write the results"
 log "done in $(( $(date +%s) - T0 ))s"

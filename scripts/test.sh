@@ -9,6 +9,11 @@
 #   4. clang-14 build with -Werror, and the libFuzzer targets (build only)
 # A stage that cannot run (a build that fails) counts as a failure: nothing
 # is skipped silently.
+#
+# A throw-away PostgreSQL 15 (scripts/postgres.sh) is started once before the
+# stages and stopped at the end; CC_TEST_PG_DSN points the PostgreSQL store
+# tests (ctest and pytest) at it. A server that cannot start is one counted
+# failure, with the reason, and those tests then fail on their own.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -80,11 +85,14 @@ check() { # check LABEL COMMAND... : one counted pass/fail
 # An engine that cannot start, or images that cannot be built, is a counted
 # failure saying why; the tests that need it then fail too, never skip.
 docker_dir=$root/build/dockerd
+pg_dir=$(mktemp -d /tmp/cc-test-pg.XXXXXX)
 stop_engine() { scripts/dockerd.sh stop "$docker_dir" >/dev/null 2>&1 || true; }
+stop_pg() { scripts/postgres.sh stop "$pg_dir" >/dev/null 2>&1; rm -rf "$pg_dir"; }
+cleanup() { stop_engine; stop_pg; }
+trap cleanup EXIT
 say "private Docker engine and test images"
 mkdir -p "$root/build"
 if host=$(scripts/dockerd.sh start "$docker_dir" 2>"$log_dir/dockerd.log"); then
-    trap stop_engine EXIT
     export CC_TEST_DOCKER_HOST=$host
     echo "engine at $host"
     check "test images (tests/images/build.sh)" \
@@ -92,6 +100,18 @@ if host=$(scripts/dockerd.sh start "$docker_dir" 2>"$log_dir/dockerd.log"); then
 else
     echo "FAILED: the private Docker engine did not start:"; cat "$log_dir/dockerd.log"
     echo "  (scripts/dockerd.sh start $docker_dir; needs root and docker.io: scripts/deps.sh test)"
+    count 0 1
+fi
+
+say "PostgreSQL for the store tests"
+if pg_out=$(scripts/postgres.sh start "$pg_dir" 2>&1); then
+    CC_TEST_PG_DSN=$(cat "$pg_dir/dsn")
+    export CC_TEST_PG_DSN
+    echo "ok: PostgreSQL at $CC_TEST_PG_DSN"
+    count 1 0
+else
+    echo "FAILED: PostgreSQL did not start: $pg_out"
+    unset CC_TEST_PG_DSN
     count 0 1
 fi
 

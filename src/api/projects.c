@@ -94,42 +94,29 @@ void api__projects_create(struct http_req *req, struct http_resp *resp)
     struct cc_diag d = {0};
     struct orch_err oe = {{0}, {0}};
     json_t *warnings = NULL;
-    cc_err err = orch_engine_register(eng, name, path, &warnings, &d, &oe);
-    /* name and path point into body: it is released last. */
+    char chosen[256] = "";
+    cc_err err = orch_engine_register(eng, name, path, &warnings, chosen, sizeof(chosen), &d,
+                                      &oe);
+    json_decref(body);
     if (err == CC_EINVAL && d.msg[0]) {
+        json_decref(warnings);
         char msg[1024];
         cc_diag_format(&d, msg, sizeof(msg));
         http_resp_error(resp, 400, "EINVAL", msg,
                         "fix the compose file; `commandcenter config FILE` checks it offline");
-        json_decref(body);
         return;
     }
     if (err) {
+        json_decref(warnings);
         answer_err(resp, err, &oe, "cannot register the project");
-        json_decref(body);
         return;
     }
     json_t *proj = NULL;
-    const char *pname = name;
-    /* The engine chose the name when none was given: the newest project
-     * with this path is ours. */
-    json_t *list = NULL;
-    if (!pname && orch_engine_list(eng, &list) == CC_OK) {
-        size_t i;
-        json_t *p;
-        json_array_foreach(list, i, p) {
-            const char *cp = json_string_value(json_object_get(p, "compose_path"));
-            if (cp && strcmp(cp, path) == 0)
-                pname = json_string_value(json_object_get(p, "name"));
-        }
-    }
-    if (pname)
-        orch_engine_project(eng, pname, &proj);
-    json_decref(list);
+    if (orch_engine_project(eng, chosen, &proj) != CC_OK)
+        proj = NULL;
     http_resp_json(resp, 201,
                    json_pack("{s:o, s:o}", "project", proj ? proj : json_null(), "warnings",
                              warnings ? warnings : json_array()));
-    json_decref(body);
 }
 
 void api__projects_get(struct http_req *req, struct http_resp *resp)
@@ -139,8 +126,6 @@ void api__projects_get(struct http_req *req, struct http_resp *resp)
         return;
     const char *id = http_req_param(req, "id");
     json_t *j = NULL;
-    /* Two statements: an argument list does not order the call before the
-     * read of j. */
     cc_err err = orch_engine_project(eng, id, &j);
     answer_json(resp, err, j, id);
 }
@@ -229,8 +214,6 @@ void api__projects_health(struct http_req *req, struct http_resp *resp)
         return;
     const char *id = http_req_param(req, "id");
     json_t *j = NULL;
-    /* Two statements: an argument list does not order the call before the
-     * read of j. */
     cc_err err = orch_engine_health(eng, id, &j);
     answer_json(resp, err, j, id);
 }

@@ -23,6 +23,7 @@ struct cli_command {
     const char *name;
     const char *summary;
     int (*run)(int argc, char **argv, char *const *envp);
+    bool hidden;          /* internal (the process driver's shim): not in the help */
 };
 
 extern const struct cli_command cli_commands[];
@@ -49,6 +50,7 @@ int cmd_health(int argc, char **argv, char *const *envp);
 int cmd_logs(int argc, char **argv, char *const *envp);
 int cmd_restart(int argc, char **argv, char *const *envp);
 int cmd_resources(int argc, char **argv, char *const *envp);
+int cmd_shim(int argc, char **argv, char *const *envp);
 
 /* Options every client command accepts. */
 struct cli_client {

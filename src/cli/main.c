@@ -35,6 +35,8 @@ const struct cli_command cli_commands[] = {
     {.name = "lint", .summary = "security checklist of a Compose file (exit 1 on failures)",
      .run = cmd_lint},
     {.name = "version", .summary = "print the version of this binary", .run = cmd_version},
+    {.name = "shim", .summary = "internal: the process driver's per-service shim",
+     .run = cmd_shim, .hidden = true},
     {.name = NULL},
 };
 
@@ -44,7 +46,8 @@ static void usage(FILE *out)
                  "Orchestrates project stacks, ingests knowledge and observes both.\n\n"
                  "Commands:\n");
     for (const struct cli_command *c = cli_commands; c->name; c++)
-        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+        if (!c->hidden)
+            fprintf(out, "  %-10s %s\n", c->name, c->summary);
     fprintf(out, "\nRun 'commandcenter COMMAND --help' for a command's options.\n"
                  "Client commands take --server URL (or CC_SERVER) and a token from\n"
                  "CC_TOKEN or CC_TOKEN_FILE.\n");

@@ -190,7 +190,7 @@ static const struct cc_cfg_key keys[] = {
      .offset = OFF(store.postgres_dsn),
      .def = "",
      .flags = CC_CFG_SECRET,
-     .help = "PostgreSQL connection string, for when the postgres driver arrives."},
+     .help = "PostgreSQL connection string (libpq: \"host=... dbname=...\" or postgresql://...) for store.driver postgres."},
     {.path = "knowledge.chunk_max_chars",
      .type = CC_CFG_UINT,
      .offset = OFF(knowledge.chunk_max_chars),

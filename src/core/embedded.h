@@ -16,5 +16,6 @@ struct cc_embedded {
 
 extern const struct cc_embedded web_assets[];        /* web/ */
 extern const struct cc_embedded sqlite_migrations[]; /* src/store/migrations/sqlite/, sorted */
+extern const struct cc_embedded postgres_migrations[]; /* src/store/migrations/postgres/, sorted */
 
 #endif

@@ -53,7 +53,6 @@ struct daemon {
     struct obs_family *m_jobs_queue;      /* gauge {state} */
     struct obs_series *m_jobs_oldest;     /* gauge */
     struct orch_engine *engine;
-    struct obs_family *m_orch_events;     /* counter {kind} */
 };
 
 static int config_error(const struct cc_diag *d)
@@ -162,8 +161,8 @@ static void record_event(struct daemon *d, const char *kind, const char *message
                     CC_LS("error", cc_err_str(err)));
 }
 
-/* The engine's state changes: into the event log (where /api/v1/events
- * streams them from), the metrics and the log. */
+/* The engine's state changes go into the event log, where /api/v1/events
+ * streams them from (the engine itself logs and counts them). */
 static void on_orch_event(void *arg, const char *kind, const char *project, const char *service,
                           const char *message)
 {
@@ -175,20 +174,10 @@ static void on_orch_event(void *arg, const char *kind, const char *project, cons
     if (err)
         cc_log_warn(&d->log, "orchestrator", "cannot record event", CC_LS("kind", kind),
                     CC_LS("error", cc_err_str(err)));
-    const char *lv[] = {kind};
-    obs_counter_inc(obs_series_get(d->m_orch_events, lv));
-    cc_log_emit(&d->log, CC_LOG_INFO, "orchestrator", kind,
-                CC_LOG_FIELDS(CC_LS("project", project), CC_LS("service", service),
-                              CC_LS("message", message)));
 }
 
 static int start_orchestrator(struct daemon *d)
 {
-    static const char *const labels[] = {"kind", NULL};
-    d->m_orch_events = obs_counter(d->metrics, "cc_orch_events_total",
-                                   "Service state changes by kind (service.started, "
-                                   "service.healthy, service.restarted, service.oom ...).",
-                                   labels);
     char *state_dir = cc_config_path(&d->cfg, "orchestrator");
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -225,9 +214,10 @@ static int open_store(struct daemon *d)
                            .postgres_dsn = d->cfg.store.postgres_dsn, .log = &d->log};
     cc_err err = store_open(&sc, &d->store);
     if (err) {
+        bool pg = strcmp(d->cfg.store.driver, "postgres") == 0;
         fprintf(stderr, "commandcenter: cannot open the %s store at %s: %s\n"
                 "hint: see the log line above for the cause\n",
-                d->cfg.store.driver, db, cc_err_str(err));
+                d->cfg.store.driver, pg ? "store.postgres_dsn" : db, cc_err_str(err));
         free(db);
         return EXIT_STARTUP;
     }

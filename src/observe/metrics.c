@@ -720,6 +720,20 @@ void obs_register_collector(struct obs_registry *r, obs_collect_fn fn, void *arg
     pthread_mutex_unlock(&r->collect_lock);
 }
 
+void obs_unregister_collector(struct obs_registry *r, obs_collect_fn fn, void *arg)
+{
+    /* collect_lock is held while collectors run: once this returns, fn is
+     * not running and will not run again. */
+    pthread_mutex_lock(&r->collect_lock);
+    for (size_t i = 0; i < r->ncollectors; i++) {
+        if (r->collectors[i].fn == fn && r->collectors[i].arg == arg) {
+            r->collectors[i] = r->collectors[--r->ncollectors];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&r->collect_lock);
+}
+
 /* ---- rendering --------------------------------------------------------- */
 
 /* Integers print without exponent or fraction while exact (|v| < 1e15);

@@ -81,6 +81,8 @@ uint64_t obs_histogram_count(const struct obs_series *s);
  * set values, and must be quick. */
 typedef void (*obs_collect_fn)(void *arg, struct obs_registry *r);
 void obs_register_collector(struct obs_registry *r, obs_collect_fn fn, void *arg);
+/* Removes a collector; when it returns, fn is not running and never runs again. */
+void obs_unregister_collector(struct obs_registry *r, obs_collect_fn fn, void *arg);
 
 /* Registers process_cpu_seconds_total, process_resident_memory_bytes,
  * process_virtual_memory_bytes, process_open_fds, process_max_fds,

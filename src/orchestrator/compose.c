@@ -313,22 +313,38 @@ json_t *orch__to_json(struct orch__parser *p, struct fy_node *n, unsigned depth)
         json_t *o = json_object();
         struct fy_node_pair *pr;
         char key[256];
-        while ((pr = fy_node_mapping_iterate(n, &it)) != NULL)
-            if (orch__key(pr, key, sizeof(key)))
-                json_object_set_new(o, key, orch__to_json(p, fy_node_pair_value(pr),
-                                                          depth + 1));
+        while ((pr = fy_node_mapping_iterate(n, &it)) != NULL) {
+            if (!orch__key(pr, key, sizeof(key)))
+                continue;
+            json_t *v = orch__to_json(p, fy_node_pair_value(pr), depth + 1);
+            if (!v) {
+                json_decref(o);
+                return NULL;
+            }
+            json_object_set_new(o, key, v);
+        }
         return o;
     }
     if (fy_node_is_sequence(n)) {
         json_t *a = json_array();
         struct fy_node *item;
-        while ((item = fy_node_sequence_iterate(n, &it)) != NULL)
-            json_array_append_new(a, orch__to_json(p, item, depth + 1));
+        while ((item = fy_node_sequence_iterate(n, &it)) != NULL) {
+            json_t *v = orch__to_json(p, item, depth + 1);
+            if (!v) {
+                json_decref(a);
+                return NULL;
+            }
+            json_array_append_new(a, v);
+        }
         return a;
     }
-    size_t len = 0;
-    const char *s = fy_node_get_scalar(n, &len);
-    return json_stringn_nocheck(s ? s : "", s ? len : 0);
+    /* Scalars are interpolated like every other value of the file, so
+     * x-commandcenter can use ${PORT:-8080} too. */
+    char *s = NULL;
+    if (orch__scalar(p, n, orch__pos_of(n, (struct orch__pos){0, 0}), "x-commandcenter", true,
+                     &s) != CC_OK)
+        return NULL;
+    return json_string_nocheck(s ? s : "");
 }
 
 /* ---------------------------------------------------------------------------
@@ -695,6 +711,11 @@ static cc_err top_pair(struct orch__parser *p, struct fy_node_pair *pr)
             p->st->name = name;
         return err;
     }
+    if (strcmp(key, "x-commandcenter") == 0) {
+        json_decref(p->st->x_commandcenter);
+        p->st->x_commandcenter = orch__to_json(p, v, 0);
+        return p->st->x_commandcenter ? CC_OK : CC_EPARSE;
+    }
     if (strcmp(key, "version") == 0)
         orch__warn(p, kp, "'version' is obsolete and ignored");
     else if (strncmp(key, "x-", 2) != 0)
@@ -876,6 +897,7 @@ void orch_stack_free(struct orch_stack *s)
         return;
     for (size_t i = 0; i < s->nservices; i++)
         json_decref(s->services[i].x_commandcenter);
+    json_decref(s->x_commandcenter);
     cc_arena_release(&s->arena);
     free(s);
 }

@@ -6,7 +6,8 @@
  * Invariants of a parsed struct orch_stack:
  *   - everything it points to lives in its arena and is freed by
  *     orch_stack_free(); nothing is shared with the caller;
- *   - every service has an image or a build; every depends_on, network,
+ *   - every service has an image, a build or a command (the process driver
+ *     needs no image); every depends_on, network,
  *     volume and secret reference names something defined; the dependency
  *     graph has no cycle;
  *   - paths (build context, bind sources, env_file, secret files) are
@@ -179,6 +180,7 @@ struct orch_stack {
     struct orch_secret *secrets;
     size_t nsecrets;
     struct orch_strs warnings; /* "file:line:col: ..." for the tools to print */
+    json_t *x_commandcenter;   /* top-level x-commandcenter, opaque; owned (decref'd on free) */
 };
 
 struct orch_compose_opts {

@@ -82,6 +82,8 @@ cc_err orch__kvs(struct orch__parser *p, struct fy_node *n, struct orch__pos kp,
                  const char *what, struct orch_kvs *out);
 /* rel made absolute against the compose file's directory (when known). */
 char *orch__path(struct orch__parser *p, const char *rel);
+/* The node as JSON with scalars interpolated (all strings); NULL after an
+ * interpolation error (the parser's diag says where). */
 json_t *orch__to_json(struct orch__parser *p, struct fy_node *n, unsigned depth);
 
 cc_err orch__service(struct orch__parser *p, struct fy_node_pair *pr,

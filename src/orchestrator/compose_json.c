@@ -300,6 +300,8 @@ static json_t *top_json(const struct orch_stack *st)
         json_object_set_new(secs, s->name, o);
     }
     json_t *top = json_pack("{s:s}", "name", st->name);
+    if (st->x_commandcenter)
+        json_object_set(top, "x-commandcenter", st->x_commandcenter);
     json_object_set_new(top, "networks", nets);
     if (json_object_size(vols))
         json_object_set_new(top, "volumes", vols);

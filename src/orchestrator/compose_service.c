@@ -68,7 +68,7 @@ static cc_err f_x_commandcenter(struct field *f)
 {
     json_decref(f->s->x_commandcenter);
     f->s->x_commandcenter = orch__to_json(f->p, f->v, 0);
-    return CC_OK;
+    return f->s->x_commandcenter ? CC_OK : CC_EPARSE;
 }
 
 /* command / entrypoint: a string is split like a shell would. */
@@ -853,9 +853,13 @@ static cc_err service_body(struct field *f, struct fy_node *body)
     struct fy_node_pair *pr;
     while (!err && (pr = fy_node_mapping_iterate(body, &it)) != NULL)
         err = service_pair(f, pr);
-    if (!err && !f->s->image && !f->s->has_build)
+    /* A bare command is enough for the process driver; the docker driver
+     * refuses such a service when it is created. */
+    if (!err && !f->s->image && !f->s->has_build && !f->s->has_command &&
+        !f->s->has_entrypoint)
         err = orch__fail(f->p, (struct orch__pos){f->s->line, f->s->col}, CC_EPARSE,
-                         "services.%s: set 'image:' or 'build:'", f->s->name);
+                         "services.%s: set 'image:' or 'build:' (or, for the process "
+                         "driver, 'command:')", f->s->name);
     return err;
 }
 

@@ -709,6 +709,10 @@ static cc_err dk_create(struct orch_driver *drv, const struct orch_spec *spec, o
     struct orch__docker *d = dk(drv);
     const struct orch_service *svc = spec->svc;
     char name[400], image[512], first[400] = "", enc[400];
+    if (!svc->image && !svc->has_build)
+        return orch_errf(e, CC_EINVAL, "set image: or build: for it (only the process driver "
+                         "runs a service from its command alone)",
+                         "service %s has neither an image nor a build", svc->name);
     container_name(spec->project, svc->name, name, sizeof(name));
     image_of(spec->project, svc, image, sizeof(image));
     cc_err rc = remove_named(d, name, e);

@@ -67,10 +67,12 @@ void orch_engine_destroy(struct orch_engine *eng);
 
 /* Registers a project from a compose file (parsed and validated now; its
  * warnings are returned in *warnings, a JSON array, when not NULL). name
- * NULL: the file's `name`, else its directory's name. CC_ECONFLICT if a
- * project of that name exists; CC_EINVAL with d filled for a bad file. */
+ * NULL: the file's `name`, else its directory's name; the name chosen is
+ * copied to name_out (may be NULL). CC_ECONFLICT if a project of that name
+ * exists; CC_EINVAL with d filled for a bad file. */
 cc_err orch_engine_register(struct orch_engine *eng, const char *name, const char *compose_path,
-                            json_t **warnings, struct cc_diag *d, struct orch_err *e);
+                            json_t **warnings, char *name_out, size_t name_outsz,
+                            struct cc_diag *d, struct orch_err *e);
 /* Forgets a project; CC_ESTATE unless it is down. */
 cc_err orch_engine_unregister(struct orch_engine *eng, const char *name, struct orch_err *e);
 

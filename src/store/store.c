@@ -12,9 +12,11 @@
 #include "core/log.h"
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_postgres_ops;
 
 const struct store_ops *const store_backends[] = {
     &store_sqlite_ops,
+    &store_postgres_ops,
     NULL,
 };
 

@@ -33,7 +33,7 @@
 struct cc_log;
 
 struct store_cfg {
-    const char *driver;        /* "sqlite" */
+    const char *driver;        /* "sqlite" | "postgres" */
     const char *sqlite_path;   /* absolute or relative to the cwd */
     int64_t busy_timeout_ms;
     unsigned pool_size;        /* connections (sqlite: readers besides the writer) */

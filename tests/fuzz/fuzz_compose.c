@@ -1,12 +1,15 @@
 /*
  * fuzz_compose.c - the Compose parser, its JSON normalization and lint on
- * arbitrary bytes, with a fixed environment and no file access.
+ * arbitrary bytes, with a fixed environment and no file access; then each
+ * service's x-commandcenter and healthcheck through the probe settings.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/config.h"
 #include "orchestrator/compose.h"
+#include "orchestrator/probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,6 +27,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (orch_lint(s, &l) == CC_OK)
             json_decref(l);
+        struct cc_config c;
+        cc_config_init(&c);
+        for (size_t i = 0; i < s->nservices; i++) {
+            struct orch_svc_opts so;
+            char err[512];
+            if (orch__svc_opts(&s->services[i], &c, &so, err, sizeof(err)) == CC_OK)
+                orch__svc_opts_release(&so);
+        }
+        cc_config_release(&c);
         json_decref(j);
         orch_stack_free(s);
     }

@@ -173,7 +173,7 @@ class Streamer(threading.Thread):
             for raw in iter(self.resp.readline, b""):
                 with self.lock:
                     self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-        except (OSError, ValueError, http.client.HTTPException):
+        except (OSError, ValueError, AttributeError, http.client.HTTPException):
             pass
 
     def snapshot(self):

@@ -20,7 +20,7 @@ BROKEN = {
     "undefined_network.yaml": (4, 16, "network 'missing' is not defined"),
     "undefined_secret.yaml": (4, 15, "secret 'missing' is not defined"),
     "undefined_volume.yaml": (2, 3, "volume 'data' is not defined"),
-    "no_image.yaml": (2, 3, "set 'image:' or 'build:'"),
+    "no_image.yaml": (2, 3, "set 'image:' or 'build:' (or, for the process driver, 'command:')"),
     "bad_port.yaml": (4, 13, "invalid port"),
     "bad_restart.yaml": (4, 14, "is not a restart policy"),
     "bad_duration.yaml": (5, 17, "1m30s"),

@@ -92,7 +92,9 @@ def first_event(events, kind, service):
 
 
 def pids_of(pattern):
-    out = subprocess.run(["pgrep", "-f", pattern], stdout=subprocess.PIPE, text=True).stdout
+    """Pids whose command line contains pattern (redis-server rewrites its
+    title to "redis-server 127.0.0.1:PORT")."""
+    out = subprocess.run(["pgrep", "-f", "--", pattern], stdout=subprocess.PIPE, text=True).stdout
     return [int(x) for x in out.split()]
 
 
@@ -132,7 +134,7 @@ def test_four_service_stack_in_dependency_order(orch):
     stops = [e["service"] for e in ev if e["kind"] == "service.stopped"]
     assert stops.index("frontend") < stops.index("backend") < stops.index("database"), stops
     assert stops.index("backend") < stops.index("cache"), stops
-    assert not pids_of("--port %d" % p["db"]), "database still running after down"
+    assert not pids_of("redis-server 127.0.0.1:%d" % p["db"]), "database still running after down"
     assert not pids_of("127.0.0.1:%d" % p["fe"]), "frontend still running after down"
 
 
@@ -153,13 +155,13 @@ services:
     o.register(f)
     o.up("kill")
     o.wait_ready("kill")
-    pids = pids_of("--port %d" % port)
+    pids = pids_of("redis-server 127.0.0.1:%d" % port)
     assert len(pids) == 1, pids
     os.kill(pids[0], signal.SIGKILL)
     wait_for(lambda: any(e["kind"] == "service.restarted" for e in o.events("kill")), 30,
              "a service.restarted event")
     o.wait_status("kill", "cache", "healthy", timeout=30)
-    new = pids_of("--port %d" % port)
+    new = pids_of("redis-server 127.0.0.1:%d" % port)
     assert len(new) == 1 and new[0] != pids[0], (pids, new)
     assert o.ps("kill")["cache"]["restarts"] >= 1
 
@@ -254,7 +256,7 @@ name: big
 x-commandcenter: {driver: process}
 services:
   writer:
-    command: ["/bin/sh", "-c", "head -c 150000000 /dev/zero | tr '\\\\0' 'x' | fold -w 199; echo last-line; sleep 3600"]
+    command: ["/bin/sh", "-c", "yes $$(printf '%0199d' 0) | head -n 750000; echo last-line; sleep 3600"]
     restart: "no"
     stop_grace_period: 1s
 """)
@@ -267,7 +269,7 @@ services:
     took = time.monotonic() - t0
     lines = r.text.strip("\n").split("\n")
     assert len(lines) == 100 and lines[-1] == "last-line", (len(lines), lines[-2:])
-    assert all(len(x) == 199 for x in lines[:-1])
+    assert all(x == "0" * 199 for x in lines[:-1])
     print("tail 100 of a ~150 MB log took %.3fs" % took)
 
 
@@ -288,7 +290,7 @@ services:
     o.register(f)
     o.up("adopt")
     o.wait_ready("adopt")
-    before = pids_of("--port %d" % port)
+    before = pids_of("redis-server 127.0.0.1:%d" % port)
     assert len(before) == 1
     started_before = len([e for e in o.events("adopt") if e["kind"] == "service.started"])
     o.d.kill()                                      # SIGKILL: no clean shutdown
@@ -296,11 +298,11 @@ services:
     d2 = daemon(data_dir=o.d.data_dir)
     o.d = d2
     o.wait_ready("adopt", timeout=30)
-    assert pids_of("--port %d" % port) == before, "the service was restarted, not re-adopted"
+    assert pids_of("redis-server 127.0.0.1:%d" % port) == before, "the service was restarted, not re-adopted"
     assert len([e for e in o.events("adopt") if e["kind"] == "service.started"]) == started_before
     # and it is still supervised: a kill is noticed and repaired
     os.kill(before[0], signal.SIGKILL)
-    wait_for(lambda: (lambda p: p and p != before)(pids_of("--port %d" % port)), 30,
+    wait_for(lambda: (lambda p: p and p != before)(pids_of("redis-server 127.0.0.1:%d" % port)), 30,
              "a restart after the re-adopted service died")
 
 

@@ -1,8 +1,15 @@
 /*
- * store_fixture.h - the SQLite store fixture shared by the knowledge and
- * vector tests: a fresh database in a temporary directory per test, its
- * log captured to a file, and helpers that add sources and documents.
+ * store_fixture.h - the store fixture shared by the knowledge, job and
+ * vector tests: a fresh database per test, its log captured to a file in a
+ * temporary directory, and helpers that add sources and documents.
  * Header-only (static inline) so each test binary takes what it uses.
+ *
+ * The backend is a parameter: by default SQLite (a file in the temporary
+ * directory). A test file that defines STORE_FIXTURE_PG before including
+ * its SQLite twin runs the same cases on PostgreSQL: each test gets a
+ * fresh schema (cc_test_<pid>_<n>) in the database of $CC_TEST_PG_DSN,
+ * dropped at teardown. Without CC_TEST_PG_DSN the PostgreSQL variant fails
+ * and says how to start a server (scripts/postgres.sh).
  */
 #ifndef CC_TESTS_STORE_FIXTURE_H
 #define CC_TESTS_STORE_FIXTURE_H
@@ -21,6 +28,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -33,13 +42,75 @@ struct fixture {
     struct cc_log log;
     int logfd;
     struct store *s;
+    char schema[64];           /* PostgreSQL: this test's schema */
+    char dsn[1024];            /* PostgreSQL: the DSN with search_path set */
 };
+
+#ifdef STORE_FIXTURE_PG
+#define FIXTURE_DRIVER "postgres"
+/* Rows of the full-text index, as the operator would count them. */
+#define FTS_ROWS_SQL "SELECT nrows FROM fts_totals"
+#else
+#define FIXTURE_DRIVER "sqlite"
+#define FTS_ROWS_SQL "SELECT COUNT(*) FROM chunks_fts"
+#endif
 
 static inline struct store_cfg fixture_cfg(struct fixture *f, int64_t busy_timeout_ms)
 {
-    return (struct store_cfg){.driver = "sqlite", .sqlite_path = f->path,
+    return (struct store_cfg){.driver = FIXTURE_DRIVER, .sqlite_path = f->path,
+                              .postgres_dsn = f->dsn,
                               .busy_timeout_ms = busy_timeout_ms, .pool_size = 2,
                               .log = &f->log};
+}
+
+/* The server of $CC_TEST_PG_DSN, or a failed test that says what to do. */
+static inline const char *fixture_pg_base(void)
+{
+    const char *dsn = getenv("CC_TEST_PG_DSN");
+    if (!dsn || !*dsn)
+        fail_msg("CC_TEST_PG_DSN is not set: the PostgreSQL store tests need a server. Run\n"
+                 "  eval \"$(scripts/postgres.sh start /tmp/ccpg)\"; export CC_TEST_PG_DSN\n"
+                 "(scripts/test.sh does this itself), then run the tests again.");
+    return dsn;
+}
+
+/* Runs sql on the test database as the operator would (no schema set). */
+static inline void fixture_pg_exec(const char *dsn, const char *sql)
+{
+    PGconn *pg = PQconnectdb(dsn);
+    if (PQstatus(pg) != CONNECTION_OK)
+        fail_msg("cannot connect to CC_TEST_PG_DSN: %s", PQerrorMessage(pg));
+    PQclear(PQexec(pg, "SET client_min_messages = warning"));
+    PGresult *res = PQexec(pg, sql);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+    PQclear(res);
+    PQfinish(pg);
+}
+
+/* A fresh schema and a DSN that puts it first on the search_path. The
+ * schema also gets hex(bytea), so tests can read blobs as with SQLite. */
+static inline void fixture_pg_schema(struct fixture *f)
+{
+    static unsigned seq;
+    const char *base = fixture_pg_base();
+    char sql[512];
+    snprintf(f->schema, sizeof(f->schema), "cc_test_%ld_%u", (long)getpid(), seq++);
+    snprintf(sql, sizeof(sql),
+             "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s;"
+             " CREATE FUNCTION %s.hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE"
+             " AS 'SELECT upper(encode($1, ''hex''))'",
+             f->schema, f->schema, f->schema);
+    fixture_pg_exec(base, sql);
+    snprintf(f->dsn, sizeof(f->dsn), "%s options='-csearch_path=%s'", base, f->schema);
+}
+
+static inline void fixture_pg_drop(struct fixture *f)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", f->schema);
+    fixture_pg_exec(fixture_pg_base(), sql);
 }
 
 /* A fresh store in a new temporary directory, its log in a file there. */
@@ -53,6 +124,9 @@ static inline int fixture_open(void **state, int64_t busy_timeout_ms, enum cc_lo
     f->logfd = open(f->logpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     assert_true(f->logfd >= 0);
     cc_log_init(&f->log, f->logfd, level, CC_LOG_JSON, cc_clock_system());
+#ifdef STORE_FIXTURE_PG
+    fixture_pg_schema(f);
+#endif
     struct store_cfg cfg = fixture_cfg(f, busy_timeout_ms);
     assert_int_equal(store_open(&cfg, &f->s), CC_OK);
     *state = f;
@@ -68,6 +142,9 @@ static inline int teardown(void **state)
 {
     struct fixture *f = *state;
     store_close(f->s);
+#ifdef STORE_FIXTURE_PG
+    fixture_pg_drop(f);
+#endif
     close(f->logfd);
     DIR *d = opendir(f->dir);
     if (d) {
@@ -89,6 +166,21 @@ static inline int teardown(void **state)
 /* A side connection counting rows, as the operator would look. */
 static inline int64_t raw_int(struct fixture *f, const char *sql)
 {
+#ifdef STORE_FIXTURE_PG
+    PGconn *pg = PQconnectdb(f->dsn);
+    assert_int_equal(PQstatus(pg), CONNECTION_OK);
+    PGresult *res = PQexec(pg, sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+    int64_t pv = -1;
+    if (PQntuples(res) > 0) {
+        const char *v = PQgetvalue(res, 0, 0);
+        pv = strcmp(v, "t") == 0 ? 1 : strcmp(v, "f") == 0 ? 0 : strtoll(v, NULL, 10);
+    }
+    PQclear(res);
+    PQfinish(pg);
+    return pv;
+#endif
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int64_t v = -1;

@@ -269,13 +269,13 @@ static void test_source_delete_cascades(void **state)
     assert_int_equal(f->s->ops->job_enqueue(f->s, &j, 0, NULL, NULL), CC_OK);
     j.source_id = kept;
     assert_int_equal(f->s->ops->job_enqueue(f->s, &j, 0, NULL, NULL), CC_OK);
-    assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM chunks_fts"), 3);
+    assert_int_equal(raw_int(f, FTS_ROWS_SQL), 3);
     assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM doc_tags"), 6);
 
     assert_int_equal(f->s->ops->source_delete(f->s, gone), CC_OK);
     assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM documents"), 1);
     assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM chunks"), 1);
-    assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM chunks_fts"), 1);
+    assert_int_equal(raw_int(f, FTS_ROWS_SQL), 1);
     assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM doc_tags"), 2);
     assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM jobs"), 1);
     struct hits *hs = search_ok(f, "pods", 10);
@@ -369,7 +369,7 @@ static void test_doc_upsert_created_updated_unchanged(void **state)
     assert_int_equal(c.nchunks, 1);
     assert_string_equal(c.texts[0], "echo foxtrot");
     assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM chunks"), 1 + 3);
-    assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM chunks_fts"), 1 + 3);
+    assert_int_equal(raw_int(f, FTS_ROWS_SQL), 1 + 3);
     assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM doc_tags WHERE tag = 'one'"), 0);
     assert_int_equal(search_ok(f, "alpha charlie", 10)->n, 0);
     struct hits *hs = search_ok(f, "foxtrot", 10);
@@ -523,7 +523,7 @@ static void test_doc_delete(void **state)
     assert_int_equal(f->s->ops->doc_delete_external(f->s, src, "b"), CC_ENOTFOUND);
     assert_int_equal(f->s->ops->doc_delete_external(f->s, src, ""), CC_EINVAL);
     assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM chunks"), 0);
-    assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM chunks_fts"), 0);
+    assert_int_equal(raw_int(f, FTS_ROWS_SQL), 0);
     assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM doc_tags"), 0);
     assert_int_equal(search_ok(f, "zebra", 10)->n, 0);
 }

@@ -200,7 +200,7 @@ static void test_unknown_driver(void **state)
     assert_int_equal(store_open(&cfg, &s), CC_EINVAL);
     assert_null(s);
     assert_true(log_contains(f, "oracle"));
-    assert_true(log_contains(f, "\"known\":\"sqlite\""));
+    assert_true(log_contains(f, "\"known\":\"sqlite, postgres\""));
     cfg.driver = NULL;
     assert_int_equal(store_open(&cfg, &s), CC_EINVAL);
     assert_int_equal(access(f->path, F_OK), -1);   /* nothing created */

@@ -1,0 +1,287 @@
+/*
+ * postgres_int.h - internals shared by the files of the PostgreSQL backend.
+ *
+ * The backend is split by subject like the SQLite one: postgres.c (open,
+ * migrations, the connection pool, the statement helpers, tokens,
+ * projects, events and the ops table), postgres_knowledge.c (sources,
+ * documents, chunks, search), postgres_jobs.c (the job queue) and
+ * postgres_vectors.c (embeddings). Nothing outside these files includes
+ * this header.
+ *
+ * Invariants:
+ *   - A connection is used by one thread at a time: between pg__conn_get()
+ *     and pg__conn_put(). The pool holds store.pool_size connections.
+ *   - Statements are prepared lazily per connection by enum pg_stmt_id; each
+ *     id's SQL is defined in exactly one per-file table. After PQreset the
+ *     prepared flags are cleared (the server forgot them).
+ *   - User data reaches PostgreSQL only as parameters, never in SQL text.
+ *   - Full-text tokens come from SQLite's own FTS5 tokenizer ("porter
+ *     unicode61 remove_diacritics 2") run in an in-memory SQLite database
+ *     that each connection owns, so both backends index the same terms;
+ *     snippets are cut by FTS5's snippet() in that database too
+ *     (docs/STORE.md, "PostgreSQL: ranking").
+ */
+#ifndef CC_STORE_POSTGRES_INT_H
+#define CC_STORE_POSTGRES_INT_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "store/store.h"
+
+struct cc_buf;
+
+enum pg_stmt_id {
+    /* postgres.c */
+    PS_PING,
+    PS_SCHEMA_VERSION,
+    PS_TOKEN_INSERT,
+    PS_TOKEN_LIST,
+    PS_TOKEN_DELETE,
+    PS_TOKEN_TOUCH,
+    PS_PROJECT_INSERT,
+    PS_PROJECT_UPDATE,
+    PS_PROJECT_GET,
+    PS_PROJECT_LIST,
+    PS_PROJECT_DELETE,
+    PS_EVENT_APPEND,
+    PS_EVENT_LIST,
+    PS_EVENT_PRUNE,
+    /* postgres_knowledge.c */
+    PS_SOURCE_INSERT,
+    PS_SOURCE_UPDATE,
+    PS_SOURCE_GET,
+    PS_SOURCE_GET_BY_NAME,
+    PS_SOURCE_LIST,
+    PS_SOURCE_DELETE,
+    PS_SOURCE_RECORD_RUN,
+    PS_SOURCE_ADD_COUNTS,
+    PS_SOURCE_SCHEDULE,
+    PS_SOURCE_DUE,
+    PS_SOURCE_EXISTS,
+    PS_DOC_LOOKUP,
+    PS_DOC_LOOKUP_LOCK,
+    PS_DOC_INSERT,
+    PS_DOC_UPDATE,
+    PS_DOC_GET,
+    PS_DOC_DELETE,
+    PS_DOC_DELETE_EXTERNAL,
+    PS_DOC_LIST,
+    PS_CHUNK_INSERT,
+    PS_CHUNK_DELETE_DOC,
+    PS_CHUNK_LIST,
+    PS_TAG_INSERT,
+    PS_TAG_DELETE_DOC,
+    PS_FTS_TOTALS,
+    PS_FTS_DOCFREQ,
+    PS_SEARCH_WINDOW,
+    PS_SEARCH_HIT,
+    /* postgres_jobs.c */
+    PS_JOB_FIND_DEDUP,
+    PS_JOB_LOCK_SOURCE,
+    PS_JOB_LOCK_NOSRC,
+    PS_JOB_COUNT_UNFINISHED,
+    PS_JOB_COUNT_UNFINISHED_NOSRC,
+    PS_JOB_INSERT,
+    PS_JOB_CLAIM,
+    PS_JOB_GET,
+    PS_JOB_EXISTS,
+    PS_JOB_HEARTBEAT,
+    PS_JOB_SUCCEED,
+    PS_JOB_FAIL,
+    PS_JOB_RETRY,
+    PS_JOB_LIST,
+    PS_JOB_COUNTS,
+    PS_JOB_OLDEST,
+    PS_JOB_PRUNE,
+    /* postgres_vectors.c */
+    PS_VEC_CHUNKS,
+    PS_VEC_PUT,
+    PS_VEC_MISSING,
+    PS_VEC_SCAN,
+    PS__COUNT
+};
+
+struct pg_stmt_def {
+    const char *name;                  /* for logs */
+    const char *sql;
+};
+
+extern const struct pg_stmt_def pg__core_stmts[PS__COUNT];
+extern const struct pg_stmt_def pg__knowledge_stmts[PS__COUNT];
+extern const struct pg_stmt_def pg__job_stmts[PS__COUNT];
+extern const struct pg_stmt_def pg__vector_stmts[PS__COUNT];
+
+struct fts5_tokenizer;
+
+struct pg_conn {
+    PGconn *pg;
+    bool prepared[PS__COUNT];
+    /* In-memory SQLite: the FTS5 tokenizer and the snippet table. */
+    sqlite3 *fts;
+    void *tok;                         /* Fts5Tokenizer * */
+    const struct fts5_tokenizer *tok_api;
+    sqlite3_stmt *snip_clear, *snip_insert, *snip_get;
+};
+
+struct pg_store {
+    struct store base;                 /* first: store.h casts through it */
+    struct cc_log *log;                /* borrowed; may be NULL */
+    char *dsn;
+    int busy_ms;
+    int schema_latest;
+
+    pthread_mutex_t pool_mu;           /* guards idle/nidle */
+    pthread_cond_t pool_cv;            /* CLOCK_MONOTONIC */
+    struct pg_conn *conns;
+    struct pg_conn **idle;
+    unsigned nconns;
+    unsigned nidle;
+};
+
+static inline struct pg_store *pg__from_store(struct store *s)
+{
+    return (struct pg_store *)s;
+}
+
+/* Parameters, {0}-terminated: a NULL text or blob is SQL NULL. Integers
+ * and doubles are sent as text, blobs in binary format. */
+enum pg_param_type { PGP_END = 0, PGP_INT, PGP_TEXT, PGP_BLOB, PGP_DOUBLE };
+struct pg_param {
+    enum pg_param_type type;
+    int64_t i;
+    double d;
+    const void *s;
+    size_t n;
+};
+#define QI(v) ((struct pg_param){.type = PGP_INT, .i = (int64_t)(v)})
+#define QT(v) ((struct pg_param){.type = PGP_TEXT, .s = (v)})
+#define QB(p, len) ((struct pg_param){.type = PGP_BLOB, .s = (p), .n = (len)})
+#define QD(v) ((struct pg_param){.type = PGP_DOUBLE, .d = (v)})
+#define QPARAMS(...) ((const struct pg_param[]){__VA_ARGS__, {0}})
+
+/* A row of a result: columns by index (text format). */
+struct pg_row {
+    PGresult *res;
+    int row;
+};
+typedef void (*pg_row_fn)(const struct pg_row *r, void *ctx);
+
+/* NULL for SQL NULL. */
+const char *pg__text(const struct pg_row *r, int col);
+int64_t pg__int(const struct pg_row *r, int col);
+double pg__double(const struct pg_row *r, int col);
+/* A bytea column decoded (heap; *out_len set); NULL for SQL NULL. */
+unsigned char *pg__bytea(const struct pg_row *r, int col, size_t *out_len);
+
+/* Maps a failed result (or a lost connection) to cc_err: unique ->
+ * CC_ECONFLICT, foreign key -> CC_ENOTFOUND, check/not-null/invalid text ->
+ * CC_EINVAL, lock timeout/deadlock/serialization -> CC_EAGAIN, a lost
+ * connection -> CC_EIO after PQreset, else CC_EIO; logs the server's
+ * message. res may be NULL. */
+cc_err pg__err(struct pg_store *s, struct pg_conn *c, PGresult *res, const char *op);
+
+/* Runs statement `id` on a held connection; row() per row (optional);
+ * *out_rows (optional) gets the row count (or, for a command without
+ * RETURNING, the affected rows). */
+cc_err pg__query(struct pg_store *s, struct pg_conn *c, enum pg_stmt_id id,
+                 const struct pg_param *params, pg_row_fn row, void *ctx, int64_t *out_rows);
+/* The first column of the first row as an integer; *out_found tells
+ * whether there was a row. */
+cc_err pg__query_int(struct pg_store *s, struct pg_conn *c, enum pg_stmt_id id,
+                     const struct pg_param *params, int64_t *out, bool *out_found);
+/* Plain SQL without parameters (BEGIN, COMMIT, settings). */
+cc_err pg__exec_sql(struct pg_store *s, struct pg_conn *c, const char *sql, const char *op);
+cc_err pg__begin(struct pg_store *s, struct pg_conn *c);
+/* A read-only REPEATABLE READ transaction: one snapshot for several reads. */
+cc_err pg__begin_read(struct pg_store *s, struct pg_conn *c);
+cc_err pg__commit(struct pg_store *s, struct pg_conn *c);
+/* Rolls back if a transaction is open (no-op otherwise). */
+void pg__rollback(struct pg_store *s, struct pg_conn *c);
+
+/* Waits up to busy_timeout for a free connection: CC_EAGAIN otherwise. */
+cc_err pg__conn_get(struct pg_store *s, struct pg_conn **out);
+void pg__conn_put(struct pg_store *s, struct pg_conn *c);
+
+/* One statement on a pooled connection (its own transaction). */
+cc_err pg__run(struct pg_store *s, enum pg_stmt_id id, const struct pg_param *params,
+               pg_row_fn row, void *ctx, int64_t *out_rows);
+/* pg__run for a command; CC_ENOTFOUND when no row changed. */
+cc_err pg__run_one(struct pg_store *s, enum pg_stmt_id id, const struct pg_param *params);
+
+/* ---- full text (postgres_knowledge.c) ---------------------------------- */
+
+/* Sets up the connection's in-memory FTS5 database. */
+cc_err pg__fts_open(struct pg_store *s, struct pg_conn *c);
+void pg__fts_close(struct pg_conn *c);
+
+/* Shared with the SQLite backend (sqlite_knowledge.c) so that both build
+ * the same terms from user text and escape snippets identically. */
+cc_err sqlite__fts_query(const char *text, struct cc_buf *out);
+cc_err sqlite__snippet_html(const char *snippet, struct cc_buf *out);
+
+/* ---- ops implemented outside postgres.c ------------------------------ */
+
+cc_err pg__source_insert(struct store *st, const struct store_source *src, int64_t *out_id);
+cc_err pg__source_update(struct store *st, const struct store_source *src);
+cc_err pg__source_get(struct store *st, int64_t id, store_source_cb cb, void *arg);
+cc_err pg__source_get_by_name(struct store *st, const char *name, store_source_cb cb,
+                              void *arg);
+cc_err pg__source_list(struct store *st, store_source_cb cb, void *arg);
+cc_err pg__source_delete(struct store *st, int64_t id);
+cc_err pg__source_record_run(struct store *st, const struct store_source_run *run);
+cc_err pg__source_schedule(struct store *st, int64_t id, int64_t next_run_ms);
+cc_err pg__source_add_counts(struct store *st, int64_t id, int64_t ingested, int64_t failed);
+cc_err pg__source_due(struct store *st, int64_t now_ms, store_source_cb cb, void *arg);
+cc_err pg__doc_list(struct store *st, int64_t source_id, int64_t after_id, unsigned limit,
+                    store_doc_cb cb, void *arg);
+cc_err pg__doc_upsert(struct store *st, const struct store_doc *d,
+                      enum store_upsert *out_result, int64_t *out_id);
+cc_err pg__doc_hash(struct store *st, int64_t source_id, const char *external_id,
+                    char out_hash[65]);
+cc_err pg__doc_get(struct store *st, int64_t id, store_doc_cb cb, void *arg);
+cc_err pg__doc_delete(struct store *st, int64_t id);
+cc_err pg__doc_delete_external(struct store *st, int64_t source_id, const char *external_id);
+cc_err pg__search(struct store *st, const struct store_search *q, store_hit_cb cb, void *arg);
+
+struct pg_vec_hit {
+    int64_t chunk_id;
+    double cosine;
+    int priority;
+    int64_t published_ms;
+};
+cc_err pg__vectors_put(struct store *st, int64_t doc_id, size_t dims, const char *model,
+                       const float *vecs, size_t n);
+cc_err pg__vectors_missing(struct store *st, int64_t source_id, const char *external_id,
+                           const char *model, int64_t *out_missing);
+cc_err pg__vector_search(struct store *st, const float *q, size_t dims, const char *model,
+                         const struct store_search *f, unsigned limit, store_vec_cb cb,
+                         void *arg);
+/* The scan on a held connection (inside the caller's transaction): *out
+ * (heap) holds the best `limit` hits, best first. */
+cc_err pg__vector_scan(struct pg_store *s, struct pg_conn *c, const float *q, size_t dims,
+                       const char *model, const struct store_search *f, unsigned limit,
+                       struct pg_vec_hit **out, size_t *out_n);
+
+cc_err pg__job_enqueue(struct store *st, const struct store_job *j, unsigned queue_limit,
+                       int64_t *out_id, bool *out_existing);
+cc_err pg__job_claim(struct store *st, const char *owner, int64_t now_ms, int64_t lease_ms,
+                     store_job_cb cb, void *arg);
+cc_err pg__job_heartbeat(struct store *st, int64_t id, const char *owner,
+                         int64_t lease_until_ms, const char *stage);
+cc_err pg__job_succeed(struct store *st, int64_t id, const char *owner, int64_t now_ms);
+cc_err pg__job_fail(struct store *st, int64_t id, const char *owner, int64_t now_ms,
+                    const char *error, int64_t retry_at_ms);
+cc_err pg__job_get(struct store *st, int64_t id, store_job_cb cb, void *arg);
+cc_err pg__job_list(struct store *st, const char *state, int64_t before_id, unsigned limit,
+                    store_job_cb cb, void *arg);
+cc_err pg__job_retry(struct store *st, int64_t id, int64_t now_ms);
+cc_err pg__job_counts(struct store *st, struct store_job_counts *out);
+cc_err pg__job_prune(struct store *st, int64_t before_ms, int64_t *out_deleted);
+
+#endif

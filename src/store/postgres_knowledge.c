@@ -1,0 +1,1329 @@
+/*
+ * postgres_knowledge.c - sources, documents, chunks and search for the
+ * PostgreSQL backend (store.h; schema in migrations/postgres/0002_knowledge.sql,
+ * the ranking decision in docs/STORE.md "PostgreSQL: ranking").
+ *
+ * Ranking parity with SQLite. The SQLite backend ranks with FTS5's bm25()
+ * over "porter unicode61 remove_diacritics 2" tokens, column weights 4/2/1.
+ * To give the same hits in the same order with the same relevance this
+ * backend:
+ *   - tokenizes with that very tokenizer: each connection owns an in-memory
+ *     SQLite database and borrows FTS5's tokenizer from it;
+ *   - stores per chunk the token positions (tsvector, weights A/B/C for
+ *     title/heading/body, GIN index: finds candidates, checks phrases), the
+ *     per-field token counts of each lexeme (jsonb tf) and the token count
+ *     (ntok); fts_totals keeps the corpus row and token counts;
+ *   - computes FTS5's BM25 formula (k1 = 1.2, b = 0.75, IDF = ln((N - n +
+ *     0.5) / (n + 0.5)), at least 1e-6) in SQL over the candidates, with
+ *     the same operations in the same order, so the doubles agree bit for
+ *     bit;
+ *   - cuts snippets with FTS5's snippet() on a one-row FTS5 table in that
+ *     in-memory database, and escapes them with the SQLite backend's code.
+ * A query term that the tokenizer splits into several tokens (non-ASCII
+ * punctuation inside a run of letters) is a phrase: matched exactly through
+ * the positions, but its frequency is the per-field minimum of its tokens'
+ * counts rather than FTS5's count of phrase instances.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "store/postgres_int.h"
+#include "store/store.h"
+
+#define MOD "store"
+#define HASH_LEN 64
+#define FTS_QUERY_LIMIT 8192
+#define SEARCH_WINDOW_MIN 200
+#define SEARCH_WINDOW_PER_K 20
+#define SNIPPET_LIMIT (256u * 1024u)
+#define LEXEME_MAX 2046            /* tsvector's limit is 2047 bytes */
+#define POS_MAX 16383              /* tsvector positions are 1..16383 */
+#define POS_PER_LEXEME 256         /* tsvector keeps at most 256 per lexeme */
+#define INDEX_LIMIT (64u * 1024u * 1024u)
+
+#define SOURCE_COLS                                                                    \
+    "id, name, type, url, path, schedule, tz, priority, enabled, auth_json,"           \
+    " options_json, created_ms, updated_ms, last_run_ms, last_status, last_error,"    \
+    " next_run_ms, failures, runs_total, ingested_total, failed_total,"               \
+    " (SELECT COUNT(*) FROM documents d WHERE d.source_id = sources.id)"
+#define DOC_COLS                                                                       \
+    "id, source_id, external_id, url, path, title, authors_json, published_ms,"        \
+    " updated_ms, tags_json, version, content_hash, metadata_json, ingested_ms"
+
+const struct pg_stmt_def pg__knowledge_stmts[PS__COUNT] = {
+    [PS_SOURCE_INSERT] = {"source_insert",
+        "INSERT INTO sources (name, type, url, path, schedule, tz, priority, enabled,"
+        " auth_json, options_json, created_ms, updated_ms)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id"},
+    [PS_SOURCE_UPDATE] = {"source_update",
+        "UPDATE sources SET name = $2, type = $3, url = $4, path = $5, schedule = $6,"
+        " tz = $7, priority = $8, enabled = $9, auth_json = $10, options_json = $11,"
+        " updated_ms = $12 WHERE id = $1"},
+    [PS_SOURCE_GET] = {"source_get", "SELECT " SOURCE_COLS " FROM sources WHERE id = $1"},
+    [PS_SOURCE_GET_BY_NAME] = {"source_get_by_name",
+        "SELECT " SOURCE_COLS " FROM sources WHERE name = $1"},
+    [PS_SOURCE_LIST] = {"source_list",
+        "SELECT " SOURCE_COLS " FROM sources ORDER BY name COLLATE \"C\""},
+    [PS_SOURCE_DELETE] = {"source_delete", "DELETE FROM sources WHERE id = $1"},
+    [PS_SOURCE_RECORD_RUN] = {"source_record_run",
+        "UPDATE sources SET last_run_ms = $2,"
+        " last_status = CASE WHEN $3::int <> 0 THEN 'ok' ELSE 'failed' END,"
+        " last_error = CASE WHEN $3::int <> 0 THEN NULL ELSE $4::text END,"
+        " next_run_ms = CASE WHEN $5::int8 < 0 THEN next_run_ms ELSE $5::int8 END,"
+        " failures = CASE WHEN $3::int <> 0 THEN 0 ELSE failures + 1 END,"
+        " runs_total = runs_total + 1, ingested_total = ingested_total + $6,"
+        " failed_total = failed_total + $7 WHERE id = $1"},
+    [PS_SOURCE_ADD_COUNTS] = {"source_add_counts",
+        "UPDATE sources SET ingested_total = ingested_total + $2,"
+        " failed_total = failed_total + $3 WHERE id = $1"},
+    [PS_SOURCE_SCHEDULE] = {"source_schedule",
+        "UPDATE sources SET next_run_ms = $2 WHERE id = $1"},
+    [PS_SOURCE_DUE] = {"source_due",
+        "SELECT " SOURCE_COLS " FROM sources WHERE enabled = 1 AND next_run_ms > 0"
+        " AND next_run_ms <= $1 ORDER BY next_run_ms, id"},
+    [PS_SOURCE_EXISTS] = {"source_exists", "SELECT 1 FROM sources WHERE id = $1"},
+    [PS_DOC_LOOKUP] = {"doc_lookup",
+        "SELECT id, content_hash FROM documents WHERE source_id = $1 AND external_id = $2"},
+    [PS_DOC_LOOKUP_LOCK] = {"doc_lookup_lock",
+        "SELECT id, content_hash FROM documents WHERE source_id = $1 AND external_id = $2"
+        " FOR UPDATE"},
+    /* A concurrent insert of the same key (another daemon) makes this
+     * return no row; the caller then locks the winner's row and updates. */
+    [PS_DOC_INSERT] = {"doc_insert",
+        "INSERT INTO documents (source_id, external_id, url, path, title, authors_json,"
+        " published_ms, updated_ms, tags_json, version, content_hash, metadata_json,"
+        " ingested_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        " ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id"},
+    [PS_DOC_UPDATE] = {"doc_update",
+        "UPDATE documents SET url = $2, path = $3, title = $4, authors_json = $5,"
+        " published_ms = $6, updated_ms = $7, tags_json = $8, version = $9,"
+        " content_hash = $10, metadata_json = $11, ingested_ms = $12 WHERE id = $1"},
+    [PS_DOC_GET] = {"doc_get", "SELECT " DOC_COLS " FROM documents WHERE id = $1"},
+    [PS_DOC_DELETE] = {"doc_delete", "DELETE FROM documents WHERE id = $1"},
+    [PS_DOC_LIST] = {"doc_list",
+        "SELECT id, source_id, external_id, path, title, content_hash FROM documents"
+        " WHERE source_id = $1 AND id > $2 ORDER BY id LIMIT $3"},
+    [PS_DOC_DELETE_EXTERNAL] = {"doc_delete_external",
+        "DELETE FROM documents WHERE source_id = $1 AND external_id = $2"},
+    [PS_CHUNK_INSERT] = {"chunk_insert",
+        "INSERT INTO chunks (document_id, ord, heading, text, ntok, tsv, tf)"
+        " VALUES ($1, $2, $3, $4, $5, $6::tsvector, $7::jsonb)"},
+    [PS_CHUNK_DELETE_DOC] = {"chunk_delete_doc", "DELETE FROM chunks WHERE document_id = $1"},
+    [PS_CHUNK_LIST] = {"chunk_list",
+        "SELECT id, ord, heading, text FROM chunks WHERE document_id = $1 ORDER BY ord, id"},
+    [PS_TAG_INSERT] = {"tag_insert",
+        "INSERT INTO doc_tags (document_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING"},
+    [PS_TAG_DELETE_DOC] = {"tag_delete_doc", "DELETE FROM doc_tags WHERE document_id = $1"},
+    [PS_FTS_TOTALS] = {"fts_totals", "SELECT nrows, ntok FROM fts_totals WHERE id = 1"},
+    /* BM25's n(q): chunks holding one phrase (a constant tsquery per
+     * call, so the planner can use the GIN index). */
+    [PS_FTS_DOCFREQ] = {"fts_docfreq",
+        "SELECT count(*) FROM chunks WHERE tsv @@ $1::tsquery"},
+    /* FTS5's bm25 (fts5Bm25Function) term by term: for each phrase, in
+     * order, idf * (f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)),
+     * f = 4 x title + 2 x heading + 1 x body occurrences. $1 the OR query,
+     * $2/$3 lexemes and their phrase numbers, $4 IDF per phrase, $5 avgdl. */
+    [PS_SEARCH_WINDOW] = {"search_window",
+        "SELECT c.id, r.rel, s.priority, d.published_ms"
+        " FROM chunks c JOIN documents d ON d.id = c.document_id"
+        " JOIN sources s ON s.id = d.source_id"
+        " CROSS JOIN LATERAL (SELECT COALESCE(sum(p.idf * ((p.f * (1.2::float8 + 1.0::float8))"
+        "   / (p.f + 1.2::float8 * (1::float8 - 0.75::float8"
+        "      + 0.75::float8 * c.ntok::float8 / $5::float8))) ORDER BY p.ph), 0::float8) AS rel"
+        "  FROM (SELECT t.ph, ($4::float8[])[t.ph] AS idf,"
+        "        4::float8 * min(COALESCE((c.tf -> t.lex ->> 0)::float8, 0::float8))"
+        "        + 2::float8 * min(COALESCE((c.tf -> t.lex ->> 1)::float8, 0::float8))"
+        "        + min(COALESCE((c.tf -> t.lex ->> 2)::float8, 0::float8)) AS f"
+        "        FROM unnest($2::text[], $3::int[]) AS t(lex, ph) GROUP BY t.ph) p) r"
+        " WHERE c.tsv @@ $1::tsquery"
+        " AND ($6::int8 = 0 OR d.source_id = $6::int8)"
+        " AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM doc_tags t"
+        "      WHERE t.document_id = d.id AND t.tag = $7::text))"
+        " AND ($8::int8 = 0 OR COALESCE(NULLIF(d.published_ms, 0), d.updated_ms) >= $8::int8)"
+        " AND ($9::text IS NULL OR d.version = $9::text)"
+        " ORDER BY r.rel DESC, c.id LIMIT $10"},
+    /* The hit's fields, the texts the snippet is cut from, and the
+     * vector-only snippet (the first 200 characters). */
+    [PS_SEARCH_HIT] = {"search_hit",
+        "SELECT d.id, d.source_id, s.name, s.priority, d.title, c.heading, d.url, d.version,"
+        " d.published_ms, c.text, substr(c.text, 1, 200) || CASE WHEN length(c.text) > 200"
+        " THEN '\xe2\x80\xa6' ELSE '' END"
+        " FROM chunks c JOIN documents d ON d.id = c.document_id"
+        " JOIN sources s ON s.id = d.source_id WHERE c.id = $1"},
+};
+
+/* ---- the in-memory FTS5 database ------------------------------------- */
+
+static fts5_api *fts5_api_of(sqlite3 *db)
+{
+    fts5_api *api = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    return api;
+}
+
+cc_err pg__fts_open(struct pg_store *s, struct pg_conn *c)
+{
+    static const char *const args[] = {"unicode61", "remove_diacritics", "2"};
+    int rc = sqlite3_open_v2(":memory:", &c->fts,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    rc = sqlite3_exec(c->fts,
+                      "CREATE VIRTUAL TABLE snip USING fts5 (title, heading, body,"
+                      " tokenize = 'porter unicode61 remove_diacritics 2')",
+                      NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(c->fts, "DELETE FROM snip", -1, &c->snip_clear, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(c->fts,
+                                "INSERT INTO snip (rowid, title, heading, body)"
+                                " VALUES (1, ?1, ?2, ?3)",
+                                -1, &c->snip_insert, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(c->fts,
+                                "SELECT snippet(snip, 2, char(2), char(3), '\xe2\x80\xa6', 24)"
+                                " FROM snip WHERE snip MATCH ?1 AND rowid = 1",
+                                -1, &c->snip_get, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    fts5_api *api = fts5_api_of(c->fts);
+    void *ud = NULL;
+    fts5_tokenizer found;
+    if (!api || api->xFindTokenizer(api, "porter", &ud, &found) != SQLITE_OK)
+        goto fail;
+    Fts5Tokenizer *tok = NULL;
+    if (found.xCreate(ud, (const char **)args, 3, &tok) != SQLITE_OK)
+        goto fail;
+    c->tok = tok;
+    c->tok_api = cc_xmalloc(sizeof(fts5_tokenizer));
+    memcpy((void *)c->tok_api, &found, sizeof(found));
+    return CC_OK;
+fail:
+    cc_log_error(s->log, MOD, "cannot set up the FTS5 tokenizer (SQLite built without FTS5?)",
+                 CC_LS("error", c->fts ? sqlite3_errmsg(c->fts) : "out of memory"));
+    return CC_EIO;
+}
+
+void pg__fts_close(struct pg_conn *c)
+{
+    if (c->tok && c->tok_api)
+        c->tok_api->xDelete(c->tok);
+    free((void *)c->tok_api);
+    c->tok = NULL;
+    c->tok_api = NULL;
+    sqlite3_finalize(c->snip_clear);
+    sqlite3_finalize(c->snip_insert);
+    sqlite3_finalize(c->snip_get);
+    c->snip_clear = c->snip_insert = c->snip_get = NULL;
+    sqlite3_close(c->fts);
+    c->fts = NULL;
+}
+
+/* ---- tokens ---------------------------------------------------------- */
+
+struct token {
+    char *lex;                         /* into the token list's arena */
+    unsigned len;
+    int col;                           /* 0 title, 1 heading, 2 body */
+    int pos;                           /* 1-based over the whole chunk */
+};
+
+struct tokens {
+    struct token *v;
+    size_t n, cap;
+    struct cc_buf text;                /* lexemes, NUL-separated */
+    int col;
+    int pos;
+    int64_t ntok;
+};
+
+static int token_cb(void *ctx, int tflags, const char *p, int n, int start, int end)
+{
+    (void)start;
+    (void)end;
+    struct tokens *t = ctx;
+    t->ntok++;
+    t->pos++;
+    if (tflags & FTS5_TOKEN_COLOCATED)
+        return SQLITE_OK;              /* not produced by porter/unicode61 */
+    if (n <= 0 || n > LEXEME_MAX)
+        return SQLITE_OK;              /* never matches a query term (at most 64 bytes) */
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->v = cc_xrealloc(t->v, t->cap * sizeof(*t->v));
+    }
+    size_t off = t->text.len;
+    if (cc_buf_add(&t->text, p, (size_t)n) != CC_OK || cc_buf_addch(&t->text, '\0') != CC_OK)
+        return SQLITE_NOMEM;
+    t->v[t->n++] = (struct token){.lex = (char *)(uintptr_t)off, .len = (unsigned)n,
+                                  .col = t->col, .pos = t->pos};
+    return SQLITE_OK;
+}
+
+static cc_err tokenize(struct pg_conn *c, struct tokens *t, const char *text, int flags)
+{
+    if (!text || !*text)
+        return CC_OK;
+    size_t len = strlen(text);
+    if (len > INT32_MAX)
+        return CC_EINVAL;
+    int rc = c->tok_api->xTokenize(c->tok, t, flags, text, (int)len, token_cb);
+    return rc == SQLITE_OK ? CC_OK : rc == SQLITE_NOMEM ? CC_ENOMEM : CC_EIO;
+}
+
+/* Turns the arena offsets into pointers (the arena may have moved). */
+static void tokens_fix(struct tokens *t)
+{
+    char *base = t->text.ptr;
+    for (size_t i = 0; i < t->n; i++)
+        t->v[i].lex = base + (uintptr_t)t->v[i].lex;
+}
+
+static void tokens_release(struct tokens *t)
+{
+    free(t->v);
+    cc_buf_release(&t->text);
+}
+
+static int token_cmp(const void *a, const void *b)
+{
+    const struct token *x = a, *y = b;
+    int c = strcmp(x->lex, y->lex);
+    if (c)
+        return c;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Valid UTF-8 (PostgreSQL refuses anything else in text). */
+static bool utf8_valid(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char b = p[i];
+        size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+        if (len == 0 || i + len > n)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return false;
+        }
+        i += len;
+    }
+    return true;
+}
+
+static cc_err add_json_string(struct cc_buf *b, const char *s, size_t n)
+{
+    cc_err err = cc_buf_addch(b, '"');
+    for (size_t i = 0; !err && i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\') {
+            err = cc_buf_addch(b, '\\');
+            if (!err)
+                err = cc_buf_addch(b, (char)ch);
+        } else if (ch < 0x20) {
+            err = cc_buf_addf(b, "\\u%04x", ch);
+        } else {
+            err = cc_buf_addch(b, (char)ch);
+        }
+    }
+    if (!err)
+        err = cc_buf_addch(b, '"');
+    return err;
+}
+
+/* A lexeme quoted for tsvector/tsquery input: ' and \ doubled. */
+static cc_err add_lexeme(struct cc_buf *b, const char *s, size_t n)
+{
+    cc_err err = cc_buf_addch(b, '\'');
+    for (size_t i = 0; !err && i < n; i++) {
+        if (s[i] == '\'' || s[i] == '\\')
+            err = cc_buf_addch(b, s[i]);
+        if (!err)
+            err = cc_buf_addch(b, s[i]);
+    }
+    if (!err)
+        err = cc_buf_addch(b, '\'');
+    return err;
+}
+
+/* The index columns of one chunk: tsvector text, tf JSON, token count. */
+struct chunk_index {
+    struct cc_buf tsv, tf;
+    int64_t ntok;
+};
+
+static cc_err chunk_index_build(struct pg_conn *c, const char *title, const char *heading,
+                                const char *body, struct chunk_index *out)
+{
+    struct tokens t = {0};
+    cc_buf_init(&t.text, INDEX_LIMIT);
+    const char *cols[3] = {title, heading, body};
+    cc_err err = CC_OK;
+    for (int col = 0; !err && col < 3; col++) {
+        t.col = col;
+        err = tokenize(c, &t, cols[col], FTS5_TOKENIZE_DOCUMENT);
+        t.pos++;                       /* a gap: phrases never span two fields */
+    }
+    if (err)
+        goto out;
+    tokens_fix(&t);
+    qsort(t.v, t.n, sizeof(*t.v), token_cmp);
+    out->ntok = t.ntok;
+    err = cc_buf_addch(&out->tf, '{');
+    bool first = true;
+    for (size_t i = 0; !err && i < t.n;) {
+        size_t j = i;
+        int64_t counts[3] = {0, 0, 0};
+        while (j < t.n && strcmp(t.v[j].lex, t.v[i].lex) == 0)
+            counts[t.v[j++].col]++;
+        if (!utf8_valid((const unsigned char *)t.v[i].lex, t.v[i].len)) {
+            i = j;
+            continue;
+        }
+        if (!first)
+            err = cc_buf_addch(&out->tsv, ' ');
+        if (!err)
+            err = add_lexeme(&out->tsv, t.v[i].lex, t.v[i].len);
+        unsigned npos = 0;
+        for (size_t k = i; !err && k < j && npos < POS_PER_LEXEME; k++) {
+            if (t.v[k].pos > POS_MAX)
+                break;
+            err = cc_buf_addf(&out->tsv, "%c%d%c", npos ? ',' : ':', t.v[k].pos,
+                              "ABC"[t.v[k].col]);
+            npos++;
+        }
+        if (!err && !first)
+            err = cc_buf_addch(&out->tf, ',');
+        if (!err)
+            err = add_json_string(&out->tf, t.v[i].lex, t.v[i].len);
+        if (!err)
+            err = cc_buf_addf(&out->tf, ":[%lld,%lld,%lld]", (long long)counts[0],
+                              (long long)counts[1], (long long)counts[2]);
+        first = false;
+        i = j;
+    }
+    if (!err)
+        err = cc_buf_addch(&out->tf, '}');
+out:
+    tokens_release(&t);
+    return err;
+}
+
+/* ---- sources --------------------------------------------------------- */
+
+static bool name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > STORE_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool source_valid(const struct store_source *src)
+{
+    static const char *const types[] = {"rss", "docs", "webhook", "file", "manual"};
+    if (!src || !name_valid(src->name) || !src->type)
+        return false;
+    if (src->priority < 1 || src->priority > 10)
+        return false;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcmp(src->type, types[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void row_first_id(const struct pg_row *r, void *ctx)
+{
+    *(int64_t *)ctx = pg__int(r, 0);
+}
+
+cc_err pg__source_insert(struct store *st, const struct store_source *src, int64_t *out_id)
+{
+    if (!source_valid(src))
+        return CC_EINVAL;
+    int64_t id = 0;
+    cc_err err = pg__run(
+        pg__from_store(st), PS_SOURCE_INSERT,
+        QPARAMS(QT(src->name), QT(src->type), QT(src->url), QT(src->path), QT(src->schedule),
+                QT(src->tz), QI(src->priority), QI(src->enabled ? 1 : 0), QT(src->auth_json),
+                QT(src->options_json), QI(src->created_ms), QI(src->updated_ms)),
+        row_first_id, &id, NULL);
+    if (!err && out_id)
+        *out_id = id;
+    return err;
+}
+
+cc_err pg__source_update(struct store *st, const struct store_source *src)
+{
+    if (!source_valid(src) || src->id <= 0)
+        return CC_EINVAL;
+    return pg__run_one(
+        pg__from_store(st), PS_SOURCE_UPDATE,
+        QPARAMS(QI(src->id), QT(src->name), QT(src->type), QT(src->url), QT(src->path),
+                QT(src->schedule), QT(src->tz), QI(src->priority), QI(src->enabled ? 1 : 0),
+                QT(src->auth_json), QT(src->options_json), QI(src->updated_ms)));
+}
+
+struct source_ctx {
+    store_source_cb cb;
+    void *arg;
+};
+
+static void row_source(const struct pg_row *r, void *ctx)
+{
+    struct source_ctx *c = ctx;
+    struct store_source src = {
+        .id = pg__int(r, 0),
+        .name = pg__text(r, 1),
+        .type = pg__text(r, 2),
+        .url = pg__text(r, 3),
+        .path = pg__text(r, 4),
+        .schedule = pg__text(r, 5),
+        .tz = pg__text(r, 6),
+        .priority = (int)pg__int(r, 7),
+        .enabled = pg__int(r, 8) != 0,
+        .auth_json = pg__text(r, 9),
+        .options_json = pg__text(r, 10),
+        .created_ms = pg__int(r, 11),
+        .updated_ms = pg__int(r, 12),
+        .last_run_ms = pg__int(r, 13),
+        .last_status = pg__text(r, 14),
+        .last_error = pg__text(r, 15),
+        .next_run_ms = pg__int(r, 16),
+        .failures = (int)pg__int(r, 17),
+        .runs_total = pg__int(r, 18),
+        .ingested_total = pg__int(r, 19),
+        .failed_total = pg__int(r, 20),
+        .docs = pg__int(r, 21),
+    };
+    c->cb(c->arg, &src);
+}
+
+static cc_err read_sources(struct store *st, enum pg_stmt_id id, const struct pg_param *params,
+                           bool one, store_source_cb cb, void *arg)
+{
+    if (!cb)
+        return CC_EINVAL;
+    struct source_ctx c = {.cb = cb, .arg = arg};
+    int64_t rows = 0;
+    cc_err err = pg__run(pg__from_store(st), id, params, row_source, &c, &rows);
+    if (!err && one && rows == 0)
+        err = CC_ENOTFOUND;
+    return err;
+}
+
+cc_err pg__source_get(struct store *st, int64_t id, store_source_cb cb, void *arg)
+{
+    return read_sources(st, PS_SOURCE_GET, QPARAMS(QI(id)), true, cb, arg);
+}
+
+cc_err pg__source_get_by_name(struct store *st, const char *name, store_source_cb cb, void *arg)
+{
+    if (!name)
+        return CC_EINVAL;
+    return read_sources(st, PS_SOURCE_GET_BY_NAME, QPARAMS(QT(name)), true, cb, arg);
+}
+
+cc_err pg__source_list(struct store *st, store_source_cb cb, void *arg)
+{
+    return read_sources(st, PS_SOURCE_LIST, NULL, false, cb, arg);
+}
+
+cc_err pg__source_due(struct store *st, int64_t now_ms, store_source_cb cb, void *arg)
+{
+    return read_sources(st, PS_SOURCE_DUE, QPARAMS(QI(now_ms)), false, cb, arg);
+}
+
+cc_err pg__source_delete(struct store *st, int64_t id)
+{
+    return pg__run_one(pg__from_store(st), PS_SOURCE_DELETE, QPARAMS(QI(id)));
+}
+
+cc_err pg__source_record_run(struct store *st, const struct store_source_run *run)
+{
+    if (!run || run->ingested < 0 || run->failed < 0 || run->next_run_ms < -1)
+        return CC_EINVAL;
+    return pg__run_one(pg__from_store(st), PS_SOURCE_RECORD_RUN,
+                       QPARAMS(QI(run->source_id), QI(run->ran_ms), QI(run->ok ? 1 : 0),
+                               QT(run->error), QI(run->next_run_ms), QI(run->ingested),
+                               QI(run->failed)));
+}
+
+cc_err pg__source_add_counts(struct store *st, int64_t id, int64_t ingested, int64_t failed)
+{
+    if (ingested < 0 || failed < 0)
+        return CC_EINVAL;
+    return pg__run_one(pg__from_store(st), PS_SOURCE_ADD_COUNTS,
+                       QPARAMS(QI(id), QI(ingested), QI(failed)));
+}
+
+cc_err pg__source_schedule(struct store *st, int64_t id, int64_t next_run_ms)
+{
+    if (next_run_ms < 0)
+        return CC_EINVAL;
+    return pg__run_one(pg__from_store(st), PS_SOURCE_SCHEDULE,
+                       QPARAMS(QI(id), QI(next_run_ms)));
+}
+
+/* ---- documents: validation (the SQLite backend's rules) --------------- */
+
+static bool hash_normalize(const char *hash, char out[HASH_LEN + 1])
+{
+    if (!hash || strlen(hash) != HASH_LEN)
+        return false;
+    for (size_t i = 0; i < HASH_LEN; i++) {
+        char c = hash[i];
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+        out[i] = c;
+    }
+    out[HASH_LEN] = '\0';
+    return true;
+}
+
+static bool json_field_valid(const char *text, bool array, json_t **out)
+{
+    if (!text)
+        return true;
+    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    bool ok = j && (array ? json_is_array(j) : json_is_object(j));
+    for (size_t i = 0; ok && array && i < json_array_size(j); i++)
+        ok = json_is_string(json_array_get(j, i));
+    if (ok && out)
+        *out = j;
+    else
+        json_decref(j);
+    return ok;
+}
+
+static bool chunks_valid(const struct store_doc *d)
+{
+    if (d->nchunks > 0 && !d->chunks)
+        return false;
+    for (size_t i = 0; i < d->nchunks; i++) {
+        if (!d->chunks[i].text || d->chunks[i].ord < 0)
+            return false;
+    }
+    return true;
+}
+
+static cc_err doc_validate(const struct store_doc *d, char hash[HASH_LEN + 1],
+                           json_t **out_tags)
+{
+    json_t *tags = NULL;
+    if (!d || d->source_id <= 0 || !d->external_id || !*d->external_id)
+        return CC_EINVAL;
+    if (!hash_normalize(d->content_hash, hash) || !chunks_valid(d))
+        return CC_EINVAL;
+    if (!json_field_valid(d->authors_json, true, NULL) ||
+        !json_field_valid(d->metadata_json, false, NULL) ||
+        !json_field_valid(d->tags_json, true, &tags))
+        return CC_EINVAL;
+    *out_tags = tags;
+    return CC_OK;
+}
+
+/* ---- documents: writing ---------------------------------------------- */
+
+struct doc_key {
+    int64_t id;
+    char hash[HASH_LEN + 1];
+    bool found;
+};
+
+static void row_doc_key(const struct pg_row *r, void *ctx)
+{
+    struct doc_key *k = ctx;
+    const char *hash = pg__text(r, 1);
+    k->id = pg__int(r, 0);
+    cc_strlcpy(k->hash, hash ? hash : "", sizeof(k->hash));
+    k->found = true;
+}
+
+static cc_err doc_write_parts(struct pg_store *s, struct pg_conn *c, const struct store_doc *d,
+                              int64_t id, json_t *tags)
+{
+    const char *title = d->title ? d->title : "";
+    cc_err err = CC_OK;
+    for (size_t i = 0; !err && i < d->nchunks; i++) {
+        const struct store_chunk *ch = &d->chunks[i];
+        struct chunk_index ix = {0};
+        cc_buf_init(&ix.tsv, INDEX_LIMIT);
+        cc_buf_init(&ix.tf, INDEX_LIMIT);
+        err = chunk_index_build(c, title, ch->heading, ch->text, &ix);
+        if (!err)
+            err = pg__query(s, c, PS_CHUNK_INSERT,
+                            QPARAMS(QI(id), QI(ch->ord), QT(ch->heading), QT(ch->text),
+                                    QI(ix.ntok), QT(cc_buf_str(&ix.tsv)),
+                                    QT(cc_buf_str(&ix.tf))),
+                            NULL, NULL, NULL);
+        cc_buf_release(&ix.tsv);
+        cc_buf_release(&ix.tf);
+    }
+    for (size_t i = 0; !err && i < json_array_size(tags); i++) {
+        const char *tag = json_string_value(json_array_get(tags, i));
+        err = pg__query(s, c, PS_TAG_INSERT, QPARAMS(QI(id), QT(tag)), NULL, NULL, NULL);
+    }
+    return err;
+}
+
+static cc_err doc_write_row(struct pg_store *s, struct pg_conn *c, const struct store_doc *d,
+                            const char *hash, struct doc_key *old, int64_t *out_id)
+{
+    const char *title = d->title ? d->title : "";
+    cc_err err;
+    if (!old->found) {
+        int64_t rows = 0, id = 0;
+        err = pg__query(s, c, PS_DOC_INSERT,
+                        QPARAMS(QI(d->source_id), QT(d->external_id), QT(d->url), QT(d->path),
+                                QT(title), QT(d->authors_json), QI(d->published_ms),
+                                QI(d->updated_ms), QT(d->tags_json), QT(d->version), QT(hash),
+                                QT(d->metadata_json), QI(d->ingested_ms)),
+                        row_first_id, &id, &rows);
+        if (err || rows == 1) {
+            *out_id = id;
+            return err;
+        }
+        /* Another session inserted the key meanwhile: lock and update it. */
+        err = pg__query(s, c, PS_DOC_LOOKUP_LOCK, QPARAMS(QI(d->source_id), QT(d->external_id)),
+                        row_doc_key, old, NULL);
+        if (!err && !old->found)
+            err = CC_EAGAIN;
+        if (err)
+            return err;
+    }
+    err = pg__query(s, c, PS_DOC_UPDATE,
+                    QPARAMS(QI(old->id), QT(d->url), QT(d->path), QT(title),
+                            QT(d->authors_json), QI(d->published_ms), QI(d->updated_ms),
+                            QT(d->tags_json), QT(d->version), QT(hash), QT(d->metadata_json),
+                            QI(d->ingested_ms)),
+                    NULL, NULL, NULL);
+    if (!err)
+        err = pg__query(s, c, PS_CHUNK_DELETE_DOC, QPARAMS(QI(old->id)), NULL, NULL, NULL);
+    if (!err)
+        err = pg__query(s, c, PS_TAG_DELETE_DOC, QPARAMS(QI(old->id)), NULL, NULL, NULL);
+    if (!err)
+        *out_id = old->id;
+    return err;
+}
+
+cc_err pg__doc_upsert(struct store *st, const struct store_doc *d,
+                      enum store_upsert *out_result, int64_t *out_id)
+{
+    struct pg_store *s = pg__from_store(st);
+    char hash[HASH_LEN + 1];
+    json_t *tags = NULL;
+    struct doc_key old = {0};
+    bool source_found = false;
+    int64_t id = 0;
+    struct pg_conn *c = NULL;
+    cc_err err = doc_validate(d, hash, &tags);
+    if (err)
+        return err;
+    err = pg__conn_get(s, &c);
+    if (err)
+        goto done;
+    err = pg__begin(s, c);
+    if (!err)
+        err = pg__query_int(s, c, PS_SOURCE_EXISTS, QPARAMS(QI(d->source_id)), NULL,
+                            &source_found);
+    if (!err && !source_found)
+        err = CC_ENOTFOUND;
+    if (!err)
+        err = pg__query(s, c, PS_DOC_LOOKUP_LOCK, QPARAMS(QI(d->source_id), QT(d->external_id)),
+                        row_doc_key, &old, NULL);
+    if (err)
+        goto out;
+    bool was_found = old.found;
+    if (old.found && strcmp(old.hash, hash) == 0) {
+        id = old.id;
+        err = pg__commit(s, c);
+        if (!err && out_result)
+            *out_result = STORE_UNCHANGED;
+        if (!err && out_id)
+            *out_id = id;
+        goto out;
+    }
+    err = doc_write_row(s, c, d, hash, &old, &id);
+    /* old.found without was_found: another session inserted the key
+     * between our lookup and insert; we replaced its version. */
+    enum store_upsert result = was_found || old.found ? STORE_UPDATED : STORE_CREATED;
+    if (!err)
+        err = doc_write_parts(s, c, d, id, tags);
+    if (!err)
+        err = pg__commit(s, c);
+    if (err)
+        goto out;
+    if (out_result)
+        *out_result = result;
+    if (out_id)
+        *out_id = id;
+out:
+    if (err)
+        pg__rollback(s, c);
+    pg__conn_put(s, c);
+done:
+    json_decref(tags);
+    return err;
+}
+
+cc_err pg__doc_delete(struct store *st, int64_t id)
+{
+    return pg__run_one(pg__from_store(st), PS_DOC_DELETE, QPARAMS(QI(id)));
+}
+
+cc_err pg__doc_delete_external(struct store *st, int64_t source_id, const char *external_id)
+{
+    if (!external_id || !*external_id)
+        return CC_EINVAL;
+    return pg__run_one(pg__from_store(st), PS_DOC_DELETE_EXTERNAL,
+                       QPARAMS(QI(source_id), QT(external_id)));
+}
+
+struct doc_list_ctx {
+    store_doc_cb cb;
+    void *arg;
+};
+
+static void row_doc_brief(const struct pg_row *r, void *ctx)
+{
+    struct doc_list_ctx *c = ctx;
+    struct store_doc d = {
+        .id = pg__int(r, 0),
+        .source_id = pg__int(r, 1),
+        .external_id = pg__text(r, 2),
+        .path = pg__text(r, 3),
+        .title = pg__text(r, 4),
+        .content_hash = pg__text(r, 5),
+    };
+    c->cb(c->arg, &d);
+}
+
+cc_err pg__doc_list(struct store *st, int64_t source_id, int64_t after_id, unsigned limit,
+                    store_doc_cb cb, void *arg)
+{
+    if (!cb)
+        return CC_EINVAL;
+    if (limit > STORE_DOC_LIST_MAX)
+        limit = STORE_DOC_LIST_MAX;
+    struct doc_list_ctx c = {.cb = cb, .arg = arg};
+    return pg__run(pg__from_store(st), PS_DOC_LIST,
+                   QPARAMS(QI(source_id), QI(after_id), QI(limit)), row_doc_brief, &c, NULL);
+}
+
+/* ---- documents: reading ---------------------------------------------- */
+
+cc_err pg__doc_hash(struct store *st, int64_t source_id, const char *external_id,
+                    char out_hash[65])
+{
+    if (!external_id || !out_hash)
+        return CC_EINVAL;
+    struct doc_key k = {0};
+    cc_err err = pg__run(pg__from_store(st), PS_DOC_LOOKUP,
+                         QPARAMS(QI(source_id), QT(external_id)), row_doc_key, &k, NULL);
+    if (err)
+        return err;
+    if (!k.found)
+        return CC_ENOTFOUND;
+    memcpy(out_hash, k.hash, sizeof(k.hash));
+    return CC_OK;
+}
+
+struct chunk_list {
+    struct store_chunk *v;
+    size_t n, cap;
+};
+
+static void row_chunk(const struct pg_row *r, void *ctx)
+{
+    struct chunk_list *l = ctx;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = cc_xrealloc(l->v, l->cap * sizeof(*l->v));
+    }
+    const char *heading = pg__text(r, 2);
+    const char *text = pg__text(r, 3);
+    l->v[l->n++] = (struct store_chunk){
+        .id = pg__int(r, 0),
+        .ord = (int)pg__int(r, 1),
+        .heading = heading ? cc_xstrdup(heading) : NULL,
+        .text = cc_xstrdup(text ? text : ""),
+    };
+}
+
+static void chunk_list_release(struct chunk_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free((char *)l->v[i].heading);
+        free((char *)l->v[i].text);
+    }
+    free(l->v);
+}
+
+struct doc_get_ctx {
+    const struct chunk_list *chunks;
+    store_doc_cb cb;
+    void *arg;
+};
+
+static void row_doc(const struct pg_row *r, void *ctx)
+{
+    struct doc_get_ctx *g = ctx;
+    struct store_doc d = {
+        .id = pg__int(r, 0),
+        .source_id = pg__int(r, 1),
+        .external_id = pg__text(r, 2),
+        .url = pg__text(r, 3),
+        .path = pg__text(r, 4),
+        .title = pg__text(r, 5),
+        .authors_json = pg__text(r, 6),
+        .published_ms = pg__int(r, 7),
+        .updated_ms = pg__int(r, 8),
+        .tags_json = pg__text(r, 9),
+        .version = pg__text(r, 10),
+        .content_hash = pg__text(r, 11),
+        .metadata_json = pg__text(r, 12),
+        .ingested_ms = pg__int(r, 13),
+        .chunks = g->chunks->v,
+        .nchunks = g->chunks->n,
+    };
+    g->cb(g->arg, &d);
+}
+
+cc_err pg__doc_get(struct store *st, int64_t id, store_doc_cb cb, void *arg)
+{
+    struct pg_store *s = pg__from_store(st);
+    struct chunk_list chunks = {0};
+    struct pg_conn *c = NULL;
+    int64_t rows = 0;
+    if (!cb)
+        return CC_EINVAL;
+    cc_err err = pg__conn_get(s, &c);
+    if (err)
+        return err;
+    struct doc_get_ctx g = {.chunks = &chunks, .cb = cb, .arg = arg};
+    err = pg__begin_read(s, c);
+    if (!err)
+        err = pg__query(s, c, PS_CHUNK_LIST, QPARAMS(QI(id)), row_chunk, &chunks, NULL);
+    if (!err)
+        err = pg__query(s, c, PS_DOC_GET, QPARAMS(QI(id)), row_doc, &g, &rows);
+    if (!err && rows == 0)
+        err = CC_ENOTFOUND;
+    if (!err)
+        err = pg__commit(s, c);
+    pg__conn_put(s, c);
+    chunk_list_release(&chunks);
+    return err;
+}
+
+/* ---- search: the query ----------------------------------------------- */
+
+/* The query, term by term (the SQLite backend's quoted terms, tokenized). */
+struct query {
+    struct cc_buf tsq;                 /* 'a' | 'b' <-> 'c' */
+    struct cc_buf phrases;             /* one tsquery per phrase, NUL-separated */
+    struct cc_buf lexemes;             /* text[] literal */
+    struct cc_buf phrase_of;           /* int[] literal: the phrase of each lexeme */
+    unsigned nphrases;
+};
+
+static void query_init(struct query *q)
+{
+    cc_buf_init(&q->tsq, 64 * 1024);
+    cc_buf_init(&q->phrases, 64 * 1024);
+    cc_buf_init(&q->lexemes, 64 * 1024);
+    cc_buf_init(&q->phrase_of, 64 * 1024);
+    q->nphrases = 0;
+}
+
+static void query_release(struct query *q)
+{
+    cc_buf_release(&q->tsq);
+    cc_buf_release(&q->phrases);
+    cc_buf_release(&q->lexemes);
+    cc_buf_release(&q->phrase_of);
+}
+
+/* An element of an array literal: double-quoted, " and \ escaped. */
+static cc_err add_array_elem(struct cc_buf *b, const char *s, size_t n)
+{
+    cc_err err = cc_buf_addch(b, b->len ? ',' : '{');
+    if (!err)
+        err = cc_buf_addch(b, '"');
+    for (size_t i = 0; !err && i < n; i++) {
+        if (s[i] == '"' || s[i] == '\\')
+            err = cc_buf_addch(b, '\\');
+        if (!err)
+            err = cc_buf_addch(b, s[i]);
+    }
+    if (!err)
+        err = cc_buf_addch(b, '"');
+    return err;
+}
+
+static cc_err add_phrase(struct pg_conn *c, struct query *q, const char *term)
+{
+    struct tokens t = {0};
+    struct cc_buf one;
+    cc_buf_init(&t.text, 64 * 1024);
+    cc_buf_init(&one, 64 * 1024);
+    cc_err err = tokenize(c, &t, term, FTS5_TOKENIZE_QUERY);
+    if (err)
+        goto out;
+    tokens_fix(&t);
+    size_t kept = 0;
+    for (size_t i = 0; i < t.n; i++)
+        kept += utf8_valid((const unsigned char *)t.v[i].lex, t.v[i].len);
+    if (kept == 0 || kept != t.n)
+        goto out;                      /* matches nothing, as in FTS5 */
+    q->nphrases++;
+    for (size_t i = 0; !err && i < t.n; i++) {
+        if (i)
+            err = cc_buf_addstr(&one, " <-> ");
+        if (!err)
+            err = add_lexeme(&one, t.v[i].lex, t.v[i].len);
+        if (!err)
+            err = add_array_elem(&q->lexemes, t.v[i].lex, t.v[i].len);
+        if (!err)
+            err = cc_buf_addf(&q->phrase_of, "%c%u", q->phrase_of.len ? ',' : '{',
+                              q->nphrases);
+    }
+    if (!err && q->tsq.len)
+        err = cc_buf_addstr(&q->tsq, " | ");
+    if (!err)
+        err = cc_buf_addf(&q->tsq, "(%s)", cc_buf_str(&one));
+    if (!err)
+        err = cc_buf_add(&q->phrases, one.ptr, one.len + 1);   /* with its NUL */
+out:
+    tokens_release(&t);
+    cc_buf_release(&one);
+    return err;
+}
+
+/* Splits the FTS5 query ("a" OR "b") back into its terms. */
+static cc_err query_build(struct pg_conn *c, const char *fts, struct query *q)
+{
+    struct cc_buf term;
+    cc_buf_init(&term, FTS_QUERY_LIMIT);
+    cc_err err = CC_OK;
+    for (const char *p = fts; !err && *p;) {
+        if (*p != '"') {
+            p++;
+            continue;
+        }
+        cc_buf_reset(&term);
+        for (p++; !err && *p; p++) {
+            if (*p == '"' && p[1] == '"') {
+                err = cc_buf_addch(&term, '"');
+                p++;
+            } else if (*p == '"') {
+                p++;
+                break;
+            } else {
+                err = cc_buf_addch(&term, *p);
+            }
+        }
+        if (!err)
+            err = add_phrase(c, q, cc_buf_str(&term));
+    }
+    cc_buf_release(&term);
+    if (!err && q->nphrases) {
+        err = cc_buf_addch(&q->lexemes, '}');
+        if (!err)
+            err = cc_buf_addch(&q->phrase_of, '}');
+    }
+    return err;
+}
+
+/* ---- search: ranking ------------------------------------------------- */
+
+struct window_row {
+    int64_t chunk_id;
+    int64_t published_ms;
+    double relevance;
+    double score;
+    int priority;
+    bool lexical;
+};
+
+struct window {
+    struct window_row *v;
+    size_t n, cap;
+};
+
+static void row_window(const struct pg_row *r, void *ctx)
+{
+    struct window *w = ctx;
+    if (w->n == w->cap)
+        return;
+    double relevance = pg__double(r, 1);
+    int priority = (int)pg__int(r, 2);
+    w->v[w->n++] = (struct window_row){
+        .chunk_id = pg__int(r, 0),
+        .relevance = relevance,
+        .score = relevance * store_priority_factor(priority),
+        .priority = priority,
+        .published_ms = pg__int(r, 3),
+        .lexical = true,
+    };
+}
+
+static int window_cmp(const void *a, const void *b)
+{
+    const struct window_row *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    if (x->published_ms != y->published_ms)
+        return x->published_ms > y->published_ms ? -1 : 1;
+    return (x->chunk_id > y->chunk_id) - (x->chunk_id < y->chunk_id);
+}
+
+struct totals {
+    int64_t nrows, ntok;
+};
+
+static void row_totals(const struct pg_row *r, void *ctx)
+{
+    struct totals *t = ctx;
+    t->nrows = pg__int(r, 0);
+    t->ntok = pg__int(r, 1);
+}
+
+struct docfreq {
+    struct cc_buf idf;                 /* float8[] literal */
+    int64_t nrows;
+};
+
+/* FTS5's IDF: ln((N - n + 0.5) / (n + 0.5)), at least 1e-6. */
+static void row_docfreq(const struct pg_row *r, void *ctx)
+{
+    struct docfreq *f = ctx;
+    double n = (double)pg__int(r, 0);
+    double idf = log(((double)f->nrows - n + 0.5) / (n + 0.5));
+    if (idf <= 0.0)
+        idf = 1e-6;
+    if (cc_buf_addf(&f->idf, "%c%.17g", f->idf.len ? ',' : '{', idf) != CC_OK)
+        f->idf.len = 0;                /* cannot happen: a few hundred bytes */
+}
+
+static cc_err lexical_window(struct pg_store *s, struct pg_conn *c, const struct store_search *q,
+                             const struct query *qq, struct window *w)
+{
+    struct totals t = {0};
+    cc_err err = pg__query(s, c, PS_FTS_TOTALS, NULL, row_totals, &t, NULL);
+    if (err || t.nrows <= 0)
+        return err;
+    struct docfreq f = {.nrows = t.nrows};
+    cc_buf_init(&f.idf, 64 * 1024);
+    const char *ph = qq->phrases.ptr;
+    for (unsigned i = 0; !err && i < qq->nphrases; i++) {
+        err = pg__query(s, c, PS_FTS_DOCFREQ, QPARAMS(QT(ph)), row_docfreq, &f, NULL);
+        ph += strlen(ph) + 1;
+    }
+    if (!err)
+        err = cc_buf_addch(&f.idf, '}');
+    double avgdl = (double)t.ntok / (double)t.nrows;
+    if (!err)
+        err = pg__query(s, c, PS_SEARCH_WINDOW,
+                        QPARAMS(QT(cc_buf_str(&qq->tsq)), QT(cc_buf_str(&qq->lexemes)),
+                                QT(cc_buf_str(&qq->phrase_of)), QT(cc_buf_str(&f.idf)),
+                                QD(avgdl), QI(q->source_id), QT(q->tag), QI(q->since_ms),
+                                QT(q->version), QI(w->cap)),
+                        row_window, w, NULL);
+    cc_buf_release(&f.idf);
+    return err;
+}
+
+static int row_id_cmp(const void *a, const void *b)
+{
+    const struct window_row *x = *(const struct window_row *const *)a;
+    const struct window_row *y = *(const struct window_row *const *)b;
+    return (x->chunk_id > y->chunk_id) - (x->chunk_id < y->chunk_id);
+}
+
+/* Reciprocal rank fusion, exactly as the SQLite backend does it. */
+static cc_err fuse(struct pg_store *s, struct pg_conn *c, const struct store_search *q,
+                   struct window *w)
+{
+    struct pg_vec_hit *vh = NULL;
+    size_t nv = 0;
+    cc_err err = pg__vector_scan(s, c, q->vec, q->dims, q->model, q, (unsigned)w->cap, &vh, &nv);
+    if (err)
+        return err;
+    w->v = cc_xrealloc(w->v, (w->n + nv + 1) * sizeof(*w->v));
+    struct window_row **byid = cc_xcalloc(w->n + 1, sizeof(*byid));
+    for (size_t i = 0; i < w->n; i++) {
+        w->v[i].relevance = 1.0 / (STORE_RRF_K + (double)(i + 1));
+        byid[i] = &w->v[i];
+    }
+    size_t nlex = w->n;
+    qsort(byid, nlex, sizeof(*byid), row_id_cmp);
+    for (size_t j = 0; j < nv; j++) {
+        struct window_row key = {.chunk_id = vh[j].chunk_id}, *kp = &key;
+        struct window_row **hit = bsearch(&kp, byid, nlex, sizeof(*byid), row_id_cmp);
+        double rrf = 1.0 / (STORE_RRF_K + (double)(j + 1));
+        if (hit)
+            (*hit)->relevance += rrf;
+        else
+            w->v[w->n++] = (struct window_row){.chunk_id = vh[j].chunk_id,
+                                               .published_ms = vh[j].published_ms,
+                                               .priority = vh[j].priority,
+                                               .relevance = rrf};
+    }
+    for (size_t i = 0; i < w->n; i++)
+        w->v[i].score = w->v[i].relevance * store_priority_factor(w->v[i].priority);
+    w->cap = w->n;
+    free(byid);
+    free(vh);
+    return CC_OK;
+}
+
+/* FTS5's snippet of the body, cut from a one-row FTS5 table. */
+static cc_err snippet_of(struct pg_store *s, struct pg_conn *c, const char *fts,
+                         const char *title, const char *heading, const char *body,
+                         struct cc_buf *html)
+{
+    int rc = sqlite3_step(c->snip_clear);
+    sqlite3_reset(c->snip_clear);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    sqlite3_bind_text(c->snip_insert, 1, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->snip_insert, 2, heading, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->snip_insert, 3, body, -1, SQLITE_STATIC);
+    rc = sqlite3_step(c->snip_insert);
+    sqlite3_reset(c->snip_insert);
+    sqlite3_clear_bindings(c->snip_insert);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    sqlite3_bind_text(c->snip_get, 1, fts, -1, SQLITE_STATIC);
+    rc = sqlite3_step(c->snip_get);
+    cc_err err = CC_OK;
+    if (rc == SQLITE_ROW)
+        err = sqlite__snippet_html((const char *)sqlite3_column_text(c->snip_get, 0), html);
+    else if (rc != SQLITE_DONE)
+        err = CC_EIO;
+    sqlite3_reset(c->snip_get);
+    sqlite3_clear_bindings(c->snip_get);
+    if (err == CC_EIO)
+        goto fail;
+    return err;
+fail:
+    cc_log_error(s->log, MOD, "snippet failed", CC_LS("error", sqlite3_errmsg(c->fts)));
+    return CC_EIO;
+}
+
+struct hit_ctx {
+    struct pg_store *s;
+    struct pg_conn *c;
+    const char *fts;
+    const struct window_row *w;
+    struct cc_buf *html;
+    store_hit_cb cb;
+    void *arg;
+    cc_err err;
+};
+
+static void row_hit(const struct pg_row *r, void *ctx)
+{
+    struct hit_ctx *h = ctx;
+    cc_buf_reset(h->html);
+    h->err = h->w->lexical
+                 ? snippet_of(h->s, h->c, h->fts, pg__text(r, 4), pg__text(r, 5),
+                              pg__text(r, 9), h->html)
+                 : sqlite__snippet_html(pg__text(r, 10), h->html);
+    if (h->err)
+        return;
+    struct store_hit hit = {
+        .doc_id = pg__int(r, 0),
+        .chunk_id = h->w->chunk_id,
+        .source_id = pg__int(r, 1),
+        .source = pg__text(r, 2),
+        .priority = (int)pg__int(r, 3),
+        .title = pg__text(r, 4),
+        .heading = pg__text(r, 5),
+        .url = pg__text(r, 6),
+        .version = pg__text(r, 7),
+        .published_ms = pg__int(r, 8),
+        .relevance = h->w->relevance,
+        .score = h->w->score,
+        .snippet_html = cc_buf_str(h->html),
+    };
+    h->cb(h->arg, &hit);
+}
+
+static cc_err search_run(struct pg_store *s, struct pg_conn *c, const struct store_search *q,
+                         unsigned k, const char *fts, store_hit_cb cb, void *arg)
+{
+    unsigned limit = k * SEARCH_WINDOW_PER_K;
+    struct window w = {.cap = limit < SEARCH_WINDOW_MIN ? SEARCH_WINDOW_MIN : limit};
+    struct query qq;
+    struct cc_buf html;
+    query_init(&qq);
+    cc_buf_init(&html, SNIPPET_LIMIT);
+    w.v = cc_xcalloc(w.cap, sizeof(*w.v));
+    cc_err err = query_build(c, fts, &qq);
+    if (!err && qq.nphrases)
+        err = lexical_window(s, c, q, &qq, &w);
+    if (!err && q->vec)
+        err = fuse(s, c, q, &w);
+    if (!err)
+        qsort(w.v, w.n, sizeof(*w.v), window_cmp);
+    for (size_t i = 0; !err && i < w.n && i < k; i++) {
+        struct hit_ctx h = {.s = s, .c = c, .fts = fts, .w = &w.v[i], .html = &html,
+                            .cb = cb, .arg = arg};
+        err = pg__query(s, c, PS_SEARCH_HIT, QPARAMS(QI(w.v[i].chunk_id)), row_hit, &h, NULL);
+        if (!err)
+            err = h.err;
+    }
+    cc_buf_release(&html);
+    query_release(&qq);
+    free(w.v);
+    return err;
+}
+
+cc_err pg__search(struct store *st, const struct store_search *q, store_hit_cb cb, void *arg)
+{
+    struct pg_store *s = pg__from_store(st);
+    struct pg_conn *c = NULL;
+    struct cc_buf fts;
+    if (!q || !cb || q->k == 0 || q->source_id < 0 || q->since_ms < 0)
+        return CC_EINVAL;
+    unsigned k = q->k > STORE_SEARCH_K_MAX ? STORE_SEARCH_K_MAX : q->k;
+    cc_buf_init(&fts, FTS_QUERY_LIMIT);
+    cc_err err = sqlite__fts_query(q->query, &fts);
+    if (err)
+        goto out;
+    err = pg__conn_get(s, &c);
+    if (err)
+        goto out;
+    err = pg__begin_read(s, c);
+    if (!err)
+        err = search_run(s, c, q, k, cc_buf_str(&fts), cb, arg);
+    if (!err)
+        err = pg__commit(s, c);
+    pg__conn_put(s, c);
+out:
+    cc_buf_release(&fts);
+    return err;
+}
