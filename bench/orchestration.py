@@ -212,7 +212,7 @@ class Daemon:
                     self.conn.close()
                 self.conn = None
                 if attempt:
-                    raise
+                    raise BenchError("%s %s: %s%s" % (method, path, sys.exc_info()[1], self.death()))
         if r.status not in want:
             raise BenchError("%s %s -> %d %s" % (method, path, r.status, out[:500]))
         return json.loads(out) if out else None
@@ -228,7 +228,18 @@ class Daemon:
         self.api("POST", "/api/v1/projects/%s/down" % project, timeout=300)
 
     def cli(self, *args, timeout=600, check=True):
-        return run([CC_BIN] + list(args), env=self.cli_env, timeout=timeout, check=check)
+        try:
+            return run([CC_BIN] + list(args), env=self.cli_env, timeout=timeout, check=check)
+        except BenchError as ex:
+            raise BenchError("%s%s" % (ex, self.death()))
+
+    def death(self):
+        """Why the daemon is gone, if it is."""
+        rc = self.proc.poll()
+        if rc is None:
+            return ""
+        how = "killed by signal %d" % -rc if rc < 0 else "exited with status %d" % rc
+        return "\nthe daemon %s; the end of its log:\n%s" % (how, self.tail_log())
 
     def stop(self):
         if self.proc.poll() is None:
@@ -704,11 +715,15 @@ def part_idle_mode(mode):
         out["checked_at_end"] = sorted({str(s.get("checked_at")) for s in h["services"].values()})[-1:]
         if stale:
             out["not_healthy_at_end"] = stale
-    finally:
+    except BaseException:
         try:
             d.down(IDLE_PROJECT)
-        finally:
-            out["daemon_exit_status"] = d.stop()
+        except BenchError:
+            pass
+        d.stop()
+        raise
+    d.down(IDLE_PROJECT)
+    out["daemon_exit_status"] = d.stop()
     return out
 
 
