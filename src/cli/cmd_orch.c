@@ -426,7 +426,9 @@ static int wait_ready(const struct orch_opts *o, const char *project)
             break;
         }
         json_decref(h);
-        sleep_ms(500);
+        /* A GET /health costs the daemon well under a millisecond; polling at
+         * 500 ms added 250 ms on average to `up --wait` (bench/orchestration.sh). */
+        sleep_ms(100);
     }
     json_decref(seen);
     cc_buf_release(&path);
