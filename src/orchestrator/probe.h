@@ -95,12 +95,16 @@ struct orch_probe_output {
     char text[ORCH_PROBE_OUTPUT_MAX];
 };
 
+#define ORCH_PROBE_EARLY_MS 100   /* first early check after a start */
+
 struct orch_probe_state {
     enum orch_hstatus status;
     unsigned failing_streak;
     bool start_done;           /* a success was seen: start_period is over */
     int64_t started_ms;        /* mono, of the instance start */
     int64_t next_ms;           /* mono, when the next probe is due */
+    int64_t first_ms;          /* mono, the first probe Compose would run */
+    int64_t early_gap_ms;      /* early checks before first_ms: 100 ms, doubling */
     int64_t checked_at_ms;     /* wall of the last result; 0 = none */
     struct orch_probe_output out[ORCH_PROBE_OUTPUTS];
     unsigned nout, head;       /* ring: head is the next slot written */

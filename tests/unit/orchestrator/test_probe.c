@@ -172,7 +172,29 @@ static void test_state_machine(void **state)
     struct orch_probe_state st;
     orch__probe_reset(&st, &c, fc.mono_ms);
     assert_int_equal(st.status, ORCH_HEALTH_STARTING);
-    assert_int_equal(st.next_ms, fc.mono_ms + 5000);   /* start_interval while starting */
+    int64_t t0 = fc.mono_ms;
+    /* early checks 100 ms, then 200, 400 ... ms apart until Compose's first
+     * probe: their failures are shown but never counted */
+    assert_int_equal(st.next_ms, t0 + ORCH_PROBE_EARLY_MS);
+    fake_clock_advance(&fc, 100);
+    assert_int_equal(orch__probe_record(&st, &c, false, 1, "early", fc.mono_ms, fc.wall_ms),
+                     ORCH_PROBE_SAME);
+    assert_int_equal(st.next_ms, t0 + 300);
+    assert_int_equal(st.failing_streak, 0);
+    assert_int_equal(st.nout, 1);
+    fake_clock_advance(&fc, 200);
+    orch__probe_record(&st, &c, false, 1, "early", fc.mono_ms, fc.wall_ms);
+    assert_int_equal(st.next_ms, t0 + 700);
+    /* the early schedule never passes the first regular probe (start_interval) */
+    for (int i = 0; i < 3; i++) {   /* at 700, 1500 and 3100 ms */
+        fc.mono_ms = st.next_ms;
+        fc.wall_ms += 1;
+        orch__probe_record(&st, &c, false, 1, "early", fc.mono_ms, fc.wall_ms);
+        assert_true(st.next_ms <= t0 + 5000);
+    }
+    assert_int_equal(st.next_ms, t0 + 5000);
+    assert_int_equal(st.status, ORCH_HEALTH_STARTING);
+    fc.mono_ms = t0;
     /* failures inside start_period do not count */
     for (int i = 0; i < 3; i++) {
         fake_clock_advance(&fc, 5000);
@@ -214,6 +236,25 @@ static void test_state_machine(void **state)
     /* the start period also ends by time: then failures count */
     fake_clock_advance(&fc, 20000);
     orch__probe_record(&st, &c, false, 1, "x", fc.mono_ms, fc.wall_ms);
+    assert_int_equal(st.failing_streak, 1);
+}
+
+static void test_early_success(void **state)
+{
+    (void)state;
+    struct orch_probe_cfg c = {.kind = ORCH_PROBE_EXEC, .interval_ms = 1000, .timeout_ms = 1000,
+                               .retries = 3};
+    struct orch_probe_state st;
+    orch__probe_reset(&st, &c, 5000);
+    assert_int_equal(st.next_ms, 5100);
+    /* ready at the first early check: healthy 100 ms after the start, not 1 s */
+    assert_int_equal(orch__probe_record(&st, &c, true, 0, "PONG", 5100, 1), ORCH_PROBE_TO_HEALTHY);
+    assert_int_equal(st.next_ms, 6100);
+    /* an interval of 100 ms or less leaves no room for early checks */
+    c.interval_ms = 50;
+    orch__probe_reset(&st, &c, 5000);
+    assert_int_equal(st.next_ms, 5050);
+    assert_int_equal(orch__probe_record(&st, &c, false, 1, "no", 5050, 2), ORCH_PROBE_SAME);
     assert_int_equal(st.failing_streak, 1);
 }
 
@@ -370,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_settings_errors),
         cmocka_unit_test(test_state_machine),
+        cmocka_unit_test(test_early_success),
         cmocka_unit_test(test_http_probe),
         cmocka_unit_test(test_tcp_probe),
         cmocka_unit_test(test_run_through_driver),
