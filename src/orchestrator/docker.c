@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -796,14 +797,75 @@ static cc_err simple(struct orch__docker *d, const char *method, const char *id,
     return rc;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The address cache (struct orch__docker.addrs). */
+static bool addr_get(struct orch__docker *d, const char *id, char *ip, size_t ipsz)
+{
+    bool hit = false;
+    int64_t now = mono_ms();
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < ORCH_DOCKER_ADDR_CACHE; i++) {
+        struct orch__addr *a = &d->addrs[i];
+        if (a->at_ms && strcmp(a->id, id) == 0) {
+            hit = now - a->at_ms < ORCH_DOCKER_ADDR_TTL_MS;
+            if (hit)
+                snprintf(ip, ipsz, "%s", a->ip);
+            else
+                a->at_ms = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&d->mu);
+    return hit;
+}
+
+static void addr_put(struct orch__docker *d, const char *id, const char *ip)
+{
+    if (strlen(id) >= sizeof(d->addrs[0].id) || strlen(ip) >= sizeof(d->addrs[0].ip))
+        return;
+    int64_t now = mono_ms();
+    pthread_mutex_lock(&d->mu);
+    struct orch__addr *slot = &d->addrs[0];
+    for (size_t i = 0; i < ORCH_DOCKER_ADDR_CACHE; i++) {
+        struct orch__addr *a = &d->addrs[i];
+        if (!a->at_ms || strcmp(a->id, id) == 0) {
+            slot = a;
+            break;
+        }
+        if (a->at_ms < slot->at_ms)
+            slot = a;   /* the oldest goes when the cache is full */
+    }
+    snprintf(slot->id, sizeof(slot->id), "%s", id);
+    snprintf(slot->ip, sizeof(slot->ip), "%s", ip);
+    slot->at_ms = now;
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void addr_drop(struct orch__docker *d, const char *id)
+{
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < ORCH_DOCKER_ADDR_CACHE; i++)
+        if (d->addrs[i].at_ms && strcmp(d->addrs[i].id, id) == 0)
+            d->addrs[i].at_ms = 0;
+    pthread_mutex_unlock(&d->mu);
+}
+
 static cc_err dk_start(struct orch_driver *drv, const char *id, struct orch_err *e)
 {
+    addr_drop(dk(drv), id);
     return simple(dk(drv), "POST", id, "/start", 60000, false, e);
 }
 
 static cc_err dk_stop(struct orch_driver *drv, const char *id, int64_t grace_ns,
                       struct orch_err *e)
 {
+    addr_drop(dk(drv), id);
     int64_t secs = grace_ns > 0 ? (grace_ns + 999999999) / 1000000000 : 0;
     char suffix[64];
     snprintf(suffix, sizeof(suffix), "/stop?t=%" PRId64, secs);
@@ -812,6 +874,7 @@ static cc_err dk_stop(struct orch_driver *drv, const char *id, int64_t grace_ns,
 
 static cc_err dk_remove(struct orch_driver *drv, const char *id, struct orch_err *e)
 {
+    addr_drop(dk(drv), id);
     return simple(dk(drv), "DELETE", id, "?force=1&v=1", 60000, true, e);
 }
 
@@ -940,6 +1003,10 @@ static cc_err dk_list(struct orch_driver *drv, const char *project, orch_inst_cb
 static cc_err dk_endpoint(struct orch_driver *drv, const char *id, unsigned port, char *host,
                           size_t hostsz, unsigned *port_out, struct orch_err *e)
 {
+    if (addr_get(dk(drv), id, host, hostsz)) {
+        *port_out = port;
+        return CC_OK;
+    }
     json_t *j = NULL;
     cc_err rc = orch__docker_inspect_json(dk(drv), id, &j, e);
     if (rc)
@@ -967,6 +1034,7 @@ static cc_err dk_endpoint(struct orch_driver *drv, const char *id, unsigned port
     } else {
         snprintf(host, hostsz, "%s", ip);
         *port_out = port;
+        addr_put(dk(drv), id, ip);
     }
     json_decref(j);
     return rc;

@@ -92,14 +92,27 @@ cc_err orch__tar_context(const char *dir, struct cc_buf *tar, char *why, size_t 
 
 /* ---- the Engine API transport (docker_api.c) --------------------------- */
 
+#define ORCH_DOCKER_ADDR_CACHE 64
+#define ORCH_DOCKER_ADDR_TTL_MS 30000
+
 struct orch__docker {
     struct orch_driver base;
     char host[256];         /* as configured, for messages */
     char unix_path[108];    /* "" for tcp */
     char base_url[128];     /* "http://docker" or "http://127.0.0.1:2375" */
-    pthread_mutex_t mu;     /* guards api */
+    pthread_mutex_t mu;     /* guards api and addrs */
     char api[16];           /* "v1.41"; "" until negotiated */
     struct cc_log *log;
+    /* Addresses found by endpoint(), so an HTTP/TCP probe every few seconds
+     * does not fetch the whole container record each time; an entry is
+     * dropped when we start, stop or remove the container, and trusted for
+     * ORCH_DOCKER_ADDR_TTL_MS at most (the container may be restarted behind
+     * our back). Guarded by mu. */
+    struct orch__addr {
+        char id[80];
+        char ip[64];
+        int64_t at_ms;      /* monotonic; 0 = free */
+    } addrs[ORCH_DOCKER_ADDR_CACHE];
 };
 
 struct orch__req {
