@@ -617,7 +617,7 @@ void orch__probe_tcp(const char *host, unsigned port, int64_t timeout_ms,
     close(fd);
     r->ok = true;
     r->code = 0;
-    snprintf(r->text, sizeof(r->text), "connected to %s:%u", host, port);
+    snprintf(r->text, sizeof(r->text), "connected to %.200s:%u", host, port);
 }
 
 static void one_line(char *s)

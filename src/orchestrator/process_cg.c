@@ -286,7 +286,8 @@ void orch__pcg_procs(const struct pstate *st, char storage[4][PATH_MAX], const c
             dup |= strcmp(dirs[i], dirs[j]) == 0;
         if (dup)
             continue;
-        snprintf(storage[n], PATH_MAX, "%s/cgroup.procs", dirs[i]);
+        if (snprintf(storage[n], PATH_MAX, "%.*s/cgroup.procs", PATH_MAX - 16, dirs[i]) >= PATH_MAX)
+            continue;
         out[n] = storage[n];
         n++;
     }

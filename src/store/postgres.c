@@ -659,6 +659,11 @@ static cc_err pg_open(const struct store_cfg *cfg, struct store **out)
                      " libpq connection string (\"host=... dbname=...\" or postgresql://...)");
         return CC_EINVAL;
     }
+    const char *why = pg__lib_load();
+    if (why) {
+        cc_log_error(cfg->log, MOD, "the PostgreSQL store needs libpq", CC_LS("error", why));
+        return CC_EUNSUPPORTED;
+    }
     char *errmsg = NULL;
     PQconninfoOption *opts = PQconninfoParse(cfg->postgres_dsn, &errmsg);
     if (!opts) {

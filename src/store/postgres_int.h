@@ -32,7 +32,33 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "store/postgres_lib.h"
 #include "store/store.h"
+
+/* Every libpq call goes through the table loaded by pg__lib_load(). */
+#define PQclear (pg__lib->PQclear)
+#define PQresultStatus (pg__lib->PQresultStatus)
+#define PQstatus (pg__lib->PQstatus)
+#define PQerrorMessage (pg__lib->PQerrorMessage)
+#define PQreset (pg__lib->PQreset)
+#define PQexec (pg__lib->PQexec)
+#define PQresultErrorMessage (pg__lib->PQresultErrorMessage)
+#define PQntuples (pg__lib->PQntuples)
+#define PQfreemem (pg__lib->PQfreemem)
+#define PQexecParams (pg__lib->PQexecParams)
+#define PQunescapeBytea (pg__lib->PQunescapeBytea)
+#define PQtransactionStatus (pg__lib->PQtransactionStatus)
+#define PQsetNoticeProcessor (pg__lib->PQsetNoticeProcessor)
+#define PQresultErrorField (pg__lib->PQresultErrorField)
+#define PQprepare (pg__lib->PQprepare)
+#define PQgetvalue (pg__lib->PQgetvalue)
+#define PQgetisnull (pg__lib->PQgetisnull)
+#define PQfinish (pg__lib->PQfinish)
+#define PQexecPrepared (pg__lib->PQexecPrepared)
+#define PQconninfoParse (pg__lib->PQconninfoParse)
+#define PQconninfoFree (pg__lib->PQconninfoFree)
+#define PQconnectdb (pg__lib->PQconnectdb)
+#define PQcmdTuples (pg__lib->PQcmdTuples)
 
 struct cc_buf;
 
