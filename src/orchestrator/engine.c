@@ -1000,12 +1000,13 @@ static bool adopt(struct orch__project *p)
     return true;
 }
 
-/* Build output: logged, and its last line shown in health while it runs
- * (what `up --wait` prints on a terminal). Called without p->mu. */
+/* Progress of prepare (image builds, networks): logged, and its last line
+ * shown in health while it runs (what `up --wait` prints on a terminal).
+ * Called without p->mu. */
 static void build_progress(void *arg, const char *line)
 {
     struct orch__project *p = arg;
-    cc_log_info(elog(p->eng), "orchestrator", "image build", CC_LS("project", p->name),
+    cc_log_info(elog(p->eng), "orchestrator", "preparing", CC_LS("project", p->name),
                 CC_LS("line", line));
     pthread_mutex_lock(&p->mu);
     snprintf(p->progress, sizeof(p->progress), "%.250s", line);

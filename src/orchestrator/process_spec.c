@@ -94,7 +94,11 @@ static json_t *not_enforced(const struct orch_service *svc)
         json_array_append_new(a, json_string("tmpfs"));
     if (svc->nvolumes)
         json_array_append_new(a, json_string("volumes"));
-    if (svc->nnetworks)
+    /* The implicit "default" network is no setting of the user's. */
+    bool nets = false;
+    for (size_t i = 0; i < svc->nnetworks; i++)
+        nets = nets || strcmp(svc->networks[i].name, "default") != 0;
+    if (nets)
         json_array_append_new(a, json_string("networks"));
     if (svc->network_mode)
         json_array_append_new(a, json_string("network_mode"));
