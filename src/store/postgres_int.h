@@ -34,6 +34,7 @@
 #include "core/err.h"
 #include "store/postgres_lib.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 /* Every libpq call goes through the table loaded by pg__lib_load(). */
 #define PQclear (pg__lib->PQclear)
@@ -275,12 +276,6 @@ cc_err pg__doc_delete(struct store *st, int64_t id);
 cc_err pg__doc_delete_external(struct store *st, int64_t source_id, const char *external_id);
 cc_err pg__search(struct store *st, const struct store_search *q, store_hit_cb cb, void *arg);
 
-struct pg_vec_hit {
-    int64_t chunk_id;
-    double cosine;
-    int priority;
-    int64_t published_ms;
-};
 cc_err pg__vectors_put(struct store *st, int64_t doc_id, size_t dims, const char *model,
                        const float *vecs, size_t n);
 cc_err pg__vectors_missing(struct store *st, int64_t source_id, const char *external_id,
@@ -292,7 +287,7 @@ cc_err pg__vector_search(struct store *st, const float *q, size_t dims, const ch
  * (heap) holds the best `limit` hits, best first. */
 cc_err pg__vector_scan(struct pg_store *s, struct pg_conn *c, const float *q, size_t dims,
                        const char *model, const struct store_search *f, unsigned limit,
-                       struct pg_vec_hit **out, size_t *out_n);
+                       struct store_vec_hit **out, size_t *out_n);
 
 cc_err pg__job_enqueue(struct store *st, const struct store_job *j, unsigned queue_limit,
                        int64_t *out_id, bool *out_existing);

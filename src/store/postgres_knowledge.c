@@ -1078,7 +1078,7 @@ static int row_id_cmp(const void *a, const void *b)
 static cc_err fuse(struct pg_store *s, struct pg_conn *c, const struct store_search *q,
                    struct window *w)
 {
-    struct pg_vec_hit *vh = NULL;
+    struct store_vec_hit *vh = NULL;
     size_t nv = 0;
     cc_err err = pg__vector_scan(s, c, q->vec, q->dims, q->model, q, (unsigned)w->cap, &vh, &nv);
     if (err)

@@ -32,6 +32,7 @@
 
 #include "core/err.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 enum stmt_id {
     /* sqlite.c */
@@ -263,12 +264,6 @@ cc_err sqlite__search(struct store *st, const struct store_search *q, store_hit_
                       void *arg);
 
 /* Vectors (sqlite_vectors.c). */
-struct sqlite_vec_hit {
-    int64_t chunk_id;
-    double cosine;
-    int priority;
-    int64_t published_ms;
-};
 cc_err sqlite__vectors_put(struct store *st, int64_t doc_id, size_t dims, const char *model,
                            const float *vecs, size_t n);
 cc_err sqlite__vectors_missing(struct store *st, int64_t source_id, const char *external_id,
@@ -280,7 +275,7 @@ cc_err sqlite__vector_search(struct store *st, const float *q, size_t dims, cons
  * *out (heap, caller frees) holds the best `limit` hits, best first. */
 cc_err sqlite__vector_scan(struct sqlite_store *s, struct conn *c, const float *q, size_t dims,
                            const char *model, const struct store_search *f, unsigned limit,
-                           struct sqlite_vec_hit **out, size_t *out_n);
+                           struct store_vec_hit **out, size_t *out_n);
 
 cc_err sqlite__job_enqueue(struct store *st, const struct store_job *j, unsigned queue_limit,
                            int64_t *out_id, bool *out_existing);

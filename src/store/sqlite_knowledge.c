@@ -912,7 +912,7 @@ static int row_id_cmp(const void *a, const void *b)
 static cc_err fuse(struct sqlite_store *s, struct conn *c, const struct store_search *q,
                    struct window *w)
 {
-    struct sqlite_vec_hit *vh = NULL;
+    struct store_vec_hit *vh = NULL;
     size_t nv = 0;
     cc_err err = sqlite__vector_scan(s, c, q->vec, q->dims, q->model, q, (unsigned)w->cap,
                                      &vh, &nv);

@@ -9,12 +9,12 @@
  * STORE_VECTOR_SCAN_MAX vectors, fine up to about a million chunks. Vectors
  * are stored as float32 little-endian whatever the host's byte order.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "store/sqlite_int.h"
+#include "store/store_int.h"
 #include "store/store.h"
 
 #define MAX_DIMS 8192
@@ -50,25 +50,6 @@ const struct stmt_def sqlite__vector_stmts[ST__COUNT] = {
         " JOIN sources s ON s.id = d.source_id WHERE c.id = ?1"},
 };
 
-static void put_le(unsigned char *p, float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof(u));
-    p[0] = (unsigned char)u;
-    p[1] = (unsigned char)(u >> 8);
-    p[2] = (unsigned char)(u >> 16);
-    p[3] = (unsigned char)(u >> 24);
-}
-
-static float get_le(const unsigned char *p)
-{
-    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                 (uint32_t)p[3] << 24;
-    float f;
-    memcpy(&f, &u, sizeof(f));
-    return f;
-}
-
 struct id_list {
     int64_t *v;
     size_t n, cap;
@@ -102,7 +83,7 @@ cc_err sqlite__vectors_put(struct store *st, int64_t doc_id, size_t dims, const 
         err = CC_EINVAL;
     for (size_t i = 0; !err && i < n; i++) {
         for (size_t j = 0; j < dims; j++)
-            put_le(blob + 4 * j, vecs[i * dims + j]);
+            store__vec_put_le(blob + 4 * j, vecs[i * dims + j]);
         err = sqlite__exec(s, c, ST_VEC_PUT,
                            PARAMS(PI(ids.v[i]), PI(dims), PT(model), PB(blob, dims * 4)), NULL);
     }
@@ -136,105 +117,34 @@ cc_err sqlite__vectors_missing(struct store *st, int64_t source_id, const char *
 
 /* ---- the scan ---------------------------------------------------------- */
 
-struct scan {
-    const float *q;
-    double qnorm;
-    size_t dims;
-    struct sqlite_vec_hit *heap;   /* min-heap by (cosine, -chunk_id): the worst on top */
-    size_t n, cap;
-};
-
-static bool worse(const struct sqlite_vec_hit *a, const struct sqlite_vec_hit *b)
-{
-    if (a->cosine != b->cosine)
-        return a->cosine < b->cosine;
-    return a->chunk_id > b->chunk_id;
-}
-
-static void sift_down(struct scan *sc, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < sc->n && worse(&sc->heap[l], &sc->heap[m]))
-            m = l;
-        if (r < sc->n && worse(&sc->heap[r], &sc->heap[m]))
-            m = r;
-        if (m == i)
-            return;
-        struct sqlite_vec_hit t = sc->heap[i];
-        sc->heap[i] = sc->heap[m];
-        sc->heap[m] = t;
-        i = m;
-    }
-}
-
-static void heap_offer(struct scan *sc, const struct sqlite_vec_hit *h)
-{
-    if (sc->n < sc->cap) {
-        size_t i = sc->n++;
-        sc->heap[i] = *h;
-        while (i && worse(&sc->heap[i], &sc->heap[(i - 1) / 2])) {
-            struct sqlite_vec_hit t = sc->heap[i];
-            sc->heap[i] = sc->heap[(i - 1) / 2];
-            sc->heap[(i - 1) / 2] = t;
-            i = (i - 1) / 2;
-        }
-    } else if (worse(&sc->heap[0], h)) {
-        sc->heap[0] = *h;
-        sift_down(sc, 0);
-    }
-}
-
 static void row_scan(sqlite3_stmt *st, void *ctx)
 {
-    struct scan *sc = ctx;
+    struct store_topk *t = ctx;
     const unsigned char *blob = sqlite3_column_blob(st, 1);
-    if (!blob || (size_t)sqlite3_column_bytes(st, 1) != sc->dims * 4)
+    if (!blob || (size_t)sqlite3_column_bytes(st, 1) != t->dims * 4)
         return;                        /* the CHECK constraint keeps this from happening */
-    double dot = 0, norm = 0;
-    for (size_t i = 0; i < sc->dims; i++) {
-        double x = get_le(blob + 4 * i);
-        dot += x * sc->q[i];
-        norm += x * x;
-    }
-    if (norm <= 0 || sc->qnorm <= 0)
-        return;                        /* a zero vector has no direction */
-    struct sqlite_vec_hit h = {.chunk_id = sqlite3_column_int64(st, 0),
-                               .cosine = dot / (sqrt(norm) * sc->qnorm),
-                               .priority = sqlite3_column_int(st, 2),
-                               .published_ms = sqlite3_column_int64(st, 3)};
-    heap_offer(sc, &h);
-}
-
-static int hit_cmp(const void *a, const void *b)
-{
-    const struct sqlite_vec_hit *x = a, *y = b;
-    return worse(x, y) ? 1 : worse(y, x) ? -1 : 0;
+    store__topk_offer(t, sqlite3_column_int64(st, 0), blob, sqlite3_column_int(st, 2),
+                      sqlite3_column_int64(st, 3));
 }
 
 cc_err sqlite__vector_scan(struct sqlite_store *s, struct conn *c, const float *q, size_t dims,
                            const char *model, const struct store_search *f, unsigned limit,
-                           struct sqlite_vec_hit **out, size_t *out_n)
+                           struct store_vec_hit **out, size_t *out_n)
 {
     if (!q || !model || dims == 0 || dims > MAX_DIMS || limit == 0)
         return CC_EINVAL;
-    struct scan sc = {.q = q, .dims = dims, .cap = limit};
-    for (size_t i = 0; i < dims; i++)
-        sc.qnorm += (double)q[i] * q[i];
-    sc.qnorm = sqrt(sc.qnorm);
-    sc.heap = cc_xcalloc(limit, sizeof(*sc.heap));
+    struct store_topk t;
+    store__topk_init(&t, q, dims, limit);
     cc_err err = sqlite__query(
         s, c, ST_VEC_SCAN,
         PARAMS(PT(model), PI(dims), PI(f ? f->source_id : 0), PT(f ? f->tag : NULL),
                PI(f ? f->since_ms : 0), PT(f ? f->version : NULL), PI(STORE_VECTOR_SCAN_MAX)),
-        row_scan, &sc, NULL);
+        row_scan, &t, NULL);
     if (err) {
-        free(sc.heap);
+        store__topk_release(&t);
         return err;
     }
-    qsort(sc.heap, sc.n, sizeof(*sc.heap), hit_cmp);
-    *out = sc.heap;
-    *out_n = sc.n;
+    *out = store__topk_finish(&t, out_n);
     return CC_OK;
 }
 
@@ -244,7 +154,7 @@ cc_err sqlite__vector_search(struct store *st, const float *q, size_t dims, cons
 {
     struct sqlite_store *s = sqlite__from_store(st);
     struct conn *c = NULL;
-    struct sqlite_vec_hit *hits = NULL;
+    struct store_vec_hit *hits = NULL;
     size_t n = 0;
     if (!cb)
         return CC_EINVAL;

@@ -1,13 +1,16 @@
 /*
  * store_int.h - what the backends share: the checks every backend applies
  * to records before any SQL runs (store_valid.c), so SQLite and PostgreSQL
- * refuse exactly the same input.
+ * refuse exactly the same input, and the vector encoding and best-k
+ * accumulator of vector search (store_vec.c), so both score alike.
  */
 #ifndef CC_STORE_STORE_INT_H
 #define CC_STORE_STORE_INT_H
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "store/store.h"
 
@@ -21,5 +24,33 @@ bool store__source_valid(const struct store_source *src);
  * when anything is wrong. */
 cc_err store__doc_validate(const struct store_doc *d, char hash[STORE_HASH_LEN + 1],
                            json_t **out_tags);
+
+/* Vectors are stored as dims little-endian float32 values. */
+void store__vec_put_le(unsigned char *p, float f);
+float store__vec_get_le(const unsigned char *p);
+
+struct store_vec_hit {
+    int64_t chunk_id;
+    double cosine;
+    int priority;
+    int64_t published_ms;
+};
+
+/* The best `limit` stored vectors by cosine with q (ties: smaller chunk id
+ * first), kept in a heap while a backend scans its rows. */
+struct store_topk {
+    const float *q;
+    double qnorm;
+    size_t dims;
+    struct store_vec_hit *heap;
+    size_t n, cap;
+};
+void store__topk_init(struct store_topk *t, const float *q, size_t dims, unsigned limit);
+/* vec holds t->dims encoded values; a zero vector is skipped. */
+void store__topk_offer(struct store_topk *t, int64_t chunk_id, const unsigned char *vec,
+                       int priority, int64_t published_ms);
+/* The hits best first (the caller frees the array); t is empty afterwards. */
+struct store_vec_hit *store__topk_finish(struct store_topk *t, size_t *out_n);
+void store__topk_release(struct store_topk *t);   /* after an error */
 
 #endif
