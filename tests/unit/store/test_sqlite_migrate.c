@@ -45,7 +45,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    sqlite_close(&f->s->base);
+    sqlite_close(&f->s->sql.base);
     close(f->logfd);
     const char *suffix[] = {"", "-wal", "-shm"};
     char p[160];
@@ -100,7 +100,7 @@ static void test_parse_version(void **state)
 static void test_failed_migration_rolls_back(void **state)
 {
     struct fixture *f = *state;
-    int before = f->s->schema_latest;
+    int before = f->s->sql.schema_latest;
     struct cc_embedded bad = migration("0900_bad.sql",
                                        "CREATE TABLE half (x INTEGER);\n"
                                        "INSERT INTO no_such_table VALUES (1);\n");
@@ -137,7 +137,7 @@ static void test_embedded_list_is_valid(void **state)
     int latest = 0;
     assert_int_equal(migrations_latest(f->s, &latest), CC_OK);
     assert_true(latest >= 2);
-    assert_int_equal(latest, f->s->schema_latest);
+    assert_int_equal(latest, f->s->sql.schema_latest);
     /* The runner owns the transaction: every file, run in order inside one
      * open transaction, must neither end it (COMMIT/END/ROLLBACK) nor open
      * another (BEGIN fails inside a transaction). Trigger bodies' BEGIN ..
