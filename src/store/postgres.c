@@ -449,38 +449,6 @@ static void conn_close(struct pg_conn *c)
 
 /* ---- migrations ------------------------------------------------------ */
 
-static cc_err parse_version(const char *name, int *out)
-{
-    int v = 0;
-    size_t i = 0;
-    for (; name[i] >= '0' && name[i] <= '9'; i++) {
-        int d = name[i] - '0';
-        if (v > (INT_MAX - d) / 10)
-            return CC_EINVAL;
-        v = v * 10 + d;
-    }
-    if (i == 0 || name[i] != '_' || v == 0)
-        return CC_EINVAL;
-    *out = v;
-    return CC_OK;
-}
-
-static cc_err migrations_latest(struct pg_store *s, int *out)
-{
-    int prev = 0;
-    for (const struct cc_embedded *m = postgres_migrations; m->name; m++) {
-        int v = 0;
-        if (parse_version(m->name, &v) != CC_OK || v <= prev) {
-            cc_log_error(s->log, MOD, "embedded migration has a bad or duplicate version",
-                         CC_LS("migration", m->name));
-            return CC_EINVAL;
-        }
-        prev = v;
-    }
-    *out = prev;
-    return CC_OK;
-}
-
 static void row_version(struct store_sql_row *r, void *ctx)
 {
     *(int *)ctx = (int)store__sql_int(r, 0);
@@ -490,17 +458,6 @@ static cc_err schema_version(struct pg_store *s, struct pg_conn *c, int *out)
 {
     return pg__dialect.query(&s->sql.base, (struct store_sql_conn *)c, SQL_SCHEMA_VERSION, NULL,
                              row_version, out, NULL);
-}
-
-static cc_err check_not_newer(struct pg_store *s, int db_version)
-{
-    if (db_version <= s->sql.schema_latest)
-        return CC_OK;
-    cc_log_error(s->log, MOD,
-                 "database schema is newer than this binary; upgrade commandcenter "
-                 "(migrations are forward-only)",
-                 CC_LI("db_version", db_version), CC_LI("binary_latest", s->sql.schema_latest));
-    return CC_ESTATE;
 }
 
 /* Applies one migration in its own transaction, re-checking inside it. */
@@ -559,7 +516,7 @@ out:
 static cc_err migrate(struct pg_store *s, struct pg_conn *c)
 {
     int current = 0;
-    cc_err err = migrations_latest(s, &s->sql.schema_latest);
+    cc_err err = store__migrations_latest(postgres_migrations, s->log, &s->sql.schema_latest);
     if (err)
         return err;
     err = pg__exec_sql(s, c,
@@ -577,17 +534,17 @@ static cc_err migrate(struct pg_store *s, struct pg_conn *c)
     if (!err)
         err = schema_version(s, c, &current);
     if (!err)
-        err = check_not_newer(s, current);
+        err = store__check_not_newer(s->log, NULL, current, s->sql.schema_latest);
     for (const struct cc_embedded *m = postgres_migrations; !err && m->name; m++) {
         int v = 0;
-        parse_version(m->name, &v);
+        store__migration_version(m->name, &v);
         if (v > current)
             err = migrate_one(s, c, m, v);
     }
     if (!err)
         err = schema_version(s, c, &current);
     if (!err)
-        err = check_not_newer(s, current);
+        err = store__check_not_newer(s->log, NULL, current, s->sql.schema_latest);
     if (PQstatus(c->pg) == CONNECTION_OK) {
         pg__rollback(s, c);
         cc_err unlock = pg__exec_sql(s, c,

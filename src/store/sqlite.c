@@ -362,41 +362,6 @@ cc_err sqlite__write_one(struct sqlite_store *s, enum stmt_id id, const struct p
 
 /* ---- migrations ------------------------------------------------------ */
 
-/* "0001_init.sql" -> 1. The leading digits, then '_'; 0 is not a version. */
-static cc_err parse_version(const char *name, int *out)
-{
-    int v = 0;
-    size_t i = 0;
-    for (; name[i] >= '0' && name[i] <= '9'; i++) {
-        int d = name[i] - '0';
-        if (v > (INT_MAX - d) / 10)
-            return CC_EINVAL;
-        v = v * 10 + d;
-    }
-    if (i == 0 || name[i] != '_' || v == 0)
-        return CC_EINVAL;
-    *out = v;
-    return CC_OK;
-}
-
-/* Checks the embedded list (strictly increasing versions) and returns the
- * newest version; a bad name is a build defect, refused loudly. */
-static cc_err migrations_latest(struct sqlite_store *s, int *out)
-{
-    int prev = 0;
-    for (const struct cc_embedded *m = sqlite_migrations; m->name; m++) {
-        int v = 0;
-        if (parse_version(m->name, &v) != CC_OK || v <= prev) {
-            cc_log_error(s->log, MOD, "embedded migration has a bad or duplicate version",
-                         CC_LS("migration", m->name));
-            return CC_EINVAL;
-        }
-        prev = v;
-    }
-    *out = prev;
-    return CC_OK;
-}
-
 static cc_err schema_version(struct sqlite_store *s, int *out)
 {
     int64_t v = 0;
@@ -406,20 +371,6 @@ static cc_err schema_version(struct sqlite_store *s, int *out)
         return sqlite__db_err(s, s->writer.db, rc, "schema_version");
     *out = (int)v;
     return CC_OK;
-}
-
-/* The database must not be newer than the binary: an old binary would
- * misread tables it does not know. */
-static cc_err check_not_newer(struct sqlite_store *s, int db_version)
-{
-    if (db_version <= s->sql.schema_latest)
-        return CC_OK;
-    cc_log_error(s->log, MOD,
-                 "database schema is newer than this binary; upgrade commandcenter "
-                 "(migrations are forward-only)",
-                 CC_LS("path", s->path), CC_LI("db_version", db_version),
-                 CC_LI("binary_latest", s->sql.schema_latest));
-    return CC_ESTATE;
 }
 
 /* Runs a migration's SQL and records it; inside migrate_one's transaction. */
@@ -479,7 +430,7 @@ static cc_err migrate(struct sqlite_store *s)
 {
     sqlite3 *db = s->writer.db;
     int current = 0;
-    cc_err err = migrations_latest(s, &s->sql.schema_latest);
+    cc_err err = store__migrations_latest(sqlite_migrations, s->log, &s->sql.schema_latest);
     if (err)
         return err;
     int rc = sqlite3_exec(db,
@@ -492,10 +443,10 @@ static cc_err migrate(struct sqlite_store *s)
         return sqlite__db_err(s, db, rc, "schema_migrations");
     err = schema_version(s, &current);
     if (!err)
-        err = check_not_newer(s, current);
+        err = store__check_not_newer(s->log, s->path, current, s->sql.schema_latest);
     for (const struct cc_embedded *m = sqlite_migrations; !err && m->name; m++) {
         int v = 0;
-        parse_version(m->name, &v);    /* checked by migrations_latest */
+        store__migration_version(m->name, &v);   /* checked by migrations_latest */
         if (v > current)
             err = migrate_one(s, m, v);
     }
@@ -503,7 +454,7 @@ static cc_err migrate(struct sqlite_store *s)
     if (!err)
         err = schema_version(s, &current);
     if (!err)
-        err = check_not_newer(s, current);
+        err = store__check_not_newer(s->log, s->path, current, s->sql.schema_latest);
     return err;
 }
 

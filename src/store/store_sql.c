@@ -10,12 +10,15 @@
 #include "store/store_sql.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/embedded.h"
+#include "core/log.h"
 #include "store/store_int.h"
 
 #define TOKEN_COLS "id, name, hash, scope, created_ms, last_used_ms"
@@ -158,6 +161,56 @@ cc_err store__sql_placeholders(const char *sql, char *out, size_t outsz)
         return CC_ELIMIT;
     out[o] = '\0';
     return CC_OK;
+}
+
+/* ---- migrations ------------------------------------------------------ */
+
+cc_err store__migration_version(const char *name, int *out)
+{
+    int v = 0;
+    size_t i = 0;
+    for (; name[i] >= '0' && name[i] <= '9'; i++) {
+        int d = name[i] - '0';
+        if (v > (INT_MAX - d) / 10)
+            return CC_EINVAL;
+        v = v * 10 + d;
+    }
+    if (i == 0 || name[i] != '_' || v == 0)
+        return CC_EINVAL;
+    *out = v;
+    return CC_OK;
+}
+
+cc_err store__migrations_latest(const struct cc_embedded *list, struct cc_log *log, int *out)
+{
+    int prev = 0;
+    for (const struct cc_embedded *m = list; m->name; m++) {
+        int v = 0;
+        if (store__migration_version(m->name, &v) != CC_OK || v <= prev) {
+            cc_log_error(log, "store", "embedded migration has a bad or duplicate version",
+                         CC_LS("migration", m->name));
+            return CC_EINVAL;
+        }
+        prev = v;
+    }
+    *out = prev;
+    return CC_OK;
+}
+
+cc_err store__check_not_newer(struct cc_log *log, const char *where, int db_version,
+                              int latest)
+{
+    if (db_version <= latest)
+        return CC_OK;
+    static const char msg[] = "database schema is newer than this binary; upgrade "
+                              "commandcenter (migrations are forward-only)";
+    if (where)
+        cc_log_error(log, "store", msg, CC_LS("path", where), CC_LI("db_version", db_version),
+                     CC_LI("binary_latest", latest));
+    else
+        cc_log_error(log, "store", msg, CC_LI("db_version", db_version),
+                     CC_LI("binary_latest", latest));
+    return CC_ESTATE;
 }
 
 /* ---- the pool -------------------------------------------------------- */

@@ -196,6 +196,22 @@ cc_err store__sql_run(struct store *st, enum store_sql_use use, enum store_sql_i
                       const struct store_sql_param *params, store_sql_row_fn row, void *ctx,
                       int64_t *out_rows);
 
+/* ---- migrations: what both runners share ------------------------------ */
+
+struct cc_embedded;
+struct cc_log;
+/* "0001_init.sql" -> 1: the leading digits, then '_'; 0 is not a version. */
+cc_err store__migration_version(const char *name, int *out);
+/* Checks an embedded list (strictly increasing versions) and returns the
+ * newest version; a bad name is a build defect, refused loudly
+ * (CC_EINVAL, logged). */
+cc_err store__migrations_latest(const struct cc_embedded *list, struct cc_log *log, int *out);
+/* The database must not be newer than the binary (an old binary would
+ * misread tables it does not know): CC_ESTATE, logged with `where` (the
+ * file; may be NULL). */
+cc_err store__check_not_newer(struct cc_log *log, const char *where, int db_version,
+                              int latest);
+
 /* ---- the connection pool both backends use --------------------------- */
 
 /* A stack of idle connections; a taker waits on a CLOCK_MONOTONIC

@@ -85,15 +85,15 @@ static void test_parse_version(void **state)
 {
     (void)state;
     int v = -1;
-    assert_int_equal(parse_version("0001_init.sql", &v), CC_OK);
+    assert_int_equal(store__migration_version("0001_init.sql", &v), CC_OK);
     assert_int_equal(v, 1);
-    assert_int_equal(parse_version("12_more.sql", &v), CC_OK);
+    assert_int_equal(store__migration_version("12_more.sql", &v), CC_OK);
     assert_int_equal(v, 12);
     v = -1;
-    assert_int_equal(parse_version("init.sql", &v), CC_EINVAL);
-    assert_int_equal(parse_version("0000_zero.sql", &v), CC_EINVAL);
-    assert_int_equal(parse_version("0003init.sql", &v), CC_EINVAL);
-    assert_int_equal(parse_version("99999999999_big.sql", &v), CC_EINVAL);
+    assert_int_equal(store__migration_version("init.sql", &v), CC_EINVAL);
+    assert_int_equal(store__migration_version("0000_zero.sql", &v), CC_EINVAL);
+    assert_int_equal(store__migration_version("0003init.sql", &v), CC_EINVAL);
+    assert_int_equal(store__migration_version("99999999999_big.sql", &v), CC_EINVAL);
     assert_int_equal(v, -1);
 }
 
@@ -135,7 +135,7 @@ static void test_embedded_list_is_valid(void **state)
 {
     struct fixture *f = *state;
     int latest = 0;
-    assert_int_equal(migrations_latest(f->s, &latest), CC_OK);
+    assert_int_equal(store__migrations_latest(sqlite_migrations, f->s->log, &latest), CC_OK);
     assert_true(latest >= 2);
     assert_int_equal(latest, f->s->sql.schema_latest);
     /* The runner owns the transaction: every file, run in order inside one
