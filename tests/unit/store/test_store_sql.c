@@ -54,12 +54,12 @@ static void test_placeholders_rewritten_outside_quotes(void **state)
                      CC_OK);
     assert_string_equal(out, "SELECT $1, '?2', \"a?3\" FROM t WHERE x = $12"
                              " AND y = ? || '''?4'");
-    char small[8];
+    char small[9];
     assert_int_equal(store__sql_placeholders("SELECT ?1 + ?2", small, sizeof(small)),
                      CC_ELIMIT);
-    assert_int_equal(store__sql_placeholders("SELECT 1", small, 9), CC_OK);
+    assert_int_equal(store__sql_placeholders("SELECT 1", small, sizeof(small)), CC_OK);
     assert_string_equal(small, "SELECT 1");
-    assert_int_equal(store__sql_placeholders("SELECT 1", small, 8), CC_ELIMIT);
+    assert_int_equal(store__sql_placeholders("SELECT 1", small, sizeof(small) - 1), CC_ELIMIT);
 }
 
 /* ---- the checks in front of every backend ----------------------------- */
