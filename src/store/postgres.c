@@ -15,8 +15,11 @@
  *     transactions that lock what they read (FOR UPDATE, SKIP LOCKED for
  *     job claims), and migrations take an advisory lock.
  *
- * Statements are prepared lazily per connection (named "cc<id>"). User data
- * only ever reaches the server as parameters.
+ * Statements are prepared lazily per connection (named "cc<id>"; the
+ * shared layer's "cs<id>", their ?N rewritten to $N). User data only ever
+ * reaches the server as parameters. The shared SQL layer (store_sql.h:
+ * tokens, projects, events, sources, document reads, most of the job
+ * queue) runs here through the dialect table defined below.
  *
  * Migrations are the files of src/store/migrations/postgres/ embedded in
  * the binary (postgres_migrations[], sorted by name); see migrate().
@@ -466,7 +469,7 @@ static cc_err migrate_one(struct pg_store *s, struct pg_conn *c, const struct cc
 {
     char vtext[16], now[32];
     snprintf(vtext, sizeof(vtext), "%d", version);
-    snprintf(now, sizeof(now), "%" PRId64, cc_wall_ms(cc_clock_system()));
+    snprintf(now, sizeof(now), "%" PRId64, cc_wall_ms(s->sql.clock));
     cc_err err = pg__begin(s, c);
     if (err)
         return err;
@@ -603,7 +606,8 @@ static cc_err pg_open(const struct store_cfg *cfg, struct store **out)
     s->busy_ms = cfg->busy_timeout_ms < 0 ? 0
                : cfg->busy_timeout_ms > INT_MAX ? INT_MAX
                : (int)cfg->busy_timeout_ms;
-    store__pool_init(&s->pool, n, cfg->clock ? cfg->clock : cc_clock_system());
+    s->sql.clock = cfg->clock ? cfg->clock : cc_clock_system();
+    store__pool_init(&s->pool, n, s->sql.clock);
     s->conns = cc_xcalloc(n, sizeof(*s->conns));
     cc_err err = check_stmt_tables(s);
     for (unsigned i = 0; !err && i < n; i++) {

@@ -12,13 +12,16 @@
  *     CC_EAGAIN.
  *
  * Statements are prepared lazily per connection and kept in conn->stmt[]
- * (indexed by enum stmt_id); every use ends with reset + clear_bindings.
- * User data only ever reaches SQLite through bound parameters.
+ * (indexed by enum stmt_id; the shared layer's in conn->shared[]); every
+ * use ends with reset + clear_bindings. User data only ever reaches
+ * SQLite through bound parameters.
  *
- * This file holds open/close, migrations, the connection pool and the
- * statement helpers shared through sqlite_int.h, tokens, projects, events
- * and the ops table. Knowledge (sources, documents, search) lives in
- * sqlite_knowledge.c, the job queue in sqlite_jobs.c.
+ * This file holds open/close, migrations, the connections, the statement
+ * helpers shared through sqlite_int.h, the dialect table through which
+ * the shared SQL layer (store_sql.h: tokens, projects, events, sources,
+ * document reads, most of the job queue) runs here, and the ops table.
+ * Document writes and search live in sqlite_knowledge.c, the job claim in
+ * sqlite_jobs.c, vectors in sqlite_vectors.c.
  *
  * Migrations are the files of src/store/migrations/sqlite/ embedded in
  * the binary (sqlite_migrations[], sorted by name); see migrate().
@@ -384,7 +387,7 @@ static cc_err apply_migration(struct sqlite_store *s, const struct cc_embedded *
                      CC_LI("code", rc), CC_LS("error", sqlite3_errmsg(db)));
         return CC_EIO;
     }
-    int64_t now = cc_wall_ms(cc_clock_system());
+    int64_t now = cc_wall_ms(s->sql.clock);
     rc = one_off(db, "INSERT INTO schema_migrations (version, name, applied_at)"
                      " VALUES (?1, ?2, ?3)",
                  PARAMS(PI(version), PT(m->name), PI(now)), NULL, NULL);
@@ -501,7 +504,7 @@ static int try_wal(sqlite3 *db, bool *wal)
  * same file; so retry here, within busy_timeout. */
 static cc_err set_wal(struct sqlite_store *s, sqlite3 *db)
 {
-    struct cc_clock *clock = s->clock;
+    struct cc_clock *clock = s->sql.clock;
     int64_t deadline = cc_mono_ms(clock) + s->busy_ms;
     bool wal = false;
     int rc;
@@ -569,7 +572,7 @@ out:
 static cc_err open_readers(struct sqlite_store *s, unsigned n)
 {
     s->readers = cc_xcalloc(n, sizeof(*s->readers));
-    store__pool_init(&s->pool, n, s->clock);
+    store__pool_init(&s->pool, n, s->sql.clock);
     for (unsigned i = 0; i < n; i++) {
         cc_err err = conn_open(s, true, &s->readers[i]);
         if (err)
@@ -602,7 +605,7 @@ static struct sqlite_store *store_new(const struct store_cfg *cfg)
     s->sql.base.ops = &store_sqlite_ops;
     s->sql.dialect = &sqlite__dialect;
     s->log = cfg->log;
-    s->clock = cfg->clock ? cfg->clock : cc_clock_system();
+    s->sql.clock = cfg->clock ? cfg->clock : cc_clock_system();
     s->path = cc_xstrdup(cfg->sqlite_path);
     s->busy_ms = cfg->busy_timeout_ms < 0 ? 0
                : cfg->busy_timeout_ms > INT_MAX ? INT_MAX

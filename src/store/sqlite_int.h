@@ -89,7 +89,6 @@ struct conn {
 struct sqlite_store {
     struct store_sql sql;              /* first: store.h casts through it */
     struct cc_log *log;                /* borrowed; may be NULL */
-    struct cc_clock *clock;            /* borrowed */
     char *path;
     int busy_ms;
 

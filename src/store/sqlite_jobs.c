@@ -109,10 +109,10 @@ static void row_id(sqlite3_stmt *st, void *ctx)
         l->v[l->n++] = sqlite3_column_int64(st, 0);
 }
 
-/* Arguments checked by store_job_claim_batch(). Up to max claims in one
- * transaction: one pick of the next max jobs in
+/* Up to max claims in one transaction: one pick of the next max jobs in
  * claim order (job_pick_many), then one UPDATE ... RETURNING each. Copies
- * go to the callback after COMMIT. */
+ * go to the callback after COMMIT. Arguments checked by
+ * store_job_claim_batch(). */
 cc_err sqlite__job_claim_batch(struct store *st, const char *owner, int64_t now_ms,
                                int64_t lease_ms, size_t max, store_job_cb cb, void *arg)
 {

@@ -37,51 +37,55 @@
 #define BYTE_ORDER_PG " COLLATE \"C\""
 
 const struct store_sql_stmt store__sql_core_stmts[SQL__COUNT] = {
-    [SQL_PING] = {"ping", "SELECT 1"},
-    [SQL_SCHEMA_VERSION] = {"schema_version",
+    [SQL_PING] = {.name = "ping", .sql = "SELECT 1"},
+    [SQL_SCHEMA_VERSION] = {.name = "schema_version", .sql =
         "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"},
-    [SQL_TOKEN_INSERT] = {"token_insert",
+    [SQL_TOKEN_INSERT] = {.name = "token_insert", .sql =
         "INSERT INTO tokens (name, hash, scope, created_ms, last_used_ms)"
         " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id"},
-    [SQL_TOKEN_LIST] = {"token_list", "SELECT " TOKEN_COLS " FROM tokens ORDER BY id"},
-    [SQL_TOKEN_DELETE] = {"token_delete", "DELETE FROM tokens WHERE id = ?1"},
-    [SQL_TOKEN_TOUCH] = {"token_touch", "UPDATE tokens SET last_used_ms = ?2 WHERE id = ?1"},
-    [SQL_PROJECT_INSERT] = {"project_insert",
+    [SQL_TOKEN_LIST] = {.name = "token_list", .sql =
+        "SELECT " TOKEN_COLS " FROM tokens ORDER BY id"},
+    [SQL_TOKEN_DELETE] = {.name = "token_delete", .sql = "DELETE FROM tokens WHERE id = ?1"},
+    [SQL_TOKEN_TOUCH] = {.name = "token_touch", .sql =
+        "UPDATE tokens SET last_used_ms = ?2 WHERE id = ?1"},
+    [SQL_PROJECT_INSERT] = {.name = "project_insert", .sql =
         "INSERT INTO projects (name, compose_path, spec_json, state, created_ms, updated_ms)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"},
-    [SQL_PROJECT_UPDATE] = {"project_update",
+    [SQL_PROJECT_UPDATE] = {.name = "project_update", .sql =
         "UPDATE projects SET name = ?2, compose_path = ?3, spec_json = ?4, state = ?5,"
         " updated_ms = ?6 WHERE id = ?1"},
-    [SQL_PROJECT_GET] = {"project_get",
+    [SQL_PROJECT_GET] = {.name = "project_get", .sql =
         "SELECT " PROJECT_COLS " FROM projects WHERE name = ?1"},
-    [SQL_PROJECT_LIST] = {"project_list", .per = {
+    [SQL_PROJECT_LIST] = {.name = "project_list", .per = {
         [STORE_SQL_SQLITE] = "SELECT " PROJECT_COLS " FROM projects ORDER BY name",
         [STORE_SQL_POSTGRES] = "SELECT " PROJECT_COLS " FROM projects ORDER BY name"
                                BYTE_ORDER_PG}},
-    [SQL_PROJECT_DELETE] = {"project_delete", "DELETE FROM projects WHERE name = ?1"},
-    [SQL_EVENT_APPEND] = {"event_append",
+    [SQL_PROJECT_DELETE] = {.name = "project_delete", .sql =
+        "DELETE FROM projects WHERE name = ?1"},
+    [SQL_EVENT_APPEND] = {.name = "event_append", .sql =
         "INSERT INTO events (ts_ms, kind, project, service, message)"
         " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id"},
-    [SQL_EVENT_LIST] = {"event_list",
+    [SQL_EVENT_LIST] = {.name = "event_list", .sql =
         "SELECT " EVENT_COLS " FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"},
-    [SQL_EVENT_PRUNE] = {"event_prune", "DELETE FROM events WHERE ts_ms < ?1"},
-    [SQL_SOURCE_INSERT] = {"source_insert",
+    [SQL_EVENT_PRUNE] = {.name = "event_prune", .sql = "DELETE FROM events WHERE ts_ms < ?1"},
+    [SQL_SOURCE_INSERT] = {.name = "source_insert", .sql =
         "INSERT INTO sources (name, type, url, path, schedule, tz, priority, enabled,"
         " auth_json, options_json, created_ms, updated_ms)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id"},
-    [SQL_SOURCE_UPDATE] = {"source_update",
+    [SQL_SOURCE_UPDATE] = {.name = "source_update", .sql =
         "UPDATE sources SET name = ?2, type = ?3, url = ?4, path = ?5, schedule = ?6,"
         " tz = ?7, priority = ?8, enabled = ?9, auth_json = ?10, options_json = ?11,"
         " updated_ms = ?12 WHERE id = ?1"},
-    [SQL_SOURCE_GET] = {"source_get", "SELECT " SOURCE_COLS " FROM sources WHERE id = ?1"},
-    [SQL_SOURCE_GET_BY_NAME] = {"source_get_by_name",
+    [SQL_SOURCE_GET] = {.name = "source_get", .sql =
+        "SELECT " SOURCE_COLS " FROM sources WHERE id = ?1"},
+    [SQL_SOURCE_GET_BY_NAME] = {.name = "source_get_by_name", .sql =
         "SELECT " SOURCE_COLS " FROM sources WHERE name = ?1"},
-    [SQL_SOURCE_LIST] = {"source_list", .per = {
+    [SQL_SOURCE_LIST] = {.name = "source_list", .per = {
         [STORE_SQL_SQLITE] = "SELECT " SOURCE_COLS " FROM sources ORDER BY name",
         [STORE_SQL_POSTGRES] = "SELECT " SOURCE_COLS " FROM sources ORDER BY name"
                                BYTE_ORDER_PG}},
-    [SQL_SOURCE_DELETE] = {"source_delete", "DELETE FROM sources WHERE id = ?1"},
-    [SQL_SOURCE_RECORD_RUN] = {"source_record_run",
+    [SQL_SOURCE_DELETE] = {.name = "source_delete", .sql = "DELETE FROM sources WHERE id = ?1"},
+    [SQL_SOURCE_RECORD_RUN] = {.name = "source_record_run", .sql =
         "UPDATE sources SET last_run_ms = ?2,"
         " last_status = CASE WHEN ?3 <> 0 THEN 'ok' ELSE 'failed' END,"
         " last_error = CASE WHEN ?3 <> 0 THEN NULL ELSE CAST(?4 AS TEXT) END,"
@@ -90,25 +94,25 @@ const struct store_sql_stmt store__sql_core_stmts[SQL__COUNT] = {
         " failures = CASE WHEN ?3 <> 0 THEN 0 ELSE failures + 1 END,"
         " runs_total = runs_total + 1, ingested_total = ingested_total + ?6,"
         " failed_total = failed_total + ?7 WHERE id = ?1"},
-    [SQL_SOURCE_ADD_COUNTS] = {"source_add_counts",
+    [SQL_SOURCE_ADD_COUNTS] = {.name = "source_add_counts", .sql =
         "UPDATE sources SET ingested_total = ingested_total + ?2,"
         " failed_total = failed_total + ?3 WHERE id = ?1"},
-    [SQL_SOURCE_SCHEDULE] = {"source_schedule",
+    [SQL_SOURCE_SCHEDULE] = {.name = "source_schedule", .sql =
         "UPDATE sources SET next_run_ms = ?2 WHERE id = ?1"},
-    [SQL_SOURCE_DUE] = {"source_due",
+    [SQL_SOURCE_DUE] = {.name = "source_due", .sql =
         "SELECT " SOURCE_COLS " FROM sources WHERE enabled = 1 AND next_run_ms > 0"
         " AND next_run_ms <= ?1 ORDER BY next_run_ms, id"},
-    [SQL_SOURCE_EXISTS] = {"source_exists", "SELECT 1 FROM sources WHERE id = ?1"},
-    [SQL_DOC_HASH] = {"doc_hash",
+    [SQL_SOURCE_EXISTS] = {.name = "source_exists", .sql = "SELECT 1 FROM sources WHERE id = ?1"},
+    [SQL_DOC_HASH] = {.name = "doc_hash", .sql =
         "SELECT content_hash FROM documents WHERE source_id = ?1 AND external_id = ?2"},
-    [SQL_DOC_GET] = {"doc_get", "SELECT " DOC_COLS " FROM documents WHERE id = ?1"},
-    [SQL_DOC_DELETE] = {"doc_delete", "DELETE FROM documents WHERE id = ?1"},
-    [SQL_DOC_DELETE_EXTERNAL] = {"doc_delete_external",
+    [SQL_DOC_GET] = {.name = "doc_get", .sql = "SELECT " DOC_COLS " FROM documents WHERE id = ?1"},
+    [SQL_DOC_DELETE] = {.name = "doc_delete", .sql = "DELETE FROM documents WHERE id = ?1"},
+    [SQL_DOC_DELETE_EXTERNAL] = {.name = "doc_delete_external", .sql =
         "DELETE FROM documents WHERE source_id = ?1 AND external_id = ?2"},
-    [SQL_DOC_LIST] = {"doc_list",
+    [SQL_DOC_LIST] = {.name = "doc_list", .sql =
         "SELECT id, source_id, external_id, path, title, content_hash FROM documents"
         " WHERE source_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
-    [SQL_CHUNK_LIST] = {"chunk_list",
+    [SQL_CHUNK_LIST] = {.name = "chunk_list", .sql =
         "SELECT id, ord, heading, text FROM chunks WHERE document_id = ?1 ORDER BY ord, id"},
 };
 

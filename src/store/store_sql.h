@@ -179,6 +179,7 @@ struct store_sql_dialect {
 struct store_sql {
     struct store base;                 /* first: store.h casts through it */
     const struct store_sql_dialect *dialect;
+    struct cc_clock *clock;            /* store_cfg.clock or the system clock */
     int schema_latest;                 /* the newest migration the binary has */
 };
 

@@ -30,46 +30,48 @@
 #define UNFINISHED "('queued', 'running', 'failed')"
 
 const struct store_sql_stmt store__sql_job_stmts[SQL__COUNT] = {
-    [SQL_JOB_FIND_DEDUP] = {"job_find_dedup",
+    [SQL_JOB_FIND_DEDUP] = {.name = "job_find_dedup", .sql =
         "SELECT id FROM jobs WHERE dedup_key = ?1 AND state IN " UNFINISHED},
-    [SQL_JOB_COUNT_UNFINISHED] = {"job_count_unfinished",
+    [SQL_JOB_COUNT_UNFINISHED] = {.name = "job_count_unfinished", .sql =
         "SELECT COUNT(*) FROM jobs WHERE source_id = ?1 AND state IN " UNFINISHED},
-    [SQL_JOB_COUNT_UNFINISHED_NOSRC] = {"job_count_unfinished_nosrc",
+    [SQL_JOB_COUNT_UNFINISHED_NOSRC] = {.name = "job_count_unfinished_nosrc", .sql =
         "SELECT COUNT(*) FROM jobs WHERE source_id IS NULL AND state IN " UNFINISHED},
-    [SQL_JOB_INSERT] = {"job_insert",
+    [SQL_JOB_INSERT] = {.name = "job_insert", .sql =
         "INSERT INTO jobs (kind, source_id, dedup_key, payload, max_attempts, next_run_ms,"
         " created_ms, updated_ms)"
         " VALUES (?1, NULLIF(CAST(?2 AS BIGINT), 0), ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id"},
-    [SQL_JOB_GET] = {"job_get", "SELECT " STORE_SQL_JOB_COLS " FROM jobs WHERE id = ?1"},
-    [SQL_JOB_EXISTS] = {"job_exists", "SELECT 1 FROM jobs WHERE id = ?1"},
-    [SQL_JOB_HEARTBEAT] = {"job_heartbeat",
+    [SQL_JOB_GET] = {.name = "job_get", .sql =
+        "SELECT " STORE_SQL_JOB_COLS " FROM jobs WHERE id = ?1"},
+    [SQL_JOB_EXISTS] = {.name = "job_exists", .sql = "SELECT 1 FROM jobs WHERE id = ?1"},
+    [SQL_JOB_HEARTBEAT] = {.name = "job_heartbeat", .sql =
         "UPDATE jobs SET lease_until_ms = ?3, stage = COALESCE(?4, stage)"
         " WHERE id = ?1 AND state = 'running' AND lease_owner = ?2"},
     /* A succeeded job can never run again, so its payload (a whole
      * uploaded document, perhaps) is dropped at once, not at pruning. */
-    [SQL_JOB_SUCCEED] = {"job_succeed",
+    [SQL_JOB_SUCCEED] = {.name = "job_succeed", .sql =
         "UPDATE jobs SET state = 'succeeded', finished_ms = ?3, updated_ms = ?3,"
         " lease_owner = NULL, lease_until_ms = 0, payload = NULL"
         " WHERE id = ?1 AND state = 'running' AND lease_owner = ?2"},
-    [SQL_JOB_FAIL] = {"job_fail",
+    [SQL_JOB_FAIL] = {.name = "job_fail", .sql =
         "UPDATE jobs SET state = CASE WHEN CAST(?5 AS BIGINT) > 0 THEN 'failed' ELSE 'dead' END,"
         " next_run_ms = CASE WHEN CAST(?5 AS BIGINT) > 0 THEN CAST(?5 AS BIGINT)"
         "   ELSE next_run_ms END,"
         " finished_ms = CASE WHEN CAST(?5 AS BIGINT) > 0 THEN 0 ELSE CAST(?3 AS BIGINT) END,"
         " last_error = ?4, updated_ms = ?3, lease_owner = NULL, lease_until_ms = 0"
         " WHERE id = ?1 AND state = 'running' AND lease_owner = ?2"},
-    [SQL_JOB_RETRY] = {"job_retry",
+    [SQL_JOB_RETRY] = {.name = "job_retry", .sql =
         "UPDATE jobs SET state = 'queued', attempts = 0, next_run_ms = ?2, updated_ms = ?2,"
         " finished_ms = 0, lease_owner = NULL, lease_until_ms = 0"
         " WHERE id = ?1 AND state IN ('dead', 'failed')"},
-    [SQL_JOB_LIST] = {"job_list",
+    [SQL_JOB_LIST] = {.name = "job_list", .sql =
         "SELECT " STORE_SQL_JOB_COLS " FROM jobs"
         " WHERE (CAST(?1 AS TEXT) IS NULL OR state = CAST(?1 AS TEXT))"
         " AND (CAST(?2 AS BIGINT) = 0 OR id < CAST(?2 AS BIGINT)) ORDER BY id DESC LIMIT ?3"},
-    [SQL_JOB_COUNTS] = {"job_counts", "SELECT state, COUNT(*) FROM jobs GROUP BY state"},
-    [SQL_JOB_OLDEST] = {"job_oldest",
+    [SQL_JOB_COUNTS] = {.name = "job_counts", .sql =
+        "SELECT state, COUNT(*) FROM jobs GROUP BY state"},
+    [SQL_JOB_OLDEST] = {.name = "job_oldest", .sql =
         "SELECT COALESCE(MIN(created_ms), 0) FROM jobs WHERE state IN ('queued', 'failed')"},
-    [SQL_JOB_PRUNE] = {"job_prune",
+    [SQL_JOB_PRUNE] = {.name = "job_prune", .sql =
         "DELETE FROM jobs WHERE state = 'succeeded' AND finished_ms < ?1"},
 };
 
