@@ -326,9 +326,15 @@ static cc_err write_count(struct store *st, enum store_sql_id id,
     return err;
 }
 
-/* Every read that hands rows to a store.h callback: ctx of this shape. */
+/* A read that hands each row to a store.h callback: which one, and its arg. */
 struct cb_ctx {
-    void (*cb)(void);                  /* the caller's callback, cast back by the row fn */
+    union {
+        store_token_cb token;
+        store_project_cb project;
+        store_event_cb event;
+        store_source_cb source;
+        store_doc_cb doc;
+    } cb;
     void *arg;
 };
 
@@ -386,12 +392,12 @@ static void row_token(struct store_sql_row *r, void *ctx)
         .created_ms = store__sql_int(r, 4),
         .last_used_ms = store__sql_int(r, 5),
     };
-    ((store_token_cb)c->cb)(c->arg, &t);
+    c->cb.token(c->arg, &t);
 }
 
 cc_err store__sql_token_list(struct store *st, store_token_cb cb, void *arg)
 {
-    struct cb_ctx c = {.cb = (void (*)(void))cb, .arg = arg};
+    struct cb_ctx c = {.cb.token = cb, .arg = arg};
     return read_rows(st, SQL_TOKEN_LIST, NULL, false, row_token, &c);
 }
 
@@ -435,19 +441,19 @@ static void row_project(struct store_sql_row *r, void *ctx)
         .created_ms = store__sql_int(r, 5),
         .updated_ms = store__sql_int(r, 6),
     };
-    ((store_project_cb)c->cb)(c->arg, &p);
+    c->cb.project(c->arg, &p);
 }
 
 cc_err store__sql_project_get(struct store *st, const char *name, store_project_cb cb,
                               void *arg)
 {
-    struct cb_ctx c = {.cb = (void (*)(void))cb, .arg = arg};
+    struct cb_ctx c = {.cb.project = cb, .arg = arg};
     return read_rows(st, SQL_PROJECT_GET, SQL_PARAMS(SQL_T(name)), true, row_project, &c);
 }
 
 cc_err store__sql_project_list(struct store *st, store_project_cb cb, void *arg)
 {
-    struct cb_ctx c = {.cb = (void (*)(void))cb, .arg = arg};
+    struct cb_ctx c = {.cb.project = cb, .arg = arg};
     return read_rows(st, SQL_PROJECT_LIST, NULL, false, row_project, &c);
 }
 
@@ -477,13 +483,13 @@ static void row_event(struct store_sql_row *r, void *ctx)
         .service = store__sql_str(r, 4),
         .message = store__sql_str(r, 5),
     };
-    ((store_event_cb)c->cb)(c->arg, &e);
+    c->cb.event(c->arg, &e);
 }
 
 cc_err store__sql_event_list(struct store *st, int64_t after_id, unsigned limit,
                              store_event_cb cb, void *arg)
 {
-    struct cb_ctx c = {.cb = (void (*)(void))cb, .arg = arg};
+    struct cb_ctx c = {.cb.event = cb, .arg = arg};
     return read_rows(st, SQL_EVENT_LIST, SQL_PARAMS(SQL_I(after_id), SQL_I(limit)), false,
                      row_event, &c);
 }
@@ -544,14 +550,14 @@ static void row_source(struct store_sql_row *r, void *ctx)
         .failed_total = store__sql_int(r, 20),
         .docs = store__sql_int(r, 21),
     };
-    ((store_source_cb)c->cb)(c->arg, &src);
+    c->cb.source(c->arg, &src);
 }
 
 static cc_err read_sources(struct store *st, enum store_sql_id id,
                            const struct store_sql_param *params, bool one, store_source_cb cb,
                            void *arg)
 {
-    struct cb_ctx c = {.cb = (void (*)(void))cb, .arg = arg};
+    struct cb_ctx c = {.cb.source = cb, .arg = arg};
     return read_rows(st, id, params, one, row_source, &c);
 }
 
@@ -653,13 +659,13 @@ static void row_doc_brief(struct store_sql_row *r, void *ctx)
         .title = store__sql_str(r, 4),
         .content_hash = store__sql_str(r, 5),
     };
-    ((store_doc_cb)c->cb)(c->arg, &d);
+    c->cb.doc(c->arg, &d);
 }
 
 cc_err store__sql_doc_list(struct store *st, int64_t source_id, int64_t after_id,
                            unsigned limit, store_doc_cb cb, void *arg)
 {
-    struct cb_ctx c = {.cb = (void (*)(void))cb, .arg = arg};
+    struct cb_ctx c = {.cb.doc = cb, .arg = arg};
     return read_rows(st, SQL_DOC_LIST, SQL_PARAMS(SQL_I(source_id), SQL_I(after_id),
                                                   SQL_I(limit)),
                      false, row_doc_brief, &c);
