@@ -760,5 +760,6 @@ const struct store_ops store_postgres_ops = {
     .vectors_missing = pg__vectors_missing,
     .vector_search = pg__vector_search,
     .job_claim = pg__job_claim,
+    .job_enqueue_batch = store__sql_job_enqueue_batch,
     STORE_SQL_OPS,
 };

@@ -786,5 +786,6 @@ const struct store_ops store_sqlite_ops = {
     .job_claim = sqlite__job_claim,
     .job_claim_batch = sqlite__job_claim_batch,
     .doc_write_batch = sqlite__doc_write_batch,
+    .job_enqueue_batch = store__sql_job_enqueue_batch,
     STORE_SQL_OPS,
 };

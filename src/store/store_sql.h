@@ -320,7 +320,9 @@ cc_err store__sql_job_prune(struct store *st, int64_t before_ms, int64_t *out_de
 
 /* The ops a SQL backend's table takes from this layer, as designated
  * initializers: `static const struct store_ops x = {.name = ..., .open =
- * ..., <the backend's own ops>, STORE_SQL_OPS};`. */
+ * ..., <the backend's own ops>, STORE_SQL_OPS};`. The optional batch ops
+ * are not among them: a backend names store__sql_job_enqueue_batch or a
+ * faster one of its own. */
 #define STORE_SQL_OPS                                                                  \
     .ping = store__sql_ping, .info = store__sql_info,                                  \
     .token_insert = store__sql_token_insert, .token_list = store__sql_token_list,      \
@@ -347,7 +349,6 @@ cc_err store__sql_job_prune(struct store *st, int64_t before_ms, int64_t *out_de
     .job_succeed = store__sql_job_succeed, .job_fail = store__sql_job_fail,            \
     .job_get = store__sql_job_get, .job_list = store__sql_job_list,                    \
     .job_retry = store__sql_job_retry, .job_counts = store__sql_job_counts,            \
-    .job_prune = store__sql_job_prune,                                                 \
-    .job_enqueue_batch = store__sql_job_enqueue_batch
+    .job_prune = store__sql_job_prune
 
 #endif
