@@ -68,6 +68,7 @@ struct cc_buf;
 
 enum pg_stmt_id {
     /* postgres_knowledge.c */
+    PS_SOURCE_ADD_COUNTS,
     PS_SOURCE_EXISTS,
     PS_DOC_LOOKUP_LOCK,
     PS_DOC_INSERT,
@@ -84,6 +85,7 @@ enum pg_stmt_id {
     PS_JOB_LOCK_SOURCE,
     PS_JOB_LOCK_NOSRC,
     PS_JOB_CLAIM,
+    PS_JOB_EXISTS,
     /* postgres_vectors.c */
     PS_VEC_CHUNKS,
     PS_VEC_PUT,

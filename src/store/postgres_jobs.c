@@ -48,6 +48,8 @@ const struct pg_stmt_def pg__job_stmts[PS__COUNT] = {
         " RETURNING j.id, j.kind, j.source_id, j.state, j.dedup_key, j.payload, j.attempts,"
         " j.max_attempts, j.next_run_ms, j.lease_owner, j.lease_until_ms, j.stage,"
         " j.last_error, j.created_ms, j.updated_ms, j.finished_ms"},
+    /* For a batch that finishes jobs inside its own transaction. */
+    [PS_JOB_EXISTS] = {"job_exists", "SELECT 1 FROM jobs WHERE id = $1"},
 };
 
 cc_err pg__queue_lock(struct store *st, struct store_sql_conn *c, int64_t source_id,

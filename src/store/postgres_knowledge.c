@@ -49,6 +49,10 @@
 #define INDEX_LIMIT (64u * 1024u * 1024u)
 
 const struct pg_stmt_def pg__knowledge_stmts[PS__COUNT] = {
+    /* The document write path's own (the op is store_sql.c's). */
+    [PS_SOURCE_ADD_COUNTS] = {"source_add_counts",
+        "UPDATE sources SET ingested_total = ingested_total + $2,"
+        " failed_total = failed_total + $3 WHERE id = $1"},
     [PS_SOURCE_EXISTS] = {"source_exists", "SELECT 1 FROM sources WHERE id = $1"},
     [PS_DOC_LOOKUP_LOCK] = {"doc_lookup_lock",
         "SELECT id, content_hash FROM documents WHERE source_id = $1 AND external_id = $2"
