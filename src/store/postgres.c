@@ -402,6 +402,126 @@ cc_err pg__run_one(struct pg_store *s, enum pg_stmt_id id, const struct pg_param
     return err;
 }
 
+/* ---- the dialect of the shared SQL layer (store_sql.h) ------------- */
+
+static struct pg_conn *conn_of(struct store_sql_conn *c)
+{
+    return (struct pg_conn *)c;
+}
+
+/* Every connection of the pool reads and writes. */
+static cc_err dl_conn_get(struct store *st, enum store_sql_use use, struct store_sql_conn **out)
+{
+    struct pg_conn *c = NULL;
+    (void)use;
+    cc_err err = pg__conn_get(pg__from_store(st), &c);
+    if (!err)
+        *out = (struct store_sql_conn *)c;
+    return err;
+}
+
+static void dl_conn_put(struct store *st, enum store_sql_use use, struct store_sql_conn *c)
+{
+    (void)use;
+    pg__conn_put(pg__from_store(st), conn_of(c));
+}
+
+static cc_err dl_begin(struct store *st, struct store_sql_conn *c, enum store_sql_use how)
+{
+    struct pg_store *s = pg__from_store(st);
+    return how == STORE_SQL_WRITE ? pg__begin(s, conn_of(c)) : pg__begin_read(s, conn_of(c));
+}
+
+static cc_err dl_commit(struct store *st, struct store_sql_conn *c)
+{
+    return pg__commit(pg__from_store(st), conn_of(c));
+}
+
+static void dl_rollback(struct store *st, struct store_sql_conn *c)
+{
+    pg__rollback(pg__from_store(st), conn_of(c));
+}
+
+/* Shared statements are prepared as "cs<id>", their ?N rewritten to $N. */
+static cc_err dl_query(struct store *st, struct store_sql_conn *cc, enum store_sql_id id,
+                       const struct store_sql_param *params, store_sql_row_fn row, void *ctx,
+                       int64_t *out_rows)
+{
+    struct pg_store *s = pg__from_store(st);
+    struct pg_conn *c = conn_of(cc);
+    const char *op = store__sql_name(id);
+    struct pg_param qp[PARAMS_MAX + 1];
+    char name[16], sql[SHARED_SQL_MAX];
+    PGresult *res = NULL;
+    size_t n = 0;
+    for (; params && params[n].type != SQLP_END; n++) {
+        if (n == PARAMS_MAX)
+            return CC_EINVAL;          /* a defect in the caller */
+        const struct store_sql_param *p = &params[n];
+        qp[n] = (struct pg_param){.type = p->type == SQLP_INT    ? PGP_INT
+                                          : p->type == SQLP_TEXT ? PGP_TEXT
+                                                                 : PGP_BLOB,
+                                  .i = p->i, .s = p->s, .n = p->n};
+    }
+    qp[n] = (struct pg_param){.type = PGP_END};
+    snprintf(name, sizeof(name), "cs%d", (int)id);
+    cc_err err = CC_OK;
+    if (!c->shared_prepared[id]) {
+        err = store__sql_placeholders(store__sql_text(id, STORE_SQL_POSTGRES), sql, sizeof(sql));
+        if (err)
+            cc_log_error(s->log, MOD, "shared statement too long", CC_LS("op", op));
+        if (!err)
+            err = prepare_named(s, c, name, sql, op, &c->shared_prepared[id]);
+    }
+    if (!err)
+        err = exec_named(s, c, name, op, qp, &res);
+    if (err)
+        return err;
+    int rows = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) : 0;
+    for (int i = 0; row && i < rows; i++) {
+        struct store_sql_row r = {.d = &pg__dialect, .impl = res, .row = i};
+        row(&r, ctx);
+        free(r.blob);
+    }
+    if (out_rows)
+        *out_rows = result_rows(res);
+    PQclear(res);
+    return CC_OK;
+}
+
+static int64_t dl_col_int(struct store_sql_row *r, int col)
+{
+    return pg__int(&(struct pg_row){.res = r->impl, .row = r->row}, col);
+}
+
+static const char *dl_col_text(struct store_sql_row *r, int col)
+{
+    return pg__text(&(struct pg_row){.res = r->impl, .row = r->row}, col);
+}
+
+/* Decoded into r->blob, which the row's reader frees: one blob per row. */
+static const void *dl_col_blob(struct store_sql_row *r, int col, size_t *out_len)
+{
+    free(r->blob);
+    r->blob = pg__bytea(&(struct pg_row){.res = r->impl, .row = r->row}, col, out_len);
+    return r->blob;
+}
+
+const struct store_sql_dialect pg__dialect = {
+    .name = "postgres",
+    .kind = STORE_SQL_POSTGRES,
+    .conn_get = dl_conn_get,
+    .conn_put = dl_conn_put,
+    .begin = dl_begin,
+    .commit = dl_commit,
+    .rollback = dl_rollback,
+    .query = dl_query,
+    .col_int = dl_col_int,
+    .col_text = dl_col_text,
+    .col_blob = dl_col_blob,
+    .queue_lock = pg__queue_lock,
+};
+
 /* ---- connections ----------------------------------------------------- */
 
 /* Session settings, after connecting and after every reset: lock waits end
@@ -629,126 +749,6 @@ static cc_err pg_open(const struct store_cfg *cfg, struct store **out)
     *out = &s->sql.base;
     return CC_OK;
 }
-
-/* ---- the dialect of the shared SQL layer (store_sql.h) ------------- */
-
-static struct pg_conn *conn_of(struct store_sql_conn *c)
-{
-    return (struct pg_conn *)c;
-}
-
-/* Every connection of the pool reads and writes. */
-static cc_err dl_conn_get(struct store *st, enum store_sql_use use, struct store_sql_conn **out)
-{
-    struct pg_conn *c = NULL;
-    (void)use;
-    cc_err err = pg__conn_get(pg__from_store(st), &c);
-    if (!err)
-        *out = (struct store_sql_conn *)c;
-    return err;
-}
-
-static void dl_conn_put(struct store *st, enum store_sql_use use, struct store_sql_conn *c)
-{
-    (void)use;
-    pg__conn_put(pg__from_store(st), conn_of(c));
-}
-
-static cc_err dl_begin(struct store *st, struct store_sql_conn *c, enum store_sql_use how)
-{
-    struct pg_store *s = pg__from_store(st);
-    return how == STORE_SQL_WRITE ? pg__begin(s, conn_of(c)) : pg__begin_read(s, conn_of(c));
-}
-
-static cc_err dl_commit(struct store *st, struct store_sql_conn *c)
-{
-    return pg__commit(pg__from_store(st), conn_of(c));
-}
-
-static void dl_rollback(struct store *st, struct store_sql_conn *c)
-{
-    pg__rollback(pg__from_store(st), conn_of(c));
-}
-
-/* Shared statements are prepared as "cs<id>", their ?N rewritten to $N. */
-static cc_err dl_query(struct store *st, struct store_sql_conn *cc, enum store_sql_id id,
-                       const struct store_sql_param *params, store_sql_row_fn row, void *ctx,
-                       int64_t *out_rows)
-{
-    struct pg_store *s = pg__from_store(st);
-    struct pg_conn *c = conn_of(cc);
-    const char *op = store__sql_name(id);
-    struct pg_param qp[PARAMS_MAX + 1];
-    char name[16], sql[SHARED_SQL_MAX];
-    PGresult *res = NULL;
-    size_t n = 0;
-    for (; params && params[n].type != SQLP_END; n++) {
-        if (n == PARAMS_MAX)
-            return CC_EINVAL;          /* a defect in the caller */
-        const struct store_sql_param *p = &params[n];
-        qp[n] = (struct pg_param){.type = p->type == SQLP_INT    ? PGP_INT
-                                          : p->type == SQLP_TEXT ? PGP_TEXT
-                                                                 : PGP_BLOB,
-                                  .i = p->i, .s = p->s, .n = p->n};
-    }
-    qp[n] = (struct pg_param){.type = PGP_END};
-    snprintf(name, sizeof(name), "cs%d", (int)id);
-    cc_err err = CC_OK;
-    if (!c->shared_prepared[id]) {
-        err = store__sql_placeholders(store__sql_text(id, STORE_SQL_POSTGRES), sql, sizeof(sql));
-        if (err)
-            cc_log_error(s->log, MOD, "shared statement too long", CC_LS("op", op));
-        if (!err)
-            err = prepare_named(s, c, name, sql, op, &c->shared_prepared[id]);
-    }
-    if (!err)
-        err = exec_named(s, c, name, op, qp, &res);
-    if (err)
-        return err;
-    int rows = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) : 0;
-    for (int i = 0; row && i < rows; i++) {
-        struct store_sql_row r = {.d = &pg__dialect, .impl = res, .row = i};
-        row(&r, ctx);
-        free(r.blob);
-    }
-    if (out_rows)
-        *out_rows = result_rows(res);
-    PQclear(res);
-    return CC_OK;
-}
-
-static int64_t dl_col_int(struct store_sql_row *r, int col)
-{
-    return pg__int(&(struct pg_row){.res = r->impl, .row = r->row}, col);
-}
-
-static const char *dl_col_text(struct store_sql_row *r, int col)
-{
-    return pg__text(&(struct pg_row){.res = r->impl, .row = r->row}, col);
-}
-
-/* Decoded into r->blob, which the row's reader frees: one blob per row. */
-static const void *dl_col_blob(struct store_sql_row *r, int col, size_t *out_len)
-{
-    free(r->blob);
-    r->blob = pg__bytea(&(struct pg_row){.res = r->impl, .row = r->row}, col, out_len);
-    return r->blob;
-}
-
-const struct store_sql_dialect pg__dialect = {
-    .name = "postgres",
-    .kind = STORE_SQL_POSTGRES,
-    .conn_get = dl_conn_get,
-    .conn_put = dl_conn_put,
-    .begin = dl_begin,
-    .commit = dl_commit,
-    .rollback = dl_rollback,
-    .query = dl_query,
-    .col_int = dl_col_int,
-    .col_text = dl_col_text,
-    .col_blob = dl_col_blob,
-    .queue_lock = pg__queue_lock,
-};
 
 const struct store_ops store_postgres_ops = {
     .name = "postgres",

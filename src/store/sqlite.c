@@ -363,6 +363,133 @@ cc_err sqlite__write_one(struct sqlite_store *s, enum stmt_id id, const struct p
     return err;
 }
 
+/* ---- the dialect of the shared SQL layer (store_sql.h) ------------- */
+
+static struct conn *conn_of(struct store_sql_conn *c)
+{
+    return (struct conn *)c;
+}
+
+static cc_err dl_conn_get(struct store *st, enum store_sql_use use, struct store_sql_conn **out)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    struct conn *c = NULL;
+    if (use == STORE_SQL_WRITE) {
+        *out = (struct store_sql_conn *)sqlite__writer_get(s);
+        return CC_OK;
+    }
+    cc_err err = sqlite__reader_get(s, &c);
+    if (!err)
+        *out = (struct store_sql_conn *)c;
+    return err;
+}
+
+static void dl_conn_put(struct store *st, enum store_sql_use use, struct store_sql_conn *c)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    if (use == STORE_SQL_WRITE)
+        sqlite__writer_put(s);
+    else
+        sqlite__reader_put(s, conn_of(c));
+}
+
+static cc_err dl_begin(struct store *st, struct store_sql_conn *c, enum store_sql_use how)
+{
+    return sqlite__begin(sqlite__from_store(st), conn_of(c),
+                         how == STORE_SQL_WRITE ? ST_BEGIN_IMMEDIATE : ST_BEGIN);
+}
+
+static cc_err dl_commit(struct store *st, struct store_sql_conn *c)
+{
+    return sqlite__commit(sqlite__from_store(st), conn_of(c));
+}
+
+static void dl_rollback(struct store *st, struct store_sql_conn *c)
+{
+    (void)st;
+    sqlite__rollback(conn_of(c));
+}
+
+static int bind_shared(sqlite3_stmt *st, const struct store_sql_param *params)
+{
+    int rc = SQLITE_OK;
+    for (int i = 0; params && params[i].type != SQLP_END && rc == SQLITE_OK; i++) {
+        const struct store_sql_param *p = &params[i];
+        if (p->type == SQLP_INT)
+            rc = sqlite3_bind_int64(st, i + 1, p->i);
+        else if (!p->s)
+            rc = sqlite3_bind_null(st, i + 1);
+        else if (p->type == SQLP_TEXT)
+            rc = sqlite3_bind_text(st, i + 1, p->s, -1, SQLITE_STATIC);
+        else
+            rc = sqlite3_bind_blob64(st, i + 1, p->s, p->n, SQLITE_STATIC);
+    }
+    return rc;
+}
+
+/* Shared statements are prepared once per connection, like the backend's. */
+static cc_err dl_query(struct store *st, struct store_sql_conn *cc, enum store_sql_id id,
+                       const struct store_sql_param *params, store_sql_row_fn row, void *ctx,
+                       int64_t *out_rows)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    struct conn *c = conn_of(cc);
+    const char *op = store__sql_name(id);
+    int rc = SQLITE_OK;
+    if (!c->shared[id])
+        rc = sqlite3_prepare_v3(c->db, store__sql_text(id, STORE_SQL_SQLITE), -1,
+                                SQLITE_PREPARE_PERSISTENT, &c->shared[id], NULL);
+    if (rc != SQLITE_OK)
+        return sqlite__db_err(s, c->db, rc, op);
+    sqlite3_stmt *stmt = c->shared[id];
+    int64_t rows = 0;
+    rc = bind_shared(stmt, params);
+    struct store_sql_row r = sqlite__row(stmt);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (row)
+            row(&r, ctx);
+        rows++;
+        rc = SQLITE_OK;
+    }
+    cc_err err = rc == SQLITE_DONE ? CC_OK : sqlite__db_err(s, c->db, rc, op);
+    if (!err && out_rows)
+        *out_rows = sqlite3_column_count(stmt) > 0 ? rows : sqlite3_changes(c->db);
+    sqlite__stmt_done(stmt);
+    return err;
+}
+
+static int64_t dl_col_int(struct store_sql_row *r, int col)
+{
+    return sqlite3_column_int64(r->impl, col);
+}
+
+static const char *dl_col_text(struct store_sql_row *r, int col)
+{
+    return sqlite__col_text(r->impl, col);
+}
+
+static const void *dl_col_blob(struct store_sql_row *r, int col, size_t *out_len)
+{
+    const void *p = sqlite3_column_blob(r->impl, col);
+    *out_len = p ? (size_t)sqlite3_column_bytes(r->impl, col) : 0;
+    return p;
+}
+
+/* No queue_lock: enqueue's BEGIN IMMEDIATE already holds the write lock. */
+const struct store_sql_dialect sqlite__dialect = {
+    .name = "sqlite",
+    .kind = STORE_SQL_SQLITE,
+    .conn_get = dl_conn_get,
+    .conn_put = dl_conn_put,
+    .begin = dl_begin,
+    .commit = dl_commit,
+    .rollback = dl_rollback,
+    .query = dl_query,
+    .col_int = dl_col_int,
+    .col_text = dl_col_text,
+    .col_blob = dl_col_blob,
+};
+
 /* ---- migrations ------------------------------------------------------ */
 
 static cc_err schema_version(struct sqlite_store *s, int *out)
@@ -646,133 +773,6 @@ static cc_err sqlite_open(const struct store_cfg *cfg, struct store **out)
     *out = &s->sql.base;
     return CC_OK;
 }
-
-/* ---- the dialect of the shared SQL layer (store_sql.h) ------------- */
-
-static struct conn *conn_of(struct store_sql_conn *c)
-{
-    return (struct conn *)c;
-}
-
-static cc_err dl_conn_get(struct store *st, enum store_sql_use use, struct store_sql_conn **out)
-{
-    struct sqlite_store *s = sqlite__from_store(st);
-    struct conn *c = NULL;
-    if (use == STORE_SQL_WRITE) {
-        *out = (struct store_sql_conn *)sqlite__writer_get(s);
-        return CC_OK;
-    }
-    cc_err err = sqlite__reader_get(s, &c);
-    if (!err)
-        *out = (struct store_sql_conn *)c;
-    return err;
-}
-
-static void dl_conn_put(struct store *st, enum store_sql_use use, struct store_sql_conn *c)
-{
-    struct sqlite_store *s = sqlite__from_store(st);
-    if (use == STORE_SQL_WRITE)
-        sqlite__writer_put(s);
-    else
-        sqlite__reader_put(s, conn_of(c));
-}
-
-static cc_err dl_begin(struct store *st, struct store_sql_conn *c, enum store_sql_use how)
-{
-    return sqlite__begin(sqlite__from_store(st), conn_of(c),
-                         how == STORE_SQL_WRITE ? ST_BEGIN_IMMEDIATE : ST_BEGIN);
-}
-
-static cc_err dl_commit(struct store *st, struct store_sql_conn *c)
-{
-    return sqlite__commit(sqlite__from_store(st), conn_of(c));
-}
-
-static void dl_rollback(struct store *st, struct store_sql_conn *c)
-{
-    (void)st;
-    sqlite__rollback(conn_of(c));
-}
-
-static int bind_shared(sqlite3_stmt *st, const struct store_sql_param *params)
-{
-    int rc = SQLITE_OK;
-    for (int i = 0; params && params[i].type != SQLP_END && rc == SQLITE_OK; i++) {
-        const struct store_sql_param *p = &params[i];
-        if (p->type == SQLP_INT)
-            rc = sqlite3_bind_int64(st, i + 1, p->i);
-        else if (!p->s)
-            rc = sqlite3_bind_null(st, i + 1);
-        else if (p->type == SQLP_TEXT)
-            rc = sqlite3_bind_text(st, i + 1, p->s, -1, SQLITE_STATIC);
-        else
-            rc = sqlite3_bind_blob64(st, i + 1, p->s, p->n, SQLITE_STATIC);
-    }
-    return rc;
-}
-
-/* Shared statements are prepared once per connection, like the backend's. */
-static cc_err dl_query(struct store *st, struct store_sql_conn *cc, enum store_sql_id id,
-                       const struct store_sql_param *params, store_sql_row_fn row, void *ctx,
-                       int64_t *out_rows)
-{
-    struct sqlite_store *s = sqlite__from_store(st);
-    struct conn *c = conn_of(cc);
-    const char *op = store__sql_name(id);
-    int rc = SQLITE_OK;
-    if (!c->shared[id])
-        rc = sqlite3_prepare_v3(c->db, store__sql_text(id, STORE_SQL_SQLITE), -1,
-                                SQLITE_PREPARE_PERSISTENT, &c->shared[id], NULL);
-    if (rc != SQLITE_OK)
-        return sqlite__db_err(s, c->db, rc, op);
-    sqlite3_stmt *stmt = c->shared[id];
-    int64_t rows = 0;
-    rc = bind_shared(stmt, params);
-    struct store_sql_row r = sqlite__row(stmt);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (row)
-            row(&r, ctx);
-        rows++;
-        rc = SQLITE_OK;
-    }
-    cc_err err = rc == SQLITE_DONE ? CC_OK : sqlite__db_err(s, c->db, rc, op);
-    if (!err && out_rows)
-        *out_rows = sqlite3_column_count(stmt) > 0 ? rows : sqlite3_changes(c->db);
-    sqlite__stmt_done(stmt);
-    return err;
-}
-
-static int64_t dl_col_int(struct store_sql_row *r, int col)
-{
-    return sqlite3_column_int64(r->impl, col);
-}
-
-static const char *dl_col_text(struct store_sql_row *r, int col)
-{
-    return sqlite__col_text(r->impl, col);
-}
-
-static const void *dl_col_blob(struct store_sql_row *r, int col, size_t *out_len)
-{
-    const void *p = sqlite3_column_blob(r->impl, col);
-    *out_len = p ? (size_t)sqlite3_column_bytes(r->impl, col) : 0;
-    return p;
-}
-
-/* No queue_lock: enqueue's BEGIN IMMEDIATE already holds the write lock. */
-const struct store_sql_dialect sqlite__dialect = {
-    .name = "sqlite",
-    .kind = STORE_SQL_SQLITE,
-    .conn_get = dl_conn_get,
-    .conn_put = dl_conn_put,
-    .begin = dl_begin,
-    .commit = dl_commit,
-    .rollback = dl_rollback,
-    .query = dl_query,
-    .col_int = dl_col_int,
-    .col_text = dl_col_text,
-    .col_blob = dl_col_blob,
-};
 
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
