@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/clock.h"
@@ -238,6 +239,37 @@ static void test_enqueue_batch_rules(void **state)
     assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM jobs WHERE dedup_key = 'v2'"), 0);
 }
 
+/* ---- the store's clock ------------------------------------------------ */
+
+/* store_cfg.clock is the store's time: a fresh database opened with a fake
+ * clock records its migrations at the fake wall time. */
+static void test_store_uses_the_clock_it_is_given(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_clock fc;
+    fake_clock_init(&fc, 1234567);
+    store_close(f->s);
+    f->s = NULL;
+#ifdef STORE_FIXTURE_PG
+    fixture_pg_drop(f);
+    fixture_pg_schema(f);
+#else
+    const char *suffix[] = {"", "-wal", "-shm"};
+    char p[160];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
+        unlink(p);
+    }
+#endif
+    struct store_cfg cfg = fixture_cfg(f, 5000);
+    cfg.clock = &fc.base;
+    assert_int_equal(store_open(&cfg, &f->s), CC_OK);
+    assert_true(raw_int(f, "SELECT COUNT(*) FROM schema_migrations") >= 1);
+    assert_int_equal(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations"), 1234567);
+    assert_int_equal(raw_int(f, "SELECT MAX(applied_at) FROM schema_migrations"), 1234567);
+    assert_int_equal(f->s->ops->ping(f->s), CC_OK);
+}
+
 /* ---- the pool --------------------------------------------------------- */
 
 static void test_pool_waits_on_the_clock(void **state)
@@ -308,6 +340,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input_never_reaches_the_backend, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_enqueue_batch_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_uses_the_clock_it_is_given, setup, teardown),
         cmocka_unit_test(test_pool_waits_on_the_clock),
         cmocka_unit_test(test_pool_put_wakes_a_waiter),
     };
