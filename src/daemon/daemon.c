@@ -211,7 +211,8 @@ static int open_store(struct daemon *d)
     struct store_cfg sc = {.driver = d->cfg.store.driver, .sqlite_path = db,
                            .busy_timeout_ms = d->cfg.store.busy_timeout_ms,
                            .pool_size = d->cfg.store.pool_size,
-                           .postgres_dsn = d->cfg.store.postgres_dsn, .log = &d->log};
+                           .postgres_dsn = d->cfg.store.postgres_dsn, .log = &d->log,
+                           .clock = d->ctx.clock};
     cc_err err = store_open(&sc, &d->store);
     if (err) {
         bool pg = strcmp(d->cfg.store.driver, "postgres") == 0;
