@@ -1,10 +1,26 @@
 /*
- * driver.c - what every driver shares.
+ * driver.c - what every driver shares, and the registry of drivers.
  */
 #include "orchestrator/driver.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+const struct orch_driver_ops *const orch_drivers[] = {
+    &orch_docker_ops,
+    &orch_process_ops,
+    NULL,
+};
+
+const struct orch_driver_ops *orch_driver_find(const struct orch_driver_ops *const *reg,
+                                               const char *name)
+{
+    for (size_t i = 0; reg && name && reg[i]; i++)
+        if (strcmp(reg[i]->name, name) == 0)
+            return reg[i];
+    return NULL;
+}
 
 cc_err orch_errf(struct orch_err *e, cc_err code, const char *hint, const char *fmt, ...)
 {

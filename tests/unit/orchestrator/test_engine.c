@@ -108,11 +108,14 @@ static const char *stack_yaml =
     "    depends_on: {backend: {condition: service_healthy}}\n"
     "    x-commandcenter: {probe: {exec: [\"true\"], interval: 100ms}}\n";
 
+static const struct orch_driver_ops *const fake_drivers[] = {&fake_driver_ops,
+                                                            &fake_process_ops, NULL};
+
 static void engine_open(struct fx *f)
 {
     struct orch_engine_cfg ec = {.ctx = &f->ctx, .state_dir = f->dir, .self_exe = "/bin/true",
                                  .on_event = on_event, .event_arg = f,
-                                 .docker = &fake_driver_ops, .process = &fake_process_ops};
+                                 .drivers = fake_drivers};
     struct orch_err e = {0};
     assert_int_equal(orch_engine_create(&ec, &f->eng, &e), CC_OK);
 }
