@@ -799,9 +799,7 @@ static cc_err simple(struct orch__docker *d, const char *method, const char *id,
 
 static int64_t mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return cc_mono_ms(cc_clock_system());
 }
 
 /* The address cache (struct orch__docker.addrs). */

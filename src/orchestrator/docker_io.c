@@ -71,8 +71,7 @@ static bool exec_body(void *arg, const char *p, size_t n)
 
 static void sleep_ms(int ms)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    cc_clock_system()->sleep_ms(cc_clock_system(), ms);
 }
 
 cc_err orch__docker_exec(struct orch_driver *drv, const char *id, char *const argv[],
