@@ -505,6 +505,7 @@ cc_err orch_engine_up(struct orch_engine *eng, const char *name, struct orch_err
         p->next_svcs = svcs;
         p->next_n = st->nservices;
         p->reconcile = true;
+        p->kick = true;
         pthread_cond_broadcast(&p->cv);
     } else {
         orch__svcs_free(p->svcs, p->nsvcs);
@@ -580,6 +581,7 @@ cc_err orch_engine_restart(struct orch_engine *eng, const char *name, const char
     } else {
         orch__sup_reset(&s->sup);
         s->posted |= ORCH__POST_RESTART;
+        p->kick = true;
         pthread_cond_broadcast(&p->cv);
     }
     pthread_mutex_unlock(&p->mu);

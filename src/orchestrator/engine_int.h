@@ -129,6 +129,7 @@ struct orch__project {
     int64_t prepare_retry_at;
     unsigned prepare_failures;
     unsigned probes_inflight;
+    bool kick;                          /* something came for the next pass to see */
     unsigned gen_seq;
 
     pthread_mutex_t ev_mu;              /* keeps events in order */

@@ -373,6 +373,7 @@ static void *probe_main(void *arg)
     if (s && s->gen == j->gen)
         probe_record(p, s, err, &r);
     p->probes_inflight--;
+    p->kick = true;   /* also seen when the supervisor is not waiting right now */
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     orch__flush_events(p);

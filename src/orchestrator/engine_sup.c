@@ -308,6 +308,7 @@ static bool stopping(const struct orch__project *p)
 static int64_t step(struct orch__project *p)
 {
     int64_t now = orch__now(p->eng), next = now + WAIT_MAX_MS;
+    p->kick = false;
     if (p->reconcile)
         apply_reconcile(p);
     if (!p->adopted)
@@ -361,7 +362,7 @@ static void *supervisor_main(void *arg)
         orch__flush_events(p);
         pthread_mutex_lock(&p->mu);
         int64_t now = orch__now(p->eng);
-        if (stopping(p) || p->reconcile || posted_now(p, now))
+        if (stopping(p) || p->reconcile || p->kick || posted_now(p, now))
             continue;
         if (due < now + WAIT_MIN_MS)
             due = now + WAIT_MIN_MS;

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+static unsigned idle_waiters(const struct fake_clock *fc, int64_t *next);
+
 struct fake_clock_waiter {
     int64_t deadline;
     struct fake_clock_waiter *next;
@@ -64,6 +66,7 @@ static bool fake_wait_until(struct cc_clock *c, pthread_cond_t *cv, pthread_mute
     }
     w.next = fc->waiters;
     fc->waiters = &w;
+    fc->waits++;
     pthread_cond_broadcast(&fc->cv);
     pthread_mutex_unlock(&fc->mu);
     bool passed = false;
@@ -135,6 +138,28 @@ static unsigned idle_waiters(const struct fake_clock *fc, int64_t *next)
 
 bool fake_clock_settle(struct fake_clock *fc, unsigned n, int64_t real_timeout_ms)
 {
+    return fake_clock_settle_since(fc, n, 0, real_timeout_ms);
+}
+
+unsigned fake_clock_waiting(struct fake_clock *fc)
+{
+    pthread_mutex_lock(&fc->mu);
+    unsigned n = idle_waiters(fc, NULL);
+    pthread_mutex_unlock(&fc->mu);
+    return n;
+}
+
+unsigned long fake_clock_waits(struct fake_clock *fc)
+{
+    pthread_mutex_lock(&fc->mu);
+    unsigned long w = fc->waits;
+    pthread_mutex_unlock(&fc->mu);
+    return w;
+}
+
+bool fake_clock_settle_since(struct fake_clock *fc, unsigned n, unsigned long waits,
+                             int64_t real_timeout_ms)
+{
     struct timespec end;
     real_deadline(&end, 0);
     end.tv_sec += real_timeout_ms / 1000;
@@ -145,9 +170,9 @@ bool fake_clock_settle(struct fake_clock *fc, unsigned n, int64_t real_timeout_m
     }
     pthread_mutex_lock(&fc->mu);
     bool ok = true;
-    while (ok && idle_waiters(fc, NULL) < n)
+    while (ok && (idle_waiters(fc, NULL) < n || fc->waits <= waits))
         ok = pthread_cond_timedwait(&fc->cv, &fc->mu, &end) != ETIMEDOUT;
-    ok = idle_waiters(fc, NULL) >= n;
+    ok = idle_waiters(fc, NULL) >= n && fc->waits > waits;
     pthread_mutex_unlock(&fc->mu);
     return ok;
 }

@@ -48,6 +48,7 @@ struct fake_clock {
     pthread_mutex_t mu;                    /* guards the time and the waiters */
     pthread_cond_t cv;                     /* a waiter came or went */
     struct fake_clock_waiter *waiters;     /* threads inside wait_until */
+    unsigned long waits;                   /* wait_until calls that blocked */
 };
 
 /* Wall time starts at `wall_ms`, mono at FAKE_CLOCK_MONO_ORIGIN. */
@@ -59,6 +60,13 @@ int64_t fake_clock_mono(struct fake_clock *fc);
 /* Waits (in real time, at most real_timeout_ms) until at least n threads
  * wait in wait_until for a deadline still ahead. false on the timeout. */
 bool fake_clock_settle(struct fake_clock *fc, unsigned n, int64_t real_timeout_ms);
+/* As fake_clock_settle, once a wait_until began after `waits` (read with
+ * fake_clock_waits): a thread known to have been woken has waited again. */
+bool fake_clock_settle_since(struct fake_clock *fc, unsigned n, unsigned long waits,
+                             int64_t real_timeout_ms);
+unsigned long fake_clock_waits(struct fake_clock *fc);
+/* Threads in wait_until for a deadline still ahead. */
+unsigned fake_clock_waiting(struct fake_clock *fc);
 /* Moves the time to the earliest deadline of a waiting thread, but by at
  * most max_ms (and by max_ms when nobody waits). Returns the step taken. */
 int64_t fake_clock_advance_next(struct fake_clock *fc, int64_t max_ms);
