@@ -372,13 +372,16 @@ static void *probe_main(void *arg)
         s->probe_busy = false;
     if (s && s->gen == j->gen)
         probe_record(p, s, err, &r);
-    p->probes_inflight--;
-    p->kick = true;   /* also seen when the supervisor is not waiting right now */
-    pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     orch__flush_events(p);
     orch__probe_cfg_release(&j->cfg);
     free(j);
+    /* the last touch of p: once none is in flight, the project may go */
+    pthread_mutex_lock(&p->mu);
+    p->probes_inflight--;
+    p->kick = true;   /* also seen when the supervisor is not waiting right now */
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 

@@ -11,10 +11,13 @@ struct fake_clock_waiter {
     struct fake_clock_waiter *next;
 };
 
-/* How often a thread in wait_until looks at the fake time again (real
- * time): fake time moves without signalling the waiter's own condition
- * variable, whose mutex this clock cannot take safely. */
-#define POLL_NS 1000000
+/* How long (real time) a thread stays in wait_until before it returns as
+ * if woken, so that its caller looks at its condition and the fake time
+ * again: fake time moves without signalling the waiter's own condition
+ * variable (whose mutex this clock cannot take safely), and a signal that
+ * comes as a timed wait times out is lost to it. Spurious wakeups are in
+ * the contract; callers loop on their condition. */
+#define POLL_NS 2000000
 
 static int64_t fake_wall_ms(struct cc_clock *c)
 {
@@ -69,17 +72,10 @@ static bool fake_wait_until(struct cc_clock *c, pthread_cond_t *cv, pthread_mute
     fc->waits++;
     pthread_cond_broadcast(&fc->cv);
     pthread_mutex_unlock(&fc->mu);
-    bool passed = false;
-    for (;;) {
-        struct timespec ts;
-        real_deadline(&ts, POLL_NS);
-        if (pthread_cond_timedwait(cv, mu, &ts) != ETIMEDOUT)
-            break;   /* signalled (or spuriously woken): the caller looks */
-        if (fake_clock_mono(fc) >= deadline) {
-            passed = true;
-            break;
-        }
-    }
+    struct timespec ts;
+    real_deadline(&ts, POLL_NS);
+    pthread_cond_timedwait(cv, mu, &ts);
+    bool passed = fake_clock_mono(fc) >= deadline;
     pthread_mutex_lock(&fc->mu);
     for (struct fake_clock_waiter **pp = &fc->waiters; *pp; pp = &(*pp)->next)
         if (*pp == &w) {

@@ -10,9 +10,10 @@
  * real monotonic clock does, so code that treats 0 as "never" is caught.
  *
  * wait_until (threads of the code under test waiting for "a signal or a
- * time") blocks on the caller's condition variable until it is signalled
- * or the test has moved the time past the deadline; it never advances the
- * time itself. A test drives such threads as a discrete-event simulation:
+ * time") blocks on the caller's condition variable for at most a couple of
+ * real milliseconds and then returns (true when the test has moved the time
+ * past the deadline, else as a spurious wakeup); it never advances the time
+ * itself. A test drives such threads as a discrete-event simulation:
  * fake_clock_settle waits until n threads are blocked in wait_until with a
  * deadline still ahead (the code under test has nothing left to do now),
  * fake_clock_advance_next moves the time to the earliest such deadline.
