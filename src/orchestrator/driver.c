@@ -33,3 +33,21 @@ cc_err orch_errf(struct orch_err *e, cc_err code, const char *hint, const char *
     snprintf(e->hint, sizeof(e->hint), "%s", hint ? hint : "");
     return code;
 }
+
+void orch_exec_keep_tail(struct orch_exec_result *r, const char *p, size_t n)
+{
+    const size_t cap = ORCH_EXEC_OUTPUT_MAX - 1;
+    if (n >= cap) {
+        memcpy(r->output, p + n - cap, cap);
+        r->len = cap;
+    } else {
+        if (r->len + n > cap) {
+            size_t drop = r->len + n - cap;
+            memmove(r->output, r->output + drop, r->len - drop);
+            r->len -= drop;
+        }
+        memcpy(r->output + r->len, p, n);
+        r->len += n;
+    }
+    r->output[r->len] = '\0';
+}

@@ -132,6 +132,10 @@ struct orch_exec_result {
     size_t len;
 };
 
+/* Appends n bytes of output to r, keeping the last ORCH_EXEC_OUTPUT_MAX - 1
+ * (the end of a command's output says why it failed); NUL-terminated. */
+void orch_exec_keep_tail(struct orch_exec_result *r, const char *p, size_t n);
+
 /* A line of progress from a long operation (image build); may be NULL. */
 typedef void (*orch_progress_cb)(void *arg, const char *line);
 

@@ -17,24 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void keep_tail(struct orch_exec_result *r, const char *p, size_t n)
-{
-    const size_t cap = ORCH_EXEC_OUTPUT_MAX - 1;
-    if (n >= cap) {
-        memcpy(r->output, p + n - cap, cap);
-        r->len = cap;
-    } else {
-        if (r->len + n > cap) {
-            size_t drop = r->len + n - cap;
-            memmove(r->output, r->output + drop, r->len - drop);
-            r->len -= drop;
-        }
-        memcpy(r->output + r->len, p, n);
-        r->len += n;
-    }
-    r->output[r->len] = '\0';
-}
-
 cc_err orch__pexec_run(const char *dir, const struct pspec *sp, const struct pstate *st,
                        char *const argv[], int64_t timeout_ns, struct orch_exec_result *out,
                        struct orch_err *e)
@@ -116,7 +98,7 @@ cc_err orch__pexec_run(const char *dir, const struct pspec *sp, const struct pst
             continue;
         if (k <= 0)
             break;
-        keep_tail(out, b, (size_t)k);
+        orch_exec_keep_tail(out, b, (size_t)k);
     }
     int status = 0;
     if (out->timed_out) {
