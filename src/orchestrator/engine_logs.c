@@ -50,8 +50,8 @@ cc_err orch_engine_reachable(struct orch_engine *eng, const char *name, const ch
     pthread_mutex_lock(&p->mu);
     struct orch__svc *s = service ? orch__svc_find(p, service) : NULL;
     struct orch__slot *sl = s && s->slot ? s->slot : p->slot;
-    if (!sl)   /* never started: the one it asks for */
-        sl = orch__slot_lookup(eng, p->want_driver);
+    if (!sl && strcmp(p->want_driver, ORCH_DRIVER_AUTO) != 0)   /* never started */
+        sl = orch__slot_lookup(eng, p->want_driver);             /* the one it asks for */
     pthread_mutex_unlock(&p->mu);
     orch__project_put(p);
     /* Open breaker: refused without spending a half-open trial. */

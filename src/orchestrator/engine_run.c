@@ -312,6 +312,7 @@ void orch__started(struct orch__project *p, struct orch__svc *s)
     s->next_inspect = now + INSPECT_FAST_MS / 5;
     orch__probe_reset(&s->probe, &s->opts.probe, now);
     s->message[0] = 0;
+    s->posted &= ~ORCH__POST_UNHEALTHY;   /* about an instance that is gone */
     pthread_cond_broadcast(&p->cv);   /* log streams wait for a new instance */
 }
 
