@@ -434,7 +434,7 @@ cc_err orch__svc_opts(const struct orch_service *svc, const struct cc_config *cf
             goto fail;
         if ((v = json_object_get(xcc, "driver"))) {
             const char *d = json_string_value(v);
-            if (!d || (strcmp(d, "docker") != 0 && strcmp(d, "process") != 0)) {
+            if (!orch_driver_find(orch_drivers, d)) {
                 e = bad(&x, "driver", "expected docker or process%s", "");
                 goto fail;
             }
