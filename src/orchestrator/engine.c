@@ -628,42 +628,45 @@ static json_t *ps_locked(struct orch__project *p)
     return a;
 }
 
-cc_err orch_engine_project(struct orch_engine *eng, const char *name, json_t **out)
+static json_t *project_locked(struct orch__project *p)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "name", p->name, "compose_path",
+                     p->compose_path, "driver", driver_name(p), "state",
+                     orch__project_state(p), "services", ps_locked(p));
+}
+
+static json_t *health_locked(struct orch__project *p)
+{
+    return orch__health_json(p, orch__now_wall(p->eng));
+}
+
+/* A JSON view of one project, built under its lock. */
+static cc_err view(struct orch_engine *eng, const char *name,
+                   json_t *(*build)(struct orch__project *p), json_t **out)
 {
     struct orch__project *p = orch__project_ref(eng, name);
     if (!p)
         return CC_ENOTFOUND;
     pthread_mutex_lock(&p->mu);
-    *out = json_pack("{s:s, s:s, s:s, s:s, s:o}", "name", p->name, "compose_path",
-                     p->compose_path, "driver", driver_name(p), "state",
-                     orch__project_state(p), "services", ps_locked(p));
+    *out = build(p);
     pthread_mutex_unlock(&p->mu);
     orch__project_put(p);
     return CC_OK;
+}
+
+cc_err orch_engine_project(struct orch_engine *eng, const char *name, json_t **out)
+{
+    return view(eng, name, project_locked, out);
 }
 
 cc_err orch_engine_ps(struct orch_engine *eng, const char *name, json_t **out)
 {
-    struct orch__project *p = orch__project_ref(eng, name);
-    if (!p)
-        return CC_ENOTFOUND;
-    pthread_mutex_lock(&p->mu);
-    *out = ps_locked(p);
-    pthread_mutex_unlock(&p->mu);
-    orch__project_put(p);
-    return CC_OK;
+    return view(eng, name, ps_locked, out);
 }
 
 cc_err orch_engine_health(struct orch_engine *eng, const char *name, json_t **out)
 {
-    struct orch__project *p = orch__project_ref(eng, name);
-    if (!p)
-        return CC_ENOTFOUND;
-    pthread_mutex_lock(&p->mu);
-    *out = orch__health_json(p, orch__now_wall(eng));
-    pthread_mutex_unlock(&p->mu);
-    orch__project_put(p);
-    return CC_OK;
+    return view(eng, name, health_locked, out);
 }
 
 static json_t *num_or_null(double v, bool set)
