@@ -17,6 +17,71 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* What the child reported before exec (a set-up step that failed), as an
+ * error; CC_OK when it got as far as exec. */
+static cc_err setup_failed(int rep_fd, pid_t pid, const char *cmd, struct orch_err *e)
+{
+    char why[128];
+    ssize_t wk;
+    while ((wk = read(rep_fd, why, sizeof(why) - 1)) < 0 && errno == EINTR) {
+    }
+    if (wk <= 0)
+        return CC_OK;
+    waitpid(pid, NULL, 0);
+    why[wk] = '\0';
+    char *sp_ = strchr(why, ' ');
+    int en = sp_ ? (int)strtol(sp_ + 1, NULL, 10) : 0;
+    if (sp_)
+        *sp_ = '\0';
+    return orch_errf(e, CC_EINVAL, "check the service's user, working_dir and the command",
+                     "exec %s: %s failed: %s", cmd, why, strerror(en));
+}
+
+/* Reads the output (its last bytes kept) until it closes or the timeout,
+ * then the exit status; the process group is killed at the timeout. */
+static void collect(int fd, pid_t pid, int64_t timeout_ns, struct orch_exec_result *out)
+{
+    *out = (struct orch_exec_result){.exit_code = -1};
+    int64_t deadline = orch__mono_ms() + (timeout_ns > 0 ? timeout_ns / 1000000 : 30000);
+    char b[4096];
+    for (;;) {
+        int64_t left = deadline - orch__mono_ms();
+        if (left <= 0) {
+            out->timed_out = true;
+            break;
+        }
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, left > 250 ? 250 : (int)left);
+        if (r <= 0)
+            continue;
+        ssize_t k = read(fd, b, sizeof(b));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        orch_exec_keep_tail(out, b, (size_t)k);
+    }
+    int status = 0;
+    if (out->timed_out) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    } else {
+        /* Output closed: the command ended (or closed its output). Wait
+         * for it within what is left of the timeout. */
+        while (waitpid(pid, &status, WNOHANG) == 0) {
+            if (orch__mono_ms() >= deadline) {
+                out->timed_out = true;
+                kill(-pid, SIGKILL);
+                waitpid(pid, &status, 0);
+                break;
+            }
+            orch__sleep_ms(5);
+        }
+    }
+    if (!out->timed_out)
+        out->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 cc_err orch__pexec_run(const char *dir, const struct pspec *sp, const struct pstate *st,
                        char *const argv[], int64_t timeout_ns, struct orch_exec_result *out,
                        struct orch_err *e)
@@ -65,60 +130,9 @@ cc_err orch__pexec_run(const char *dir, const struct pspec *sp, const struct pst
         goto out;
     }
     setpgid(pid, pid);   /* also done by the child: no race with the kill below */
-    char why[128];
-    ssize_t wk;
-    while ((wk = read(rep[0], why, sizeof(why) - 1)) < 0 && errno == EINTR) {
-    }
-    if (wk > 0) {   /* a set-up step failed before exec */
-        waitpid(pid, NULL, 0);
-        why[wk] = '\0';
-        char *sp_ = strchr(why, ' ');
-        int en = sp_ ? (int)strtol(sp_ + 1, NULL, 10) : 0;
-        if (sp_)
-            *sp_ = '\0';
-        err = orch_errf(e, CC_EINVAL, "check the service's user, working_dir and the command",
-                        "exec %s: %s failed: %s", argv[0], why, strerror(en));
+    if ((err = setup_failed(rep[0], pid, argv[0], e)))
         goto out;
-    }
-    *out = (struct orch_exec_result){.exit_code = -1};
-    int64_t deadline = orch__mono_ms() + (timeout_ns > 0 ? timeout_ns / 1000000 : 30000);
-    char b[4096];
-    for (;;) {
-        int64_t left = deadline - orch__mono_ms();
-        if (left <= 0) {
-            out->timed_out = true;
-            break;
-        }
-        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-        int r = poll(&p, 1, left > 250 ? 250 : (int)left);
-        if (r <= 0)
-            continue;
-        ssize_t k = read(pfd[0], b, sizeof(b));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        orch_exec_keep_tail(out, b, (size_t)k);
-    }
-    int status = 0;
-    if (out->timed_out) {
-        kill(-pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    } else {
-        /* Output closed: the command ended (or closed its output). Wait
-         * for it within what is left of the timeout. */
-        while (waitpid(pid, &status, WNOHANG) == 0) {
-            if (orch__mono_ms() >= deadline) {
-                out->timed_out = true;
-                kill(-pid, SIGKILL);
-                waitpid(pid, &status, 0);
-                break;
-            }
-            orch__sleep_ms(5);
-        }
-    }
-    if (!out->timed_out)
-        out->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    collect(pfd[0], pid, timeout_ns, out);
     kill(-pid, SIGKILL);   /* whatever it left in its group */
 out:
     if (pfd[0] >= 0)
