@@ -183,8 +183,7 @@ static int start_orchestrator(struct daemon *d)
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[n > 0 ? n : 0] = '\0';
     struct orch_engine_cfg ec = {.ctx = &d->ctx, .state_dir = state_dir, .self_exe = self,
-                                 .on_event = on_orch_event, .event_arg = d,
-                                 .docker = &orch_docker_ops, .process = &orch_process_ops};
+                                 .on_event = on_orch_event, .event_arg = d};
     struct orch_err oe = {{0}, {0}};
     cc_err err = orch_engine_create(&ec, &d->engine, &oe);
     free(state_dir);
