@@ -334,7 +334,7 @@ static cc_err parse_when(const char *s, int64_t now_ms, int64_t *out_ns)
         *out_ns = ms * 1000000LL;
         return CC_OK;
     }
-    if (cc_parse_duration_ms(s, &ms) == CC_OK) {
+    if (cc_parse_duration_ms(s, &ms, NULL) == CC_OK) {
         *out_ns = (now_ms - ms) * 1000000LL;
         return CC_OK;
     }

@@ -86,7 +86,7 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
         case 'W':
             need = O_WAIT_TIMEOUT;
             o->wait = true;
-            if (cc_parse_duration_ms(optarg, &o->wait_timeout_ms) || o->wait_timeout_ms <= 0) {
+            if (cc_parse_duration_ms(optarg, &o->wait_timeout_ms, NULL) || o->wait_timeout_ms <= 0) {
                 cli__error("give a duration such as 90s or 5m", "bad --wait-timeout '%s'",
                            optarg);
                 return CLI_USAGE;

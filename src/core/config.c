@@ -677,7 +677,7 @@ static bool parse_duration(const struct cc_cfg_key *k, const char *s, int64_t *o
                            char *why, size_t whysz)
 {
     int64_t ms;
-    if (cc_parse_duration_ms(s, &ms) != CC_OK) {
+    if (cc_parse_duration_ms(s, &ms, NULL) != CC_OK) {
         snprintf(why, whysz, "expected a duration like 10s or 500ms");
         return false;
     }
@@ -696,7 +696,7 @@ static bool parse_size(const struct cc_cfg_key *k, const char *s, uint64_t *out,
                        size_t whysz)
 {
     uint64_t bytes;
-    if (cc_parse_size(s, &bytes) != CC_OK) {
+    if (cc_parse_size(s, CC_SIZE_KB_IS_1000, &bytes, NULL) != CC_OK) {
         snprintf(why, whysz, "expected a size like 64k or 1MiB");
         return false;
     }
