@@ -357,15 +357,13 @@ void api__search(struct http_req *req, struct http_resp *resp)
     struct store_search q = {0};
     if (!search_params(req, resp, &q))
         return;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = cc_mono_ns(req->ctx->clock);
     float *vec = NULL;
     char degraded[512] = "";
     embed_query(&deps->knowledge.embed, &q, &vec, degraded, sizeof(degraded));
     json_t *hits = json_array();
     cc_err err = req->ctx->store->ops->search(req->ctx->store, &q, add_hit, hits);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double secs = (double)(cc_mono_ns(req->ctx->clock) - t0) / 1e9;
     if (err == CC_EINVAL) {
         json_decref(hits);
         bad(resp, "the query has no searchable words", "use letters or digits");

@@ -70,6 +70,15 @@ void cc_time_rfc3339(int64_t wall_ms, char *out, size_t outsz)
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);
 }
 
+int64_t cc_mono_ns(struct cc_clock *c)
+{
+    if (c != &system_clock)
+        return c->mono_ms(c) * 1000000;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* ---------------------------------------------------------------------------
  * Durations and sizes: one grammar each for the configuration, the API, the
  * CLI and Compose files. A number is digits with an optional fraction; the

@@ -72,7 +72,7 @@ struct conn_req {
     size_t drained;
     const struct http_route *route;
     int64_t start_ms;
-    struct timespec start_ts;
+    int64_t start_ns;          /* cc_mono_ns of the server's clock */
     char request_id[REQUEST_ID_MAX + 1];
     char client_addr[INET6_ADDRSTRLEN];
 };
@@ -80,11 +80,9 @@ struct conn_req {
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
 
-static double elapsed_seconds(const struct timespec *start)
+static double elapsed_seconds(struct cc_clock *clock, int64_t start_ns)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+    return (double)(cc_mono_ns(clock) - start_ns) / 1e9;
 }
 
 static bool request_id_ok(const char *s)
@@ -334,7 +332,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
     struct conn_req *cr = cc_xcalloc(1, sizeof(*cr));
     cr->srv = s;
     cr->start_ms = cc_wall_ms(s->ctx->clock);
-    clock_gettime(CLOCK_MONOTONIC, &cr->start_ts);
+    cr->start_ns = cc_mono_ns(s->ctx->clock);
     cc_arena_init(&cr->arena, ARENA_BLOCK, ARENA_LIMIT);
     cc_buf_init(&cr->resp.body, RESP_LIMIT);
     cc_buf_init(&cr->body, 0);
@@ -432,7 +430,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!cr)
         return;
     *con_cls = NULL;
-    double secs = elapsed_seconds(&cr->start_ts);
+    double secs = elapsed_seconds(s->ctx->clock, cr->start_ns);
     /* A request cut off before we answered is logged with status 0 and
      * counted with code "aborted", not as a success. */
     int status = cr->phase == PHASE_DONE ? cr->resp.status : 0;
@@ -538,7 +536,7 @@ cc_err http_server_new(struct cc_ctx *ctx, const struct http_server_cfg *cfg,
     struct http_server *s = cc_xcalloc(1, sizeof(*s));
     s->ctx = ctx;
     s->cfg = *cfg;
-    http_streams_init(&s->streams, cfg->max_streams, ctx->log);
+    http_streams_init(&s->streams, cfg->max_streams, ctx->log, ctx->clock);
     cc_err e = http_router_new(routes, nroutes, &s->router, err, errsz);
     if (e)
         goto fail;
