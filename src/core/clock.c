@@ -217,37 +217,34 @@ static cc_err parse_duration(const char *s, struct dur *out, struct cc_diag *d)
     return CC_OK;
 }
 
-cc_err cc_parse_duration_ns(const char *s, int64_t *out_ns, struct cc_diag *d)
+/* The parsed duration in units of unit_ns (1 or 10^6). */
+static cc_err duration_in(const char *s, int64_t unit_ns, int64_t *out, struct cc_diag *d)
 {
     struct dur t;
     cc_err err = parse_duration(s, &t, d);
     if (err)
         return err;
-    if (t.sec > (INT64_MAX - t.nsec) / NS_PER_S) {
-        cc_diag_set(d, NULL, 0, 0, "'%.40s' is too long (at most about 292 years)", s);
+    if (t.nsec % unit_ns) {
+        cc_diag_set(d, NULL, 0, 0, "'%.40s' is finer than a millisecond", s);
         return CC_EINVAL;
     }
-    *out_ns = t.sec * NS_PER_S + t.nsec;
+    int64_t per_sec = NS_PER_S / unit_ns, rest = t.nsec / unit_ns;
+    if (t.sec > (INT64_MAX - rest) / per_sec) {
+        cc_diag_set(d, NULL, 0, 0, "'%.40s' is too long", s);
+        return CC_EINVAL;
+    }
+    *out = t.sec * per_sec + rest;
     return CC_OK;
+}
+
+cc_err cc_parse_duration_ns(const char *s, int64_t *out_ns, struct cc_diag *d)
+{
+    return duration_in(s, 1, out_ns, d);
 }
 
 cc_err cc_parse_duration_ms(const char *s, int64_t *out_ms, struct cc_diag *d)
 {
-    struct dur t;
-    cc_err err = parse_duration(s, &t, d);
-    if (err)
-        return err;
-    if (t.nsec % 1000000) {
-        cc_diag_set(d, NULL, 0, 0, "'%.40s' is finer than a millisecond", s);
-        return CC_EINVAL;
-    }
-    int64_t ms = t.nsec / 1000000;
-    if (t.sec > (INT64_MAX - ms) / 1000) {
-        cc_diag_set(d, NULL, 0, 0, "'%.40s' is too long", s);
-        return CC_EINVAL;
-    }
-    *out_ms = t.sec * 1000 + ms;
-    return CC_OK;
+    return duration_in(s, 1000000, out_ms, d);
 }
 
 cc_err cc_parse_size(const char *s, enum cc_size_units units, uint64_t *out_bytes,
