@@ -140,23 +140,23 @@ static void error_body(struct http_resp *r, int status, cc_err err, const char *
 }
 
 void http_resp_err(struct http_resp *r, cc_err err, const char *message, const char *hint)
-                   {
-                       int status = http_status_for(err);
+{
+    int status = http_status_for(err);
     if (status == 503)
         http_resp_header(r, "Retry-After", "5");
     error_body(r, status, err, message, hint);
 }
 
 void http_resp_unsupported_media(struct http_resp *r, const char *message, const char *hint)
-                                 {
-                                     error_body(r, 415, CC_EUNSUPPORTED, message, hint);
+{
+    error_body(r, 415, CC_EUNSUPPORTED, message, hint);
 }
 
 void http_resp_too_many(struct http_resp *r, int64_t retry_after_s, const char *message,
-                                                const char *hint)
-                        {
-                            snprintf(r->retry_after, sizeof(r->retry_after), "%lld",
-                                     (long long)(retry_after_s > 1 ? retry_after_s : 1));
+                        const char *hint)
+{
+    snprintf(r->retry_after, sizeof(r->retry_after), "%lld",
+             (long long)(retry_after_s > 1 ? retry_after_s : 1));
     http_resp_header(r, "Retry-After", r->retry_after);
     error_body(r, 429, CC_ELIMIT, message, hint);
 }
