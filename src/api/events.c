@@ -143,8 +143,8 @@ void api__events_list(struct http_req *req, struct http_resp *resp)
     const char *l = http_req_query(req, "limit");
     if ((a && api__int(a, 0, INT64_MAX, &after)) ||
         (l && api__int(l, 1, EVENTS_MAX_LIMIT, &limit))) {
-        http_resp_error(resp, 400, "EINVAL", "'after' and 'limit' must be integers",
-                        "after >= 0 is the last id you have seen; 1 <= limit <= 1000");
+        http_resp_err(resp, CC_EINVAL, "'after' and 'limit' must be integers",
+                      "after >= 0 is the last id you have seen; 1 <= limit <= 1000");
         return;
     }
     struct store *st = req->ctx->store;
@@ -152,8 +152,8 @@ void api__events_list(struct http_req *req, struct http_resp *resp)
         const char *lei = http_req_header(req, "Last-Event-ID");
         long long from = -1;
         if (lei && api__int(lei, 0, INT64_MAX, &from)) {
-            http_resp_error(resp, 400, "EINVAL", "Last-Event-ID must be an event id",
-                            "send the id of the last event you received, or none");
+            http_resp_err(resp, CC_EINVAL, "Last-Event-ID must be an event id",
+                          "send the id of the last event you received, or none");
             return;
         }
         if (from < 0 && a)

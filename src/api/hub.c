@@ -35,14 +35,15 @@ static void serve(struct http_resp *resp, const char *name)
             continue;
         cc_buf_reset(&resp->body);
         if (cc_buf_add(&resp->body, e->data, e->size)) {
-            http_resp_error(resp, 500, "ELIMIT", "asset too large", NULL);
+            /* The response cap is ours, not the client's doing: a 500. */
+            http_resp_err(resp, CC_ENOMEM, "asset too large", NULL);
             return;
         }
         resp->status = 200;
         resp->content_type = content_type(name);
         return;
     }
-    http_resp_error(resp, 404, "ENOTFOUND", "no such file in the Hub", NULL);
+    http_resp_err(resp, CC_ENOTFOUND, "no such file in the Hub", NULL);
 }
 
 void api__hub_index(struct http_req *req, struct http_resp *resp)

@@ -45,8 +45,8 @@ void api__jobs_list(struct http_req *req, struct http_resp *resp)
     for (size_t i = 0; i < 5 && !ok; i++)
         ok = strcmp(state, states[i]) == 0;
     if (!ok) {
-        http_resp_error(resp, 400, "EINVAL", "unknown job state",
-                        "state is one of queued, running, succeeded, failed, dead");
+        http_resp_err(resp, CC_EINVAL, "unknown job state",
+                      "state is one of queued, running, succeeded, failed, dead");
         return;
     }
     long long before = 0, limit = JOBS_DEFAULT_LIMIT;
@@ -54,8 +54,8 @@ void api__jobs_list(struct http_req *req, struct http_resp *resp)
     const char *l = http_req_query(req, "limit");
     if ((b && api__int(b, 1, INT64_MAX, &before)) ||
         (l && api__int(l, 1, STORE_JOB_LIST_MAX, &limit))) {
-        http_resp_error(resp, 400, "EINVAL", "'before' and 'limit' must be integers",
-                        "before is a job id (page backwards); 1 <= limit <= 1000");
+        http_resp_err(resp, CC_EINVAL, "'before' and 'limit' must be integers",
+                      "before is a job id (page backwards); 1 <= limit <= 1000");
         return;
     }
     struct store *st = req->ctx->store;
@@ -81,7 +81,7 @@ static bool job_id(struct http_req *req, struct http_resp *resp, long long *id)
 {
     if (api__int(http_req_param(req, "id"), 1, INT64_MAX, id) == CC_OK)
         return true;
-    http_resp_error(resp, 400, "EINVAL", "the job id must be a positive integer", NULL);
+    http_resp_err(resp, CC_EINVAL, "the job id must be a positive integer", NULL);
     return false;
 }
 
@@ -93,8 +93,8 @@ void api__jobs_get(struct http_req *req, struct http_resp *resp)
     json_t *j = NULL;
     cc_err err = req->ctx->store->ops->job_get(req->ctx->store, id, keep_job, &j);
     if (err == CC_ENOTFOUND || (!err && !j)) {
-        http_resp_error(resp, 404, "ENOTFOUND", "no job with this id",
-                        "finished jobs are pruned after jobs.retention");
+        http_resp_err(resp, CC_ENOTFOUND, "no job with this id",
+                      "finished jobs are pruned after jobs.retention");
         return;
     }
     if (err) {
@@ -113,12 +113,12 @@ void api__jobs_retry(struct http_req *req, struct http_resp *resp)
     struct store *st = req->ctx->store;
     cc_err err = st->ops->job_retry(st, id, cc_wall_ms(req->ctx->clock));
     if (err == CC_ENOTFOUND) {
-        http_resp_error(resp, 404, "ENOTFOUND", "no job with this id", NULL);
+        http_resp_err(resp, CC_ENOTFOUND, "no job with this id", NULL);
         return;
     }
     if (err == CC_ESTATE) {
-        http_resp_error(resp, 409, "ESTATE", "only failed or dead jobs can be retried",
-                        "a queued or running job runs anyway; a succeeded one is done");
+        http_resp_err(resp, CC_ESTATE, "only failed or dead jobs can be retried",
+                      "a queued or running job runs anyway; a succeeded one is done");
         return;
     }
     if (err) {

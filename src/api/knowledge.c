@@ -22,7 +22,7 @@
 
 static bool bad(struct http_resp *resp, const char *msg, const char *hint)
 {
-    http_resp_error(resp, 400, "EINVAL", msg, hint);
+    http_resp_err(resp, CC_EINVAL, msg, hint);
     return false;
 }
 
@@ -87,9 +87,10 @@ static bool check_content(struct http_req *req, struct http_resp *resp, json_t *
                    "send the text in 'content', or binary files (PDF, DOCX) in "
                    "'content_base64'");
     if (!ingest_content_type_supported(type)) {
-        http_resp_error(resp, 415, "EUNSUPPORTED", "this content_type is not supported",
-                        "use text/markdown, text/plain, text/html, application/pdf or "
-                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+        http_resp_unsupported_media(resp, "this content_type is not supported",
+                                    "use text/markdown, text/plain, text/html, "
+                                    "application/pdf or application/vnd.openxmlformats-"
+                                    "officedocument.wordprocessingml.document");
         return false;
     }
     if (ingest_content_type_binary(type) && !b64)
@@ -102,8 +103,8 @@ static bool check_content(struct http_req *req, struct http_resp *resp, json_t *
     if (size > deps->knowledge.max_document_bytes + 2) {
         char *msg = cc_arena_printf(req->arena, "the document is %zu bytes; the limit is %zu",
                                     size, deps->knowledge.max_document_bytes);
-        http_resp_error(resp, 413, "ELIMIT", msg ? msg : "the document is too large",
-                        "split it, or raise knowledge.max_document_bytes");
+        http_resp_err(resp, CC_ELIMIT, msg ? msg : "the document is too large",
+                      "split it, or raise knowledge.max_document_bytes");
         return false;
     }
     *type_out = type;
@@ -123,9 +124,9 @@ static int64_t source_id_of(struct http_req *req, struct http_resp *resp, const 
     bool manual = type && strcmp(type, "manual") == 0;
     json_decref(src);
     if (!manual) {
-        http_resp_error(resp, 409, "ESTATE", "documents can only be posted to manual sources",
-                        "the source's own runs bring its documents; use the 'manual' source "
-                        "or create one with type manual");
+        http_resp_err(resp, CC_ESTATE, "documents can only be posted to manual sources",
+                      "the source's own runs bring its documents; use the 'manual' source "
+                      "or create one with type manual");
         return 0;
     }
     return id;
@@ -195,9 +196,8 @@ void api__documents_create(struct http_req *req, struct http_resp *resp)
     cc_err err = req->ctx->store->ops->job_enqueue(req->ctx->store, &j,
                                                    deps->knowledge.queue_limit, &id, NULL);
     if (err == CC_ELIMIT) {
-        http_resp_header(resp, "Retry-After", "10");
-        http_resp_error(resp, 429, "ELIMIT", "the source's ingestion queue is full",
-                        "retry after a while; GET /api/v1/jobs?state=queued shows the backlog");
+        http_resp_too_many(resp, 10, "the source's ingestion queue is full",
+                           "retry after a while; GET /api/v1/jobs?state=queued shows the backlog");
         goto out;
     }
     if (err) {
@@ -248,7 +248,7 @@ static bool doc_id(struct http_req *req, struct http_resp *resp, long long *id)
 {
     if (api__int(http_req_param(req, "id"), 1, INT64_MAX, id) == CC_OK)
         return true;
-    http_resp_error(resp, 400, "EINVAL", "the document id must be a positive integer", NULL);
+    http_resp_err(resp, CC_EINVAL, "the document id must be a positive integer", NULL);
     return false;
 }
 
@@ -260,8 +260,8 @@ void api__documents_get(struct http_req *req, struct http_resp *resp)
     json_t *j = NULL;
     cc_err err = req->ctx->store->ops->doc_get(req->ctx->store, id, keep_doc, &j);
     if (err == CC_ENOTFOUND || (!err && !j)) {
-        http_resp_error(resp, 404, "ENOTFOUND", "no document with this id",
-                        "search with GET /api/v1/knowledge/search?q=...");
+        http_resp_err(resp, CC_ENOTFOUND, "no document with this id",
+                      "search with GET /api/v1/knowledge/search?q=...");
         return;
     }
     if (err) {
@@ -278,7 +278,7 @@ void api__documents_delete(struct http_req *req, struct http_resp *resp)
         return;
     cc_err err = req->ctx->store->ops->doc_delete(req->ctx->store, id);
     if (err == CC_ENOTFOUND) {
-        http_resp_error(resp, 404, "ENOTFOUND", "no document with this id", NULL);
+        http_resp_err(resp, CC_ENOTFOUND, "no document with this id", NULL);
         return;
     }
     if (err) {
@@ -357,15 +357,13 @@ void api__search(struct http_req *req, struct http_resp *resp)
     struct store_search q = {0};
     if (!search_params(req, resp, &q))
         return;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = cc_mono_ns(req->ctx->clock);
     float *vec = NULL;
     char degraded[512] = "";
     embed_query(&deps->knowledge.embed, &q, &vec, degraded, sizeof(degraded));
     json_t *hits = json_array();
     cc_err err = req->ctx->store->ops->search(req->ctx->store, &q, add_hit, hits);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double secs = (double)(cc_mono_ns(req->ctx->clock) - t0) / 1e9;
     if (err == CC_EINVAL) {
         json_decref(hits);
         bad(resp, "the query has no searchable words", "use letters or digits");

@@ -21,8 +21,10 @@ static struct orch_engine *engine_of(struct http_req *req, struct http_resp *res
 {
     const struct api_deps *deps = req->server_data;
     if (!deps || !deps->engine) {
-        http_resp_error(resp, 503, "EUNSUPPORTED", "orchestration is not running in this daemon",
-                        "see the daemon's log for why the orchestrator did not start");
+        /* It failed to start (no driver reachable, state dir unusable): a
+         * dependency that is down, so 503, not 501. */
+        http_resp_err(resp, CC_EUPSTREAM, "orchestration is not running in this daemon",
+                      "see the daemon's log for why the orchestrator did not start");
         return NULL;
     }
     return deps->engine;
@@ -40,8 +42,8 @@ static void answer_json(struct http_resp *resp, cc_err err, json_t *j, const cha
     if (err == CC_ENOTFOUND) {
         char msg[300];
         snprintf(msg, sizeof(msg), "no project named '%s'", project);
-        http_resp_error(resp, 404, "ENOTFOUND", msg,
-                        "list projects with GET /api/v1/projects (commandcenter projects)");
+        http_resp_err(resp, CC_ENOTFOUND, msg,
+                      "list projects with GET /api/v1/projects (commandcenter projects)");
         return;
     }
     if (err) {
@@ -78,17 +80,17 @@ void api__projects_create(struct http_req *req, struct http_resp *resp)
     json_t *jp = json_object_get(body, "compose_file");
     if ((jn && !json_is_null(jn) && !json_is_string(jn)) || !json_is_string(jp)) {
         json_decref(body);
-        http_resp_error(resp, 400, "EINVAL", "'compose_file' must be a string",
-                        "send {\"compose_file\": \"/abs/path/compose.yaml\", \"name\": \"optional\"}");
+        http_resp_err(resp, CC_EINVAL, "'compose_file' must be a string",
+                      "send {\"compose_file\": \"/abs/path/compose.yaml\", \"name\": \"optional\"}");
         return;
     }
     name = json_is_string(jn) ? json_string_value(jn) : NULL;
     path = json_string_value(jp);
     if (path[0] != '/') {
         json_decref(body);
-        http_resp_error(resp, 400, "EINVAL", "'compose_file' must be an absolute path",
-                        "the path is read by the daemon, on its host; the CLI sends an "
-                        "absolute path for you");
+        http_resp_err(resp, CC_EINVAL, "'compose_file' must be an absolute path",
+                      "the path is read by the daemon, on its host; the CLI sends an "
+                      "absolute path for you");
         return;
     }
     struct cc_diag d = {0};
@@ -102,8 +104,8 @@ void api__projects_create(struct http_req *req, struct http_resp *resp)
         json_decref(warnings);
         char msg[1024];
         cc_diag_format(&d, msg, sizeof(msg));
-        http_resp_error(resp, 400, "EINVAL", msg,
-                        "fix the compose file; `commandcenter config FILE` checks it offline");
+        http_resp_err(resp, CC_EINVAL, msg,
+                      "fix the compose file; `commandcenter config FILE` checks it offline");
         return;
     }
     if (err) {
@@ -332,7 +334,7 @@ static cc_err parse_when(const char *s, int64_t now_ms, int64_t *out_ns)
         *out_ns = ms * 1000000LL;
         return CC_OK;
     }
-    if (cc_parse_duration_ms(s, &ms) == CC_OK) {
+    if (cc_parse_duration_ms(s, &ms, NULL) == CC_OK) {
         *out_ns = (now_ms - ms) * 1000000LL;
         return CC_OK;
     }
@@ -357,8 +359,8 @@ void api__projects_logs(struct http_req *req, struct http_resp *resp)
     if (t && strcmp(t, "all") == 0)
         tail = -1;
     else if (t && api__int(t, 0, 100000000, &tail)) {
-        http_resp_error(resp, 400, "EINVAL", "'tail' must be a number of lines or 'all'",
-                        "e.g. ?tail=100 (the default) or ?tail=all");
+        http_resp_err(resp, CC_EINVAL, "'tail' must be a number of lines or 'all'",
+                      "e.g. ?tail=100 (the default) or ?tail=all");
         return;
     }
     int64_t now = cc_wall_ms(req->ctx->clock);
@@ -366,14 +368,14 @@ void api__projects_logs(struct http_req *req, struct http_resp *resp)
     const char *s = http_req_query(req, "since");
     const char *u = http_req_query(req, "until");
     if ((s && parse_when(s, now, &since)) || (u && parse_when(u, now, &until))) {
-        http_resp_error(resp, 400, "EINVAL", "'since' and 'until' must be times",
-                        "an RFC 3339 time (2026-11-22T10:00:00Z), Unix seconds, or a "
-                        "duration back from now (10m, 1h30m)");
+        http_resp_err(resp, CC_EINVAL, "'since' and 'until' must be times",
+                      "an RFC 3339 time (2026-11-22T10:00:00Z), Unix seconds, or a "
+                      "duration back from now (10m, 1h30m)");
         return;
     }
     const char *fmt = http_req_query(req, "format");
     if (fmt && strcmp(fmt, "json") != 0 && strcmp(fmt, "text") != 0) {
-        http_resp_error(resp, 400, "EINVAL", "'format' must be text or json", NULL);
+        http_resp_err(resp, CC_EINVAL, "'format' must be text or json", NULL);
         return;
     }
     /* Unknown project or service: a plain 404, before any stream starts. */
@@ -395,8 +397,8 @@ void api__projects_logs(struct http_req *req, struct http_resp *resp)
     if (!known) {
         char msg[300];
         snprintf(msg, sizeof(msg), "project '%s' has no service named '%s'", id, svc);
-        http_resp_error(resp, 404, "ENOTFOUND", msg,
-                        "list its services with GET /api/v1/projects/{id}/ps");
+        http_resp_err(resp, CC_ENOTFOUND, msg,
+                      "list its services with GET /api/v1/projects/{id}/ps");
         return;
     }
     /* While the engine is known to be down: 503 at once, not a stream that ends

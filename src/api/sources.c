@@ -65,8 +65,8 @@ json_t *api__source_lookup(struct http_req *req, struct http_resp *resp, const c
                      : st->ops->source_get_by_name(st, ref, keep_json, &j);
     if (err == CC_ENOTFOUND || (!err && !j)) {
         char *msg = cc_arena_printf(req->arena, "no source '%s'", ref);
-        http_resp_error(resp, 404, "ENOTFOUND", msg ? msg : "no such source",
-                        "list sources with GET /api/v1/sources");
+        http_resp_err(resp, CC_ENOTFOUND, msg ? msg : "no such source",
+                      "list sources with GET /api/v1/sources");
         return NULL;
     }
     if (err) {
@@ -112,7 +112,7 @@ struct source_in {
 
 static bool bad(struct http_resp *resp, const char *msg, const char *hint)
 {
-    http_resp_error(resp, 400, "EINVAL", msg, hint);
+    http_resp_err(resp, CC_EINVAL, msg, hint);
     return false;
 }
 
@@ -193,8 +193,8 @@ static const char *opt_str(json_t *body, const char *key, bool *ok, struct http_
         return NULL;
     if (!json_is_string(v)) {
         *ok = false;
-        http_resp_error(resp, 400, "EINVAL", "a field has the wrong type",
-                        "name, type, url, path, schedule and tz are strings");
+        http_resp_err(resp, CC_EINVAL, "a field has the wrong type",
+                      "name, type, url, path, schedule and tz are strings");
         return NULL;
     }
     return json_string_value(v);
@@ -265,10 +265,10 @@ static bool validate(struct http_req *req, struct http_resp *resp, const struct 
     if (!in_list(s->type, known_types))
         return bad(resp, "'type' must be rss, docs, webhook, file or manual", NULL);
     if (!in_list(s->type, runnable_types)) {
-        http_resp_error(resp, 501, "EUNSUPPORTED",
-                        "this version cannot run sources of this type yet",
-                        "supported now: manual (documents posted to the API) and file "
-                        "(a folder scanned on schedule or on demand)");
+        http_resp_err(resp, CC_EUNSUPPORTED,
+                      "this version cannot run sources of this type yet",
+                      "supported now: manual (documents posted to the API) and file "
+                      "(a folder scanned on schedule or on demand)");
         return false;
     }
     if (s->schedule && !strcmp(s->type, "manual"))
@@ -302,8 +302,8 @@ void api__sources_create(struct http_req *req, struct http_resp *resp)
     int64_t id;
     cc_err err = st->ops->source_insert(st, &in.src, &id);
     if (err == CC_ECONFLICT) {
-        http_resp_error(resp, 409, "ECONFLICT", "a source with this name already exists",
-                        "choose another name, or edit the existing source");
+        http_resp_err(resp, CC_ECONFLICT, "a source with this name already exists",
+                      "choose another name, or edit the existing source");
         goto out;
     }
     if (err) {
@@ -372,8 +372,8 @@ static bool load(struct http_req *req, struct http_resp *resp, struct src_copy *
                      : st->ops->source_get_by_name(st, ref, copy_source, c);
     if (err == CC_ENOTFOUND || (!err && !c->found)) {
         char *msg = cc_arena_printf(req->arena, "no source '%s'", ref);
-        http_resp_error(resp, 404, "ENOTFOUND", msg ? msg : "no such source",
-                        "list sources with GET /api/v1/sources");
+        http_resp_err(resp, CC_ENOTFOUND, msg ? msg : "no such source",
+                      "list sources with GET /api/v1/sources");
         return false;
     }
     if (err) {
@@ -405,13 +405,13 @@ void api__sources_edit(struct http_req *req, struct http_resp *resp)
     if (!apply_fields(req, resp, body, &in))
         goto out;
     if (was_default && strcmp(in.src.name, "manual") != 0) {
-        http_resp_error(resp, 409, "ESTATE", "the default 'manual' source cannot be renamed",
-                        "documents posted without a source go there");
+        http_resp_err(resp, CC_ESTATE, "the default 'manual' source cannot be renamed",
+                      "documents posted without a source go there");
         goto out;
     }
     if (strcmp(in.src.type, old_type) != 0) {
-        http_resp_error(resp, 400, "EINVAL", "a source's type cannot change",
-                        "create a new source of the other type");
+        http_resp_err(resp, CC_EINVAL, "a source's type cannot change",
+                      "create a new source of the other type");
         goto out;
     }
     if (!validate(req, resp, &in.src))
@@ -420,7 +420,7 @@ void api__sources_edit(struct http_req *req, struct http_resp *resp)
     struct store *st = req->ctx->store;
     cc_err err = st->ops->source_update(st, &in.src);
     if (err == CC_ECONFLICT) {
-        http_resp_error(resp, 409, "ECONFLICT", "a source with this name already exists", NULL);
+        http_resp_err(resp, CC_ECONFLICT, "a source with this name already exists", NULL);
         goto out;
     }
     if (err) {
@@ -441,9 +441,9 @@ void api__sources_delete(struct http_req *req, struct http_resp *resp)
     if (!load(req, resp, &c))
         return;
     if (is_default_source(&c.src)) {
-        http_resp_error(resp, 409, "ESTATE", "the default 'manual' source cannot be deleted",
-                        "documents posted without a source go there; pause it instead, or "
-                        "delete its documents one by one");
+        http_resp_err(resp, CC_ESTATE, "the default 'manual' source cannot be deleted",
+                      "documents posted without a source go there; pause it instead, or "
+                      "delete its documents one by one");
         return;
     }
     struct store *st = req->ctx->store;
@@ -490,8 +490,8 @@ void api__sources_run(struct http_req *req, struct http_resp *resp)
     if (!load(req, resp, &c))
         return;
     if (!strcmp(c.src.type, "manual")) {
-        http_resp_error(resp, 409, "ESTATE", "a manual source has nothing to run",
-                        "post documents to /api/v1/knowledge/documents instead");
+        http_resp_err(resp, CC_ESTATE, "a manual source has nothing to run",
+                      "post documents to /api/v1/knowledge/documents instead");
         return;
     }
     int64_t job = 0;
@@ -499,9 +499,8 @@ void api__sources_run(struct http_req *req, struct http_resp *resp)
     cc_err err = ingest_enqueue_source_run(req->ctx, c.src.id, deps->knowledge.queue_limit,
                                            deps->knowledge.max_attempts, &job, &existing);
     if (err == CC_ELIMIT) {
-        http_resp_header(resp, "Retry-After", "30");
-        http_resp_error(resp, 429, "ELIMIT", "the source's job queue is full",
-                        "wait for queued jobs to finish (GET /api/v1/jobs)");
+        http_resp_too_many(resp, 30, "the source's job queue is full",
+                           "wait for queued jobs to finish (GET /api/v1/jobs)");
         return;
     }
     if (err) {

@@ -43,10 +43,10 @@ void api__tokens_create(struct http_req *req, struct http_resp *resp)
     json_t *scope_j = json_object_get(body, "scope");
     const char *scope = scope_j ? json_string_value(scope_j) : "read";
     if (!name || !scope) {
-        http_resp_error(resp, 400, "EINVAL",
-                        !name ? "'name' is required and must be a string"
-                              : "'scope' must be a string",
-                        "send {\"name\": \"ci\", \"scope\": \"read\"}; scope is read or admin");
+        http_resp_err(resp, CC_EINVAL,
+                      !name ? "'name' is required and must be a string"
+                            : "'scope' must be a string",
+                      "send {\"name\": \"ci\", \"scope\": \"read\"}; scope is read or admin");
         goto out;
     }
     const char *key;
@@ -54,8 +54,8 @@ void api__tokens_create(struct http_req *req, struct http_resp *resp)
     json_object_foreach(body, key, v) {
         if (strcmp(key, "name") && strcmp(key, "scope")) {
             char *msg = cc_arena_printf(req->arena, "unknown field '%s'", key);
-            http_resp_error(resp, 400, "EINVAL", msg ? msg : "unknown field",
-                            "a token has only 'name' and 'scope'");
+            http_resp_err(resp, CC_EINVAL, msg ? msg : "unknown field",
+                          "a token has only 'name' and 'scope'");
             goto out;
         }
     }
@@ -64,13 +64,13 @@ void api__tokens_create(struct http_req *req, struct http_resp *resp)
     int64_t id = 0;
     cc_err err = http_auth_create(deps->auth, name, scope, now, &plain, &id);
     if (err == CC_EINVAL) {
-        http_resp_error(resp, 400, "EINVAL", "invalid token name or scope",
-                        "names are 1-64 characters of A-Z a-z 0-9 . _ -; scope is read or admin");
+        http_resp_err(resp, CC_EINVAL, "invalid token name or scope",
+                      "names are 1-64 characters of A-Z a-z 0-9 . _ -; scope is read or admin");
         goto out;
     }
     if (err == CC_ECONFLICT) {
-        http_resp_error(resp, 409, "ECONFLICT", "a token with this name already exists",
-                        "choose another name, or revoke the old token first");
+        http_resp_err(resp, CC_ECONFLICT, "a token with this name already exists",
+                      "choose another name, or revoke the old token first");
         goto out;
     }
     if (err) {
@@ -90,19 +90,19 @@ void api__tokens_delete(struct http_req *req, struct http_resp *resp)
     struct api_deps *deps = req->server_data;
     long long id;
     if (api__int(http_req_param(req, "id"), 0, INT64_MAX, &id)) {
-        http_resp_error(resp, 400, "EINVAL", "the token id must be a non-negative integer",
-                        "list tokens with GET /api/v1/tokens");
+        http_resp_err(resp, CC_EINVAL, "the token id must be a non-negative integer",
+                      "list tokens with GET /api/v1/tokens");
         return;
     }
     cc_err err = http_auth_delete(deps->auth, id);
     if (err == CC_ENOTFOUND) {
-        http_resp_error(resp, 404, "ENOTFOUND", "no token with this id",
-                        "list tokens with GET /api/v1/tokens");
+        http_resp_err(resp, CC_ENOTFOUND, "no token with this id",
+                      "list tokens with GET /api/v1/tokens");
         return;
     }
     if (err == CC_EPERM) {
-        http_resp_error(resp, 403, "EPERM", "the configured admin token cannot be revoked here",
-                        "remove auth.admin_token from the configuration instead");
+        http_resp_err(resp, CC_EPERM, "the configured admin token cannot be revoked here",
+                      "remove auth.admin_token from the configuration instead");
         return;
     }
     if (err) {

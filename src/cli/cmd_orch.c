@@ -86,7 +86,7 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
         case 'W':
             need = O_WAIT_TIMEOUT;
             o->wait = true;
-            if (cc_parse_duration_ms(optarg, &o->wait_timeout_ms) || o->wait_timeout_ms <= 0) {
+            if (cc_parse_duration_ms(optarg, &o->wait_timeout_ms, NULL) || o->wait_timeout_ms <= 0) {
                 cli__error("give a duration such as 90s or 5m", "bad --wait-timeout '%s'",
                            optarg);
                 return CLI_USAGE;
@@ -337,19 +337,6 @@ static int project_for_file(const struct orch_opts *o, const char *file, char *n
     return rc;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *last_output(json_t *svc)
 {
     json_t *outs = json_object_get(svc, "last_outputs");
@@ -368,7 +355,9 @@ static int wait_ready(const struct orch_opts *o, const char *project)
     project_path(&path, project, "/health");
     struct orch_opts quiet = *o;
     quiet.json = false;
-    int64_t deadline = now_ms() + o->wait_timeout_ms;
+    /* The CLI has no ctx: it waits in real time, on the system clock. */
+    struct cc_clock *clock = cc_clock_system();
+    int64_t deadline = cc_mono_ms(clock) + o->wait_timeout_ms;
     json_t *seen = json_object();   /* service -> last printed status */
     int rc = CLI_FAIL;
     bool tty = cli__stdout_is_tty();
@@ -408,7 +397,7 @@ static int wait_ready(const struct orch_opts *o, const char *project)
             rc = CLI_OK;
             break;
         }
-        if (failed || now_ms() >= deadline) {
+        if (failed || cc_mono_ms(clock) >= deadline) {
             fprintf(stderr, "commandcenter: project %s is not ready%s:\n", project,
                     failed ? " (a service failed)" : " before the --wait-timeout");
             json_object_foreach(svcs, name, s) {
@@ -428,7 +417,7 @@ static int wait_ready(const struct orch_opts *o, const char *project)
         json_decref(h);
         /* A GET /health costs the daemon well under a millisecond; polling at
          * 500 ms added 250 ms on average to `up --wait` (bench/orchestration.sh). */
-        sleep_ms(100);
+        clock->sleep_ms(clock, 100);
     }
     json_decref(seen);
     cc_buf_release(&path);

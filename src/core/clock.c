@@ -1,4 +1,5 @@
 #include "core/clock.h"
+#include "core/diag.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -103,99 +104,228 @@ void cc_time_rfc3339(int64_t wall_ms, char *out, size_t outsz)
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);
 }
 
-cc_err cc_parse_duration_ms(const char *s, int64_t *out_ms)
+int64_t cc_mono_ns(struct cc_clock *c)
 {
-    if (!s || !*s)
+    if (c != &system_clock)
+        return c->mono_ms(c) * 1000000;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------------------
+ * Durations and sizes: one grammar each for the configuration, the API, the
+ * CLI and Compose files. A number is digits with an optional fraction; the
+ * fraction is exact to the nanosecond (durations) or to the byte (sizes),
+ * digits past the ninth are ignored. Arithmetic is in integers, so "1.1s"
+ * is 1100 ms, not 1099.
+ */
+
+#define NS_PER_S 1000000000LL
+
+struct number {
+    uint64_t whole;
+    uint64_t frac;       /* the first digits after the point ... */
+    uint64_t scale;      /* ... over 10^their count (1 if none) */
+};
+
+/* Reads digits[.digits] at *p; false if there is no digit, or the whole
+ * part is over `max`. */
+static bool read_number(const char **p, uint64_t max, struct number *n)
+{
+    const char *q = *p;
+    bool digits = false;
+    *n = (struct number){.scale = 1};
+    for (; isdigit((unsigned char)*q); q++, digits = true) {
+        uint64_t d = (uint64_t)(*q - '0');
+        if (n->whole > (max - d) / 10)
+            return false;
+        n->whole = n->whole * 10 + d;
+    }
+    if (*q == '.') {
+        for (q++; isdigit((unsigned char)*q); q++, digits = true) {
+            if (n->scale < (uint64_t)NS_PER_S) {
+                n->frac = n->frac * 10 + (uint64_t)(*q - '0');
+                n->scale *= 10;
+            }
+        }
+    }
+    *p = q;
+    return digits;
+}
+
+/* A duration being summed: whole seconds and the nanoseconds beyond. */
+struct dur {
+    int64_t sec;
+    int64_t nsec;        /* 0 .. NS_PER_S-1 */
+};
+
+static const struct dur_unit {
+    const char *name;
+    int64_t sec;         /* seconds per unit, for s and longer */
+    int64_t nsec;        /* nanoseconds per unit, below a second */
+} dur_units[] = {
+    {"ns", 0, 1}, {"us", 0, 1000}, {"\xc2\xb5s", 0, 1000}, {"\xce\xbcs", 0, 1000},
+    {"ms", 0, 1000000}, {"s", 1, 0}, {"m", 60, 0}, {"h", 3600, 0}, {"d", 86400, 0},
+};
+
+/* The longest unit name at p ("ms" before "m"), or NULL. */
+static const struct dur_unit *dur_unit_at(const char *p)
+{
+    const struct dur_unit *best = NULL;
+    for (size_t i = 0; i < sizeof(dur_units) / sizeof(dur_units[0]); i++) {
+        size_t n = strlen(dur_units[i].name);
+        if (strncmp(p, dur_units[i].name, n) == 0 && (!best || n > strlen(best->name)))
+            best = &dur_units[i];
+    }
+    return best;
+}
+
+/* t += n units; false on overflow. */
+static bool dur_add(struct dur *t, const struct number *n, const struct dur_unit *u)
+{
+    int64_t sec, nsec;
+    /* frac/scale in nanoseconds: frac * (1e9/scale) < 1e9, exact. */
+    int64_t frac_ns = (int64_t)(n->frac * ((uint64_t)NS_PER_S / n->scale));
+    if (u->sec) {
+        if (n->whole > (uint64_t)(INT64_MAX / u->sec))
+            return false;
+        sec = (int64_t)n->whole * u->sec;
+        nsec = frac_ns * u->sec;                       /* < 8.64e13 */
+    } else {
+        int64_t per_sec = NS_PER_S / u->nsec;
+        sec = (int64_t)(n->whole / (uint64_t)per_sec);
+        nsec = (int64_t)(n->whole % (uint64_t)per_sec) * u->nsec + frac_ns / per_sec;
+    }
+    if (sec > INT64_MAX - nsec / NS_PER_S)
+        return false;
+    sec += nsec / NS_PER_S;
+    nsec %= NS_PER_S;
+    if (sec > INT64_MAX - t->sec - (t->nsec + nsec >= NS_PER_S))
+        return false;
+    t->sec += sec;
+    t->nsec += nsec;
+    if (t->nsec >= NS_PER_S) {
+        t->sec++;
+        t->nsec -= NS_PER_S;
+    }
+    return true;
+}
+
+static cc_err parse_duration(const char *s, struct dur *out, struct cc_diag *d)
+{
+    if (!s || !*s) {
+        cc_diag_set(d, NULL, 0, 0, "an empty duration; write it like 30s, 1m30s, 500ms or 2h");
         return CC_EINVAL;
+    }
+    struct dur t = {0};
     const char *p = s;
-    int64_t total = 0;
-    bool any = false;
     while (*p) {
-        if (!isdigit((unsigned char)*p))
-            return CC_EINVAL;
-        errno = 0;
-        char *end;
-        long long v = strtoll(p, &end, 10);
-        if (errno || v < 0)
-            return CC_EINVAL;
-        p = end;
-        int64_t unit;
-        if (*p == '\0') {
-            if (any)       /* "1m30" is ambiguous */
-                return CC_EINVAL;
-            unit = 1000;   /* bare number: seconds */
-        } else if (strncmp(p, "ms", 2) == 0) {
-            unit = 1;
-            p += 2;
-        } else if (*p == 's') {
-            unit = 1000;
-            p++;
-        } else if (*p == 'm') {
-            unit = 60 * 1000;
-            p++;
-        } else if (*p == 'h') {
-            unit = 3600 * 1000;
-            p++;
-        } else if (*p == 'd') {
-            unit = 86400 * 1000;
-            p++;
-        } else {
+        const char *at = p;
+        struct number n;
+        if (!read_number(&p, INT64_MAX, &n)) {
+            if (isdigit((unsigned char)*at))
+                cc_diag_set(d, NULL, 0, (unsigned)(at - s) + 1, "'%.40s' is too long", s);
+            else
+                cc_diag_set(d, NULL, 0, (unsigned)(at - s) + 1, "'%.40s' is not a duration; "
+                            "write it like 30s, 1m30s, 500ms or 2h", s);
             return CC_EINVAL;
         }
-        if (v > (INT64_MAX - total) / unit)
+        const struct dur_unit *u = dur_unit_at(p);
+        if (!u && *p == '\0' && at == s) {
+            u = dur_unit_at("s");   /* a lone number is seconds: "30", "1.5" */
+        } else if (!u) {
+            cc_diag_set(d, NULL, 0, (unsigned)(p - s) + 1, "'%.40s' is not a duration: %s; "
+                        "units are ns, us, ms, s, m, h and d", s,
+                        *p ? "unknown unit" : "the last number has no unit");
             return CC_EINVAL;
-        total += (int64_t)v * unit;
-        any = true;
+        } else {
+            p += strlen(u->name);
+        }
+        if (!dur_add(&t, &n, u)) {
+            cc_diag_set(d, NULL, 0, 0, "'%.40s' is too long", s);
+            return CC_EINVAL;
+        }
     }
-    *out_ms = total;
+    *out = t;
     return CC_OK;
 }
 
-cc_err cc_parse_size(const char *s, uint64_t *out_bytes)
+/* The parsed duration in units of unit_ns (1 or 10^6). */
+static cc_err duration_in(const char *s, int64_t unit_ns, int64_t *out, struct cc_diag *d)
 {
-    if (!s || !isdigit((unsigned char)*s))
+    struct dur t;
+    cc_err err = parse_duration(s, &t, d);
+    if (err)
+        return err;
+    if (t.nsec % unit_ns) {
+        cc_diag_set(d, NULL, 0, 0, "'%.40s' is finer than a millisecond", s);
         return CC_EINVAL;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
-        return CC_EINVAL;
-    uint64_t mult = 1;
-    char unit[8] = {0};
-    size_t n = 0;
-    for (const char *p = end; *p; p++) {
-        if (n + 1 >= sizeof(unit))
-            return CC_EINVAL;
-        unit[n++] = (char)tolower((unsigned char)*p);
     }
+    int64_t per_sec = NS_PER_S / unit_ns, rest = t.nsec / unit_ns;
+    if (t.sec > (INT64_MAX - rest) / per_sec) {
+        cc_diag_set(d, NULL, 0, 0, "'%.40s' is too long", s);
+        return CC_EINVAL;
+    }
+    *out = t.sec * per_sec + rest;
+    return CC_OK;
+}
+
+cc_err cc_parse_duration_ns(const char *s, int64_t *out_ns, struct cc_diag *d)
+{
+    return duration_in(s, 1, out_ns, d);
+}
+
+cc_err cc_parse_duration_ms(const char *s, int64_t *out_ms, struct cc_diag *d)
+{
+    return duration_in(s, 1000000, out_ms, d);
+}
+
+cc_err cc_parse_size(const char *s, enum cc_size_units units, uint64_t *out_bytes,
+                     struct cc_diag *d)
+{
     static const struct {
         const char *name;
-        uint64_t mult;
-    } units[] = {
-        {"", 1},
-        {"b", 1},
-        {"k", 1024},
-        {"kb", 1000},
-        {"kib", 1024},
-        {"m", 1024 * 1024},
-        {"mb", 1000 * 1000},
-        {"mib", 1024 * 1024},
-        {"g", 1024ull * 1024 * 1024},
-        {"gb", 1000ull * 1000 * 1000},
-        {"gib", 1024ull * 1024 * 1024},
+        unsigned power;      /* of 1024, or of 1000 for the SI names under KB_IS_1000 */
+        bool si;
+    } names[] = {
+        {"", 0, false},  {"b", 0, false},
+        {"k", 1, false}, {"kib", 1, false}, {"kb", 1, true},
+        {"m", 2, false}, {"mib", 2, false}, {"mb", 2, true},
+        {"g", 3, false}, {"gib", 3, false}, {"gb", 3, true},
+        {"t", 4, false}, {"tib", 4, false}, {"tb", 4, true},
     };
-    bool found = false;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcmp(unit, units[i].name) == 0) {
-            mult = units[i].mult;
-            found = true;
-            break;
-        }
-    }
-    if (!found || (v && v > UINT64_MAX / mult))
+    const char *p = s;
+    struct number n;
+    if (!s || !isdigit((unsigned char)*s) || !read_number(&p, UINT64_MAX, &n)) {
+        cc_diag_set(d, NULL, 0, 0, "'%.40s' is not a size; write it like 512, 64k, 512m, "
+                    "10MB or 1GiB", s ? s : "");
         return CC_EINVAL;
-    *out_bytes = (uint64_t)v * mult;
-    return CC_OK;
+    }
+    char unit[4];
+    size_t len = strlen(p);
+    for (size_t i = 0; i < len && i < sizeof(unit); i++)
+        unit[i] = (char)tolower((unsigned char)p[i]);
+    for (size_t i = 0; len < sizeof(unit) && i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strlen(names[i].name) != len || strncmp(unit, names[i].name, len) != 0)
+            continue;
+        uint64_t base = names[i].si && units == CC_SIZE_KB_IS_1000 ? 1000 : 1024;
+        uint64_t mult = 1;
+        for (unsigned k = 0; k < names[i].power; k++)
+            mult *= base;
+        /* frac/scale of mult, rounded down: frac*q + frac*r/scale, where
+         * frac*r < scale^2 <= 1e18 fits. */
+        uint64_t part = n.frac * (mult / n.scale) + n.frac * (mult % n.scale) / n.scale;
+        if (n.whole > (UINT64_MAX - part) / mult) {
+            cc_diag_set(d, NULL, 0, 0, "'%.40s' is too large", s);
+            return CC_EINVAL;
+        }
+        *out_bytes = n.whole * mult + part;
+        return CC_OK;
+    }
+    cc_diag_set(d, NULL, 0, (unsigned)(p - s) + 1, "'%.40s' is not a size: unknown unit; "
+                "units are b, k, m, g, t, KiB .. TiB and kB .. TB", s);
+    return CC_EINVAL;
 }
 
 /* ---- civil calendar (Howard Hinnant's algorithms) ---- */

@@ -57,10 +57,24 @@ int cc_clock_cond_init(pthread_cond_t *cv);
  * outside the years 0000-9999 are clamped to them. */
 void cc_time_rfc3339(int64_t wall_ms, char *out, size_t outsz);
 
-/* Parses a Go-style duration ("250ms", "10s", "1m30s", "2h") into ms.
- * A bare integer is taken as seconds. CC_EINVAL on anything else. */
+/* Monotonic time in nanoseconds, for measuring how long something took
+ * (request and search latencies are sub-millisecond). The real clock reads
+ * CLOCK_MONOTONIC; any other clock (the fake) gives its mono_ms * 10^6, so
+ * it stays on the same time line as cc_mono_ms. */
+int64_t cc_mono_ns(struct cc_clock *c);
+
 #include "core/err.h"
-cc_err cc_parse_duration_ms(const char *s, int64_t *out_ms);
+struct cc_diag;
+
+/* The one duration parser (configuration, API, CLI, Compose files): Go's
+ * syntax plus days - numbers with an optional fraction, each followed by
+ * ns, us (or µs), ms, s, m, h or d: "250ms", "1.5s", "1m30s", "2h", "1d".
+ * A lone number is seconds ("30", "0.5"); "1m30" is refused as ambiguous.
+ * No sign, no spaces. CC_EINVAL (and *d filled, if given, with the column
+ * of the fault) on anything else, on overflow, and, for _ms, on a duration
+ * that is not a whole number of milliseconds. */
+cc_err cc_parse_duration_ns(const char *s, int64_t *out_ns, struct cc_diag *d);
+cc_err cc_parse_duration_ms(const char *s, int64_t *out_ms, struct cc_diag *d);
 /* Parses RFC 3339 ("2026-11-22T00:19:20Z", "...20.5+01:00", date-only
  * "2026-11-22" = midnight UTC) into Unix milliseconds. CC_EINVAL otherwise. */
 cc_err cc_parse_rfc3339(const char *s, int64_t *out_ms);
@@ -74,7 +88,19 @@ bool cc_is_leap_year(int64_t y);
 /* 28-31; 0 for a month outside 1-12. */
 int cc_days_in_month(int64_t y, int m);
 
-/* Parses a byte size ("512", "64k", "10MB", "1GiB", "2g") into bytes. */
-cc_err cc_parse_size(const char *s, uint64_t *out_bytes);
+/* What "kb", "mb", "gb", "tb" mean. Everything else is the same in both:
+ * k/m/g/t and KiB/MiB/GiB/TiB are powers of 1024. */
+enum cc_size_units {
+    CC_SIZE_KB_IS_1000,  /* the configuration: 10MB is 10,000,000 bytes */
+    CC_SIZE_KB_IS_1024,  /* Compose files, as Docker reads them: 1gb = 1g = 1GiB */
+};
+
+/* The one size parser: a number with an optional fraction, then nothing
+ * (bytes) or a unit, any case: b, k, m, g, t, kib .. tib, kb .. tb ("512",
+ * "64k", "1.5g", "10MB", "1GiB"). A fractional result is rounded down to a
+ * whole byte. CC_EINVAL (and *d filled, if given) on anything else or on
+ * overflow. */
+cc_err cc_parse_size(const char *s, enum cc_size_units units, uint64_t *out_bytes,
+                     struct cc_diag *d);
 
 #endif

@@ -677,7 +677,7 @@ static bool parse_duration(const struct cc_cfg_key *k, const char *s, int64_t *o
                            char *why, size_t whysz)
 {
     int64_t ms;
-    if (cc_parse_duration_ms(s, &ms) != CC_OK) {
+    if (cc_parse_duration_ms(s, &ms, NULL) != CC_OK) {
         snprintf(why, whysz, "expected a duration like 10s or 500ms");
         return false;
     }
@@ -696,7 +696,7 @@ static bool parse_size(const struct cc_cfg_key *k, const char *s, uint64_t *out,
                        size_t whysz)
 {
     uint64_t bytes;
-    if (cc_parse_size(s, &bytes) != CC_OK) {
+    if (cc_parse_size(s, CC_SIZE_KB_IS_1000, &bytes, NULL) != CC_OK) {
         snprintf(why, whysz, "expected a size like 64k or 1MiB");
         return false;
     }
@@ -1390,8 +1390,12 @@ static const char reference_intro[] =
     "  names the file, line and column. An empty file means all defaults, and so\n"
     "  does an empty section; an empty value (`listen:`) is an error.\n"
     "- Booleans: `true`/`false`, `yes`/`no`, `on`/`off`.\n"
-    "- Durations: `250ms`, `10s`, `1m30s`, `2h`, `1d`; a bare number is seconds.\n"
-    "- Sizes: `512` (bytes), `64k` or `64KiB` (x1024), `10MB` (x1000000), `1MiB`, `1GiB`.\n"
+    "- Durations: `250ms`, `1.5s`, `10s`, `1m30s`, `2h`, `1d` (units `ns`, `us`, `ms`, `s`,\n"
+    "  `m`, `h`, `d`, fractions allowed; whole milliseconds here); a bare number is seconds.\n"
+    "  Compose files use the same syntax (`cc_parse_duration_*` in `src/core/clock.c`).\n"
+    "- Sizes: `512` (bytes), `64k` or `64KiB` (x1024), `10MB` (x1000000), `1MiB`, `1GiB`,\n"
+    "  `1.5g`, `2t`; a fraction is rounded down to a byte. Compose files use the same syntax,\n"
+    "  except that there, as in Docker, `kb`/`mb`/`gb`/`tb` are binary too.\n"
     "- Secret keys can be read from a file instead: `<key>_file` in YAML\n"
     "  (`auth.admin_token_file`) or `<VARIABLE>_FILE` in the environment. The file\n"
     "  must be a regular file of at most 64 KiB; one trailing newline is stripped.\n"

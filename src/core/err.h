@@ -25,7 +25,8 @@
     X(EAUTH,     "authentication required")                               \
     X(EPERM,     "permission denied")                                     \
     X(EUNSUPPORTED, "not supported")                                      \
-    X(ESTATE,    "operation not allowed in the current state")
+    X(ESTATE,    "operation not allowed in the current state")          \
+    X(EMETHOD,   "method not allowed")
 
 typedef enum {
 #define CC_ERR_ENUM(name, msg) CC_##name,

@@ -10,9 +10,11 @@
 #include "core/rand.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <sys/random.h>
 #include <sys/types.h>
-#include <time.h>
+
+#include "core/clock.h"
 
 cc_err cc_random_bytes(void *out, size_t n)
 {
@@ -40,11 +42,10 @@ static uint64_t seed(void)
     if (cc_random_bytes(&s, sizeof(s)) != CC_OK) {
         /* No kernel randomness (ancient kernel, seccomp): jitter only has to
          * differ between threads and processes, so time and the address of
-         * this thread's state will do. */
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^
-            (uint64_t)(uintptr_t)&jitter_state;
+         * this thread's state will do. The time is the system clock's on
+         * purpose: a fake clock would give every thread the same seed. */
+        uint64_t ns = (uint64_t)cc_mono_ns(cc_clock_system());
+        s = ns ^ (ns << 32) ^ (uint64_t)(uintptr_t)&jitter_state;
     }
     return s ? s : 0x9e3779b97f4a7c15ull;   /* xorshift must not start at 0 */
 }

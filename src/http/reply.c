@@ -9,6 +9,9 @@
 
 #include "http/server.h"
 
+/* No default: a cc_err added without a status here fails to compile
+ * (-Wswitch), and a number that is no cc_err (a status passed by mistake)
+ * falls out of the switch as 500. */
 int http_status_for(cc_err err)
 {
     switch (err) {
@@ -18,6 +21,7 @@ int http_status_for(cc_err err)
     case CC_EAUTH: return 401;
     case CC_EPERM: return 403;
     case CC_ENOTFOUND: return 404;
+    case CC_EMETHOD: return 405;
     case CC_ECONFLICT:
     case CC_ESTATE: return 409;
     case CC_ELIMIT: return 413;
@@ -27,8 +31,9 @@ int http_status_for(cc_err err)
     case CC_ETIMEOUT: return 504;
     case CC_ENOMEM:
     case CC_EIO:
-    default: return 500;
+    case CC_ERR__COUNT: return 500;
     }
+    return 500;
 }
 
 const char *http_req_header(const struct http_req *r, const char *name)
@@ -66,13 +71,12 @@ static bool is_json_type(const char *ct)
 cc_err http_req_json(struct http_req *r, struct http_resp *resp, json_t **out)
 {
     if (!is_json_type(http_req_header(r, "Content-Type"))) {
-        http_resp_error(resp, 415, "EUNSUPPORTED", "the request body must be JSON",
-                        "send 'Content-Type: application/json'");
+        http_resp_unsupported_media(resp, "the request body must be JSON",
+                                    "send 'Content-Type: application/json'");
         return CC_EINVAL;
     }
     if (!r->body || r->body_len == 0) {
-        http_resp_error(resp, 400, "EINVAL", "the request body is empty",
-                        "send a JSON object");
+        http_resp_err(resp, CC_EINVAL, "the request body is empty", "send a JSON object");
         return CC_EINVAL;
     }
     json_error_t je;
@@ -81,13 +85,12 @@ cc_err http_req_json(struct http_req *r, struct http_resp *resp, json_t **out)
         char msg[300];
         snprintf(msg, sizeof(msg), "malformed JSON at line %d, column %d: %s", je.line,
                  je.column, je.text);
-        http_resp_error(resp, 400, "EPARSE", msg, "send a valid JSON object");
+        http_resp_err(resp, CC_EPARSE, msg, "send a valid JSON object");
         return CC_EINVAL;
     }
     if (!json_is_object(j)) {
         json_decref(j);
-        http_resp_error(resp, 400, "EINVAL", "the request body must be a JSON object",
-                        NULL);
+        http_resp_err(resp, CC_EINVAL, "the request body must be a JSON object", NULL);
         return CC_EINVAL;
     }
     *out = j;
@@ -106,17 +109,22 @@ void http_resp_json(struct http_resp *r, int status, json_t *j)
     r->content_type = "application/json";
     if (json_dump_callback(j, dump_cb, &r->body, JSON_COMPACT | JSON_ENSURE_ASCII) != 0) {
         json_decref(j);
-        http_resp_error(r, 500, "ELIMIT", "the response is too large to build", NULL);
+        /* Our own buffer's cap, not the client's fault: a 500. */
+        http_resp_err(r, CC_ENOMEM, "the response is too large to build", NULL);
         return;
     }
     cc_buf_addch(&r->body, '\n');
     json_decref(j);
 }
 
-void http_resp_error(struct http_resp *r, int status, const char *code,
-                     const char *message, const char *hint)
+/* The only writer of error bodies; static so that no caller can pick a
+ * status by number (tests/unit/http/test_reply.c keeps it that way). */
+static void error_body(struct http_resp *r, int status, cc_err err, const char *message,
+                       const char *hint)
 {
-    json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message ? message : "");
+    const char *code = cc_err_name(err);
+    json_t *e = json_pack("{s:s, s:s}", "code", code,
+                          "message", message ? message : cc_err_str(err));
     if (e && hint)
         json_object_set_new(e, "hint", json_string(hint));
     json_t *j = e ? json_pack("{s:o}", "error", e) : NULL;
@@ -134,9 +142,23 @@ void http_resp_error(struct http_resp *r, int status, const char *code,
 void http_resp_err(struct http_resp *r, cc_err err, const char *message, const char *hint)
 {
     int status = http_status_for(err);
-    if (status == 503 && r->nheaders < HTTP_MAX_RESP_HEADERS)
+    if (status == 503)
         http_resp_header(r, "Retry-After", "5");
-    http_resp_error(r, status, cc_err_name(err), message ? message : cc_err_str(err), hint);
+    error_body(r, status, err, message, hint);
+}
+
+void http_resp_unsupported_media(struct http_resp *r, const char *message, const char *hint)
+{
+    error_body(r, 415, CC_EUNSUPPORTED, message, hint);
+}
+
+void http_resp_too_many(struct http_resp *r, int64_t retry_after_s, const char *message,
+                        const char *hint)
+{
+    snprintf(r->retry_after, sizeof(r->retry_after), "%lld",
+             (long long)(retry_after_s > 1 ? retry_after_s : 1));
+    http_resp_header(r, "Retry-After", r->retry_after);
+    error_body(r, 429, CC_ELIMIT, message, hint);
 }
 
 void http_resp_header(struct http_resp *r, const char *name, const char *value)

@@ -72,7 +72,7 @@ struct conn_req {
     size_t drained;
     const struct http_route *route;
     int64_t start_ms;
-    struct timespec start_ts;
+    int64_t start_ns;          /* cc_mono_ns of the server's clock */
     char request_id[REQUEST_ID_MAX + 1];
     char client_addr[INET6_ADDRSTRLEN];
 };
@@ -80,11 +80,9 @@ struct conn_req {
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
 
-static double elapsed_seconds(const struct timespec *start)
+static double elapsed_seconds(struct cc_clock *clock, int64_t start_ns)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+    return (double)(cc_mono_ns(clock) - start_ns) / 1e9;
 }
 
 static bool request_id_ok(const char *s)
@@ -157,9 +155,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct conn_req *
             if (sr.arg_free)
                 sr.arg_free(sr.arg);
             resp->nheaders = 0;
-            http_resp_error(resp, 503, "EAGAIN", "too many streams are open",
-                            "close a log follow or event stream and try again");
-            http_resp_header(resp, "Retry-After", "5");
+            http_resp_err(resp, CC_EAGAIN, "too many streams are open",
+                          "close a log follow or event stream and try again");
             return send_response(c, cr);
         }
         MHD_add_response_header(r, "X-Accel-Buffering", "no");
@@ -186,10 +183,10 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct conn_req *
     return ret;
 }
 
-static enum MHD_Result fail(struct MHD_Connection *c, struct conn_req *cr, int status,
-                            const char *code, const char *msg, const char *hint)
+static enum MHD_Result fail(struct MHD_Connection *c, struct conn_req *cr, cc_err err,
+                            const char *msg, const char *hint)
 {
-    http_resp_error(&cr->resp, status, code, msg, hint);
+    http_resp_err(&cr->resp, err, msg, hint);
     return send_response(c, cr);
 }
 
@@ -207,14 +204,14 @@ static enum MHD_Result check_auth(struct MHD_Connection *c, struct conn_req *cr)
     const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     if (!authz || http_auth_check(s->cfg.auth, authz, &cr->who) != CC_OK) {
         http_resp_header(&cr->resp, "WWW-Authenticate", "Bearer realm=\"commandcenter\"");
-        return fail(c, cr, 401, "EAUTH",
+        return fail(c, cr, CC_EAUTH,
                     authz ? "the bearer token is not valid" : "this route needs a bearer token",
                     "send 'Authorization: Bearer <token>'; create tokens with "
                     "'commandcenter tokens create'");
     }
     cr->req.who = &cr->who;
     if (access == HTTP_ADMIN && !cr->who.admin)
-        return fail(c, cr, 403, "EPERM", "this route needs a token with the admin scope",
+        return fail(c, cr, CC_EPERM, "this route needs a token with the admin scope",
                     "use an admin token; read tokens may only call GET routes");
     return MHD_YES;
 }
@@ -233,10 +230,9 @@ static enum MHD_Result check_rate(struct MHD_Connection *c, struct conn_req *cr)
     if (http_ratelimit_take(s->ratelimit, key, cc_mono_ms(s->ctx->clock), &retry_ms))
         return MHD_YES;
     obs_counter_inc(s->m_rate_limited);
-    char *secs = cc_arena_printf(&cr->arena, "%lld", (long long)((retry_ms + 999) / 1000));
-    http_resp_header(&cr->resp, "Retry-After", secs ? secs : "1");
-    return fail(c, cr, 429, "ELIMIT", "too many requests",
-                "slow down and retry after the number of seconds in Retry-After");
+    http_resp_too_many(&cr->resp, (retry_ms + 999) / 1000, "too many requests",
+                       "slow down and retry after the number of seconds in Retry-After");
+    return send_response(c, cr);
 }
 
 static enum MHD_Result check_body_size(struct MHD_Connection *c, struct conn_req *cr)
@@ -255,14 +251,14 @@ static enum MHD_Result check_body_size(struct MHD_Connection *c, struct conn_req
     errno = 0;
     unsigned long long n = strtoull(cl, &end, 10);
     if (errno || *end || end == cl)
-        return fail(c, cr, 400, "EINVAL", "the Content-Length header is not a number", NULL);
+        return fail(c, cr, CC_EINVAL, "the Content-Length header is not a number", NULL);
     if (n > limit) {
         char *msg = cc_arena_printf(&cr->arena, "the request body is %llu bytes; "
                                     "the limit is %zu", n, limit);
         const char *hint = cr->route->upload
                                ? "send a smaller document or raise knowledge.max_document_bytes"
                                : "send a smaller body or raise http.max_body_bytes";
-        return fail(c, cr, 413, "ELIMIT", msg ? msg : "request body too large", hint);
+        return fail(c, cr, CC_ELIMIT, msg ? msg : "request body too large", hint);
     }
     return MHD_YES;
 }
@@ -275,7 +271,7 @@ static enum MHD_Result first_call(struct MHD_Connection *c, struct conn_req *cr,
     MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &header_bytes);
     if (header_bytes > s->cfg.max_header_bytes) {
         obs_counter_inc(s->m_rejected);
-        return fail(c, cr, 413, "ELIMIT", "the request headers are too large",
+        return fail(c, cr, CC_ELIMIT, "the request headers are too large",
                     "send fewer or smaller headers, or raise http.max_header_bytes");
     }
     const char *rid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
@@ -286,29 +282,29 @@ static enum MHD_Result first_call(struct MHD_Connection *c, struct conn_req *cr,
     cc_err err = http_target_split(cr->req.target, &cr->arena, &path, &query);
     if (err) {
         obs_counter_inc(s->m_rejected);
-        return fail(c, cr, 400, "EINVAL", "the request path is malformed",
+        return fail(c, cr, CC_EINVAL, "the request path is malformed",
                     "check the percent-encoding of the URL; '.' and '..' segments "
                     "are not allowed");
     }
     cr->req.path = path;
     if (query && http_query_parse(query, &cr->arena, &cr->req.query, &cr->req.nquery))
-        return fail(c, cr, 400, "EINVAL", "the query string is malformed",
+        return fail(c, cr, CC_EINVAL, "the query string is malformed",
                     "check the percent-encoding of the query parameters");
     struct http_match m;
     switch (http_router_match(s->router, cr->req.method, path, &cr->arena, &m)) {
     case HTTP_MATCH_NOT_FOUND:
-        return fail(c, cr, 404, "ENOTFOUND", "no such route",
+        return fail(c, cr, CC_ENOTFOUND, "no such route",
                     "see docs/API.md for the routes this server has");
     case HTTP_MATCH_BAD_METHOD: {
         char allow[96];
         http_methods_allow(m.allow, allow, sizeof(allow));
         char *a = cc_arena_strdup(&cr->arena, allow);
         http_resp_header(&cr->resp, "Allow", a ? a : "");
-        return fail(c, cr, 405, "EINVAL", "this method is not allowed on this route",
+        return fail(c, cr, CC_EMETHOD, "this method is not allowed on this route",
                     "use one of the methods in the Allow header");
     }
     case HTTP_MATCH_LIMIT:
-        return fail(c, cr, 413, "ELIMIT", "the request path is too large to process",
+        return fail(c, cr, CC_ELIMIT, "the request path is too large to process",
                     "use shorter path segments");
     case HTTP_MATCH_OK:
         break;
@@ -336,7 +332,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
     struct conn_req *cr = cc_xcalloc(1, sizeof(*cr));
     cr->srv = s;
     cr->start_ms = cc_wall_ms(s->ctx->clock);
-    clock_gettime(CLOCK_MONOTONIC, &cr->start_ts);
+    cr->start_ns = cc_mono_ns(s->ctx->clock);
     cc_arena_init(&cr->arena, ARENA_BLOCK, ARENA_LIMIT);
     cc_buf_init(&cr->resp.body, RESP_LIMIT);
     cc_buf_init(&cr->body, 0);
@@ -407,7 +403,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (cr->too_large)
-        return fail(c, cr, 413, "ELIMIT", "the request body is too large",
+        return fail(c, cr, CC_ELIMIT, "the request body is too large",
                     "send a smaller body or raise http.max_body_bytes");
     run_handler(cr);
     return send_response(c, cr);
@@ -434,7 +430,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!cr)
         return;
     *con_cls = NULL;
-    double secs = elapsed_seconds(&cr->start_ts);
+    double secs = elapsed_seconds(s->ctx->clock, cr->start_ns);
     /* A request cut off before we answered is logged with status 0 and
      * counted with code "aborted", not as a success. */
     int status = cr->phase == PHASE_DONE ? cr->resp.status : 0;
@@ -540,7 +536,7 @@ cc_err http_server_new(struct cc_ctx *ctx, const struct http_server_cfg *cfg,
     struct http_server *s = cc_xcalloc(1, sizeof(*s));
     s->ctx = ctx;
     s->cfg = *cfg;
-    http_streams_init(&s->streams, cfg->max_streams, ctx->log);
+    http_streams_init(&s->streams, cfg->max_streams, ctx->log, ctx->clock);
     cc_err e = http_router_new(routes, nroutes, &s->router, err, errsz);
     if (e)
         goto fail;

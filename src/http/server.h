@@ -68,6 +68,7 @@ struct http_resp {
     struct cc_buf body;
     struct http_param headers[HTTP_MAX_RESP_HEADERS];
     size_t nheaders;
+    char retry_after[24];      /* storage for http_resp_too_many's Retry-After */
     /* Set by http_resp_stream() (http/stream.h): the body is produced by
      * stream_fn on a thread of its own instead. */
     void (*stream_fn)(struct http_stream *st, void *arg);
@@ -86,11 +87,21 @@ cc_err http_req_json(struct http_req *r, struct http_resp *resp, json_t **out);
 
 /* Replaces the body with the JSON (stolen: decref'd here). */
 void http_resp_json(struct http_resp *r, int status, json_t *j);
-/* SPEC 2.2 error body {"error":{"code","message","hint"}}; hint may be NULL. */
-void http_resp_error(struct http_resp *r, int status, const char *code,
-                     const char *message, const char *hint);
-/* Same, with status and code derived from err (http_status_for). */
+/*
+ * Error answers, SPEC 2.2: {"error":{"code","message","hint"}}. A handler
+ * names what went wrong as a cc_err; the status comes from the one map,
+ * http_status_for(), and `code` is cc_err_name(). message NULL means
+ * cc_err_str(err); hint may be NULL. A 503 also gets "Retry-After: 5".
+ * There is deliberately no variant that takes a status number: the two
+ * statuses that no cc_err stands for have a function each, below.
+ */
 void http_resp_err(struct http_resp *r, cc_err err, const char *message, const char *hint);
+/* 415, code EUNSUPPORTED: the body's media type is not one the route reads. */
+void http_resp_unsupported_media(struct http_resp *r, const char *message, const char *hint);
+/* 429, code ELIMIT, with "Retry-After: retry_after_s" (at least 1): the
+ * client, or the queue it feeds, is over its rate. */
+void http_resp_too_many(struct http_resp *r, int64_t retry_after_s, const char *message,
+                        const char *hint);
 /* Name and value are copied into the request arena by the caller's
  * choice of strings: both must live until the response is sent. */
 void http_resp_header(struct http_resp *r, const char *name, const char *value);

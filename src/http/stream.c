@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "http/server.h"
 #include "http/stream_int.h"
@@ -57,15 +58,13 @@ void http_resp_stream(struct http_resp *r, int status, const char *content_type,
     r->stream_arg_free = arg_free;
 }
 
-static void timespec_after(struct timespec *ts, int64_t ms)
+/* An absolute time ms from now for pthread_cond_timedwait on a
+ * cond_init_mono condition variable. The real clock's mono_ms is
+ * CLOCK_MONOTONIC in ms, so its time line is the condition's. */
+static void timespec_after(struct cc_clock *clock, struct timespec *ts, int64_t ms)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
+    int64_t at = cc_mono_ms(clock) + ms;
+    *ts = (struct timespec){.tv_sec = at / 1000, .tv_nsec = (at % 1000) * 1000000};
 }
 
 static void cond_init_mono(pthread_cond_t *cv)
@@ -127,7 +126,7 @@ bool http_stream_write(struct http_stream *st, const void *data, size_t len)
     while (len > 0) {
         while (st->len == HTTP_STREAM_BUFFER && !atomic_load(&st->over)) {
             struct timespec ts;
-            timespec_after(&ts, 1000);
+            timespec_after(st->owner->clock, &ts, 1000);
             pthread_cond_timedwait(&st->cv, &st->mu, &ts);
         }
         if (atomic_load(&st->over))
@@ -179,7 +178,7 @@ bool http_stream_wait(struct http_stream *st, int64_t ms)
     pthread_mutex_lock(&st->mu);
     if (!st->woken && !atomic_load(&st->over) && ms > 0) {
         struct timespec ts;
-        timespec_after(&ts, ms);
+        timespec_after(st->owner->clock, &ts, ms);
         while (!st->woken && !atomic_load(&st->over))
             if (pthread_cond_timedwait(&st->cv, &st->mu, &ts) == ETIMEDOUT)
                 break;
@@ -280,7 +279,7 @@ static void *reaper(void *arg)
     pthread_mutex_lock(&ss->mu);
     while (!ss->stopping) {
         struct timespec ts;
-        timespec_after(&ts, 1000);
+        timespec_after(ss->clock, &ts, 1000);
         pthread_cond_timedwait(&ss->cv, &ss->mu, &ts);
         if (ss->stopping)
             break;
@@ -298,13 +297,15 @@ static void *reaper(void *arg)
     return NULL;
 }
 
-void http_streams_init(struct http_streams *ss, unsigned max, struct cc_log *log)
+void http_streams_init(struct http_streams *ss, unsigned max, struct cc_log *log,
+                       struct cc_clock *clock)
 {
     memset(ss, 0, sizeof(*ss));
     pthread_mutex_init(&ss->mu, NULL);
     cond_init_mono(&ss->cv);
     ss->max = max ? max : HTTP_STREAM_MAX;
     ss->log = log;
+    ss->clock = clock;
 }
 
 struct MHD_Response *http_stream_start(struct http_streams *ss, struct MHD_Connection *c,
@@ -379,7 +380,7 @@ void http_streams_stop(struct http_streams *ss, int64_t deadline_ms)
     /* Producers return once they see `over`; responses end as libmicrohttpd
      * gets to them. Both drop their references. */
     struct timespec ts;
-    timespec_after(&ts, deadline_ms > 0 ? deadline_ms : 0);
+    timespec_after(ss->clock, &ts, deadline_ms > 0 ? deadline_ms : 0);
     pthread_mutex_lock(&ss->mu);
     while (ss->count > 0)
         if (pthread_cond_timedwait(&ss->cv, &ss->mu, &ts) == ETIMEDOUT)

@@ -10,6 +10,7 @@
 
 struct MHD_Connection;
 struct MHD_Response;
+struct cc_clock;
 struct cc_log;
 
 /* What a handler asked for (kept in struct http_resp). */
@@ -30,9 +31,11 @@ struct http_streams {
     bool reaper_started;
     pthread_t reaper;
     struct cc_log *log;
+    struct cc_clock *clock;    /* deadlines: its mono_ms must be CLOCK_MONOTONIC */
 };
 
-void http_streams_init(struct http_streams *ss, unsigned max, struct cc_log *log);
+void http_streams_init(struct http_streams *ss, unsigned max, struct cc_log *log,
+                       struct cc_clock *clock);
 /* Ends every stream, waits up to deadline_ms for the producers to return
  * and stops the reaper. */
 void http_streams_stop(struct http_streams *ss, int64_t deadline_ms);

@@ -28,6 +28,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "ingest/wait.h"
 #include "observe/metrics.h"
 
 #define JOB_ARENA_BLOCK 16384
@@ -418,14 +419,8 @@ static size_t claim_size(const struct ingest_workers *w, double job_ms)
 static bool wait_for_work(struct ingest_workers *w, unsigned *seen)
 {
     pthread_mutex_lock(&w->mu);
-    if (!w->stopping && w->wakeups == *seen) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t ns = ts.tv_nsec + (w->cfg.poll_ms % 1000) * 1000000;
-        ts.tv_sec += w->cfg.poll_ms / 1000 + ns / 1000000000;
-        ts.tv_nsec = ns % 1000000000;
-        pthread_cond_timedwait(&w->cond, &w->mu, &ts);
-    }
+    if (!w->stopping && w->wakeups == *seen)
+        ingest__wait_until(&w->cond, &w->mu, cc_mono_ms(w->ctx->clock) + w->cfg.poll_ms);
     *seen = w->wakeups;
     bool stop = w->stopping;
     pthread_mutex_unlock(&w->mu);
@@ -508,18 +503,9 @@ static void *keeper_main(void *arg)
     int64_t period = w->cfg.lease_ms / 3 > 0 ? w->cfg.lease_ms / 3 : 1;
     int64_t due = cc_mono_ms(w->ctx->clock) + period;
     for (;;) {
-        int64_t left = due - cc_mono_ms(w->ctx->clock);
-        if (left < 1)
-            left = 1;
         pthread_mutex_lock(&w->mu);
-        if (!w->stopping) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            int64_t ns = ts.tv_nsec + (left % 1000) * 1000000;
-            ts.tv_sec += left / 1000 + ns / 1000000000;
-            ts.tv_nsec = ns % 1000000000;
-            pthread_cond_timedwait(&w->cond, &w->mu, &ts);
-        }
+        if (!w->stopping)
+            ingest__wait_until(&w->cond, &w->mu, due);
         bool stop = w->stopping;
         pthread_mutex_unlock(&w->mu);
         if (stop)
@@ -566,7 +552,7 @@ cc_err ingest_workers_start(struct cc_ctx *ctx, const struct ingest_workers_cfg 
     if (w->cfg.batch > STORE_BATCH_MAX)
         w->cfg.batch = STORE_BATCH_MAX;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cond, NULL);
+    ingest__cond_init(&w->cond);
     register_metrics(w);
     w->slots = cc_xcalloc(cfg->threads, sizeof(*w->slots));
     for (unsigned i = 0; i < cfg->threads; i++) {

@@ -16,6 +16,7 @@
 #include "core/tz.h"
 #include "ingest/cron.h"
 #include "ingest/queue.h"
+#include "ingest/wait.h"
 #include "store/store.h"
 
 #define TICK_MS 1000
@@ -179,12 +180,8 @@ static void *scheduler_main(void *arg)
     for (;;) {
         tick(s);
         pthread_mutex_lock(&s->mu);
-        if (!s->stopping && !s->woken) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += TICK_MS / 1000;
-            pthread_cond_timedwait(&s->cond, &s->mu, &ts);
-        }
+        if (!s->stopping && !s->woken)
+            ingest__wait_until(&s->cond, &s->mu, cc_mono_ms(s->ctx->clock) + TICK_MS);
         s->woken = false;
         bool stop = s->stopping;
         pthread_mutex_unlock(&s->mu);
@@ -202,7 +199,7 @@ cc_err ingest_scheduler_start(struct cc_ctx *ctx, struct ingest_workers *workers
     s->workers = workers;
     s->cfg = *cfg;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cond, NULL);
+    ingest__cond_init(&s->cond);
     if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {
         pthread_cond_destroy(&s->cond);
         pthread_mutex_destroy(&s->mu);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/yaml_guard.h"
 #include "orchestrator/compose_int.h"
 
@@ -177,7 +178,7 @@ cc_err orch__duration(struct orch__parser *p, struct fy_node *n, struct orch__po
     cc_err err = orch__scalar(p, n, kp, what, false, &s);
     if (err)
         return err;
-    if (!orch__parse_duration(s, out))
+    if (cc_parse_duration_ns(s, out, NULL))
         return orch__fail(p, orch__pos_of(n, kp), CC_EPARSE, "%s: '%.40s' is not a duration; "
                           "write it like 30s, 1m30s, 500ms or 2h", what, s);
     return CC_OK;

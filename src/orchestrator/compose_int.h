@@ -30,11 +30,6 @@ const char *orch__env_get(const struct orch__env *env, const char *name, size_t 
 cc_err orch__dotenv_parse(struct cc_arena *a, const char *text, size_t len,
                           struct orch_kvs *out, unsigned *bad_line);
 
-/* Go-style durations ("1m30s", "500ms", "2h", "1.5s"); a plain number is
- * seconds. False when malformed or negative. */
-bool orch__parse_duration(const char *s, int64_t *ns);
-/* Sizes: a byte count or a number with b, k/kb, m/mb, g/gb (any case). */
-bool orch__parse_bytes(const char *s, int64_t *bytes);
 /* Splits a command line like a POSIX shell would split words (quotes and
  * backslashes; no expansion). False on an unterminated quote. */
 bool orch__shell_split(struct cc_arena *a, const char *s, struct orch_strs *out);

@@ -11,8 +11,6 @@
  *   - The process environment wins over .env (Compose's precedence).
  */
 #include <ctype.h>
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,80 +262,6 @@ cc_err orch__dotenv_parse(struct cc_arena *a, const char *text, size_t len,
 /* ---------------------------------------------------------------------------
  * Value syntaxes
  */
-
-bool orch__parse_duration(const char *s, int64_t *ns)
-{
-    static const struct {
-        const char *unit;
-        double ns;
-    } units[] = {{"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9},
-                 {"m", 60e9}, {"h", 3600e9}, {"d", 86400e9}};
-    double total = 0;
-    const char *p = s;
-    if (!*p)
-        return false;
-    if (strspn(s, "0123456789.") == strlen(s)) { /* a bare number is seconds */
-        char *endp;
-        errno = 0;
-        double v = strtod(s, &endp);
-        if (*endp || errno || !(v * 1e9 < 9.2e18))
-            return false;
-        *ns = (int64_t)llround(v * 1e9);
-        return true;
-    }
-    while (*p) {
-        if (!isdigit((unsigned char)*p) && *p != '.')
-            return false;
-        char *endp;
-        errno = 0;
-        double v = strtod(p, &endp);
-        if (endp == p || errno)
-            return false;
-        p = endp;
-        size_t best = 0, ui = 0;
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-            size_t ul = strlen(units[i].unit);
-            if (strncmp(p, units[i].unit, ul) == 0 && ul > best) {
-                best = ul;
-                ui = i;
-            }
-        }
-        if (!best)
-            return false;
-        total += v * units[ui].ns;
-        p += best;
-    }
-    if (!(total >= 0 && total < 9.2e18))
-        return false;
-    *ns = (int64_t)llround(total);
-    return true;
-}
-
-bool orch__parse_bytes(const char *s, int64_t *bytes)
-{
-    char *endp;
-    errno = 0;
-    if (!isdigit((unsigned char)*s))
-        return false;
-    double v = strtod(s, &endp);
-    if (endp == s || errno || v < 0)
-        return false;
-    double mul = 1;
-    char u = (char)tolower((unsigned char)*endp);
-    if (u == 'k' || u == 'm' || u == 'g' || u == 't') {
-        mul = u == 'k' ? 1024.0 : u == 'm' ? 1048576.0 : u == 'g' ? 1073741824.0
-                                                                  : 1099511627776.0;
-        endp++;
-        if (tolower((unsigned char)*endp) == 'b')
-            endp++;
-    } else if (u == 'b') {
-        endp++;
-    }
-    if (*endp || v * mul >= 9.2e18)
-        return false;
-    *bytes = (int64_t)(v * mul);
-    return true;
-}
 
 bool orch__shell_split(struct cc_arena *a, const char *s, struct orch_strs *out)
 {

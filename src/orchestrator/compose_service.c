@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/yaml_guard.h"
 #include "orchestrator/compose_int.h"
 
@@ -631,9 +632,12 @@ static cc_err resource_pair(struct field *f, struct fy_node_pair *pr, struct orc
     }
     if (k && strcmp(k, "memory") == 0) {
         cc_err err = orch__scalar(f->p, v, kp, "deploy.resources.memory", false, &s);
-        if (!err && !orch__parse_bytes(s, &r->memory))
+        uint64_t bytes = 0;
+        if (!err && (cc_parse_size(s, CC_SIZE_KB_IS_1024, &bytes, NULL) || bytes > INT64_MAX))
             err = orch__fail(f->p, at, CC_EPARSE, "deploy.resources.memory: '%.40s' is not "
                              "a size; write it like 512m, 2g or 1073741824 (bytes)", s);
+        if (!err)
+            r->memory = (int64_t)bytes;
         return err;
     }
     if (k && strcmp(k, "pids") == 0) {

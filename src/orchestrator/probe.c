@@ -134,7 +134,7 @@ static cc_err json_duration(struct xerr *x, const char *key, json_t *v, int64_t 
 {
     if (json_is_string(v)) {
         int64_t ms = 0;
-        if (cc_parse_duration_ms(json_string_value(v), &ms) || ms < 0)
+        if (cc_parse_duration_ms(json_string_value(v), &ms, NULL) || ms < 0)
             return bad(x, key, "'%s' is not a duration; write e.g. 10s, 500ms or 1m",
                        json_string_value(v));
         *out = ms;

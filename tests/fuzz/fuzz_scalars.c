@@ -29,13 +29,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (cc_parse_rfc3339(s, &v) == CC_OK && (v < -62167219200000LL || v > 253402300799999LL))
             abort();   /* years 0000-9999 only */
         break;
-    case 1:
-        if (cc_parse_duration_ms(s, &v) == CC_OK && v < 0)
+    case 1: {
+        /* The two views of one grammar agree wherever both can answer. */
+        int64_t ns;
+        cc_err ms_err = cc_parse_duration_ms(s, &v, NULL);
+        cc_err ns_err = cc_parse_duration_ns(s, &ns, NULL);
+        if ((ms_err == CC_OK && v < 0) || (ns_err == CC_OK && ns < 0))
+            abort();
+        if (ms_err == CC_OK && ns_err == CC_OK && ns != v * 1000000)
             abort();
         break;
-    case 2:
-        (void)cc_parse_size(s, &u);
+    }
+    case 2: {
+        uint64_t u2;
+        cc_err e1 = cc_parse_size(s, CC_SIZE_KB_IS_1000, &u, NULL);
+        cc_err e2 = cc_parse_size(s, CC_SIZE_KB_IS_1024, &u2, NULL);
+        if (e1 != e2 || (e1 == CC_OK && u > u2))
+            abort();   /* same grammar; "kb" is never more under the SI reading */
         break;
+    }
     default: {
         size_t n = strlen(s), out_len = 0;
         uint8_t *out = malloc(cc_base64_decoded_max(n) + 1);

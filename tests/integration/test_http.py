@@ -232,7 +232,7 @@ def test_unknown_token_id_is_404(served):
 
 def test_wrong_method_is_405_with_allow(served):
     r = served.request("DELETE", "/health")
-    assert_error(r, 405)
+    assert_error(r, 405, "EMETHOD")
     allow = [m.strip() for m in (r.header("Allow") or "").split(",")]
     assert "GET" in allow and "DELETE" not in allow, r.header("Allow")
 

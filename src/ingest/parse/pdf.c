@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 
 extern char **environ;
 
@@ -48,11 +49,11 @@ struct child {
     int in, out, err;            /* parent's ends; -1 when closed */
 };
 
+/* pdftotext runs in real time and poll() waits in real time, so its
+ * deadline is on the system clock whatever clock the caller's ctx has. */
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return cc_mono_ms(cc_clock_system());
 }
 
 static void close_fd(int *fd)
