@@ -1,6 +1,6 @@
 /* Markdown as documentation is written: headings of both kinds, fences with
- * languages, lists with code inside, quotes, front matter, inline markup
- * reduced to the words a reader sees. */
+ * languages, lists with code inside, quotes, front matter, tables, raw
+ * HTML, inline markup and entities reduced to the words a reader sees. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "fixture.h"
+#include "ingest/chunk.h"
 #include "ingest/parse/parse.h"
 
 static void parse(const char *md, struct ingest_text *t)
@@ -134,6 +135,145 @@ static void test_inline_markup(void **state)
     ingest_text_release(&t);
 }
 
+/* A table row reads as "Header: value — Header: value": no pipes, no
+ * delimiter row, empty cells left out, inline markup and escaped pipes
+ * as text. A table without a body gives its header row. */
+static void test_tables(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    parse("## Options\n\n"
+          "| Option | Default | Meaning |\n"
+          "|:-------|:-------:|--------:|\n"
+          "| `timeout` | 30s | per **request** |\n"
+          "| retries |  | attempts \\| tries |\n"
+          "| mode | [fast](https://x.example) |\n"
+          "\n"
+          "Name | Value\n"
+          "--- | ---\n"
+          "\n"
+          "After.\n",
+          &t);
+    expect(&t, 0, INGEST_HEADING, 2, "Options");
+    expect(&t, 1, INGEST_PARA, 0,
+           "Option: timeout \xE2\x80\x94 Default: 30s \xE2\x80\x94 Meaning: per request");
+    expect(&t, 2, INGEST_PARA, 0,
+           "Option: retries \xE2\x80\x94 Meaning: attempts | tries");
+    expect(&t, 3, INGEST_PARA, 0, "Option: mode \xE2\x80\x94 Default: fast");
+    expect(&t, 4, INGEST_PARA, 0, "Name \xE2\x80\x94 Value");
+    expect(&t, 5, INGEST_PARA, 0, "After.");
+    assert_int_equal(t.nblocks, 6);
+    ingest_text_release(&t);
+
+    /* Empty header cells: the values stand alone. */
+    parse("|   | a |\n|---|---|\n| x | y |\n", &t);
+    expect(&t, 0, INGEST_PARA, 0, "x \xE2\x80\x94 a: y");
+    assert_int_equal(t.nblocks, 1);
+    ingest_text_release(&t);
+}
+
+/* Past TABLE_MAX_COLS columns md4c would call back columns x rows times:
+ * the document is read again without tables, so the text survives as a
+ * paragraph with its pipes, and the rest of the document is intact. */
+static void test_table_too_wide_is_text(void **state)
+{
+    (void)state;
+    struct cc_buf b;
+    cc_buf_init(&b, 1 << 20);
+    cc_buf_addstr(&b, "# Wide\n\n");
+    for (int i = 0; i < 65; i++)
+        cc_buf_addf(&b, "|c%d", i);
+    cc_buf_addstr(&b, "|\n");
+    for (int i = 0; i < 65; i++)
+        cc_buf_addstr(&b, "|---");
+    cc_buf_addstr(&b, "|\n|x|\n\nEnd.\n");
+    struct ingest_text t;
+    parse(cc_buf_str(&b), &t);
+    assert_string_equal(t.title, "Wide");
+    expect(&t, 0, INGEST_HEADING, 1, "Wide");
+    assert_int_equal(t.blocks[1].kind, INGEST_PARA);
+    assert_int_equal(strncmp(t.blocks[1].text, "|c0|c1|c2|", 10), 0);
+    assert_non_null(strstr(t.blocks[1].text, "|c64| |---|"));
+    expect(&t, 2, INGEST_PARA, 0, "End.");
+    assert_int_equal(t.nblocks, 3);
+    ingest_text_release(&t);
+    cc_buf_release(&b);
+
+    /* 64 columns are still a table. */
+    cc_buf_init(&b, 1 << 20);
+    for (int i = 0; i < 64; i++)
+        cc_buf_addf(&b, "|c%d", i);
+    cc_buf_addstr(&b, "|\n");
+    for (int i = 0; i < 64; i++)
+        cc_buf_addstr(&b, "|---");
+    cc_buf_addstr(&b, "|\n|x|\n");
+    parse(cc_buf_str(&b), &t);
+    expect(&t, 0, INGEST_PARA, 0, "c0: x");
+    ingest_text_release(&t);
+    cc_buf_release(&b);
+}
+
+/* Raw HTML blocks keep their words, without tags or comments; a script
+ * goes whole; inline tags go and the text between them stays. Entities
+ * become characters; unknown names stay as written. */
+static void test_html_and_entities(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    parse("<details>\n<summary>Click &lt;here&gt;</summary>\n\nHidden text\n</details>\n\n"
+          "<script>\nvar x = \"<b>\";\n</script>\n\n"
+          "<!-- a\ncomment -->\n\n"
+          "Press <kbd>Ctrl</kbd>+<kbd>C</kbd> <!-- inline -->&mdash; &copy; &#169; &#x1F600; "
+          "&#0; &nosuch; AT&T.\n",
+          &t);
+    expect(&t, 0, INGEST_PARA, 0, "Click <here>");
+    expect(&t, 1, INGEST_PARA, 0, "Hidden text");
+    expect(&t, 2, INGEST_PARA, 0,
+           "Press Ctrl+C \xE2\x80\x94 \xC2\xA9 \xC2\xA9 \xF0\x9F\x98\x80 \xEF\xBF\xBD &nosuch; "
+           "AT&T.");
+    assert_int_equal(t.nblocks, 3);
+    ingest_text_release(&t);
+}
+
+/* Loose lists: each paragraph of an item is list text; text after a
+ * nested list belongs to the outer item. */
+static void test_loose_and_nested_items(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    parse("- first\n\n  more of first\n- second\n  - inner\n\n  back in second\n\nPara.\n", &t);
+    expect(&t, 0, INGEST_LIST_ITEM, 0, "first");
+    expect(&t, 1, INGEST_LIST_ITEM, 0, "more of first");
+    expect(&t, 2, INGEST_LIST_ITEM, 0, "second");
+    expect(&t, 3, INGEST_LIST_ITEM, 0, "inner");
+    expect(&t, 4, INGEST_LIST_ITEM, 0, "back in second");
+    expect(&t, 5, INGEST_PARA, 0, "Para.");
+    assert_int_equal(t.nblocks, 6);
+    ingest_text_release(&t);
+}
+
+/* What search indexes and shows: a table under a heading gives chunks with
+ * that heading path whose text has each row as words, no "| |" pipes. */
+static void test_table_chunks_read_as_text(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    struct ingest_chunks c;
+    parse("# Guide\n\n## Limits\n\n| Setting | Default |\n|---|---|\n"
+          "| max_body | 1 MiB |\n| timeout | 30 s |\n",
+          &t);
+    ingest_chunks_init(&c);
+    assert_int_equal(ingest_chunk(&t, 0, &c), CC_OK);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.items[0].heading_path, "Guide \xE2\x80\xBA Limits");
+    assert_string_equal(c.items[0].text,
+                        "Setting: max_body \xE2\x80\x94 Default: 1 MiB\n\n"
+                        "Setting: timeout \xE2\x80\x94 Default: 30 s");
+    assert_null(strchr(c.items[0].text, '|'));
+    ingest_chunks_release(&c);
+    ingest_text_release(&t);
+}
+
 static void test_crlf_bom_and_invalid_bytes(void **state)
 {
     (void)state;
@@ -218,6 +358,11 @@ int main(void)
         cmocka_unit_test(test_lists_and_quotes),
         cmocka_unit_test(test_front_matter),
         cmocka_unit_test(test_inline_markup),
+        cmocka_unit_test(test_tables),
+        cmocka_unit_test(test_table_too_wide_is_text),
+        cmocka_unit_test(test_html_and_entities),
+        cmocka_unit_test(test_loose_and_nested_items),
+        cmocka_unit_test(test_table_chunks_read_as_text),
         cmocka_unit_test(test_crlf_bom_and_invalid_bytes),
         cmocka_unit_test(test_limit_and_out_untouched),
         cmocka_unit_test(test_hostile_inline_stays_linear),
