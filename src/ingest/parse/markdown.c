@@ -8,9 +8,11 @@
  * item, which md4c gives without a paragraph, too); fenced and indented
  * code -> INGEST_CODE, the info string's first word, without {. }
  * decoration, as its language; blockquotes are their content; thematic
- * breaks and link reference definitions are dropped. Raw HTML blocks keep
- * their text with tags and comments removed (a <script> or <style> block
- * goes whole); inline HTML tags are dropped, the text between them kept.
+ * breaks and link reference definitions are dropped. Raw HTML keeps its
+ * text: comments and the tags of HTML elements (<kbd>, </div>, <br/> ...)
+ * go, a <script> or <style> block goes whole, and anything else that only
+ * looks like a tag stays as written, since documentation writes
+ * placeholders such as <file> or <name> that CommonMark reads as HTML.
  *
  * Tables read as text: each body row is one INGEST_PARA of its non-empty
  * cells, "Header: value — Header: value", so a row found by search, or cut
@@ -191,26 +193,70 @@ static bool starts_ci(const char *s, size_t n, const char *prefix)
     return true;
 }
 
-/* The text of a raw HTML block: comments, processing instructions and
- * tags removed, entities decoded. Linear: every byte is looked at once. */
+/* HTML elements whose tags are markup, not words, sorted for bsearch. */
+static const char *const html_elements[] = {
+    "a", "abbr", "address", "article", "aside", "audio", "b", "big", "blockquote", "body",
+    "br", "button", "caption", "center", "cite", "code", "col", "colgroup", "dd", "del",
+    "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "font", "footer",
+    "form", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hr", "html", "i",
+    "iframe", "img", "input", "ins", "kbd", "label", "li", "link", "main", "mark", "meta",
+    "nav", "noscript", "ol", "p", "picture", "pre", "q", "s", "samp", "script", "section",
+    "small", "source", "span", "strike", "strong", "style", "sub", "summary", "sup",
+    "table", "tbody", "td", "tfoot", "th", "thead", "title", "tr", "tt", "u", "ul", "var",
+    "video", "wbr",
+};
+
+static int cmp_name(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
+
+/* Whether s[0..n), which starts with '<', is markup to drop: a comment,
+ * a declaration or processing instruction, or a tag of an HTML element. */
+static bool html_markup(const char *s, size_t n)
+{
+    if (n < 2)
+        return false;
+    if (s[1] == '!' || s[1] == '?')
+        return true;
+    size_t i = s[1] == '/' ? 2 : 1, k = 0;
+    char name[12];
+    for (; i < n && k < sizeof(name) - 1; i++) {
+        char c = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] | 0x20) : s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            break;
+        name[k++] = c;
+    }
+    name[k] = '\0';
+    if (k == 0 || (i < n && s[i] != '>' && s[i] != '/' && !is_sp(s[i]) && s[i] != '\n'))
+        return false;
+    return bsearch(name, html_elements, sizeof(html_elements) / sizeof(html_elements[0]),
+                   sizeof(html_elements[0]), cmp_name) != NULL;
+}
+
+/* The text of a raw HTML block: comments, declarations and HTML elements'
+ * tags removed (each tag parts words, as block tags do), entities decoded.
+ * Linear: every byte is looked at a bounded number of times. */
 static cc_err html_text(struct cc_buf *o, const char *s, size_t n)
 {
     cc_err err = CC_OK;
+    size_t gt = 0;      /* the first '>' at or after i (n: none), found once */
     if (starts_ci(s, n, "<script") || starts_ci(s, n, "<style"))
         return CC_OK;
     for (size_t i = 0; i < n && !err;) {
-        const char *close = NULL;
+        if (s[i] == '<' && gt <= i) {
+            const char *p = memchr(s + i, '>', n - i);
+            gt = p ? (size_t)(p - s) : n;
+        }
         if (s[i] == '<' && i + 3 < n && memcmp(s + i, "<!--", 4) == 0) {
+            const char *close = NULL;
             for (size_t j = i + 4; j + 2 < n && !close; j++)
                 if (memcmp(s + j, "-->", 3) == 0)
                     close = s + j + 2;
             i = close ? (size_t)(close - s) + 1 : n;
-        } else if (s[i] == '<' && i + 1 < n &&
-                   (s[i + 1] == '/' || s[i + 1] == '!' || s[i + 1] == '?' ||
-                    ((s[i + 1] | 0x20) >= 'a' && (s[i + 1] | 0x20) <= 'z'))) {
-            close = memchr(s + i, '>', n - i);
-            i = close ? (size_t)(close - s) + 1 : n;
-            err = cc_buf_addch(o, ' ');       /* <br>, </td><td> part words */
+        } else if (s[i] == '<' && gt < n && html_markup(s + i, gt + 1 - i)) {
+            i = gt + 1;
+            err = cc_buf_addch(o, ' ');
         } else if (s[i] == '&') {
             size_t used = entity(o, s + i, n - i, &err);
             if (!used)
@@ -458,9 +504,12 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *ud)
         m->leaf = LEAF_PARA;
     switch (type) {
     case MD_TEXT_HTML:
-        /* Inline tags go; an HTML block's text is cleaned when it ends. */
-        if (m->leaf == LEAF_HTML)
+        /* An HTML block's text is cleaned when it ends; inline, an
+         * element's tag goes (<br> as a break) and a placeholder stays. */
+        if (m->leaf == LEAF_HTML || !html_markup(s, size))
             m->err = cc_buf_add(&m->text, s, size);
+        else if (starts_ci(s, size, "<br"))
+            m->err = cc_buf_addch(&m->text, '\n');
         break;
     case MD_TEXT_NULLCHAR:
         m->err = add_utf8(&m->text, 0xFFFD);

@@ -213,9 +213,9 @@ static void test_table_too_wide_is_text(void **state)
     cc_buf_release(&b);
 }
 
-/* Raw HTML blocks keep their words, without tags or comments; a script
- * goes whole; inline tags go and the text between them stays. Entities
- * become characters; unknown names stay as written. */
+/* Raw HTML keeps its words: comments and HTML elements' tags go, a script
+ * goes whole, and placeholders that CommonMark reads as tags (<file>)
+ * stay. Entities become characters; unknown names stay as written. */
 static void test_html_and_entities(void **state)
 {
     (void)state;
@@ -224,14 +224,16 @@ static void test_html_and_entities(void **state)
           "<script>\nvar x = \"<b>\";\n</script>\n\n"
           "<!-- a\ncomment -->\n\n"
           "Press <kbd>Ctrl</kbd>+<kbd>C</kbd> <!-- inline -->&mdash; &copy; &#169; &#x1F600; "
-          "&#0; &nosuch; AT&T.\n",
+          "&#0; &nosuch; AT&T.<br/>Run <command> <File-Name> [options].\n\n"
+          "<div>\n<feature-flag> stays <span\nclass=\"x\">in</span> <<b>bold</b>\n</div>\n",
           &t);
     expect(&t, 0, INGEST_PARA, 0, "Click <here>");
     expect(&t, 1, INGEST_PARA, 0, "Hidden text");
     expect(&t, 2, INGEST_PARA, 0,
            "Press Ctrl+C \xE2\x80\x94 \xC2\xA9 \xC2\xA9 \xF0\x9F\x98\x80 \xEF\xBF\xBD &nosuch; "
-           "AT&T.");
-    assert_int_equal(t.nblocks, 3);
+           "AT&T. Run <command> <File-Name> [options].");
+    expect(&t, 3, INGEST_PARA, 0, "<feature-flag> stays in < bold");
+    assert_int_equal(t.nblocks, 4);
     ingest_text_release(&t);
 }
 
