@@ -487,7 +487,8 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *ud)
     return m->err ? 1 : 0;
 }
 
-static int enter_span(MD_SPANTYPE type, void *detail, void *ud)
+/* Spans (emphasis, links, images, code) only wrap text: nothing to do. */
+static int span(MD_SPANTYPE type, void *detail, void *ud)
 {
     (void)type;
     (void)detail;
@@ -612,8 +613,8 @@ static cc_err run(struct ingest_text *t, const char *s, size_t n, unsigned flags
     static const MD_PARSER parser_tmpl = {
         .enter_block = enter_block,
         .leave_block = leave_block,
-        .enter_span = enter_span,
-        .leave_span = enter_span,
+        .enter_span = span,
+        .leave_span = span,
         .text = text,
     };
     MD_PARSER parser = parser_tmpl;
