@@ -342,6 +342,55 @@ static void test_hostile_inline_stays_linear(void **state)
     cc_buf_release(&b);
 }
 
+static double seconds_since(const struct timespec *a)
+{
+    struct timespec z;
+    clock_gettime(CLOCK_MONOTONIC, &z);
+    return (double)(z.tv_sec - a->tv_sec) + (double)(z.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* The two costs markdown.c bounds itself, beyond md4c: a table of 50,000
+ * columns and 50,000 one-cell rows (md4c would call back 2.5e9 times for
+ * its cells) and an HTML block of a million '<' before one '>' (a '>'
+ * search from each '<' is quadratic). Each takes well under a second. */
+static void test_hostile_tables_and_html_stay_linear(void **state)
+{
+    (void)state;
+    struct cc_buf b;
+    struct ingest_text t;
+    struct cc_diag d;
+    struct timespec a;
+    cc_buf_init(&b, 4 << 20);
+    for (int i = 0; i < 50000; i++)
+        cc_buf_addstr(&b, "|c");
+    cc_buf_addstr(&b, "|\n");
+    for (int i = 0; i < 50000; i++)
+        cc_buf_addstr(&b, "|---");
+    cc_buf_addstr(&b, "|\n");
+    for (int i = 0; i < 50000; i++)
+        cc_buf_addstr(&b, "|x\n");
+    ingest_text_init(&t, 0);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(ingest_markdown_parse(cc_buf_str(&b), b.len, &t, &d), CC_OK);
+    assert_true(seconds_since(&a) < 10.0);
+    assert_int_equal(t.nblocks, 1);                 /* the pipes, as a paragraph */
+    ingest_text_release(&t);
+
+    cc_buf_reset(&b);
+    cc_buf_addstr(&b, "<div>\n");
+    for (int i = 0; i < 1 << 20; i++)
+        cc_buf_addch(&b, '<');
+    cc_buf_addstr(&b, "b>text\n");
+    ingest_text_init(&t, 0);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(ingest_markdown_parse(cc_buf_str(&b), b.len, &t, &d), CC_OK);
+    assert_true(seconds_since(&a) < 10.0);
+    assert_int_equal(t.nblocks, 1);
+    assert_int_equal(strlen(t.blocks[0].text), (1 << 20) - 1 + 5);   /* "<<<...< text" */
+    ingest_text_release(&t);
+    cc_buf_release(&b);
+}
+
 static void test_empty(void **state)
 {
     (void)state;
@@ -370,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_crlf_bom_and_invalid_bytes),
         cmocka_unit_test(test_limit_and_out_untouched),
         cmocka_unit_test(test_hostile_inline_stays_linear),
+        cmocka_unit_test(test_hostile_tables_and_html_stay_linear),
         cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
