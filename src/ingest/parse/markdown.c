@@ -21,7 +21,8 @@
  * back for every column of every row, short rows included, so a table of
  * many columns and many short rows costs columns x rows: past
  * TABLE_MAX_COLS columns the document is parsed again without the table
- * extension (its tables then read as paragraphs with their pipes).
+ * extension (its tables then read as paragraphs with their pipes). md4c
+ * wants three dashes or more per column in the delimiter row (|---|).
  *
  * Inline: emphasis, strikethrough and links are their text, images their
  * alt text, code spans their content, autolinks their address, entities
@@ -34,10 +35,12 @@
  *
  * Limits: the input is sanitized to UTF-8 first (one copy, bounded by the
  * text limit), so md4c only ever sees valid UTF-8 without NULs. md4c is
- * linear on the inputs that made the old hand-written parser quadratic
- * (bracket floods, backtick runs of every length; see the unit tests).
- * Every buffer here is bounded by the text limit; the stack of open
- * blocks holds one byte per nesting level, at most one per input byte.
+ * linear on the inputs that make naive parsers quadratic (bracket floods,
+ * backtick runs of every length); the two costs of its own here, wide
+ * tables and the tag scan of HTML blocks, are bounded as said above and
+ * in html_text (the unit tests time all of them). Every buffer is bounded
+ * by the text limit; the stack of open blocks holds one byte per nesting
+ * level, at most one per input byte.
  */
 #include "ingest/parse/parse.h"
 #include "ingest/parse/parse_int.h"
