@@ -1,7 +1,9 @@
 /*
- * base64.h - RFC 4648 base64 (standard alphabet, '=' padding).
- * The decoder skips CR, LF, spaces and tabs (line-wrapped input is common),
- * accepts missing padding, and refuses any other character.
+ * base64.h - RFC 4648 base64 (standard alphabet, '=' padding), over
+ * nettle's coder (base64.c). The decoder skips CR, LF, spaces and tabs
+ * (line-wrapped input is common), accepts missing padding, and refuses any
+ * other character, data after padding and non-zero bits left over in the
+ * last character (non-canonical encodings, RFC 4648 section 3.5).
  */
 #ifndef CC_CORE_BASE64_H
 #define CC_CORE_BASE64_H
@@ -27,7 +29,8 @@ static inline size_t cc_base64_decoded_max(size_t len)
 }
 
 /* Decodes into out (at least cc_base64_decoded_max(len) bytes); *out_len
- * gets the length. CC_EINVAL for a bad character or a truncated quantum. */
+ * gets the length, written only on success (out may hold a prefix on
+ * error). CC_EINVAL for a bad character or a truncated quantum. */
 cc_err cc_base64_decode(const char *in, size_t len, uint8_t *out, size_t *out_len);
 
 #endif

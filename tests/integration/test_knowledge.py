@@ -115,6 +115,31 @@ def test_markdown_document_is_chunked_by_headings_and_searchable(served):
     assert hit["score"] > 0 and hit["relevance"] > 0, hit
 
 
+def test_markdown_table_reads_as_text_in_chunks_and_snippets(served):
+    """A Markdown table is indexed row by row as words ("Header: value — ..."),
+    under its heading; a search hit on a cell shows the row, not pipes."""
+    d = served
+    md = ("# Tuning\n\n## Limits\n\n"
+          "| Setting | Default | Meaning |\n"
+          "|---------|:-------:|---------|\n"
+          "| `plonkwidth` | 42 | width of the **plonk** buffer |\n"
+          "| retries | 3 | attempts before giving up |\n")
+    ingest_text(d, md, content_type="text/markdown", title="Tuning", external_id="tuning.md")
+    doc = get_document(d, only_doc(d, "plonkwidth"))
+    chunks = doc["chunks"]
+    assert [c.get("heading") for c in chunks] == ["Tuning › Limits"], chunks
+    text = chunks[0]["text"]
+    assert "Setting: plonkwidth — Default: 42 — Meaning: width of the plonk buffer" in text, text
+    assert "Setting: retries — Default: 3 — Meaning: attempts before giving up" in text, text
+    assert "|" not in text and "---" not in text, "table markup in the chunk: %r" % text
+
+    hit = search(d, "plonkwidth")["results"][0]
+    assert hit["heading"] == "Tuning › Limits", hit
+    snip = hit["snippet"]
+    assert "Setting: <mark>plonkwidth</mark> — Default: 42" in snip, snip
+    assert "|" not in snip, "pipes in the snippet: %r" % snip
+
+
 def test_manual_source_exists_at_start(served):
     r = served.admin("GET", "/api/v1/sources/manual")
     assert r.status == 200, r

@@ -1,99 +1,91 @@
 /*
- * markdown.c - Markdown to ingest_text, CommonMark-ish: enough block
- * structure for documentation, not a conforming renderer.
+ * markdown.c - Markdown to ingest_text with md4c: CommonMark, plus GitHub's
+ * tables and strikethrough. md4c parses; the callbacks here turn its
+ * blocks into ingest blocks and its inline content into plain text.
  *
- * Blocks: ATX (#) and setext (=== / ---) headings, fenced code (``` and ~~~,
- * the info string's first word as lang; unclosed fences run to the end, as
- * in CommonMark), indented code, paragraphs, list items (-, *, +, 1. 1) with
- * nesting by indentation and lazy continuation lines), blockquotes (their
- * content parsed as blocks, quote markers dropped), thematic breaks
- * (dropped), link reference definitions and whole-line HTML comments
- * (dropped), YAML front matter at the very top (only `title:` is read).
+ * Blocks: headings (ATX and setext) -> INGEST_HEADING; paragraphs ->
+ * INGEST_PARA, or INGEST_LIST_ITEM inside a list item (the text of a tight
+ * item, which md4c gives without a paragraph, too); fenced and indented
+ * code -> INGEST_CODE, the info string's first word, without {. }
+ * decoration, as its language; blockquotes are their content; thematic
+ * breaks and link reference definitions are dropped. Raw HTML keeps its
+ * text: comments and the tags of HTML elements (<kbd>, </div>, <br/> ...)
+ * go, a <script> or <style> block goes whole, and anything else that only
+ * looks like a tag stays as written, since documentation writes
+ * placeholders such as <file> or <name> that CommonMark reads as HTML.
+ *
+ * Tables read as text: each body row is one INGEST_PARA of its non-empty
+ * cells, "Header: value — Header: value", so a row found by search, or cut
+ * off from its table by a chunk boundary, still says what its values are.
+ * A table without body rows gives its header row, "a — b — c". md4c calls
+ * back for every column of every row, short rows included, so a table of
+ * many columns and many short rows costs columns x rows: past
+ * TABLE_MAX_COLS columns the document is parsed again without the table
+ * extension (its tables then read as paragraphs with their pipes). md4c
+ * wants three dashes or more per column in the delimiter row (|---|).
+ *
+ * Inline: emphasis, strikethrough and links are their text, images their
+ * alt text, code spans their content, autolinks their address, entities
+ * their character (numeric ones, and the named ones in `entities`; others
+ * stay as written), hard and soft breaks a space.
+ *
+ * YAML front matter between "---" lines at the very top is not Markdown:
+ * it is cut off before md4c sees the text, and only its `title:` is read.
  * Title: front matter's, else the first level-1 heading.
  *
- * Inline markup is reduced to text: emphasis markers (* _ ~~) that flank
- * words are removed (an underscore inside a word, as in snake_case, is
- * kept), `code` spans lose their backticks, [text](url), [text][ref] and
- * ![alt](src) become text/alt, <scheme:...> autolinks their address,
- * backslash escapes their character.
- *
  * Limits: the input is sanitized to UTF-8 first (one copy, bounded by the
- * text limit); line handling is linear; a link scan looks at most LINK_SCAN
- * bytes ahead, links nest at most INLINE_DEPTH deep, and all scans of one
- * paragraph share a budget of SCAN_FACTOR times its length, so no input
- * makes inline rendering quadratic or deeply recursive.
+ * text limit), so md4c only ever sees valid UTF-8 without NULs. md4c is
+ * linear on the inputs that make naive parsers quadratic (bracket floods,
+ * backtick runs of every length); the two costs of its own here, wide
+ * tables and the tag scan of HTML blocks, are bounded as said above and
+ * in html_text (the unit tests time all of them). Every buffer is bounded
+ * by the text limit; the stack of open blocks holds one byte per nesting
+ * level, at most one per input byte.
  */
 #include "ingest/parse/parse.h"
 #include "ingest/parse/parse_int.h"
 
-#include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
+
+#include <md4c.h>
 
 #include "core/buf.h"
 
-#define LINK_SCAN 2048
-#define INLINE_DEPTH 8
+#define MD_FLAGS (MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH)
+#define TABLE_MAX_COLS 64
+#define CELL_SEP " \xE2\x80\x94 "     /* " — " */
 
-enum open_kind { OPEN_NONE, OPEN_PARA, OPEN_ITEM };
-enum code_kind { CODE_NONE, CODE_FENCED, CODE_INDENTED };
+/* What the text being collected will become. */
+enum leaf { LEAF_NONE, LEAF_HEADING, LEAF_PARA, LEAF_ITEM, LEAF_CODE, LEAF_HTML, LEAF_CELL };
+
+struct table {
+    struct cc_buf heads;             /* header cells, each NUL-terminated */
+    size_t head_at[TABLE_MAX_COLS];  /* offset of each header cell in heads */
+    unsigned nheads;
+    unsigned col;                    /* cell index in the open row */
+    unsigned body_rows;              /* from md4c's table detail */
+    bool in_head;
+    struct cc_buf row;               /* the open row, rendered */
+};
 
 struct md {
     struct ingest_text *t;
-    struct cc_buf para;          /* open paragraph or list item, raw */
-    enum open_kind open;
-    struct cc_buf code;          /* open code block, raw lines */
-    enum code_kind code_kind;
-    char fence_ch;
-    size_t fence_len;
-    size_t fence_indent;         /* columns stripped from fenced lines */
-    int fence_quote;             /* blockquote depth of the fence */
-    char lang[INGEST_LANG_MAX + 1];
-    size_t pending_blank;        /* blank lines inside indented code */
-    size_t list_indent;          /* content column of the list item; 0 = none */
-    bool after_blank;
-    int quote;                   /* blockquote depth of the previous line */
+    struct cc_buf text;              /* the open leaf's text */
+    enum leaf leaf;
+    int level;                       /* LEAF_HEADING */
+    char lang[INGEST_LANG_MAX + 1];  /* LEAF_CODE */
+    struct cc_buf open;              /* MD_BLOCKTYPE of each open block, a byte each */
+    struct table tab;
     bool have_title;
-    struct cc_buf inl;           /* scratch: rendered inline text */
-};
-
-enum line_kind {
-    LK_TEXT, LK_ATX, LK_FENCE, LK_SETEXT1, LK_SETEXT2, LK_BREAK, LK_ITEM, LK_SKIP
-};
-
-struct line_info {
-    enum line_kind kind;
-    int level;                   /* LK_ATX */
-    size_t marker;               /* LK_ITEM: columns of marker + spacing */
-    size_t marker_bytes;         /* LK_ITEM: bytes of the marker itself */
-    char fence_ch;               /* LK_FENCE */
-    size_t fence_len;
-    const char *info;            /* LK_FENCE: info string */
-    size_t info_len;
+    bool too_wide;                   /* a table past TABLE_MAX_COLS */
+    cc_err err;
 };
 
 static bool is_sp(char c)
 {
     return c == ' ' || c == '\t';
-}
-
-static bool is_blank(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!is_sp(s[i]) && s[i] != '\v' && s[i] != '\f')
-            return false;
-    return true;
-}
-
-static bool is_alnum(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c >= 0x80;
-}
-
-static bool is_punct(unsigned char c)
-{
-    return c > 0x20 && c < 0x7F && !is_alnum(c);
 }
 
 static void trim(const char **s, size_t *n)
@@ -106,302 +98,240 @@ static void trim(const char **s, size_t *n)
         (*n)--;
 }
 
-/* Columns of leading white space (tabs to the next multiple of 4). */
-static size_t indent_cols(const char *s, size_t n)
-{
-    size_t col = 0;
-    for (size_t i = 0; i < n && is_sp(s[i]); i++)
-        col = s[i] == '\t' ? (col / 4 + 1) * 4 : col + 1;
-    return col;
-}
+/* ---- entities and HTML ----------------------------------------------- */
 
-/* Removes leading white space worth up to `cols` columns. */
-static void strip_cols(const char **s, size_t *n, size_t cols)
+static cc_err add_utf8(struct cc_buf *b, uint32_t cp)
 {
-    size_t col = 0;
-    while (*n > 0 && is_sp(**s) && col < cols) {
-        col = **s == '\t' ? (col / 4 + 1) * 4 : col + 1;
-        (*s)++;
-        (*n)--;
+    char u[4];
+    size_t n;
+    if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+        cp = 0xFFFD;                       /* as CommonMark says */
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | cp >> 6);
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | cp >> 12);
+        u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | cp >> 18);
+        u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
     }
+    return cc_buf_add(b, u, n);
 }
 
-/* Strips up to `max` "> " markers (each after up to 3 spaces) and returns
- * how many it stripped. */
-static int strip_quotes(const char **s, size_t *n, int max)
-{
-    int depth = 0;
-    while (depth < max) {
-        const char *p = *s;
-        size_t k = *n;
-        strip_cols(&p, &k, 3);
-        if (k == 0 || *p != '>')
-            return depth;
-        p++;
-        k--;
-        if (k > 0 && is_sp(*p)) {
-            p++;
-            k--;
-        }
-        *s = p;
-        *n = k;
-        depth++;
-    }
-    return depth;
-}
-
-/* ---- inline ---------------------------------------------------------- */
-
-/* Rendering state of one paragraph. `budget` bounds the bytes the link,
- * code-span and autolink scans may look at in total (SCAN_FACTOR times the
- * paragraph, plus slack): past it markup is taken literally, so inputs
- * like "[[[[..." or "` `` ``` ..." stay linear instead of quadratic. */
-struct inl {
-    struct cc_buf *o;
-    size_t budget;
-    cc_err err;
+/* The named entities documentation uses; md4c reports any &name; and
+ * leaves knowing them to us. */
+static const struct {
+    const char *name;
+    uint32_t cp;
+} entities[] = {
+    {"amp", '&'},      {"lt", '<'},       {"gt", '>'},        {"quot", '"'},
+    {"apos", '\''},    {"nbsp", 0xA0},    {"copy", 0xA9},     {"reg", 0xAE},
+    {"trade", 0x2122}, {"hellip", 0x2026}, {"mdash", 0x2014}, {"ndash", 0x2013},
+    {"lsquo", 0x2018}, {"rsquo", 0x2019}, {"ldquo", 0x201C},  {"rdquo", 0x201D},
+    {"laquo", 0xAB},   {"raquo", 0xBB},   {"middot", 0xB7},   {"bull", 0x2022},
+    {"deg", 0xB0},     {"times", 0xD7},   {"divide", 0xF7},   {"plusmn", 0xB1},
+    {"euro", 0x20AC},  {"pound", 0xA3},   {"yen", 0xA5},      {"cent", 0xA2},
+    {"sect", 0xA7},    {"para", 0xB6},    {"larr", 0x2190},   {"rarr", 0x2192},
+    {"uarr", 0x2191},  {"darr", 0x2193},  {"harr", 0x2194},   {"check", 0x2713},
 };
 
-#define SCAN_FACTOR 8
-
-static void render(struct inl *r, const char *s, size_t n, int depth);
-
-/* Takes up to `want` bytes of scanning from the budget; returns how many. */
-static size_t scan_allowance(struct inl *r, size_t want)
+/* An entity at s[0] == '&' (&name; &#123; &#x1F;) appended as its
+ * character: returns the bytes it took, 0 if it is not one we know. */
+static size_t entity(struct cc_buf *b, const char *s, size_t n, cc_err *err)
 {
-    size_t got = want < r->budget ? want : r->budget;
-    r->budget -= got;
-    return got;
-}
-
-/* Index of the `close` matching the `open` at s[0], or 0 if none within
- * LINK_SCAN bytes (and the budget). Backslash-escaped brackets do not
- * count. */
-static size_t match(struct inl *r, const char *s, size_t n, char open, char close)
-{
-    int nest = 0;
-    size_t end = scan_allowance(r, n < LINK_SCAN ? n : LINK_SCAN);
-    for (size_t i = 0; i < end; i++) {
-        if (s[i] == '\\') {
-            i++;
-        } else if (s[i] == open) {
-            nest++;
-        } else if (s[i] == close && --nest == 0) {
-            return i;
+    size_t end = 1;
+    while (end < n && end < 40 && s[end] != ';')
+        end++;
+    if (end >= n || s[end] != ';' || end < 2)
+        return 0;
+    if (s[1] == '#') {
+        bool hex = end > 2 && (s[2] == 'x' || s[2] == 'X');
+        size_t i = hex ? 3 : 2, digits = end - i;
+        uint32_t cp = 0;
+        if (digits == 0 || digits > (hex ? 6u : 7u))
+            return 0;
+        for (; i < end; i++) {
+            char c = s[i];
+            uint32_t v;
+            if (c >= '0' && c <= '9')
+                v = (uint32_t)(c - '0');
+            else if (hex && c >= 'a' && c <= 'f')
+                v = (uint32_t)(c - 'a' + 10);
+            else if (hex && c >= 'A' && c <= 'F')
+                v = (uint32_t)(c - 'A' + 10);
+            else
+                return 0;
+            cp = cp * (hex ? 16 : 10) + v;
+        }
+        *err = add_utf8(b, cp);
+        return end + 1;
+    }
+    for (size_t k = 0; k < sizeof(entities) / sizeof(entities[0]); k++) {
+        if (strlen(entities[k].name) == end - 1 && memcmp(s + 1, entities[k].name, end - 1) == 0) {
+            *err = add_utf8(b, entities[k].cp);
+            return end + 1;
         }
     }
     return 0;
 }
 
-/* [text](url), [text][ref], [text][] at s[0] == '[': renders the text and
- * returns the bytes consumed, or 0 when it is not a link. */
-static size_t link(struct inl *r, const char *s, size_t n, int depth)
+static bool starts_ci(const char *s, size_t n, const char *prefix)
 {
-    if (depth >= INLINE_DEPTH)
-        return 0;
-    size_t close = match(r, s, n, '[', ']');
-    if (close == 0)
-        return 0;
-    size_t used = 0;
-    if (close + 1 < n && s[close + 1] == '(') {
-        size_t paren = match(r, s + close + 1, n - close - 1, '(', ')');
-        if (paren)
-            used = close + 1 + paren + 1;
-    } else if (close + 1 < n && s[close + 1] == '[') {
-        size_t ref = match(r, s + close + 1, n - close - 1, '[', ']');
-        if (ref)
-            used = close + 1 + ref + 1;
-    }
-    if (used)
-        render(r, s + 1, close - 1, depth + 1);
-    return used;
-}
-
-/* `code` at s[0]: the content verbatim. An unclosed run of backticks is
- * literal as a whole (as in CommonMark), which also keeps a long run from
- * being rescanned once per backtick. */
-static size_t code_span(struct inl *r, const char *s, size_t n)
-{
-    size_t run = 0;
-    while (run < n && s[run] == '`')
-        run++;
-    size_t end = run + scan_allowance(r, n - run);
-    for (size_t i = run; i < end;) {
-        if (s[i] != '`') {
-            i++;
-            continue;
-        }
-        size_t k = 0;
-        while (i + k < n && s[i + k] == '`')
-            k++;
-        if (k == run) {
-            const char *c = s + run;
-            size_t len = i - run;
-            if (len >= 2 && c[0] == ' ' && c[len - 1] == ' ') {
-                c++;
-                len -= 2;
-            }
-            r->err = cc_buf_add(r->o, c, len);
-            return i + k;
-        }
-        i += k;
-    }
-    r->err = cc_buf_add(r->o, s, run);
-    return run;
-}
-
-static bool scheme_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' || c == '.' ||
-           c == '-';
-}
-
-/* <scheme:address> at s[0] == '<': the address; 0 when not an autolink. */
-static size_t autolink(struct inl *r, const char *s, size_t n)
-{
-    size_t i = 1;
-    while (i < n && i < 34 && scheme_char(s[i]))
-        i++;
-    if (i < 3 || i >= n || s[i] != ':')
-        return 0;
-    size_t limit = i + scan_allowance(r, n - i < LINK_SCAN ? n - i : LINK_SCAN);
-    size_t end = i;
-    while (end < limit && s[end] != '>' && s[end] != '<' && (unsigned char)s[end] > 0x20)
-        end++;
-    if (end >= limit || s[end] != '>')
-        return 0;
-    r->err = cc_buf_add(r->o, s + 1, end - 1);
-    return end + 1;
-}
-
-/* A run of emphasis characters is markup when it touches a word on at
- * least one side; `_` additionally only when not inside a word. */
-static bool emphasis(const char *s, size_t n, size_t i, size_t run)
-{
-    unsigned char prev = i > 0 ? (unsigned char)s[i - 1] : ' ';
-    unsigned char next = i + run < n ? (unsigned char)s[i + run] : ' ';
-    bool ws_prev = prev <= 0x20, ws_next = next <= 0x20;
-    if (ws_prev && ws_next)
+    size_t k = strlen(prefix);
+    if (n < k)
         return false;
-    if (s[i] == '_')
-        return !(is_alnum(prev) && is_alnum(next));
-    if (s[i] == '~')
-        return run == 2;
+    for (size_t i = 0; i < k; i++)
+        if ((s[i] | 0x20) != prefix[i])
+            return false;
     return true;
 }
 
-/* Markup at s[i] rendered; returns the bytes it took, 0 if it is text. */
-static size_t markup(struct inl *r, const char *s, size_t n, size_t i, int depth)
+/* HTML elements whose tags are markup, not words, sorted for bsearch. */
+static const char *const html_elements[] = {
+    "a", "abbr", "address", "article", "aside", "audio", "b", "big", "blockquote", "body",
+    "br", "button", "caption", "center", "cite", "code", "col", "colgroup", "dd", "del",
+    "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "font", "footer",
+    "form", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hr", "html", "i",
+    "iframe", "img", "input", "ins", "kbd", "label", "li", "link", "main", "mark", "meta",
+    "nav", "noscript", "ol", "p", "picture", "pre", "q", "s", "samp", "script", "section",
+    "small", "source", "span", "strike", "strong", "style", "sub", "summary", "sup",
+    "table", "tbody", "td", "tfoot", "th", "thead", "title", "tr", "tt", "u", "ul", "var",
+    "video", "wbr",
+};
+
+static int cmp_name(const void *key, const void *elem)
 {
-    char c = s[i];
-    if (c == '\\' && i + 1 < n && is_punct((unsigned char)s[i + 1])) {
-        r->err = cc_buf_addch(r->o, s[i + 1]);
-        return 2;
-    }
-    if (c == '`')
-        return code_span(r, s + i, n - i);
-    if (c == '[')
-        return link(r, s + i, n - i, depth);
-    if (c == '!' && i + 1 < n && s[i + 1] == '[') {
-        size_t used = link(r, s + i + 1, n - i - 1, depth);
-        return used ? used + 1 : 0;
-    }
-    if (c == '<')
-        return autolink(r, s + i, n - i);
-    if (c == '*' || c == '_' || c == '~') {
-        size_t run = 1;
-        while (i + run < n && s[i + run] == c)
-            run++;
-        if (!emphasis(s, n, i, run))
-            r->err = cc_buf_add(r->o, s + i, run);
-        return run;
-    }
-    return 0;
+    return strcmp(key, *(const char *const *)elem);
 }
 
-static void render(struct inl *r, const char *s, size_t n, int depth)
+/* Whether s[0..n), which starts with '<', is markup to drop: a comment,
+ * a declaration or processing instruction, or a tag of an HTML element. */
+static bool html_markup(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n && !r->err;) {
-        size_t used = markup(r, s, n, i, depth);
-        if (used == 0) {
-            /* Literal text up to the next character that may start markup. */
-            size_t j = i + 1;
-            while (j < n && !strchr("\\`[!<*_~", s[j]))
-                j++;
-            r->err = cc_buf_add(r->o, s + i, j - i);
-            used = j - i;
+    if (n < 2)
+        return false;
+    if (s[1] == '!' || s[1] == '?')
+        return true;
+    size_t i = s[1] == '/' ? 2 : 1, k = 0;
+    char name[12];
+    for (; i < n && k < sizeof(name) - 1; i++) {
+        char c = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] | 0x20) : s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            break;
+        name[k++] = c;
+    }
+    name[k] = '\0';
+    if (k == 0 || (i < n && s[i] != '>' && s[i] != '/' && !is_sp(s[i]) && s[i] != '\n'))
+        return false;
+    return bsearch(name, html_elements, sizeof(html_elements) / sizeof(html_elements[0]),
+                   sizeof(html_elements[0]), cmp_name) != NULL;
+}
+
+/* The text of a raw HTML block: comments, declarations and HTML elements'
+ * tags removed (each tag parts words, as block tags do), entities decoded.
+ * Linear: every byte is looked at a bounded number of times. */
+static cc_err html_text(struct cc_buf *o, const char *s, size_t n)
+{
+    cc_err err = CC_OK;
+    size_t gt = 0;      /* the first '>' at or after i (n: none), found once */
+    if (starts_ci(s, n, "<script") || starts_ci(s, n, "<style"))
+        return CC_OK;
+    for (size_t i = 0; i < n && !err;) {
+        if (s[i] == '<' && gt <= i) {
+            const char *p = memchr(s + i, '>', n - i);
+            gt = p ? (size_t)(p - s) : n;
         }
-        i += used;
+        if (s[i] == '<' && i + 3 < n && memcmp(s + i, "<!--", 4) == 0) {
+            const char *close = NULL;
+            for (size_t j = i + 4; j + 2 < n && !close; j++)
+                if (memcmp(s + j, "-->", 3) == 0)
+                    close = s + j + 2;
+            i = close ? (size_t)(close - s) + 1 : n;
+        } else if (s[i] == '<' && gt < n && html_markup(s + i, gt + 1 - i)) {
+            i = gt + 1;
+            err = cc_buf_addch(o, ' ');
+        } else if (s[i] == '&') {
+            size_t used = entity(o, s + i, n - i, &err);
+            if (!used)
+                err = cc_buf_addch(o, '&');
+            i += used ? used : 1;
+        } else {
+            size_t j = i + 1;
+            while (j < n && s[j] != '<' && s[j] != '&')
+                j++;
+            err = cc_buf_add(o, s + i, j - i);
+            i = j;
+        }
     }
-}
-
-/* Renders s[0..n) into o (reset first). */
-static cc_err render_inline(struct cc_buf *o, const char *s, size_t n)
-{
-    struct inl r = { .o = o, .budget = SCAN_FACTOR * n + 4096 };
-    cc_buf_reset(o);
-    render(&r, s, n, 0);
-    return r.err;
+    return err;
 }
 
 /* ---- blocks ---------------------------------------------------------- */
 
-static cc_err add_heading(struct md *m, int level, const char *s, size_t n)
+static cc_err add_heading(struct md *m)
 {
-    cc_err err = render_inline(&m->inl, s, n);
-    if (!err)
-        err = ingest_text_add(m->t, INGEST_HEADING, level, cc_buf_str(&m->inl), m->inl.len,
-                              NULL);
-    if (!err && level == 1 && !m->have_title && m->t->nblocks > 0 &&
-        m->t->blocks[m->t->nblocks - 1].kind == INGEST_HEADING) {
-        const char *h = m->t->blocks[m->t->nblocks - 1].text;
-        err = ingest_text_set_title(m->t, h, strlen(h));
+    struct ingest_text *t = m->t;
+    size_t before = t->nblocks;
+    cc_err err = ingest_text_add(t, INGEST_HEADING, m->level, cc_buf_str(&m->text),
+                                 m->text.len, NULL);
+    if (!err && m->level == 1 && !m->have_title && t->nblocks > before) {
+        const char *h = t->blocks[t->nblocks - 1].text;
+        err = ingest_text_set_title(t, h, strlen(h));
         m->have_title = true;
     }
     return err;
 }
 
-static cc_err flush_para(struct md *m)
-{
-    if (m->open == OPEN_NONE)
-        return CC_OK;
-    cc_err err = render_inline(&m->inl, cc_buf_str(&m->para), m->para.len);
-    if (!err)
-        err = ingest_text_add(m->t, m->open == OPEN_ITEM ? INGEST_LIST_ITEM : INGEST_PARA, 0,
-                              cc_buf_str(&m->inl), m->inl.len, NULL);
-    cc_buf_reset(&m->para);
-    m->open = OPEN_NONE;
-    return err;
-}
-
-static cc_err flush_code(struct md *m)
-{
-    if (m->code_kind == CODE_NONE)
-        return CC_OK;
-    cc_err err = ingest_text_add(m->t, INGEST_CODE, 0, cc_buf_str(&m->code), m->code.len,
-                                 m->lang[0] ? m->lang : NULL);
-    cc_buf_reset(&m->code);
-    m->code_kind = CODE_NONE;
-    m->pending_blank = 0;
-    m->lang[0] = '\0';
-    return err;
-}
-
-static cc_err code_line(struct md *m, const char *s, size_t n)
+/* Adds the open leaf's text as its block and empties it. */
+static cc_err flush(struct md *m)
 {
     cc_err err = CC_OK;
-    for (; m->pending_blank > 0 && !err; m->pending_blank--)
-        err = cc_buf_addch(&m->code, '\n');
-    if (!err)
-        err = cc_buf_add(&m->code, s, n);
-    if (!err)
-        err = cc_buf_addch(&m->code, '\n');
+    const char *s = cc_buf_str(&m->text);
+    size_t n = m->text.len;
+    if (n == 0 || m->leaf == LEAF_CELL)
+        return CC_OK;
+    switch (m->leaf) {
+    case LEAF_HEADING:
+        err = add_heading(m);
+        break;
+    case LEAF_CODE:
+        err = ingest_text_add(m->t, INGEST_CODE, 0, s, n, m->lang[0] ? m->lang : NULL);
+        break;
+    case LEAF_ITEM:
+        err = ingest_text_add(m->t, INGEST_LIST_ITEM, 0, s, n, NULL);
+        break;
+    case LEAF_HTML: {
+        struct cc_buf plain;
+        cc_buf_init(&plain, m->t->limit);
+        err = html_text(&plain, s, n);
+        if (!err)
+            err = ingest_text_add(m->t, INGEST_PARA, 0, cc_buf_str(&plain), plain.len, NULL);
+        cc_buf_release(&plain);
+        break;
+    }
+    default:
+        err = ingest_text_add(m->t, INGEST_PARA, 0, s, n, NULL);
+        break;
+    }
+    cc_buf_reset(&m->text);
     return err;
 }
 
 /* First word of a fence's info string, without {. } decoration. */
-static void set_lang(struct md *m, const char *info, size_t n)
+static void set_lang(struct md *m, const MD_BLOCK_CODE_DETAIL *cd)
 {
+    const char *info = cd ? cd->lang.text : NULL;
+    size_t n = cd && info ? cd->lang.size : 0;
     trim(&info, &n);
     while (n > 0 && (*info == '{' || *info == '.')) {
         info++;
@@ -412,276 +342,198 @@ static void set_lang(struct md *m, const char *info, size_t n)
         w++;
     if (w > INGEST_LANG_MAX)
         w = 0;
-    memcpy(m->lang, info, w);
+    if (w)
+        memcpy(m->lang, info, w);
     m->lang[w] = '\0';
 }
 
-static bool fence_closes(const struct md *m, const char *s, size_t n)
+static MD_BLOCKTYPE parent(const struct md *m)
 {
-    strip_cols(&s, &n, 3);
-    size_t run = 0;
-    while (run < n && s[run] == m->fence_ch)
-        run++;
-    return run >= m->fence_len && is_blank(s + run, n - run);
+    return m->open.len ? (MD_BLOCKTYPE)(unsigned char)m->open.ptr[m->open.len - 1]
+                       : MD_BLOCK_DOC;
 }
 
-static bool atx(const char *s, size_t n, struct line_info *li)
+/* ---- tables ---------------------------------------------------------- */
+
+static void table_begin(struct md *m, const MD_BLOCK_TABLE_DETAIL *td)
 {
-    size_t h = 0;
-    while (h < n && h < 7 && s[h] == '#')
-        h++;
-    if (h == 0 || h > 6 || (h < n && !is_sp(s[h])))
-        return false;
-    li->kind = LK_ATX;
-    li->level = (int)h;
-    return true;
+    struct table *tab = &m->tab;
+    cc_buf_reset(&tab->heads);
+    cc_buf_reset(&tab->row);
+    tab->nheads = 0;
+    tab->body_rows = td ? td->body_row_count : 0;
+    tab->in_head = false;
 }
 
-static bool fence(const char *s, size_t n, struct line_info *li)
+static cc_err cell_end(struct md *m)
 {
-    if (n < 3 || (s[0] != '`' && s[0] != '~'))
-        return false;
-    size_t run = 0;
-    while (run < n && s[run] == s[0])
-        run++;
-    if (run < 3)
-        return false;
-    if (s[0] == '`' && memchr(s + run, '`', n - run))
-        return false;                      /* that is inline code */
-    li->kind = LK_FENCE;
-    li->fence_ch = s[0];
-    li->fence_len = run;
-    li->info = s + run;
-    li->info_len = n - run;
-    return true;
-}
-
-/* ***, ---, ___ with optional spaces: three or more of one character. */
-static bool thematic(const char *s, size_t n)
-{
-    if (n == 0 || (s[0] != '*' && s[0] != '-' && s[0] != '_'))
-        return false;
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == s[0])
-            count++;
-        else if (!is_sp(s[i]))
-            return false;
-    }
-    return count >= 3;
-}
-
-static bool setext(const char *s, size_t n, struct line_info *li)
-{
-    if (n == 0 || (s[0] != '=' && s[0] != '-'))
-        return false;
-    size_t run = 0;
-    while (run < n && s[run] == s[0])
-        run++;
-    if (!is_blank(s + run, n - run))
-        return false;
-    li->kind = s[0] == '=' ? LK_SETEXT1 : LK_SETEXT2;
-    return true;
-}
-
-static bool item(const char *s, size_t n, struct line_info *li)
-{
-    size_t m = 0;
-    if (n > 0 && (s[0] == '-' || s[0] == '*' || s[0] == '+')) {
-        m = 1;
-    } else {
-        while (m < n && m < 9 && s[m] >= '0' && s[m] <= '9')
-            m++;
-        if (m == 0 || m >= n || (s[m] != '.' && s[m] != ')'))
-            return false;
-        m++;
-    }
-    if (m < n && !is_sp(s[m]))
-        return false;
-    size_t sp = indent_cols(s + m, n - m);
-    if (sp > 4 || m == n)
-        sp = 1;                            /* indented code after a marker */
-    li->kind = LK_ITEM;
-    li->marker_bytes = m;
-    li->marker = m + sp;
-    return true;
-}
-
-/* [label]: destination — a link reference definition, dropped. */
-static bool refdef(const char *s, size_t n)
-{
-    if (n < 4 || s[0] != '[' || s[1] == ']')
-        return false;
-    struct inl r = { .budget = LINK_SCAN };
-    size_t close = match(&r, s, n, '[', ']');
-    return close > 0 && close + 1 < n && s[close + 1] == ':';
-}
-
-static struct line_info classify(const char *s, size_t n, bool para_open)
-{
-    struct line_info li = { .kind = LK_TEXT };
-    if (atx(s, n, &li) || fence(s, n, &li))
-        return li;
-    if (para_open && setext(s, n, &li))
-        return li;
-    if (thematic(s, n)) {
-        li.kind = LK_BREAK;
-        return li;
-    }
-    if (item(s, n, &li))
-        return li;
-    if ((!para_open && refdef(s, n)) ||
-        (n >= 7 && memcmp(s, "<!--", 4) == 0 && memcmp(s + n - 3, "-->", 3) == 0))
-        li.kind = LK_SKIP;
-    return li;
-}
-
-static cc_err open_fence(struct md *m, const struct line_info *li, size_t col)
-{
-    cc_err err = flush_para(m);
-    if (err)
-        return err;
-    m->code_kind = CODE_FENCED;
-    m->fence_ch = li->fence_ch;
-    m->fence_len = li->fence_len;
-    m->fence_indent = col;
-    m->fence_quote = m->quote;
-    set_lang(m, li->info, li->info_len);
-    return CC_OK;
-}
-
-static cc_err atx_line(struct md *m, const char *s, size_t n, int level)
-{
-    cc_err err = flush_para(m);
-    s += level;
-    n -= (size_t)level;
-    trim(&s, &n);
-    /* A closing sequence of #s goes if a space precedes it (or it is all). */
-    size_t e = n;
-    while (e > 0 && s[e - 1] == '#')
-        e--;
-    if (e < n && (e == 0 || is_sp(s[e - 1])))
-        n = e;
-    trim(&s, &n);
-    return err ? err : add_heading(m, level, s, n);
-}
-
-static cc_err setext_line(struct md *m, int level)
-{
-    const char *s = cc_buf_str(&m->para);
-    size_t n = m->para.len;
-    struct cc_buf tmp = m->para;          /* steal the text, reset the para */
-    cc_buf_init(&m->para, tmp.limit);
-    m->open = OPEN_NONE;
-    cc_err err = add_heading(m, level, s, n);
-    cc_buf_release(&tmp);
-    return err;
-}
-
-static cc_err text_line(struct md *m, enum open_kind kind, const char *s, size_t n)
-{
+    struct table *tab = &m->tab;
+    const char *s = cc_buf_str(&m->text);
+    size_t n = m->text.len;
     cc_err err = CC_OK;
-    if (m->open != OPEN_NONE && kind == OPEN_PARA) {
-        err = cc_buf_addch(&m->para, '\n');    /* continuation */
-    } else {
-        err = flush_para(m);
-        m->open = kind;
-    }
-    return err ? err : cc_buf_add(&m->para, s, n);
-}
-
-/* A non-blank line outside fenced code, after quote markers. */
-static cc_err block_line(struct md *m, const char *s, size_t n)
-{
-    size_t indent = indent_cols(s, n), base = 0;
-    if (m->list_indent > 0 && indent >= m->list_indent) {
-        base = m->list_indent;
-        strip_cols(&s, &n, base);
-        indent -= base;
-    }
-    bool para_open = m->open != OPEN_NONE;
-    if (m->code_kind == CODE_INDENTED) {
-        if (indent >= 4) {
-            strip_cols(&s, &n, 4);
-            return code_line(m, s, n);
-        }
-        cc_err err = flush_code(m);
-        if (err)
-            return err;
-    }
-    if (indent >= 4 && !para_open) {
-        m->code_kind = CODE_INDENTED;
-        m->lang[0] = '\0';
-        strip_cols(&s, &n, 4);
-        return code_line(m, s, n);
-    }
-    strip_cols(&s, &n, 3);
-    struct line_info li = classify(s, n, m->open == OPEN_PARA);
-    if (m->list_indent > 0 && base == 0 && (m->after_blank || li.kind != LK_TEXT))
-        m->list_indent = 0;                    /* the list ended */
-    switch (li.kind) {
-    case LK_ATX:
-        return atx_line(m, s, n, li.level);
-    case LK_FENCE:
-        return open_fence(m, &li, base + indent);
-    case LK_SETEXT1:
-    case LK_SETEXT2:
-        return setext_line(m, li.kind == LK_SETEXT1 ? 1 : 2);
-    case LK_BREAK:
-    case LK_SKIP:
-        return flush_para(m);
-    case LK_ITEM:
-        m->list_indent = base + indent + li.marker;
-        s += li.marker_bytes;
-        n -= li.marker_bytes;
-        strip_cols(&s, &n, li.marker - li.marker_bytes);
-        return text_line(m, OPEN_ITEM, s, n);
-    case LK_TEXT:
-    default:
-        return text_line(m, OPEN_PARA, s, n);
-    }
-}
-
-static cc_err fenced_line(struct md *m, const char *s, size_t n)
-{
-    if (fence_closes(m, s, n))
-        return flush_code(m);
-    strip_cols(&s, &n, m->fence_indent);
-    return code_line(m, s, n);
-}
-
-static cc_err line(struct md *m, const char *s, size_t n)
-{
-    cc_err err = CC_OK;
-    if (m->code_kind == CODE_FENCED) {
-        /* "> " inside code is content: strip only the fence's own quotes. */
-        const char *c = s;
-        size_t k = n;
-        if (strip_quotes(&c, &k, m->fence_quote) == m->fence_quote)
-            return fenced_line(m, c, k);
-    }
-    int quote = strip_quotes(&s, &n, INT_MAX);
-    if (quote != m->quote) {
-        err = flush_para(m);
+    trim(&s, &n);
+    if (tab->in_head && tab->nheads < TABLE_MAX_COLS) {
+        tab->head_at[tab->nheads++] = tab->heads.len;
+        err = cc_buf_add(&tab->heads, s, n);
         if (!err)
-            err = flush_code(m);
-        m->quote = quote;
-        m->list_indent = 0;
-        if (err)
-            return err;
+            err = cc_buf_addch(&tab->heads, '\0');
     }
-    if (is_blank(s, n)) {
-        if (m->code_kind == CODE_INDENTED)
-            m->pending_blank++;
-        else
-            err = flush_para(m);
-        m->after_blank = true;
-        return err;
+    /* Header cells make the row only for a table without a body. */
+    if (!err && n > 0 && (!tab->in_head || tab->body_rows == 0)) {
+        const char *head = !tab->in_head && tab->col < tab->nheads
+                               ? tab->heads.ptr + tab->head_at[tab->col] : "";
+        if (tab->row.len)
+            err = cc_buf_addstr(&tab->row, CELL_SEP);
+        if (!err && head[0])
+            err = cc_buf_addf(&tab->row, "%s: ", head);
+        if (!err)
+            err = cc_buf_add(&tab->row, s, n);
     }
-    err = block_line(m, s, n);
-    m->after_blank = false;
+    tab->col++;
+    cc_buf_reset(&m->text);
     return err;
 }
+
+static cc_err row_end(struct md *m)
+{
+    struct table *tab = &m->tab;
+    cc_err err = ingest_text_add(m->t, INGEST_PARA, 0, cc_buf_str(&tab->row), tab->row.len,
+                                 NULL);
+    cc_buf_reset(&tab->row);
+    return err;
+}
+
+/* ---- md4c callbacks -------------------------------------------------- */
+
+/* Whether the parse is over: an error, or a table too wide to read. md4c
+ * does not stop on every non-zero return (0.4.8 carries on after a
+ * table's enter_block), so each callback checks this first and the result
+ * is taken from the state, not from md_parse's return value. */
+static bool stopped(const struct md *m)
+{
+    return m->err || m->too_wide;
+}
+
+static int enter_block(MD_BLOCKTYPE type, void *detail, void *ud)
+{
+    struct md *m = ud;
+    if (stopped(m))
+        return 1;
+    MD_BLOCKTYPE up = parent(m);
+    m->err = flush(m);
+    if (!m->err)
+        m->err = cc_buf_addch(&m->open, (char)type);
+    if (m->err)
+        return 1;
+    m->leaf = LEAF_NONE;
+    switch (type) {
+    case MD_BLOCK_H:
+        m->leaf = LEAF_HEADING;
+        m->level = (int)((const MD_BLOCK_H_DETAIL *)detail)->level;
+        break;
+    case MD_BLOCK_P:
+        m->leaf = up == MD_BLOCK_LI ? LEAF_ITEM : LEAF_PARA;
+        break;
+    case MD_BLOCK_LI:
+        m->leaf = LEAF_ITEM;
+        break;
+    case MD_BLOCK_CODE:
+        m->leaf = LEAF_CODE;
+        set_lang(m, detail);
+        break;
+    case MD_BLOCK_HTML:
+        m->leaf = LEAF_HTML;
+        break;
+    case MD_BLOCK_TABLE:
+        if (((const MD_BLOCK_TABLE_DETAIL *)detail)->col_count > TABLE_MAX_COLS) {
+            m->too_wide = true;
+            return 1;
+        }
+        table_begin(m, detail);
+        break;
+    case MD_BLOCK_THEAD:
+        m->tab.in_head = true;
+        break;
+    case MD_BLOCK_TBODY:
+        m->tab.in_head = false;
+        break;
+    case MD_BLOCK_TR:
+        m->tab.col = 0;
+        cc_buf_reset(&m->tab.row);
+        break;
+    case MD_BLOCK_TH:
+    case MD_BLOCK_TD:
+        m->leaf = LEAF_CELL;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static int leave_block(MD_BLOCKTYPE type, void *detail, void *ud)
+{
+    struct md *m = ud;
+    (void)detail;
+    if (stopped(m))
+        return 1;
+    if (type == MD_BLOCK_TH || type == MD_BLOCK_TD)
+        m->err = cell_end(m);
+    else if (type == MD_BLOCK_TR)
+        m->err = row_end(m);
+    else
+        m->err = flush(m);
+    if (m->open.len)
+        m->open.len--;
+    /* Text after a nested list still belongs to the enclosing item. */
+    m->leaf = parent(m) == MD_BLOCK_LI ? LEAF_ITEM : LEAF_NONE;
+    return m->err ? 1 : 0;
+}
+
+/* Spans (emphasis, links, images, code) only wrap text: nothing to do. */
+static int span(MD_SPANTYPE type, void *detail, void *ud)
+{
+    (void)type;
+    (void)detail;
+    (void)ud;
+    return 0;
+}
+
+static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *ud)
+{
+    struct md *m = ud;
+    if (stopped(m))
+        return 1;
+    if (m->leaf == LEAF_NONE)
+        m->leaf = LEAF_PARA;
+    switch (type) {
+    case MD_TEXT_HTML:
+        /* An HTML block's text is cleaned when it ends; inline, an
+         * element's tag goes (<br> as a break) and a placeholder stays. */
+        if (m->leaf == LEAF_HTML || !html_markup(s, size))
+            m->err = cc_buf_add(&m->text, s, size);
+        else if (starts_ci(s, size, "<br"))
+            m->err = cc_buf_addch(&m->text, '\n');
+        break;
+    case MD_TEXT_NULLCHAR:
+        m->err = add_utf8(&m->text, 0xFFFD);
+        break;
+    case MD_TEXT_BR:
+    case MD_TEXT_SOFTBR:
+        m->err = cc_buf_addch(&m->text, '\n');
+        break;
+    case MD_TEXT_ENTITY:
+        if (entity(&m->text, s, size, &m->err) == 0)
+            m->err = cc_buf_add(&m->text, s, size);
+        break;
+    default:
+        m->err = cc_buf_add(&m->text, s, size);
+        break;
+    }
+    return m->err ? 1 : 0;
+}
+
+/* ---- front matter ---------------------------------------------------- */
 
 static bool fm_delim(const char *s, size_t n, bool closing)
 {
@@ -747,19 +599,44 @@ static cc_err front_matter(struct md *m, const char *s, size_t n, size_t *used)
     return CC_OK;
 }
 
-static cc_err run(struct md *m, const char *s, size_t n)
+/* ---- driver ---------------------------------------------------------- */
+
+static void md_release(struct md *m)
 {
-    size_t i = 0;
-    cc_err err = front_matter(m, s, n, &i);
-    while (!err && i < n) {
-        size_t eol, len = line_len(s + i, n - i, &eol);
-        err = line(m, s + i, len);
-        i += len + (eol ? eol : 1);
+    cc_buf_release(&m->text);
+    cc_buf_release(&m->open);
+    cc_buf_release(&m->tab.heads);
+    cc_buf_release(&m->tab.row);
+}
+
+/* One pass of md4c over s[0..n) into t (empty on entry). */
+static cc_err run(struct ingest_text *t, const char *s, size_t n, unsigned flags,
+                  bool *too_wide)
+{
+    static const MD_PARSER parser_tmpl = {
+        .enter_block = enter_block,
+        .leave_block = leave_block,
+        .enter_span = span,
+        .leave_span = span,
+        .text = text,
+    };
+    MD_PARSER parser = parser_tmpl;
+    struct md m = { .t = t };
+    size_t skip = 0;
+    cc_buf_init(&m.text, t->limit);
+    cc_buf_init(&m.open, t->limit);
+    cc_buf_init(&m.tab.heads, t->limit);
+    cc_buf_init(&m.tab.row, t->limit);
+    parser.flags = flags;
+    cc_err err = front_matter(&m, s, n, &skip);
+    if (!err) {
+        /* MD_SIZE is 32 bits: n is at most 3 x INGEST_PARSE_MAX_INPUT (each
+         * invalid byte becomes a 3-byte U+FFFD), well below 4 GiB. */
+        int rc = md_parse(s + skip, (MD_SIZE)(n - skip), &parser, &m);
+        err = m.err ? m.err : m.too_wide ? CC_ELIMIT : rc ? CC_ENOMEM : CC_OK;
     }
-    if (!err)
-        err = flush_para(m);
-    if (!err)
-        err = flush_code(m);
+    *too_wide = m.too_wide;
+    md_release(&m);
     return err;
 }
 
@@ -768,26 +645,25 @@ cc_err ingest_markdown_parse(const char *src, size_t len, struct ingest_text *ou
 {
     struct ingest_text t;
     struct cc_buf clean;
+    bool too_wide = false;
     ingest_text_init(&t, out->limit);
     cc_buf_init(&clean, t.limit);
-    struct md m = { .t = &t };
-    cc_buf_init(&m.para, t.limit);
-    cc_buf_init(&m.code, t.limit);
-    cc_buf_init(&m.inl, t.limit);
     cc_err err = CC_ELIMIT;
     if (len > INGEST_PARSE_MAX_INPUT)
         goto out;
     err = ingest_utf8_sanitize(&clean, src, len);
     if (!err)
-        err = run(&m, cc_buf_str(&clean), clean.len);
+        err = run(&t, cc_buf_str(&clean), clean.len, MD_FLAGS, &too_wide);
+    if (err && too_wide) {
+        ingest_text_release(&t);
+        err = run(&t, cc_buf_str(&clean), clean.len, MD_FLAGS & ~(unsigned)MD_FLAG_TABLES,
+                  &too_wide);
+    }
     if (!err)
         ingest__text_move(out, &t);
 out:
     if (err == CC_ELIMIT)
         cc_diag_set(d, NULL, 0, 0, "markdown text is over the %zu-byte limit", t.limit);
-    cc_buf_release(&m.para);
-    cc_buf_release(&m.code);
-    cc_buf_release(&m.inl);
     cc_buf_release(&clean);
     ingest_text_release(&t);
     return err;

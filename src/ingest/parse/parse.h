@@ -57,10 +57,12 @@ void ingest_parse_global_init(void);
 cc_err ingest_parse(const char *content_type_or_ext, const void *data, size_t len,
                     struct ingest_text *out, struct cc_diag *d);
 
-/* CommonMark-ish block structure: ATX and setext headings, fenced and
- * indented code, paragraphs, list items, blockquotes (as paragraphs), YAML
- * front matter (title: only). Inline markup is reduced to its text. The
- * title is front matter's, else the first level-1 heading. */
+/* CommonMark with GitHub tables and strikethrough, parsed by md4c:
+ * headings, code (with its language), paragraphs, list items, blockquotes
+ * (as their content), tables (a row per paragraph, "Header: value — ..."),
+ * raw HTML (its text), YAML front matter (title: only). Inline markup is
+ * reduced to its text. The title is front matter's, else the first
+ * level-1 heading. */
 cc_err ingest_markdown_parse(const char *src, size_t len, struct ingest_text *out,
                              struct cc_diag *d);
 

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -34,17 +35,28 @@ static void test_lenient_forms(void **state)
     (void)state;
     decodes("Zm9v\r\nYmFy", "foobar");
     decodes("Zm9vYg", "foob");      /* missing padding */
+    decodes("Zm9vYmE", "fooba");
+    decodes("Zm9vYg=", "foob");     /* half the padding */
     decodes(" Zm8 = ", "fo");
+    decodes("Zm9v\tYmFy\n", "foobar");
 }
 
 static void test_rejects(void **state)
 {
     (void)state;
-    const char *bad[] = {"Zm9v!", "Z", "Zm9vY", "Zg==Zg==", "Zm-_", "Zg==="};
+    const char *bad[] = {
+        "Zm9v!", "Z", "Zm9vY", "Zg==Zg==", "Zm-_", "Zg===", /* bad character, stray, data after padding */
+        "=", "==", "Zg=a",                                  /* padding first, data after it */
+        "Zh==", "Zm9=",                                     /* non-zero leftover bits */
+        "Zm9v\fYmFy", "Zm9v\vYmFy", "Zm9v\0YmFy",          /* only CR, LF, space, tab skipped */
+        "Zm9v\xc3\xa9",                                      /* non-ASCII */
+    };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint8_t out[32];
         size_t n = 99;
-        assert_int_equal(cc_base64_decode(bad[i], strlen(bad[i]), out, &n), CC_EINVAL);
+        /* strlen would stop at the embedded NUL: give the whole literal. */
+        size_t len = i == 13 ? 9 : strlen(bad[i]);
+        assert_int_equal(cc_base64_decode(bad[i], len, out, &n), CC_EINVAL);
         assert_int_equal(n, 99);
     }
 }
@@ -78,6 +90,49 @@ static void test_binary_roundtrip(void **state)
     assert_memory_equal(out, raw, 256);
 }
 
+/* All 256 byte values against Python's base64.b64encode(bytes(range(256))). */
+static void test_encode_all_bytes(void **state)
+{
+    (void)state;
+    static const char want[] =
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+"
+        "P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9"
+        "fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq+wsbKztLW2t7i5uru8"
+        "vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7"
+        "/P3+/w==";
+    uint8_t raw[256];
+    for (int i = 0; i < 256; i++)
+        raw[i] = (uint8_t)i;
+    char out[sizeof(want) + 8];
+    memset(out, 'X', sizeof(out));
+    cc_base64_encode(raw, sizeof(raw), out);
+    assert_string_equal(out, want);
+    assert_int_equal(cc_base64_encoded_size(sizeof(raw)), sizeof(want));
+}
+
+/* cc_base64_decoded_max is enough for every length, padded or not: decode
+ * into a buffer of exactly that size (ASan sees an overrun). */
+static void test_decoded_max_is_enough(void **state)
+{
+    (void)state;
+    static const char plain[] = "foobarbazqux!";
+    for (size_t n = 0; n < sizeof(plain); n++) {
+        char enc[32];
+        cc_base64_encode((const uint8_t *)plain, n, enc);
+        for (int strip = 0; strip < 2; strip++) {
+            size_t len = strlen(enc);
+            while (strip && len && enc[len - 1] == '=')
+                len--;
+            uint8_t *out = malloc(cc_base64_decoded_max(len));
+            size_t got = 0;
+            assert_int_equal(cc_base64_decode(enc, len, out, &got), CC_OK);
+            assert_int_equal(got, n);
+            assert_memory_equal(out, plain, n);
+            free(out);
+        }
+    }
+}
+
 static void test_encode(void **state)
 {
     (void)state;
@@ -99,6 +154,8 @@ int main(void)
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_binary_roundtrip),
         cmocka_unit_test(test_encode),
+        cmocka_unit_test(test_encode_all_bytes),
+        cmocka_unit_test(test_decoded_max_is_enough),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* Markdown as documentation is written: headings of both kinds, fences with
- * languages, lists with code inside, quotes, front matter, inline markup
- * reduced to the words a reader sees. */
+ * languages, lists with code inside, quotes, front matter, tables, raw
+ * HTML, inline markup and entities reduced to the words a reader sees. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "fixture.h"
+#include "ingest/chunk.h"
 #include "ingest/parse/parse.h"
 
 static void parse(const char *md, struct ingest_text *t)
@@ -134,6 +135,149 @@ static void test_inline_markup(void **state)
     ingest_text_release(&t);
 }
 
+/* A table row reads as "Header: value — Header: value": no pipes, no
+ * delimiter row, empty cells left out, inline markup and escaped pipes
+ * as text. A table without a body gives its header row. */
+static void test_tables(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    parse("## Options\n\n"
+          "| Option | Default | Meaning |\n"
+          "|:-------|:-------:|--------:|\n"
+          "| `timeout` | 30s | per **request** |\n"
+          "| retries |  | attempts \\| tries |\n"
+          "| mode | [fast](https://x.example) |\n"
+          "\n"
+          "Name | Value\n"
+          "--- | ---\n"
+          "\n"
+          "After.\n",
+          &t);
+    expect(&t, 0, INGEST_HEADING, 2, "Options");
+    expect(&t, 1, INGEST_PARA, 0,
+           "Option: timeout \xE2\x80\x94 Default: 30s \xE2\x80\x94 Meaning: per request");
+    expect(&t, 2, INGEST_PARA, 0,
+           "Option: retries \xE2\x80\x94 Meaning: attempts | tries");
+    expect(&t, 3, INGEST_PARA, 0, "Option: mode \xE2\x80\x94 Default: fast");
+    expect(&t, 4, INGEST_PARA, 0, "Name \xE2\x80\x94 Value");
+    expect(&t, 5, INGEST_PARA, 0, "After.");
+    assert_int_equal(t.nblocks, 6);
+    ingest_text_release(&t);
+
+    /* Empty header cells: the values stand alone. */
+    parse("|   | a |\n|---|---|\n| x | y |\n", &t);
+    expect(&t, 0, INGEST_PARA, 0, "x \xE2\x80\x94 a: y");
+    assert_int_equal(t.nblocks, 1);
+    ingest_text_release(&t);
+}
+
+/* Past TABLE_MAX_COLS columns md4c would call back columns x rows times:
+ * the document is read again without tables, so the text survives as a
+ * paragraph with its pipes, and the rest of the document is intact. */
+/* "# Wide", a table of `cols` columns c0.. with one row "x", then "End.". */
+static void wide_table(struct cc_buf *b, int cols)
+{
+    cc_buf_init(b, 1 << 20);
+    cc_buf_addstr(b, "# Wide\n\n");
+    for (int i = 0; i < cols; i++)
+        cc_buf_addf(b, "|c%d", i);
+    cc_buf_addstr(b, "|\n");
+    for (int i = 0; i < cols; i++)
+        cc_buf_addstr(b, "|---");
+    cc_buf_addstr(b, "|\n|x|\n\nEnd.\n");
+}
+
+static void test_table_too_wide_is_text(void **state)
+{
+    (void)state;
+    struct cc_buf b;
+    struct ingest_text t;
+    wide_table(&b, 65);
+    parse(cc_buf_str(&b), &t);
+    assert_string_equal(t.title, "Wide");
+    expect(&t, 0, INGEST_HEADING, 1, "Wide");
+    assert_int_equal(t.blocks[1].kind, INGEST_PARA);
+    assert_int_equal(strncmp(t.blocks[1].text, "|c0|c1|c2|", 10), 0);
+    assert_non_null(strstr(t.blocks[1].text, "|c64| |---|"));
+    expect(&t, 2, INGEST_PARA, 0, "End.");
+    assert_int_equal(t.nblocks, 3);
+    ingest_text_release(&t);
+    cc_buf_release(&b);
+
+    /* 64 columns are still a table. */
+    wide_table(&b, 64);
+    parse(cc_buf_str(&b), &t);
+    expect(&t, 1, INGEST_PARA, 0, "c0: x");
+    expect(&t, 2, INGEST_PARA, 0, "End.");
+    assert_int_equal(t.nblocks, 3);
+    ingest_text_release(&t);
+    cc_buf_release(&b);
+}
+
+/* Raw HTML keeps its words: comments and HTML elements' tags go, a script
+ * goes whole, and placeholders that CommonMark reads as tags (<file>)
+ * stay. Entities become characters; unknown names stay as written. */
+static void test_html_and_entities(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    parse("<details>\n<summary>Click &lt;here&gt;</summary>\n\nHidden text\n</details>\n\n"
+          "<script>\nvar x = \"<b>\";\n</script>\n\n"
+          "<!-- a\ncomment -->\n\n"
+          "Press <kbd>Ctrl</kbd>+<kbd>C</kbd> <!-- inline -->&mdash; &copy; &#169; &#x1F600; "
+          "&#0; &nosuch; AT&T.<br/>Run <command> <File-Name> [options].\n\n"
+          "<div>\n<feature-flag> stays <span\nclass=\"x\">in</span> <<b>bold</b>\n</div>\n",
+          &t);
+    expect(&t, 0, INGEST_PARA, 0, "Click <here>");
+    expect(&t, 1, INGEST_PARA, 0, "Hidden text");
+    expect(&t, 2, INGEST_PARA, 0,
+           "Press Ctrl+C \xE2\x80\x94 \xC2\xA9 \xC2\xA9 \xF0\x9F\x98\x80 \xEF\xBF\xBD &nosuch; "
+           "AT&T. Run <command> <File-Name> [options].");
+    expect(&t, 3, INGEST_PARA, 0, "<feature-flag> stays in < bold");
+    assert_int_equal(t.nblocks, 4);
+    ingest_text_release(&t);
+}
+
+/* Loose lists: each paragraph of an item is list text; text after a
+ * nested list belongs to the outer item. */
+static void test_loose_and_nested_items(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    parse("- first\n\n  more of first\n- second\n  - inner\n\n  back in second\n\nPara.\n", &t);
+    expect(&t, 0, INGEST_LIST_ITEM, 0, "first");
+    expect(&t, 1, INGEST_LIST_ITEM, 0, "more of first");
+    expect(&t, 2, INGEST_LIST_ITEM, 0, "second");
+    expect(&t, 3, INGEST_LIST_ITEM, 0, "inner");
+    expect(&t, 4, INGEST_LIST_ITEM, 0, "back in second");
+    expect(&t, 5, INGEST_PARA, 0, "Para.");
+    assert_int_equal(t.nblocks, 6);
+    ingest_text_release(&t);
+}
+
+/* What search indexes and shows: a table under a heading gives chunks with
+ * that heading path whose text has each row as words, no "| |" pipes. */
+static void test_table_chunks_read_as_text(void **state)
+{
+    (void)state;
+    struct ingest_text t;
+    struct ingest_chunks c;
+    parse("# Guide\n\n## Limits\n\n| Setting | Default |\n|---|---|\n"
+          "| max_body | 1 MiB |\n| timeout | 30 s |\n",
+          &t);
+    ingest_chunks_init(&c);
+    assert_int_equal(ingest_chunk(&t, 0, &c), CC_OK);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.items[0].heading_path, "Guide \xE2\x80\xBA Limits");
+    assert_string_equal(c.items[0].text,
+                        "Setting: max_body \xE2\x80\x94 Default: 1 MiB\n\n"
+                        "Setting: timeout \xE2\x80\x94 Default: 30 s");
+    assert_null(strchr(c.items[0].text, '|'));
+    ingest_chunks_release(&c);
+    ingest_text_release(&t);
+}
+
 static void test_crlf_bom_and_invalid_bytes(void **state)
 {
     (void)state;
@@ -198,6 +342,77 @@ static void test_hostile_inline_stays_linear(void **state)
     cc_buf_release(&b);
 }
 
+/* Seconds ingest_markdown_parse takes on b's text, which must parse; the
+ * block count goes to *nblocks. */
+static double parse_seconds(const struct cc_buf *b, size_t *nblocks)
+{
+    struct ingest_text t;
+    struct cc_diag d;
+    struct timespec a, z;
+    ingest_text_init(&t, 0);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(ingest_markdown_parse(cc_buf_str(b), b->len, &t, &d), CC_OK);
+    clock_gettime(CLOCK_MONOTONIC, &z);
+    *nblocks = t.nblocks;
+    ingest_text_release(&t);
+    return (double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+/* A table of 50,000 columns and 50,000 one-cell rows, whose delimiter row
+ * is `delim` per column ("|---" makes it a table, "|--x" a paragraph). */
+static void table_flood(struct cc_buf *b, const char *delim)
+{
+    cc_buf_init(b, 4 << 20);
+    for (int i = 0; i < 50000; i++)
+        cc_buf_addstr(b, "|c");
+    cc_buf_addstr(b, "|\n");
+    for (int i = 0; i < 50000; i++)
+        cc_buf_addstr(b, delim);
+    cc_buf_addstr(b, "|\n");
+    for (int i = 0; i < 50000; i++)
+        cc_buf_addstr(b, "|x\n");
+}
+
+/* An HTML block of a million `c` before "b>text". */
+static void html_flood(struct cc_buf *b, char c)
+{
+    cc_buf_init(b, 4 << 20);
+    cc_buf_addstr(b, "<div>\n");
+    for (int i = 0; i < 1 << 20; i++)
+        cc_buf_addch(b, c);
+    cc_buf_addstr(b, "b>text\n");
+}
+
+/* The two costs markdown.c bounds itself, beyond md4c: a table of 50,000
+ * columns and 50,000 short rows (md4c would call back 2.5e9 times for its
+ * cells) and an HTML block of a million '<' before one '>' (a '>' search
+ * from each '<' is quadratic). Each is timed against an input of the same
+ * size that parses plainly linearly, so a loaded machine slows both
+ * alike: within 20 times that, plus a second; quadratic takes minutes. */
+static void test_hostile_tables_and_html_stay_linear(void **state)
+{
+    (void)state;
+    struct cc_buf b;
+    size_t n;
+    table_flood(&b, "|--x");
+    double base = parse_seconds(&b, &n);
+    cc_buf_release(&b);
+    table_flood(&b, "|---");
+    double hostile = parse_seconds(&b, &n);
+    cc_buf_release(&b);
+    assert_int_equal(n, 1);                          /* the pipes, as a paragraph */
+    assert_true(hostile < 20 * base + 1.0);
+
+    html_flood(&b, 'x');
+    base = parse_seconds(&b, &n);
+    cc_buf_release(&b);
+    html_flood(&b, '<');
+    hostile = parse_seconds(&b, &n);
+    cc_buf_release(&b);
+    assert_int_equal(n, 1);
+    assert_true(hostile < 20 * base + 1.0);
+}
+
 static void test_empty(void **state)
 {
     (void)state;
@@ -218,9 +433,15 @@ int main(void)
         cmocka_unit_test(test_lists_and_quotes),
         cmocka_unit_test(test_front_matter),
         cmocka_unit_test(test_inline_markup),
+        cmocka_unit_test(test_tables),
+        cmocka_unit_test(test_table_too_wide_is_text),
+        cmocka_unit_test(test_html_and_entities),
+        cmocka_unit_test(test_loose_and_nested_items),
+        cmocka_unit_test(test_table_chunks_read_as_text),
         cmocka_unit_test(test_crlf_bom_and_invalid_bytes),
         cmocka_unit_test(test_limit_and_out_untouched),
         cmocka_unit_test(test_hostile_inline_stays_linear),
+        cmocka_unit_test(test_hostile_tables_and_html_stay_linear),
         cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
