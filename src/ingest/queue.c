@@ -28,7 +28,6 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "ingest/wait.h"
 #include "observe/metrics.h"
 
 #define JOB_ARENA_BLOCK 16384
@@ -420,7 +419,8 @@ static bool wait_for_work(struct ingest_workers *w, unsigned *seen)
 {
     pthread_mutex_lock(&w->mu);
     if (!w->stopping && w->wakeups == *seen)
-        ingest__wait_until(&w->cond, &w->mu, cc_mono_ms(w->ctx->clock) + w->cfg.poll_ms);
+        cc_wait_until(w->ctx->clock, &w->cond, &w->mu,
+                      cc_mono_ms(w->ctx->clock) + w->cfg.poll_ms);
     *seen = w->wakeups;
     bool stop = w->stopping;
     pthread_mutex_unlock(&w->mu);
@@ -505,7 +505,7 @@ static void *keeper_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&w->mu);
         if (!w->stopping)
-            ingest__wait_until(&w->cond, &w->mu, due);
+            cc_wait_until(w->ctx->clock, &w->cond, &w->mu, due);
         bool stop = w->stopping;
         pthread_mutex_unlock(&w->mu);
         if (stop)
@@ -552,7 +552,8 @@ cc_err ingest_workers_start(struct cc_ctx *ctx, const struct ingest_workers_cfg 
     if (w->cfg.batch > STORE_BATCH_MAX)
         w->cfg.batch = STORE_BATCH_MAX;
     pthread_mutex_init(&w->mu, NULL);
-    ingest__cond_init(&w->cond);
+    if (cc_clock_cond_init(&w->cond) != 0)   /* only on resource exhaustion */
+        abort();
     register_metrics(w);
     w->slots = cc_xcalloc(cfg->threads, sizeof(*w->slots));
     for (unsigned i = 0; i < cfg->threads; i++) {

@@ -16,7 +16,6 @@
 #include "core/tz.h"
 #include "ingest/cron.h"
 #include "ingest/queue.h"
-#include "ingest/wait.h"
 #include "store/store.h"
 
 #define TICK_MS 1000
@@ -181,7 +180,7 @@ static void *scheduler_main(void *arg)
         tick(s);
         pthread_mutex_lock(&s->mu);
         if (!s->stopping && !s->woken)
-            ingest__wait_until(&s->cond, &s->mu, cc_mono_ms(s->ctx->clock) + TICK_MS);
+            cc_wait_until(s->ctx->clock, &s->cond, &s->mu, cc_mono_ms(s->ctx->clock) + TICK_MS);
         s->woken = false;
         bool stop = s->stopping;
         pthread_mutex_unlock(&s->mu);
@@ -199,7 +198,8 @@ cc_err ingest_scheduler_start(struct cc_ctx *ctx, struct ingest_workers *workers
     s->workers = workers;
     s->cfg = *cfg;
     pthread_mutex_init(&s->mu, NULL);
-    ingest__cond_init(&s->cond);
+    if (cc_clock_cond_init(&s->cond) != 0)   /* only on resource exhaustion */
+        abort();
     if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {
         pthread_cond_destroy(&s->cond);
         pthread_mutex_destroy(&s->mu);

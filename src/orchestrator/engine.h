@@ -9,10 +9,11 @@
  * service `failed`. Every state change goes out through cfg.on_event.
  *
  * Threads: one supervisor thread per project that is up (it runs that
- * project's plan, probes and restarts, ticking at most every 100 ms and
- * sleeping until the next due probe), plus the caller's. Every function here
- * is safe to call from any thread; none blocks on a service for long except
- * orch_engine_logs (which is meant for a streaming thread).
+ * project's plan, probes and restarts, waking when something is posted,
+ * when the next probe or restart is due, and at least every 500 ms), plus
+ * the caller's. Every function here is safe to call from any thread; none
+ * blocks on a service for long except orch_engine_logs (which is meant for
+ * a streaming thread).
  *
  * A daemon restart: orch_engine_create loads the projects from the store;
  * those whose desired state is up are re-adopted (driver list + config hash)

@@ -222,11 +222,8 @@ cc_err store__check_not_newer(struct cc_log *log, const char *where, int db_vers
 void store__pool_init(struct store_pool *p, unsigned cap, struct cc_clock *clock)
 {
     memset(p, 0, sizeof(*p));
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    if (cc_clock_cond_init(&p->cv) != 0)   /* only on resource exhaustion */
+        abort();
     pthread_mutex_init(&p->mu, NULL);
     p->idle = cc_xcalloc(cap ? cap : 1, sizeof(*p->idle));
     p->cap = cap;
@@ -253,13 +250,14 @@ void store__pool_put(struct store_pool *p, void *conn)
 cc_err store__pool_take(struct store_pool *p, int64_t wait_ms, void **out)
 {
     int64_t deadline = cc_mono_ms(p->clock) + (wait_ms > 0 ? wait_ms : 0);
-    struct timespec ts = {.tv_sec = (time_t)(deadline / 1000),
-                          .tv_nsec = (long)(deadline % 1000) * 1000000L};
     cc_err err = CC_OK;
     pthread_mutex_lock(&p->mu);
-    while (p->nidle == 0 && !err) {
-        if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) == ETIMEDOUT && p->nidle == 0)
+    while (p->nidle == 0) {
+        if (cc_mono_ms(p->clock) >= deadline) {
             err = CC_EAGAIN;
+            break;
+        }
+        cc_wait_until(p->clock, &p->cv, &p->mu, deadline);
     }
     if (!err)
         *out = p->idle[--p->nidle];
