@@ -83,6 +83,8 @@ static const struct pg_stmt_def *const stmt_tables[] = {
     pg__knowledge_stmts,
     pg__job_stmts,
     pg__vector_stmts,
+    pg__ingest_stmts,
+    pg__search_stmts,
 };
 #define NTABLES (sizeof(stmt_tables) / sizeof(stmt_tables[0]))
 
@@ -976,4 +978,5 @@ const struct store_ops store_postgres_ops = {
     .job_retry = pg__job_retry,
     .job_counts = pg__job_counts,
     .job_prune = pg__job_prune,
+    .doc_write_batch = pg__doc_write_batch,
 };

@@ -4,8 +4,9 @@
  * The backend is split by subject like the SQLite one: postgres.c (open,
  * migrations, the connection pool, the statement helpers, tokens,
  * projects, events and the ops table), postgres_knowledge.c (sources,
- * documents, chunks, search), postgres_jobs.c (the job queue) and
- * postgres_vectors.c (embeddings). Nothing outside these files includes
+ * documents: reading and deleting), postgres_ingest.c (document writes,
+ * batched), postgres_search.c (the tokenizer, the index columns, search),
+ * postgres_jobs.c (the job queue) and postgres_vectors.c (embeddings). Nothing outside these files includes
  * this header.
  *
  * Invariants:
@@ -60,6 +61,9 @@
 #define PQconninfoFree (pg__lib->PQconninfoFree)
 #define PQconnectdb (pg__lib->PQconnectdb)
 #define PQcmdTuples (pg__lib->PQcmdTuples)
+#define PQputCopyData (pg__lib->PQputCopyData)
+#define PQputCopyEnd (pg__lib->PQputCopyEnd)
+#define PQgetResult (pg__lib->PQgetResult)
 
 struct cc_buf;
 
@@ -93,21 +97,17 @@ enum pg_stmt_id {
     PS_SOURCE_EXISTS,
     PS_DOC_LOOKUP,
     PS_DOC_LOOKUP_LOCK,
-    PS_DOC_INSERT,
     PS_DOC_UPDATE,
     PS_DOC_GET,
     PS_DOC_DELETE,
     PS_DOC_DELETE_EXTERNAL,
     PS_DOC_LIST,
-    PS_CHUNK_INSERT,
     PS_CHUNK_DELETE_DOC,
     PS_CHUNK_LIST,
-    PS_TAG_INSERT,
     PS_TAG_DELETE_DOC,
     PS_FTS_TOTALS,
     PS_FTS_DOCFREQ,
     PS_SEARCH_WINDOW,
-    PS_SEARCH_HIT,
     /* postgres_jobs.c */
     PS_JOB_FIND_DEDUP,
     PS_JOB_LOCK_SOURCE,
@@ -131,6 +131,14 @@ enum pg_stmt_id {
     PS_VEC_PUT,
     PS_VEC_MISSING,
     PS_VEC_SCAN,
+    /* postgres_ingest.c */
+    PS_INGEST_SOURCES,
+    PS_INGEST_JOBS_DONE,
+    PS_INGEST_DOC_LOOKUP,
+    PS_INGEST_DOC_INSERT,
+    PS_INGEST_TAGS,
+    /* postgres_search.c */
+    PS_SEARCH_HITS,
     PS__COUNT
 };
 
@@ -143,6 +151,8 @@ extern const struct pg_stmt_def pg__core_stmts[PS__COUNT];
 extern const struct pg_stmt_def pg__knowledge_stmts[PS__COUNT];
 extern const struct pg_stmt_def pg__job_stmts[PS__COUNT];
 extern const struct pg_stmt_def pg__vector_stmts[PS__COUNT];
+extern const struct pg_stmt_def pg__ingest_stmts[PS__COUNT];
+extern const struct pg_stmt_def pg__search_stmts[PS__COUNT];
 
 struct fts5_tokenizer;
 
@@ -241,11 +251,30 @@ cc_err pg__run(struct pg_store *s, enum pg_stmt_id id, const struct pg_param *pa
 /* pg__run for a command; CC_ENOTFOUND when no row changed. */
 cc_err pg__run_one(struct pg_store *s, enum pg_stmt_id id, const struct pg_param *params);
 
-/* ---- full text (postgres_knowledge.c) ---------------------------------- */
+/* Array literals for array parameters ('{a,"b",NULL}'): each call appends
+ * one element to b (empty: none yet); pg__arr_end closes it ("{}" when
+ * empty). A NULL text or blob is an SQL NULL element. (postgres_ingest.c) */
+cc_err pg__arr_text(struct cc_buf *b, const char *s);
+cc_err pg__arr_int(struct cc_buf *b, int64_t v);
+cc_err pg__arr_bytea(struct cc_buf *b, const void *p, size_t n);
+cc_err pg__arr_end(struct cc_buf *b);
+
+/* ---- full text (postgres_search.c) ----------------------------------- */
 
 /* Sets up the connection's in-memory FTS5 database. */
 cc_err pg__fts_open(struct pg_store *s, struct pg_conn *c);
 void pg__fts_close(struct pg_conn *c);
+
+/* The index columns of one chunk from FTS5's tokenizer: the tsvector and
+ * tf JSON as text (input syntax), the token count. */
+struct pg_chunk_index {
+    struct cc_buf tsv, tf;
+    int64_t ntok;
+};
+void pg__chunk_index_init(struct pg_chunk_index *ix);
+void pg__chunk_index_release(struct pg_chunk_index *ix);
+cc_err pg__chunk_index(struct pg_conn *c, const char *title, const char *heading,
+                       const char *body, struct pg_chunk_index *out);
 
 /* Shared with the SQLite backend (sqlite_knowledge.c) so that both build
  * the same terms from user text and escape snippets identically. */
@@ -269,6 +298,8 @@ cc_err pg__doc_list(struct store *st, int64_t source_id, int64_t after_id, unsig
                     store_doc_cb cb, void *arg);
 cc_err pg__doc_upsert(struct store *st, const struct store_doc *d,
                       enum store_upsert *out_result, int64_t *out_id);
+cc_err pg__doc_write_batch(struct store *st, const char *owner, int64_t now_ms,
+                           struct store_doc_write *items, size_t n);
 cc_err pg__doc_hash(struct store *st, int64_t source_id, const char *external_id,
                     char out_hash[65]);
 cc_err pg__doc_get(struct store *st, int64_t id, store_doc_cb cb, void *arg);

@@ -29,8 +29,6 @@
 #define FTS_TERMS_MAX 32           /* terms kept from a query; the rest is ignored */
 #define FTS_TERM_MAX 64            /* bytes per term, cut at a UTF-8 boundary */
 #define FTS_QUERY_LIMIT 8192       /* 32 x (2 x 64 quoted + 6) fits with room */
-#define SEARCH_WINDOW_MIN 200
-#define SEARCH_WINDOW_PER_K 20
 #define SNIPPET_LIMIT (256u * 1024u)
 
 #define SOURCE_COLS                                                                    \
@@ -813,52 +811,17 @@ cc_err sqlite__snippet_html(const char *snippet, struct cc_buf *out)
 
 /* ---- search: ranking ------------------------------------------------- */
 
-struct window_row {
-    int64_t chunk_id;
-    int64_t published_ms;
-    double relevance;
-    double score;
-    int priority;
-    bool lexical;                      /* in the BM25 window: has an FTS5 snippet */
-};
-
-struct window {
-    struct window_row *v;
-    size_t n, cap;
-};
-
 static void row_window(sqlite3_stmt *st, void *ctx)
 {
-    struct window *w = ctx;
-    if (w->n == w->cap)
-        return;                        /* LIMIT keeps this from happening */
-    double relevance = sqlite3_column_double(st, 1);
-    w->v[w->n++] = (struct window_row){
-        .chunk_id = sqlite3_column_int64(st, 0),
-        .relevance = relevance,
-        .score = relevance * store_priority_factor(sqlite3_column_int(st, 2)),
-        .priority = sqlite3_column_int(st, 2),
-        .published_ms = sqlite3_column_int64(st, 3),
-        .lexical = true,
-    };
-}
-
-/* Score descending; ties: newer published first, then the older chunk. */
-static int window_cmp(const void *a, const void *b)
-{
-    const struct window_row *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    if (x->published_ms != y->published_ms)
-        return x->published_ms > y->published_ms ? -1 : 1;
-    return (x->chunk_id > y->chunk_id) - (x->chunk_id < y->chunk_id);
+    store__window_add(ctx, sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1),
+                      sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3));
 }
 
 /* One hit: the snippet query for a chunk of the window (ST_SEARCH_HIT for a
  * BM25 match, ST_VEC_HIT for a vector-only one: same columns), then the
  * callback. */
 static cc_err emit_hit(struct sqlite_store *s, struct conn *c, const char *fts,
-                       const struct window_row *w, struct cc_buf *html, store_hit_cb cb,
+                       const struct store_window_row *w, struct cc_buf *html, store_hit_cb cb,
                        void *arg)
 {
     sqlite3_stmt *st = NULL;
@@ -899,62 +862,15 @@ out:
     return err;
 }
 
-static int row_id_cmp(const void *a, const void *b)
-{
-    const struct window_row *x = *(const struct window_row *const *)a;
-    const struct window_row *y = *(const struct window_row *const *)b;
-    return (x->chunk_id > y->chunk_id) - (x->chunk_id < y->chunk_id);
-}
-
-/* Reciprocal rank fusion of the BM25 window (in BM25 order) and the vector
- * ranking of the same size: relevance = sum of 1 / (60 + rank), score =
- * relevance x priority factor. w grows to hold the vector-only rows. */
-static cc_err fuse(struct sqlite_store *s, struct conn *c, const struct store_search *q,
-                   struct window *w)
-{
-    struct store_vec_hit *vh = NULL;
-    size_t nv = 0;
-    cc_err err = sqlite__vector_scan(s, c, q->vec, q->dims, q->model, q, (unsigned)w->cap,
-                                     &vh, &nv);
-    if (err)
-        return err;
-    w->v = cc_xrealloc(w->v, (w->n + nv) * sizeof(*w->v));
-    struct window_row **byid = cc_xcalloc(w->n + 1, sizeof(*byid));
-    for (size_t i = 0; i < w->n; i++) {
-        w->v[i].relevance = 1.0 / (STORE_RRF_K + (double)(i + 1));
-        byid[i] = &w->v[i];
-    }
-    size_t nlex = w->n;
-    qsort(byid, nlex, sizeof(*byid), row_id_cmp);
-    for (size_t j = 0; j < nv; j++) {
-        struct window_row key = {.chunk_id = vh[j].chunk_id}, *kp = &key;
-        struct window_row **hit = bsearch(&kp, byid, nlex, sizeof(*byid), row_id_cmp);
-        double rrf = 1.0 / (STORE_RRF_K + (double)(j + 1));
-        if (hit)
-            (*hit)->relevance += rrf;
-        else
-            w->v[w->n++] = (struct window_row){.chunk_id = vh[j].chunk_id,
-                                               .published_ms = vh[j].published_ms,
-                                               .priority = vh[j].priority,
-                                               .relevance = rrf};
-    }
-    for (size_t i = 0; i < w->n; i++)
-        w->v[i].score = w->v[i].relevance * store_priority_factor(w->v[i].priority);
-    w->cap = w->n;
-    free(byid);
-    free(vh);
-    return CC_OK;
-}
-
-/* The window by relevance, re-sorted by score, top k emitted. */
+/* The window by relevance, fused with the vector ranking when asked,
+ * re-sorted by score, top k emitted. */
 static cc_err search_run(struct sqlite_store *s, struct conn *c, const struct store_search *q,
                          unsigned k, const char *fts, store_hit_cb cb, void *arg)
 {
-    unsigned limit = k * SEARCH_WINDOW_PER_K;
-    struct window w = {.cap = limit < SEARCH_WINDOW_MIN ? SEARCH_WINDOW_MIN : limit};
+    struct store_window w;
     struct cc_buf html;
     cc_buf_init(&html, SNIPPET_LIMIT);
-    w.v = cc_xcalloc(w.cap, sizeof(*w.v));
+    store__window_init(&w, k);
     bool filtered = q->source_id || q->tag || q->since_ms || q->version;
     cc_err err = filtered
                      ? sqlite__query(s, c, ST_SEARCH_WINDOW,
@@ -963,14 +879,21 @@ static cc_err search_run(struct sqlite_store *s, struct conn *c, const struct st
                                      row_window, &w, NULL)
                      : sqlite__query(s, c, ST_SEARCH_WINDOW_FAST, PARAMS(PT(fts), PI(w.cap)),
                                      row_window, &w, NULL);
-    if (!err && q->vec)
-        err = fuse(s, c, q, &w);
+    if (!err && q->vec) {
+        struct store_vec_hit *vh = NULL;
+        size_t nv = 0;
+        err = sqlite__vector_scan(s, c, q->vec, q->dims, q->model, q, (unsigned)w.cap, &vh,
+                                  &nv);
+        if (!err)
+            store__window_fuse(&w, vh, nv);
+        free(vh);
+    }
     if (!err)
-        qsort(w.v, w.n, sizeof(*w.v), window_cmp);
+        store__window_sort(&w);
     for (size_t i = 0; !err && i < w.n && i < k; i++)
         err = emit_hit(s, c, fts, &w.v[i], &html, cb, arg);
     cc_buf_release(&html);
-    free(w.v);
+    store__window_release(&w);
     return err;
 }
 
@@ -982,7 +905,7 @@ cc_err sqlite__search(struct store *st, const struct store_search *q, store_hit_
     struct cc_buf fts;
     if (!q || !cb || q->k == 0 || q->source_id < 0 || q->since_ms < 0)
         return CC_EINVAL;
-    unsigned k = q->k > STORE_SEARCH_K_MAX ? STORE_SEARCH_K_MAX : q->k;
+    unsigned k = store__search_k(q);
     cc_buf_init(&fts, FTS_QUERY_LIMIT);
     cc_err err = sqlite__fts_query(q->query, &fts);
     if (err)

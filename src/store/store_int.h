@@ -53,4 +53,40 @@ void store__topk_offer(struct store_topk *t, int64_t chunk_id, const unsigned ch
 struct store_vec_hit *store__topk_finish(struct store_topk *t, size_t *out_n);
 void store__topk_release(struct store_topk *t);   /* after an error */
 
+/* ---- search (store_search.c): what both backends' search shares ---- */
+
+#define STORE_SEARCH_WINDOW_MIN 200
+#define STORE_SEARCH_WINDOW_PER_K 20
+
+/* A candidate of the ranking: the BM25 window's rows (relevance from the
+ * backend), then fused with the vector ranking when the query has one. */
+struct store_window_row {
+    int64_t chunk_id;
+    int64_t published_ms;
+    double relevance;
+    double score;                      /* relevance x store_priority_factor(priority) */
+    int priority;
+    bool lexical;                      /* in the BM25 window: has a full-text snippet */
+};
+
+struct store_window {
+    struct store_window_row *v;
+    size_t n, cap;
+};
+
+/* k capped at STORE_SEARCH_K_MAX; the window holds max(20k, 200) rows. */
+unsigned store__search_k(const struct store_search *q);
+void store__window_init(struct store_window *w, unsigned k);
+void store__window_release(struct store_window *w);
+/* Appends a BM25 row (ignored when the window is full). */
+void store__window_add(struct store_window *w, int64_t chunk_id, double relevance,
+                       int priority, int64_t published_ms);
+/* Reciprocal rank fusion of the window (in BM25 order) with the vector
+ * ranking vh (best first): relevance = sum of 1 / (STORE_RRF_K + rank);
+ * vector-only rows are appended. */
+void store__window_fuse(struct store_window *w, const struct store_vec_hit *vh, size_t nv);
+/* Sorts by score descending; ties: newer published first, then the older
+ * chunk. The top k are the hits. */
+void store__window_sort(struct store_window *w);
+
 #endif

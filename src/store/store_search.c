@@ -1,0 +1,96 @@
+/*
+ * store_search.c - the ranking both backends share (store_int.h): the
+ * window of BM25 candidates, the priority factor, reciprocal rank fusion
+ * with a vector ranking and the final order, so that SQLite and PostgreSQL
+ * order equal relevances identically. Each backend fills the window with
+ * its own full-text query and looks the top k up itself.
+ */
+#include <stdlib.h>
+
+#include "core/buf.h"
+#include "store/store_int.h"
+
+unsigned store__search_k(const struct store_search *q)
+{
+    return q->k > STORE_SEARCH_K_MAX ? STORE_SEARCH_K_MAX : q->k;
+}
+
+void store__window_init(struct store_window *w, unsigned k)
+{
+    unsigned limit = k * STORE_SEARCH_WINDOW_PER_K;
+    *w = (struct store_window){.cap = limit < STORE_SEARCH_WINDOW_MIN ? STORE_SEARCH_WINDOW_MIN
+                                                                      : limit};
+    w->v = cc_xcalloc(w->cap, sizeof(*w->v));
+}
+
+void store__window_release(struct store_window *w)
+{
+    free(w->v);
+    w->v = NULL;
+    w->n = w->cap = 0;
+}
+
+void store__window_add(struct store_window *w, int64_t chunk_id, double relevance,
+                       int priority, int64_t published_ms)
+{
+    if (w->n == w->cap)
+        return;                        /* the query's LIMIT keeps this from happening */
+    w->v[w->n++] = (struct store_window_row){
+        .chunk_id = chunk_id,
+        .relevance = relevance,
+        .score = relevance * store_priority_factor(priority),
+        .priority = priority,
+        .published_ms = published_ms,
+        .lexical = true,
+    };
+}
+
+static int row_id_cmp(const void *a, const void *b)
+{
+    const struct store_window_row *x = *(const struct store_window_row *const *)a;
+    const struct store_window_row *y = *(const struct store_window_row *const *)b;
+    return (x->chunk_id > y->chunk_id) - (x->chunk_id < y->chunk_id);
+}
+
+void store__window_fuse(struct store_window *w, const struct store_vec_hit *vh, size_t nv)
+{
+    w->v = cc_xrealloc(w->v, (w->n + nv + 1) * sizeof(*w->v));
+    struct store_window_row **byid = cc_xcalloc(w->n + 1, sizeof(*byid));
+    for (size_t i = 0; i < w->n; i++) {
+        w->v[i].relevance = 1.0 / (STORE_RRF_K + (double)(i + 1));
+        byid[i] = &w->v[i];
+    }
+    size_t nlex = w->n;
+    qsort(byid, nlex, sizeof(*byid), row_id_cmp);
+    for (size_t j = 0; j < nv; j++) {
+        struct store_window_row key = {.chunk_id = vh[j].chunk_id}, *kp = &key;
+        struct store_window_row **hit = bsearch(&kp, byid, nlex, sizeof(*byid), row_id_cmp);
+        double rrf = 1.0 / (STORE_RRF_K + (double)(j + 1));
+        if (hit)
+            (*hit)->relevance += rrf;
+        else
+            w->v[w->n++] = (struct store_window_row){.chunk_id = vh[j].chunk_id,
+                                                     .published_ms = vh[j].published_ms,
+                                                     .priority = vh[j].priority,
+                                                     .relevance = rrf};
+    }
+    for (size_t i = 0; i < w->n; i++)
+        w->v[i].score = w->v[i].relevance * store_priority_factor(w->v[i].priority);
+    w->cap = w->n;
+    free(byid);
+}
+
+static int window_cmp(const void *a, const void *b)
+{
+    const struct store_window_row *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    if (x->published_ms != y->published_ms)
+        return x->published_ms > y->published_ms ? -1 : 1;
+    return (x->chunk_id > y->chunk_id) - (x->chunk_id < y->chunk_id);
+}
+
+void store__window_sort(struct store_window *w)
+{
+    qsort(w->v, w->n, sizeof(*w->v), window_cmp);
+}
