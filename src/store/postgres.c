@@ -978,5 +978,7 @@ const struct store_ops store_postgres_ops = {
     .job_retry = pg__job_retry,
     .job_counts = pg__job_counts,
     .job_prune = pg__job_prune,
+    .job_enqueue_batch = pg__job_enqueue_batch,
+    .job_claim_batch = pg__job_claim_batch,
     .doc_write_batch = pg__doc_write_batch,
 };

@@ -139,6 +139,10 @@ enum pg_stmt_id {
     PS_INGEST_TAGS,
     /* postgres_search.c */
     PS_SEARCH_HITS,
+    /* postgres_jobs.c: batches */
+    PS_JOB_DEDUP_MANY,
+    PS_JOB_INSERT_MANY,
+    PS_JOB_CLAIM_MANY,
     PS__COUNT
 };
 
@@ -335,5 +339,10 @@ cc_err pg__job_list(struct store *st, const char *state, int64_t before_id, unsi
 cc_err pg__job_retry(struct store *st, int64_t id, int64_t now_ms);
 cc_err pg__job_counts(struct store *st, struct store_job_counts *out);
 cc_err pg__job_prune(struct store *st, int64_t before_ms, int64_t *out_deleted);
+cc_err pg__job_enqueue_batch(struct store *st, const struct store_job *jobs, size_t n,
+                             unsigned queue_limit, int64_t *out_ids, bool *out_existing,
+                             size_t *out_done);
+cc_err pg__job_claim_batch(struct store *st, const char *owner, int64_t now_ms, int64_t lease_ms,
+                           size_t max, store_job_cb cb, void *arg);
 
 #endif
