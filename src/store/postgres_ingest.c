@@ -80,20 +80,26 @@ static cc_err arr_sep(struct cc_buf *b)
     return cc_buf_addch(b, b->len ? ',' : '{');
 }
 
-cc_err pg__arr_text(struct cc_buf *b, const char *s)
+cc_err pg__arr_textn(struct cc_buf *b, const char *s, size_t n)
 {
     cc_err err = arr_sep(b);
-    if (!s)
-        return err ? err : cc_buf_addstr(b, "NULL");
     if (!err)
         err = cc_buf_addch(b, '"');
-    for (; !err && *s; s++) {
-        if (*s == '"' || *s == '\\')
+    for (size_t i = 0; !err && i < n; i++) {
+        if (s[i] == '"' || s[i] == '\\')
             err = cc_buf_addch(b, '\\');
         if (!err)
-            err = cc_buf_addch(b, *s);
+            err = cc_buf_addch(b, s[i]);
     }
     return err ? err : cc_buf_addch(b, '"');
+}
+
+cc_err pg__arr_text(struct cc_buf *b, const char *s)
+{
+    if (s)
+        return pg__arr_textn(b, s, strlen(s));
+    cc_err err = arr_sep(b);
+    return err ? err : cc_buf_addstr(b, "NULL");
 }
 
 cc_err pg__arr_int(struct cc_buf *b, int64_t v)

@@ -139,6 +139,9 @@ enum pg_stmt_id {
     PS_INGEST_TAGS,
     /* postgres_search.c */
     PS_SEARCH_HITS,
+    PS_FTS_CANDIDATES,
+    PS_FTS_CANDIDATES_FILTERED,
+    PS_SEARCH_META,
     /* postgres_jobs.c: batches */
     PS_JOB_DEDUP_MANY,
     PS_JOB_INSERT_MANY,
@@ -259,6 +262,7 @@ cc_err pg__run_one(struct pg_store *s, enum pg_stmt_id id, const struct pg_param
  * one element to b (empty: none yet); pg__arr_end closes it ("{}" when
  * empty). A NULL text or blob is an SQL NULL element. (postgres_ingest.c) */
 cc_err pg__arr_text(struct cc_buf *b, const char *s);
+cc_err pg__arr_textn(struct cc_buf *b, const char *s, size_t n);   /* s not NULL */
 cc_err pg__arr_int(struct cc_buf *b, int64_t v);
 cc_err pg__arr_bytea(struct cc_buf *b, const void *p, size_t n);
 cc_err pg__arr_end(struct cc_buf *b);

@@ -42,9 +42,34 @@
 #define POS_MAX 16383              /* tsvector positions are 1..16383 */
 #define POS_PER_LEXEME 256         /* tsvector keeps at most 256 per lexeme */
 #define INDEX_LIMIT (64u * 1024u * 1024u)
+#define QUERY_PHRASES_MAX 32       /* sqlite__fts_query keeps at most 32 terms */
+#define FAST_LEX_MAX 16            /* lexeme columns of PS_FTS_CANDIDATES */
+
+#define LEXCOL(n) ", c.tf -> ($2::text[])[" #n "]"
+#define LEXCOLS                                                                        \
+    LEXCOL(1) LEXCOL(2) LEXCOL(3) LEXCOL(4) LEXCOL(5) LEXCOL(6) LEXCOL(7) LEXCOL(8)    \
+    LEXCOL(9) LEXCOL(10) LEXCOL(11) LEXCOL(12) LEXCOL(13) LEXCOL(14) LEXCOL(15) LEXCOL(16)
 
 const struct pg_stmt_def pg__search_stmts[PS__COUNT] = {
     [PS_FTS_TOTALS] = {"fts_totals", "SELECT nrows, ntok FROM fts_totals WHERE id = 1"},
+    /* The candidates: every chunk the query matches (the GIN index), its
+     * token count, whether it passes the filters, and tf's counts of up to
+     * 16 lexemes ($2; missing ones are NULL). */
+    [PS_FTS_CANDIDATES] = {"fts_candidates",
+        "SELECT c.id, c.ntok, true" LEXCOLS " FROM chunks c WHERE c.tsv @@ $1::tsquery"},
+    [PS_FTS_CANDIDATES_FILTERED] = {"fts_candidates_filtered",
+        "SELECT c.id, c.ntok, EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id"
+        " AND ($3::int8 = 0 OR d.source_id = $3::int8)"
+        " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM doc_tags t"
+        "      WHERE t.document_id = d.id AND t.tag = $4::text))"
+        " AND ($5::int8 = 0 OR COALESCE(NULLIF(d.published_ms, 0), d.updated_ms) >= $5::int8)"
+        " AND ($6::text IS NULL OR d.version = $6::text))" LEXCOLS
+        " FROM chunks c WHERE c.tsv @@ $1::tsquery"},
+    /* The window's priorities and dates, by its ordinal. */
+    [PS_SEARCH_META] = {"search_meta",
+        "SELECT u.i, s.priority, d.published_ms"
+        " FROM unnest($1::int8[]) WITH ORDINALITY AS u(id, i) JOIN chunks c ON c.id = u.id"
+        " JOIN documents d ON d.id = c.document_id JOIN sources s ON s.id = d.source_id"},
     /* BM25's n(q): chunks holding one phrase (a constant tsquery per
      * call, so the planner can use the GIN index). */
     [PS_FTS_DOCFREQ] = {"fts_docfreq",
@@ -363,6 +388,9 @@ struct query {
     struct cc_buf lexemes;             /* text[] literal */
     struct cc_buf phrase_of;           /* int[] literal: the phrase of each lexeme */
     unsigned nphrases;
+    unsigned nlex;                     /* lexemes over all phrases */
+    unsigned first[QUERY_PHRASES_MAX]; /* per phrase: its first lexeme, its count */
+    unsigned count[QUERY_PHRASES_MAX];
 };
 
 static void query_init(struct query *q)
@@ -372,6 +400,7 @@ static void query_init(struct query *q)
     cc_buf_init(&q->lexemes, 64 * 1024);
     cc_buf_init(&q->phrase_of, 64 * 1024);
     q->nphrases = 0;
+    q->nlex = 0;
 }
 
 static void query_release(struct query *q)
@@ -380,23 +409,6 @@ static void query_release(struct query *q)
     cc_buf_release(&q->phrases);
     cc_buf_release(&q->lexemes);
     cc_buf_release(&q->phrase_of);
-}
-
-/* An element of an array literal: double-quoted, " and \ escaped. */
-static cc_err add_array_elem(struct cc_buf *b, const char *s, size_t n)
-{
-    cc_err err = cc_buf_addch(b, b->len ? ',' : '{');
-    if (!err)
-        err = cc_buf_addch(b, '"');
-    for (size_t i = 0; !err && i < n; i++) {
-        if (s[i] == '"' || s[i] == '\\')
-            err = cc_buf_addch(b, '\\');
-        if (!err)
-            err = cc_buf_addch(b, s[i]);
-    }
-    if (!err)
-        err = cc_buf_addch(b, '"');
-    return err;
 }
 
 static cc_err add_phrase(struct pg_conn *c, struct query *q, const char *term)
@@ -412,8 +424,11 @@ static cc_err add_phrase(struct pg_conn *c, struct query *q, const char *term)
     size_t kept = 0;
     for (size_t i = 0; i < t.n; i++)
         kept += utf8_valid((const unsigned char *)t.v[i].lex, t.v[i].len);
-    if (kept == 0 || kept != t.n)
+    if (kept == 0 || kept != t.n || q->nphrases == QUERY_PHRASES_MAX)
         goto out;                      /* matches nothing, as in FTS5 */
+    q->first[q->nphrases] = q->nlex;
+    q->count[q->nphrases] = (unsigned)t.n;
+    q->nlex += (unsigned)t.n;
     q->nphrases++;
     for (size_t i = 0; !err && i < t.n; i++) {
         if (i)
@@ -421,7 +436,7 @@ static cc_err add_phrase(struct pg_conn *c, struct query *q, const char *term)
         if (!err)
             err = add_lexeme(&one, t.v[i].lex, t.v[i].len);
         if (!err)
-            err = add_array_elem(&q->lexemes, t.v[i].lex, t.v[i].len);
+            err = pg__arr_textn(&q->lexemes, t.v[i].lex, t.v[i].len);
         if (!err)
             err = cc_buf_addf(&q->phrase_of, "%c%u", q->phrase_of.len ? ',' : '{',
                               q->nphrases);
@@ -491,21 +506,281 @@ static void row_totals(const struct pg_row *r, void *ctx)
     t->ntok = pg__int(r, 1);
 }
 
-struct docfreq {
-    struct cc_buf idf;                 /* float8[] literal */
-    int64_t nrows;
+/* FTS5's IDF: ln((N - n + 0.5) / (n + 0.5)), at least 1e-6. */
+static double idf_of(int64_t nrows, int64_t hits)
+{
+    double n = (double)hits;
+    double idf = log(((double)nrows - n + 0.5) / (n + 0.5));
+    return idf <= 0.0 ? 1e-6 : idf;
+}
+
+static void row_count(const struct pg_row *r, void *ctx)
+{
+    *(int64_t *)ctx = pg__int(r, 0);
+}
+
+/* The chunks holding each phrase (BM25's n(q)); with `only_phrases`, just
+ * those of several tokens (a single lexeme's count comes with the
+ * candidates). */
+static cc_err docfreqs(struct pg_store *s, struct pg_conn *c, const struct query *qq,
+                       bool only_phrases, int64_t *hits)
+{
+    const char *ph = qq->phrases.ptr;
+    cc_err err = CC_OK;
+    for (unsigned i = 0; !err && i < qq->nphrases; i++) {
+        if (!only_phrases || qq->count[i] > 1)
+            err = pg__query(s, c, PS_FTS_DOCFREQ, QPARAMS(QT(ph)), row_count, &hits[i], NULL);
+        ph += strlen(ph) + 1;
+    }
+    return err;
+}
+
+/* More lexemes than the candidates query has columns (a query of many
+ * multi-token terms): BM25 computed by PostgreSQL, term by term. */
+static cc_err window_in_sql(struct pg_store *s, struct pg_conn *c, const struct store_search *q,
+                            const struct query *qq, const struct totals *t,
+                            struct store_window *w)
+{
+    int64_t hits[QUERY_PHRASES_MAX] = {0};
+    struct cc_buf idf;
+    cc_buf_init(&idf, 64 * 1024);
+    cc_err err = docfreqs(s, c, qq, false, hits);
+    for (unsigned i = 0; !err && i < qq->nphrases; i++)
+        err = cc_buf_addf(&idf, "%c%.17g", i ? ',' : '{', idf_of(t->nrows, hits[i]));
+    if (!err)
+        err = cc_buf_addch(&idf, '}');
+    double avgdl = (double)t->ntok / (double)t->nrows;
+    if (!err)
+        err = pg__query(s, c, PS_SEARCH_WINDOW,
+                        QPARAMS(QT(cc_buf_str(&qq->tsq)), QT(cc_buf_str(&qq->lexemes)),
+                                QT(cc_buf_str(&qq->phrase_of)), QT(cc_buf_str(&idf)),
+                                QD(avgdl), QI(q->source_id), QT(q->tag), QI(q->since_ms),
+                                QT(q->version), QI(w->cap)),
+                        row_window, w, NULL);
+    cc_buf_release(&idf);
+    return err;
+}
+
+/* Every chunk the query matches, with its token count, whether it passes
+ * the filters and, per phrase, BM25's weighted frequency (4 x title + 2 x
+ * heading + body occurrences; a phrase of several tokens: the per-field
+ * minimum of its tokens'). */
+struct cands {
+    const struct query *q;
+    int64_t *id;
+    double *ntok;
+    double *f;                         /* n x q->nphrases */
+    bool *ok;
+    size_t n, cap;
+    int64_t hits[QUERY_PHRASES_MAX];   /* chunks holding each single-lexeme phrase */
+    bool bad;                          /* a value that did not parse */
 };
 
-/* FTS5's IDF: ln((N - n + 0.5) / (n + 0.5)), at least 1e-6. */
-static void row_docfreq(const struct pg_row *r, void *ctx)
+static void cands_release(struct cands *c)
 {
-    struct docfreq *f = ctx;
-    double n = (double)pg__int(r, 0);
-    double idf = log(((double)f->nrows - n + 0.5) / (n + 0.5));
-    if (idf <= 0.0)
-        idf = 1e-6;
-    if (cc_buf_addf(&f->idf, "%c%.17g", f->idf.len ? ',' : '{', idf) != CC_OK)
-        f->idf.len = 0;                /* cannot happen: a few hundred bytes */
+    free(c->id);
+    free(c->ntok);
+    free(c->f);
+    free(c->ok);
+}
+
+/* tf's per-field counts of one lexeme as PostgreSQL prints them: "[1, 0, 2]". */
+static bool parse_counts(const char *p, double out[3])
+{
+    if (*p++ != '[')
+        return false;
+    for (int k = 0; k < 3; k++) {
+        char *end = NULL;
+        while (*p == ' ')
+            p++;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p || v > UINT32_MAX)
+            return false;
+        out[k] = (double)v;
+        p = end;
+        while (*p == ' ')
+            p++;
+        if (*p++ != (k == 2 ? ']' : ','))
+            return false;
+    }
+    return true;
+}
+
+static void row_cand(const struct pg_row *r, void *ctx)
+{
+    struct cands *c = ctx;
+    const struct query *q = c->q;
+    double cnt[FAST_LEX_MAX][3] = {{0}};
+    bool has[FAST_LEX_MAX] = {false};
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 1024;
+        c->id = cc_xrealloc(c->id, c->cap * sizeof(*c->id));
+        c->ntok = cc_xrealloc(c->ntok, c->cap * sizeof(*c->ntok));
+        c->ok = cc_xrealloc(c->ok, c->cap * sizeof(*c->ok));
+        c->f = cc_xrealloc(c->f, c->cap * q->nphrases * sizeof(*c->f));
+    }
+    for (unsigned j = 0; j < q->nlex; j++) {
+        const char *v = pg__text(r, 3 + (int)j);
+        has[j] = v != NULL;
+        if (v && !parse_counts(v, cnt[j]))
+            c->bad = true;
+    }
+    size_t i = c->n++;
+    const char *ok = pg__text(r, 2);
+    c->id[i] = pg__int(r, 0);
+    c->ntok[i] = (double)pg__int(r, 1);
+    c->ok[i] = ok && *ok == 't';
+    for (unsigned p = 0; p < q->nphrases; p++) {
+        unsigned a = q->first[p];
+        double m[3] = {cnt[a][0], cnt[a][1], cnt[a][2]};
+        for (unsigned j = a + 1; j < a + q->count[p]; j++) {
+            for (int k = 0; k < 3; k++)
+                m[k] = cnt[j][k] < m[k] ? cnt[j][k] : m[k];
+        }
+        c->f[i * q->nphrases + p] = 4.0 * m[0] + 2.0 * m[1] + m[2];
+        if (q->count[p] == 1 && has[a])
+            c->hits[p]++;
+    }
+}
+
+/* The window's order: relevance descending, then the older chunk. */
+struct ranked {
+    double rel;
+    int64_t id;
+};
+
+static bool ranked_before(const struct ranked *x, const struct ranked *y)
+{
+    return x->rel > y->rel || (x->rel == y->rel && x->id < y->id);
+}
+
+/* A heap of the best `cap` rows so far, the weakest at the root. */
+static void heap_sift(struct ranked *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && ranked_before(&h[m], &h[l]))
+            m = l;
+        if (r < n && ranked_before(&h[m], &h[r]))
+            m = r;
+        if (m == i)
+            return;
+        struct ranked t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static int ranked_cmp(const void *a, const void *b)
+{
+    return ranked_before(a, b) ? -1 : ranked_before(b, a) ? 1 : 0;
+}
+
+/* FTS5's bm25() (fts5Bm25Function) for each candidate that passes the
+ * filters, phrase by phrase with the same operations in the same order,
+ * so the doubles are FTS5's; the best `cap` in window order into out. */
+static size_t rank_cands(const struct cands *c, const double *idf, double avgdl,
+                         struct ranked *out, size_t cap)
+{
+    const double k1 = 1.2, b = 0.75;
+    unsigned nph = c->q->nphrases;
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (!c->ok[i])
+            continue;
+        double score = 0.0, D = c->ntok[i];
+        for (unsigned p = 0; p < nph; p++) {
+            double f = c->f[i * nph + p];
+            score += idf[p] * ((f * (k1 + 1.0)) / (f + k1 * (1 - b + b * D / avgdl)));
+        }
+        struct ranked x = {.rel = score, .id = c->id[i]};
+        if (n < cap) {
+            out[n++] = x;
+            if (n == cap) {
+                for (size_t k = cap / 2 + 1; k-- > 0;)
+                    heap_sift(out, n, k);
+            }
+        } else if (ranked_before(&x, &out[0])) {
+            out[0] = x;
+            heap_sift(out, n, 0);
+        }
+    }
+    qsort(out, n, sizeof(*out), ranked_cmp);
+    return n;
+}
+
+struct meta_ctx {
+    const struct ranked *v;
+    size_t n;
+    int *priority;
+    int64_t *published;
+};
+
+static void row_meta(const struct pg_row *r, void *ctx)
+{
+    struct meta_ctx *m = ctx;
+    int64_t i = pg__int(r, 0) - 1;
+    if (i >= 0 && (size_t)i < m->n) {
+        m->priority[i] = (int)pg__int(r, 1);
+        m->published[i] = pg__int(r, 2);
+    }
+}
+
+/* The window's priorities and dates, then the window in its order. */
+static cc_err window_fill(struct pg_store *s, struct pg_conn *c, const struct ranked *v,
+                          size_t n, struct store_window *w)
+{
+    struct meta_ctx m = {.v = v, .n = n, .priority = cc_xcalloc(n + 1, sizeof(int)),
+                         .published = cc_xcalloc(n + 1, sizeof(int64_t))};
+    struct cc_buf ids;
+    cc_buf_init(&ids, 64 * 1024);
+    cc_err err = CC_OK;
+    for (size_t i = 0; !err && i < n; i++)
+        err = pg__arr_int(&ids, v[i].id);
+    if (!err)
+        err = pg__arr_end(&ids);
+    if (!err)
+        err = pg__query(s, c, PS_SEARCH_META, QPARAMS(QT(cc_buf_str(&ids))), row_meta, &m, NULL);
+    for (size_t i = 0; !err && i < n; i++)
+        store__window_add(w, v[i].id, v[i].rel, m.priority[i], m.published[i]);
+    cc_buf_release(&ids);
+    free(m.priority);
+    free(m.published);
+    return err;
+}
+
+/* The candidates with their frequencies in one query (the GIN index finds
+ * them), BM25 and the window here. */
+static cc_err window_here(struct pg_store *s, struct pg_conn *c, const struct store_search *q,
+                          const struct query *qq, const struct totals *t,
+                          struct store_window *w)
+{
+    struct cands cd = {.q = qq};
+    bool filtered = q->source_id || q->tag || q->since_ms || q->version;
+    cc_err err = filtered
+        ? pg__query(s, c, PS_FTS_CANDIDATES_FILTERED,
+                    QPARAMS(QT(cc_buf_str(&qq->tsq)), QT(cc_buf_str(&qq->lexemes)),
+                            QI(q->source_id), QT(q->tag), QI(q->since_ms), QT(q->version)),
+                    row_cand, &cd, NULL)
+        : pg__query(s, c, PS_FTS_CANDIDATES,
+                    QPARAMS(QT(cc_buf_str(&qq->tsq)), QT(cc_buf_str(&qq->lexemes))), row_cand,
+                    &cd, NULL);
+    if (!err && cd.bad)
+        err = CC_EIO;                  /* tf is written by us only: a defect */
+    if (!err && cd.n)
+        err = docfreqs(s, c, qq, true, cd.hits);
+    if (!err && cd.n) {
+        double idf[QUERY_PHRASES_MAX];
+        for (unsigned i = 0; i < qq->nphrases; i++)
+            idf[i] = idf_of(t->nrows, cd.hits[i]);
+        struct ranked *top = cc_xcalloc(w->cap, sizeof(*top));
+        size_t n = rank_cands(&cd, idf, (double)t->ntok / (double)t->nrows, top, w->cap);
+        err = window_fill(s, c, top, n, w);
+        free(top);
+    }
+    cands_release(&cd);
+    return err;
 }
 
 static cc_err lexical_window(struct pg_store *s, struct pg_conn *c, const struct store_search *q,
@@ -515,25 +790,8 @@ static cc_err lexical_window(struct pg_store *s, struct pg_conn *c, const struct
     cc_err err = pg__query(s, c, PS_FTS_TOTALS, NULL, row_totals, &t, NULL);
     if (err || t.nrows <= 0)
         return err;
-    struct docfreq f = {.nrows = t.nrows};
-    cc_buf_init(&f.idf, 64 * 1024);
-    const char *ph = qq->phrases.ptr;
-    for (unsigned i = 0; !err && i < qq->nphrases; i++) {
-        err = pg__query(s, c, PS_FTS_DOCFREQ, QPARAMS(QT(ph)), row_docfreq, &f, NULL);
-        ph += strlen(ph) + 1;
-    }
-    if (!err)
-        err = cc_buf_addch(&f.idf, '}');
-    double avgdl = (double)t.ntok / (double)t.nrows;
-    if (!err)
-        err = pg__query(s, c, PS_SEARCH_WINDOW,
-                        QPARAMS(QT(cc_buf_str(&qq->tsq)), QT(cc_buf_str(&qq->lexemes)),
-                                QT(cc_buf_str(&qq->phrase_of)), QT(cc_buf_str(&f.idf)),
-                                QD(avgdl), QI(q->source_id), QT(q->tag), QI(q->since_ms),
-                                QT(q->version), QI(w->cap)),
-                        row_window, w, NULL);
-    cc_buf_release(&f.idf);
-    return err;
+    return qq->nlex <= FAST_LEX_MAX ? window_here(s, c, q, qq, &t, w)
+                                    : window_in_sql(s, c, q, qq, &t, w);
 }
 
 /* FTS5's snippet of the body, cut from a one-row FTS5 table. */
