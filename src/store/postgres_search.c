@@ -544,7 +544,10 @@ static cc_err window_in_sql(struct pg_store *s, struct pg_conn *c, const struct 
     int64_t hits[QUERY_PHRASES_MAX] = {0};
     struct cc_buf idf;
     cc_buf_init(&idf, 64 * 1024);
-    cc_err err = docfreqs(s, c, qq, false, hits);
+    /* the planner must see the tsquery to use the GIN index here */
+    cc_err err = pg__exec_sql(s, c, "SET LOCAL plan_cache_mode = force_custom_plan", "search");
+    if (!err)
+        err = docfreqs(s, c, qq, false, hits);
     for (unsigned i = 0; !err && i < qq->nphrases; i++)
         err = cc_buf_addf(&idf, "%c%.17g", i ? ',' : '{', idf_of(t->nrows, hits[i]));
     if (!err)
@@ -941,7 +944,14 @@ cc_err pg__search(struct store *st, const struct store_search *q, store_hit_cb c
     err = pg__conn_get(s, &c);
     if (err)
         goto out;
-    err = pg__begin_read(s, c);
+    /* Generic plans: planned once per session. Each statement's plan does
+     * not depend on the query's values (the candidates always come from
+     * the GIN index; the others are key lookups), and a custom plan per
+     * call re-read the tsvector column's statistics every time. */
+    err = pg__exec_sql(s, c,
+                       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+                       " SET LOCAL plan_cache_mode = force_generic_plan",
+                       "begin");
     if (!err)
         err = search_run(s, c, q, k, cc_buf_str(&fts), cb, arg);
     if (!err)
