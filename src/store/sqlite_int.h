@@ -105,6 +105,9 @@ enum stmt_id {
     ST_VEC_MISSING,
     ST_VEC_SCAN,
     ST_VEC_HIT,
+    ST_SEARCH_FTS,
+    ST_SEARCH_META,
+    ST_SOURCE_MAX_PRIORITY,
     ST__COUNT
 };
 

@@ -127,6 +127,16 @@ const struct stmt_def sqlite__knowledge_stmts[ST__COUNT] = {
         " JOIN chunks c ON c.id = f.id JOIN documents d ON d.id = c.document_id"
         " JOIN sources s ON s.id = d.source_id"
         " ORDER BY f.relevance DESC, f.id"},
+    /* The window by FTS5 alone; its rows' priorities and dates are looked
+     * up one by one, only as far as they can still change the top k. */
+    [ST_SEARCH_FTS] = {"search_fts",
+        "SELECT rowid, -bm25(chunks_fts, 4.0, 2.0, 1.0) FROM chunks_fts"
+        " WHERE chunks_fts MATCH ?1 ORDER BY bm25(chunks_fts, 4.0, 2.0, 1.0), rowid LIMIT ?2"},
+    [ST_SEARCH_META] = {"search_meta",
+        "SELECT s.priority, d.published_ms FROM chunks c JOIN documents d ON d.id = c.document_id"
+        " JOIN sources s ON s.id = d.source_id WHERE c.id = ?1"},
+    [ST_SOURCE_MAX_PRIORITY] = {"source_max_priority",
+        "SELECT COALESCE(MAX(priority), 10) FROM sources"},
     /* Snippet markers are control characters no tokenizer emits, escaped
      * to HTML afterwards; 24 tokens of the body column. */
     [ST_SEARCH_HIT] = {"search_hit",
@@ -862,6 +872,66 @@ out:
     return err;
 }
 
+struct fts_rows {
+    int64_t *id;
+    double *rel;
+    size_t n, cap;
+};
+
+static void row_fts(sqlite3_stmt *st, void *ctx)
+{
+    struct fts_rows *r = ctx;
+    if (r->n == r->cap)
+        return;                        /* LIMIT keeps this from happening */
+    r->id[r->n] = sqlite3_column_int64(st, 0);
+    r->rel[r->n++] = sqlite3_column_double(st, 1);
+}
+
+struct meta_ctx {
+    struct sqlite_store *s;
+    struct conn *c;
+};
+
+static cc_err window_meta(void *ctx, int64_t chunk_id, int *out_priority,
+                          int64_t *out_published_ms)
+{
+    struct meta_ctx *m = ctx;
+    sqlite3_stmt *st = NULL;
+    cc_err err = sqlite__stmt(m->s, m->c, ST_SEARCH_META, PARAMS(PI(chunk_id)), &st);
+    if (err)
+        return err;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out_priority = sqlite3_column_int(st, 0);
+        *out_published_ms = sqlite3_column_int64(st, 1);
+    } else {
+        err = rc == SQLITE_DONE ? CC_ENOTFOUND : sqlite__db_err(m->s, m->c->db, rc, "search");
+    }
+    sqlite__stmt_done(st);
+    return err;
+}
+
+/* Without filters or vectors: the window from FTS5 alone, and its rows'
+ * priorities and dates only as far as they can reach the top k. */
+static cc_err window_bounded(struct sqlite_store *s, struct conn *c, const char *fts, unsigned k,
+                             struct store_window *w)
+{
+    struct fts_rows r = {.id = cc_xcalloc(w->cap, sizeof(int64_t)),
+                         .rel = cc_xcalloc(w->cap, sizeof(double)), .cap = w->cap};
+    int64_t max_priority = 10;
+    struct meta_ctx m = {.s = s, .c = c};
+    cc_err err = sqlite__query(s, c, ST_SEARCH_FTS, PARAMS(PT(fts), PI(w->cap)), row_fts, &r,
+                               NULL);
+    if (!err && r.n)
+        err = sqlite__query_int(s, c, ST_SOURCE_MAX_PRIORITY, NULL, &max_priority, NULL);
+    if (!err && r.n)
+        err = store__window_bounded(w, r.id, r.rel, r.n, k,
+                                    store_priority_factor((int)max_priority), window_meta, &m);
+    free(r.id);
+    free(r.rel);
+    return err;
+}
+
 /* The window by relevance, fused with the vector ranking when asked,
  * re-sorted by score, top k emitted. */
 static cc_err search_run(struct sqlite_store *s, struct conn *c, const struct store_search *q,
@@ -872,7 +942,8 @@ static cc_err search_run(struct sqlite_store *s, struct conn *c, const struct st
     cc_buf_init(&html, SNIPPET_LIMIT);
     store__window_init(&w, k);
     bool filtered = q->source_id || q->tag || q->since_ms || q->version;
-    cc_err err = filtered
+    cc_err err = !filtered && !q->vec ? window_bounded(s, c, fts, k, &w)
+               : filtered
                      ? sqlite__query(s, c, ST_SEARCH_WINDOW,
                                      PARAMS(PT(fts), PI(q->source_id), PT(q->tag),
                                             PI(q->since_ms), PT(q->version), PI(w.cap)),

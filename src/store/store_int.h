@@ -89,4 +89,16 @@ void store__window_fuse(struct store_window *w, const struct store_vec_hit *vh, 
  * chunk. The top k are the hits. */
 void store__window_sort(struct store_window *w);
 
+/* A BM25 window known in relevance order (ids, rel: best first) whose
+ * rows' priority and date cost a lookup each: rows are looked up and added
+ * in that order only while they can still reach the top k. Row i is left
+ * out, with all after it, once rel[i] x fmax is below the k-th best score
+ * of the rows added (fmax: the priority factor of the highest priority
+ * any row can have), so the top k after store__window_sort are those of
+ * the whole window. meta(): CC_ENOTFOUND drops the row. */
+typedef cc_err (*store_meta_fn)(void *ctx, int64_t chunk_id, int *out_priority,
+                                int64_t *out_published_ms);
+cc_err store__window_bounded(struct store_window *w, const int64_t *ids, const double *rel,
+                             size_t n, unsigned k, double fmax, store_meta_fn meta, void *ctx);
+
 #endif

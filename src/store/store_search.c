@@ -94,3 +94,35 @@ void store__window_sort(struct store_window *w)
 {
     qsort(w->v, w->n, sizeof(*w->v), window_cmp);
 }
+
+cc_err store__window_bounded(struct store_window *w, const int64_t *ids, const double *rel,
+                             size_t n, unsigned k, double fmax, store_meta_fn meta, void *ctx)
+{
+    double *best = cc_xcalloc(k + 1, sizeof(*best));   /* the top scores, descending */
+    size_t nbest = 0;
+    cc_err err = CC_OK;
+    for (size_t i = 0; !err && i < n; i++) {
+        if (nbest == k && rel[i] >= 0.0 && rel[i] * fmax < best[k - 1])
+            break;                     /* neither it nor a later row reaches the top k */
+        int priority = 0;
+        int64_t published = 0;
+        err = meta(ctx, ids[i], &priority, &published);
+        if (err == CC_ENOTFOUND) {
+            err = CC_OK;
+            continue;
+        }
+        if (err)
+            break;
+        store__window_add(w, ids[i], rel[i], priority, published);
+        double score = w->v[w->n - 1].score;
+        size_t j = nbest < k ? nbest++ : k;
+        for (; j > 0 && best[j - 1] < score; j--) {
+            if (j < k)
+                best[j] = best[j - 1];
+        }
+        if (j < k)
+            best[j] = score;
+    }
+    free(best);
+    return err;
+}
