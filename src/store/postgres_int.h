@@ -284,11 +284,6 @@ void pg__chunk_index_release(struct pg_chunk_index *ix);
 cc_err pg__chunk_index(struct pg_conn *c, const char *title, const char *heading,
                        const char *body, struct pg_chunk_index *out);
 
-/* Shared with the SQLite backend (sqlite_knowledge.c) so that both build
- * the same terms from user text and escape snippets identically. */
-cc_err sqlite__fts_query(const char *text, struct cc_buf *out);
-cc_err sqlite__snippet_html(const char *snippet, struct cc_buf *out);
-
 /* ---- ops implemented outside postgres.c ------------------------------ */
 
 cc_err pg__source_insert(struct store *st, const struct store_source *src, int64_t *out_id);

@@ -36,13 +36,12 @@
 #include "store/store.h"
 
 #define MOD "store"
-#define FTS_QUERY_LIMIT 8192
 #define SNIPPET_LIMIT (256u * 1024u)
 #define LEXEME_MAX 2046            /* tsvector's limit is 2047 bytes */
 #define POS_MAX 16383              /* tsvector positions are 1..16383 */
 #define POS_PER_LEXEME 256         /* tsvector keeps at most 256 per lexeme */
 #define INDEX_LIMIT (64u * 1024u * 1024u)
-#define QUERY_PHRASES_MAX 32       /* sqlite__fts_query keeps at most 32 terms */
+#define QUERY_PHRASES_MAX STORE_FTS_TERMS_MAX
 #define FAST_LEX_MAX 16            /* lexeme columns of PS_FTS_CANDIDATES */
 
 #define LEXCOL(n) ", c.tf -> ($2::text[])[" #n "]"
@@ -457,7 +456,7 @@ out:
 static cc_err query_build(struct pg_conn *c, const char *fts, struct query *q)
 {
     struct cc_buf term;
-    cc_buf_init(&term, FTS_QUERY_LIMIT);
+    cc_buf_init(&term, STORE_FTS_QUERY_LIMIT);
     cc_err err = CC_OK;
     for (const char *p = fts; !err && *p;) {
         if (*p != '"') {
@@ -818,7 +817,7 @@ static cc_err snippet_of(struct pg_store *s, struct pg_conn *c, const char *fts,
     rc = sqlite3_step(c->snip_get);
     cc_err err = CC_OK;
     if (rc == SQLITE_ROW)
-        err = sqlite__snippet_html((const char *)sqlite3_column_text(c->snip_get, 0), html);
+        err = store__snippet_html((const char *)sqlite3_column_text(c->snip_get, 0), html);
     else if (rc != SQLITE_DONE)
         err = CC_EIO;
     sqlite3_reset(c->snip_get);
@@ -856,7 +855,7 @@ static void row_hit(const struct pg_row *r, void *ctx)
     cc_buf_reset(h->html);
     h->err = w->lexical ? snippet_of(h->s, h->c, h->fts, pg__text(r, 5), pg__text(r, 6),
                                      pg__text(r, 10), h->html)
-                        : sqlite__snippet_html(pg__text(r, 11), h->html);
+                        : store__snippet_html(pg__text(r, 11), h->html);
     if (h->err)
         return;
     struct store_hit hit = {
@@ -934,11 +933,11 @@ cc_err pg__search(struct store *st, const struct store_search *q, store_hit_cb c
     struct pg_store *s = pg__from_store(st);
     struct pg_conn *c = NULL;
     struct cc_buf fts;
-    if (!q || !cb || q->k == 0 || q->source_id < 0 || q->since_ms < 0)
+    unsigned k = 0;
+    if (!cb)
         return CC_EINVAL;
-    unsigned k = store__search_k(q);
-    cc_buf_init(&fts, FTS_QUERY_LIMIT);
-    cc_err err = sqlite__fts_query(q->query, &fts);
+    cc_buf_init(&fts, STORE_FTS_QUERY_LIMIT);
+    cc_err err = store__search_query(q, &k, &fts);
     if (err)
         goto out;
     err = pg__conn_get(s, &c);

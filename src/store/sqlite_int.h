@@ -296,13 +296,4 @@ cc_err sqlite__job_retry(struct store *st, int64_t id, int64_t now_ms);
 cc_err sqlite__job_counts(struct store *st, struct store_job_counts *out);
 cc_err sqlite__job_prune(struct store *st, int64_t before_ms, int64_t *out_deleted);
 
-/* Exposed for the knowledge unit tests: the FTS5 query built from user
- * text (quoted terms joined with OR) into out (a cc_buf). CC_EINVAL when
- * the text holds no term. */
-struct cc_buf;
-cc_err sqlite__fts_query(const char *text, struct cc_buf *out);
-/* HTML-escapes an FTS5 snippet, turning its \x02/\x03 markers into
- * <mark></mark> (always balanced). */
-cc_err sqlite__snippet_html(const char *snippet, struct cc_buf *out);
-
 #endif

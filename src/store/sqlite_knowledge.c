@@ -9,7 +9,7 @@
  * chunks table through triggers, so every path that removes chunks
  * (upsert, doc delete, the cascade from a source delete) cleans it too.
  *
- * Search never hands user text to FTS5 as syntax: sqlite__fts_query()
+ * Search never hands user text to FTS5 as syntax: store__fts_query()
  * rebuilds it as an OR of quoted terms. It runs in one read transaction:
  * the best max(20k, 200) chunks by BM25 (filters applied in SQL), re-sorted
  * here by relevance x store_priority_factor(priority), then one snippet
@@ -26,9 +26,6 @@
 #include "store/store.h"
 
 #define HASH_LEN 64
-#define FTS_TERMS_MAX 32           /* terms kept from a query; the rest is ignored */
-#define FTS_TERM_MAX 64            /* bytes per term, cut at a UTF-8 boundary */
-#define FTS_QUERY_LIMIT 8192       /* 32 x (2 x 64 quoted + 6) fits with room */
 #define SNIPPET_LIMIT (256u * 1024u)
 
 #define SOURCE_COLS                                                                    \
@@ -724,101 +721,6 @@ out:
     return err;
 }
 
-/* ---- search: query text and snippets --------------------------------- */
-
-/* Letters and digits: ASCII alphanumerics and every byte of a non-ASCII
- * UTF-8 sequence (the tokenizer sorts out non-ASCII punctuation). */
-static bool term_byte(unsigned char c)
-{
-    return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-           (c >= 'A' && c <= 'Z');
-}
-
-/* len cut to at most max bytes without splitting a UTF-8 sequence. */
-static size_t utf8_cut(const unsigned char *p, size_t len, size_t max)
-{
-    if (len <= max)
-        return len;
-    len = max;
-    while (len > 0 && (p[len] & 0xc0) == 0x80)
-        len--;
-    return len;
-}
-
-static cc_err add_quoted(struct cc_buf *out, const unsigned char *p, size_t len)
-{
-    cc_err err = cc_buf_addch(out, '"');
-    for (size_t i = 0; !err && i < len; i++) {
-        if (p[i] == '"')
-            err = cc_buf_addch(out, '"');
-        if (!err)
-            err = cc_buf_addch(out, (char)p[i]);
-    }
-    if (!err)
-        err = cc_buf_addch(out, '"');
-    return err;
-}
-
-cc_err sqlite__fts_query(const char *text, struct cc_buf *out)
-{
-    const unsigned char *p = (const unsigned char *)(text ? text : "");
-    unsigned nterms = 0;
-    cc_err err = CC_OK;
-    while (!err && *p && nterms < FTS_TERMS_MAX) {
-        while (*p && !term_byte(*p))
-            p++;
-        const unsigned char *start = p;
-        while (*p && term_byte(*p))
-            p++;
-        size_t len = utf8_cut(start, (size_t)(p - start), FTS_TERM_MAX);
-        if (len == 0)
-            continue;
-        if (nterms++)
-            err = cc_buf_addstr(out, " OR ");
-        if (!err)
-            err = add_quoted(out, start, len);
-    }
-    if (!err && nterms == 0)
-        err = CC_EINVAL;
-    return err;
-}
-
-cc_err sqlite__snippet_html(const char *snippet, struct cc_buf *out)
-{
-    bool open = false;
-    cc_err err = CC_OK;
-    for (const char *p = snippet ? snippet : ""; !err && *p; p++) {
-        size_t run = strcspn(p, "\x02\x03&<>\"'");
-        if (run) {
-            err = cc_buf_add(out, p, run);
-            p += run;
-            if (err || !*p)
-                break;
-        }
-        const char *rep = NULL;
-        switch (*p) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        case '\x02':              /* a marker inside a mark is dropped */
-            rep = open ? NULL : "<mark>";
-            open = true;
-            break;
-        default:                   /* '\x03'; one outside a mark is dropped */
-            rep = open ? "</mark>" : NULL;
-            open = false;
-            break;
-        }
-        if (rep)
-            err = cc_buf_addstr(out, rep);
-    }
-    if (!err && open)
-        err = cc_buf_addstr(out, "</mark>");
-    return err;
-}
-
 /* ---- search: ranking ------------------------------------------------- */
 
 static void row_window(sqlite3_stmt *st, void *ctx)
@@ -848,7 +750,7 @@ static cc_err emit_hit(struct sqlite_store *s, struct conn *c, const char *fts,
         goto out;
     }
     cc_buf_reset(html);
-    err = sqlite__snippet_html(sqlite__col_text(st, 0), html);
+    err = store__snippet_html(sqlite__col_text(st, 0), html);
     if (err)
         goto out;
     struct store_hit h = {
@@ -974,11 +876,11 @@ cc_err sqlite__search(struct store *st, const struct store_search *q, store_hit_
     struct sqlite_store *s = sqlite__from_store(st);
     struct conn *c = NULL;
     struct cc_buf fts;
-    if (!q || !cb || q->k == 0 || q->source_id < 0 || q->since_ms < 0)
+    unsigned k = 0;
+    if (!cb)
         return CC_EINVAL;
-    unsigned k = store__search_k(q);
-    cc_buf_init(&fts, FTS_QUERY_LIMIT);
-    cc_err err = sqlite__fts_query(q->query, &fts);
+    cc_buf_init(&fts, STORE_FTS_QUERY_LIMIT);
+    cc_err err = store__search_query(q, &k, &fts);
     if (err)
         goto out;
     err = sqlite__reader_get(s, &c);

@@ -57,6 +57,24 @@ void store__topk_release(struct store_topk *t);   /* after an error */
 
 #define STORE_SEARCH_WINDOW_MIN 200
 #define STORE_SEARCH_WINDOW_PER_K 20
+#define STORE_FTS_TERMS_MAX 32     /* terms kept from a query; the rest is ignored */
+#define STORE_FTS_TERM_MAX 64      /* bytes per term, cut at a UTF-8 boundary */
+#define STORE_FTS_QUERY_LIMIT 8192 /* 32 x (2 x 64 quoted + 6) fits with room */
+
+struct cc_buf;
+
+/* User text as an FTS5 query that holds no syntax: its terms (runs of
+ * ASCII letters and digits and of non-ASCII bytes, at most
+ * STORE_FTS_TERMS_MAX of at most STORE_FTS_TERM_MAX bytes) quoted and
+ * joined with OR, appended to out. CC_EINVAL when the text holds no term. */
+cc_err store__fts_query(const char *text, struct cc_buf *out);
+/* HTML-escapes an FTS5 snippet, turning its \x02/\x03 markers into
+ * <mark></mark> (always balanced). */
+cc_err store__snippet_html(const char *snippet, struct cc_buf *out);
+/* Checks a search (k >= 1, no negative filter) and builds its FTS5 query
+ * into fts; *out_k is k capped at STORE_SEARCH_K_MAX, the window holds
+ * max(20k, 200) rows. */
+cc_err store__search_query(const struct store_search *q, unsigned *out_k, struct cc_buf *fts);
 
 /* A candidate of the ranking: the BM25 window's rows (relevance from the
  * backend), then fused with the vector ranking when the query has one. */
@@ -74,8 +92,6 @@ struct store_window {
     size_t n, cap;
 };
 
-/* k capped at STORE_SEARCH_K_MAX; the window holds max(20k, 200) rows. */
-unsigned store__search_k(const struct store_search *q);
 void store__window_init(struct store_window *w, unsigned k);
 void store__window_release(struct store_window *w);
 /* Appends a BM25 row (ignored when the window is full). */

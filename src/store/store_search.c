@@ -1,19 +1,123 @@
 /*
- * store_search.c - the ranking both backends share (store_int.h): the
- * window of BM25 candidates, the priority factor, reciprocal rank fusion
+ * store_search.c - what both backends' search shares (store_int.h): the
+ * query text built from user text, the snippet's HTML, the window of BM25
+ * candidates, the priority factor, reciprocal rank fusion
  * with a vector ranking and the final order, so that SQLite and PostgreSQL
  * order equal relevances identically. Each backend fills the window with
  * its own full-text query and looks the top k up itself.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/buf.h"
 #include "store/store_int.h"
 
-unsigned store__search_k(const struct store_search *q)
+/* ---- the query text and snippets ------------------------------------ */
+
+/* Letters and digits: ASCII alphanumerics and every byte of a non-ASCII
+ * UTF-8 sequence (the tokenizer sorts out non-ASCII punctuation). */
+static bool term_byte(unsigned char c)
 {
-    return q->k > STORE_SEARCH_K_MAX ? STORE_SEARCH_K_MAX : q->k;
+    return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+           (c >= 'A' && c <= 'Z');
 }
+
+/* len cut to at most max bytes without splitting a UTF-8 sequence. */
+static size_t utf8_cut(const unsigned char *p, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    len = max;
+    while (len > 0 && (p[len] & 0xc0) == 0x80)
+        len--;
+    return len;
+}
+
+static cc_err add_quoted(struct cc_buf *out, const unsigned char *p, size_t len)
+{
+    cc_err err = cc_buf_addch(out, '"');
+    for (size_t i = 0; !err && i < len; i++) {
+        if (p[i] == '"')
+            err = cc_buf_addch(out, '"');
+        if (!err)
+            err = cc_buf_addch(out, (char)p[i]);
+    }
+    if (!err)
+        err = cc_buf_addch(out, '"');
+    return err;
+}
+
+cc_err store__fts_query(const char *text, struct cc_buf *out)
+{
+    const unsigned char *p = (const unsigned char *)(text ? text : "");
+    unsigned nterms = 0;
+    cc_err err = CC_OK;
+    while (!err && *p && nterms < STORE_FTS_TERMS_MAX) {
+        while (*p && !term_byte(*p))
+            p++;
+        const unsigned char *start = p;
+        while (*p && term_byte(*p))
+            p++;
+        size_t len = utf8_cut(start, (size_t)(p - start), STORE_FTS_TERM_MAX);
+        if (len == 0)
+            continue;
+        if (nterms++)
+            err = cc_buf_addstr(out, " OR ");
+        if (!err)
+            err = add_quoted(out, start, len);
+    }
+    if (!err && nterms == 0)
+        err = CC_EINVAL;
+    return err;
+}
+
+cc_err store__snippet_html(const char *snippet, struct cc_buf *out)
+{
+    bool open = false;
+    cc_err err = CC_OK;
+    for (const char *p = snippet ? snippet : ""; !err && *p; p++) {
+        size_t run = strcspn(p, "\x02\x03&<>\"'");
+        if (run) {
+            err = cc_buf_add(out, p, run);
+            p += run;
+            if (err || !*p)
+                break;
+        }
+        const char *rep = NULL;
+        switch (*p) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        case '\x02':              /* a marker inside a mark is dropped */
+            rep = open ? NULL : "<mark>";
+            open = true;
+            break;
+        default:                   /* '\x03'; one outside a mark is dropped */
+            rep = open ? "</mark>" : NULL;
+            open = false;
+            break;
+        }
+        if (rep)
+            err = cc_buf_addstr(out, rep);
+    }
+    if (!err && open)
+        err = cc_buf_addstr(out, "</mark>");
+    return err;
+}
+
+cc_err store__search_query(const struct store_search *q, unsigned *out_k, struct cc_buf *fts)
+{
+    if (!q || q->k == 0 || q->source_id < 0 || q->since_ms < 0)
+        return CC_EINVAL;
+    cc_err err = store__fts_query(q->query, fts);
+    if (!err)
+        *out_k = q->k > STORE_SEARCH_K_MAX ? STORE_SEARCH_K_MAX : q->k;
+    return err;
+}
+
+/* ---- the window ------------------------------------------------------ */
 
 void store__window_init(struct store_window *w, unsigned k)
 {
