@@ -617,10 +617,7 @@ static cc_err set_pragmas(struct sqlite_store *s, sqlite3 *db, bool reader)
         return err;
     int rc = sqlite3_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
                           NULL, NULL, NULL);
-    /* Readers map the file (up to 256 MiB) instead of copying each page
-     * into a private 2 MiB cache: a search reads its terms' FTS5 pages
-     * straight from the kernel's page cache, shared by every reader (a
-     * third less CPU per search on the bench's corpus). */
+    /* Readers map the file: pages come from the kernel's cache (docs/STORE.md). */
     if (rc == SQLITE_OK && reader)
         rc = sqlite3_exec(db, "PRAGMA query_only = ON; PRAGMA mmap_size = 268435456", NULL,
                           NULL, NULL);
