@@ -237,11 +237,21 @@ function projectView(p) {
   thead.appendChild(hr);
   const tbody = el('tbody');
   table.append(thead, tbody);
+  // Two lines under the table: `err` says what the last refresh could not
+  // read and is rewritten by every refresh; `act` says how the last action
+  // went (a refusal, an error) and stays until it is dismissed or replaced.
   const err = el('p', 'error');
-  err.setAttribute('role', 'alert');
-  root.append(head, table, err);
+  err.setAttribute('role', 'status');
+  const act = el('p', 'error action');
+  act.setAttribute('role', 'alert');
+  act.hidden = true;
+  const actText = el('span');
+  const dismiss = button('Dismiss', 'plain', () => { act.hidden = true; actText.textContent = ''; });
+  dismiss.setAttribute('aria-label', 'Dismiss this message');
+  act.append(actText, ' ', dismiss);
+  root.append(head, table, act, err);
   $('projects').appendChild(root);
-  v = { root, state, ready, meta, up, down, tbody, err, rows: new Map(), busy: false };
+  v = { root, state, ready, meta, up, down, tbody, err, act, actText, rows: new Map() };
   projViews.set(p.name, v);
   return v;
 }
@@ -330,7 +340,7 @@ async function refreshProject(v, p) {
   catch (e) { if (e.status === 401) throw e; problems.push('health: ' + e.message); }
   try { updateResources(v, await api('GET', '/api/v1/projects/' + enc(p.name) + '/resources')); }
   catch (e) { if (e.status === 401) throw e; problems.push('resources: ' + e.message); }
-  if (!v.busy) v.err.textContent = problems.join(' · ');
+  v.err.textContent = problems.join(' · ');
 }
 
 async function refreshProjects() {
@@ -356,31 +366,37 @@ async function refreshProjects() {
 async function projectAction(name, action) {
   const v = projViews.get(name);
   if (action === 'down' && !confirm('Stop every service of project ' + name + '?')) return;
-  if (v) { v.busy = true; v.err.textContent = (action === 'up' ? 'Starting ' : 'Stopping ') + name + '…'; }
+  if (v) actionSay(v, (action === 'up' ? 'Starting ' : 'Stopping ') + name + '…', false);
   try {
     await api('POST', '/api/v1/projects/' + enc(name) + '/' + action);
-    if (v) v.err.textContent = '';
+    if (v) actionSay(v, '', false);
   } catch (e) {
-    if (v) v.err.textContent = action + ': ' + e.message;
+    if (v) actionSay(v, action + ': ' + e.message, true);
   } finally {
-    if (v) v.busy = false;
     refreshProjects();
   }
+}
+
+// Shows how an action goes in the project's action line; a failure stays
+// (with its Dismiss button) until dismissed or replaced by the next action.
+function actionSay(v, msg, failed) {
+  v.actText.textContent = msg;
+  v.act.classList.toggle('pending', !failed);
+  v.act.hidden = msg === '';
 }
 
 async function restartService(project, svc, btn) {
   if (!confirm('Restart ' + svc + ' of project ' + project + '?')) return;
   const v = projViews.get(project);
   btn.disabled = true;
-  if (v) { v.busy = true; v.err.textContent = 'Restarting ' + svc + '…'; }
+  if (v) actionSay(v, 'Restarting ' + svc + '…', false);
   try {
     await api('POST', '/api/v1/projects/' + enc(project) + '/services/' + enc(svc) + '/restart');
-    if (v) v.err.textContent = '';
+    if (v) actionSay(v, '', false);
   } catch (e) {
-    if (v) v.err.textContent = 'restart ' + svc + ': ' + (e.status === 403 ? 'restarting needs an admin token' : e.message);
+    if (v) actionSay(v, 'restart ' + svc + ': ' + (e.status === 403 ? 'restarting needs an admin token' : e.message), true);
   } finally {
     btn.disabled = false;
-    if (v) v.busy = false;
     refreshProjects();
   }
 }

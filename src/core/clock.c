@@ -33,10 +33,44 @@ static void sys_sleep_ms(struct cc_clock *c, int64_t ms)
         ;
 }
 
+static int64_t sys_wall_ns(struct cc_clock *c)
+{
+    (void)c;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static bool sys_wait_until(struct cc_clock *c, pthread_cond_t *cv, pthread_mutex_t *mu,
+                           int64_t deadline_mono_ms)
+{
+    (void)c;
+    if (deadline_mono_ms < 0)
+        deadline_mono_ms = 0;
+    struct timespec ts = {.tv_sec = deadline_mono_ms / 1000,
+                          .tv_nsec = (deadline_mono_ms % 1000) * 1000000};
+    return pthread_cond_timedwait(cv, mu, &ts) == ETIMEDOUT;
+}
+
+int cc_clock_cond_init(pthread_cond_t *cv)
+{
+    pthread_condattr_t ca;
+    int rc = pthread_condattr_init(&ca);
+    if (rc)
+        return rc;
+    rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (!rc)
+        rc = pthread_cond_init(cv, &ca);
+    pthread_condattr_destroy(&ca);
+    return rc;
+}
+
 static struct cc_clock system_clock = {
     .wall_ms = sys_wall_ms,
     .mono_ms = sys_mono_ms,
     .sleep_ms = sys_sleep_ms,
+    .wait_until = sys_wait_until,
+    .wall_ns = sys_wall_ns,
 };
 
 struct cc_clock *cc_clock_system(void)

@@ -6,10 +6,19 @@
  * schedules with a fake clock (tests/fakes/fake_clock.h) and no sleeping.
  * wall_ms is Unix time in milliseconds; mono_ms is monotonic (never goes
  * back, arbitrary origin). sleep_ms blocks; the fake advances its own time.
+ *
+ * wait_until is the one way a thread waits for "a signal or a time": it
+ * waits on cv (mu held by the caller, as for pthread_cond_wait) until it
+ * is signalled or the clock's mono time reaches deadline_mono_ms. The real
+ * clock does pthread_cond_timedwait, so cv must have been made with
+ * cc_clock_cond_init (CLOCK_MONOTONIC). The fake clock returns when the
+ * test has moved its time past the deadline, so tests never sleep.
+ * wall_ns is wall time in ns for log timestamps; NULL = wall_ms * 10^6.
  */
 #ifndef CC_CORE_CLOCK_H
 #define CC_CORE_CLOCK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +27,10 @@ struct cc_clock {
     int64_t (*wall_ms)(struct cc_clock *c);
     int64_t (*mono_ms)(struct cc_clock *c);
     void (*sleep_ms)(struct cc_clock *c, int64_t ms);
+    /* true when the deadline passed, false when woken (or spuriously). */
+    bool (*wait_until)(struct cc_clock *c, pthread_cond_t *cv, pthread_mutex_t *mu,
+                       int64_t deadline_mono_ms);
+    int64_t (*wall_ns)(struct cc_clock *c);   /* may be NULL */
 };
 
 /* The process-wide real clock (stateless, so sharing it is safe). */
@@ -25,6 +38,19 @@ struct cc_clock *cc_clock_system(void);
 
 static inline int64_t cc_wall_ms(struct cc_clock *c) { return c->wall_ms(c); }
 static inline int64_t cc_mono_ms(struct cc_clock *c) { return c->mono_ms(c); }
+static inline int64_t cc_wall_ns(struct cc_clock *c)
+{
+    return c->wall_ns ? c->wall_ns(c) : c->wall_ms(c) * 1000000;
+}
+static inline bool cc_wait_until(struct cc_clock *c, pthread_cond_t *cv, pthread_mutex_t *mu,
+                                 int64_t deadline_mono_ms)
+{
+    return c->wait_until(c, cv, mu, deadline_mono_ms);
+}
+
+/* A condition variable for wait_until on the real clock (CLOCK_MONOTONIC);
+ * 0 or an errno value as pthread_cond_init. */
+int cc_clock_cond_init(pthread_cond_t *cv);
 
 /* Formats Unix milliseconds as RFC 3339 UTC with millisecond precision:
  * "2026-11-22T00:19:20.123Z". `out` must hold at least 25 bytes. Times

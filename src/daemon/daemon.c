@@ -183,8 +183,7 @@ static int start_orchestrator(struct daemon *d)
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[n > 0 ? n : 0] = '\0';
     struct orch_engine_cfg ec = {.ctx = &d->ctx, .state_dir = state_dir, .self_exe = self,
-                                 .on_event = on_orch_event, .event_arg = d,
-                                 .docker = &orch_docker_ops, .process = &orch_process_ops};
+                                 .on_event = on_orch_event, .event_arg = d};
     struct orch_err oe = {{0}, {0}};
     cc_err err = orch_engine_create(&ec, &d->engine, &oe);
     free(state_dir);
@@ -211,7 +210,8 @@ static int open_store(struct daemon *d)
     struct store_cfg sc = {.driver = d->cfg.store.driver, .sqlite_path = db,
                            .busy_timeout_ms = d->cfg.store.busy_timeout_ms,
                            .pool_size = d->cfg.store.pool_size,
-                           .postgres_dsn = d->cfg.store.postgres_dsn, .log = &d->log};
+                           .postgres_dsn = d->cfg.store.postgres_dsn, .log = &d->log,
+                           .clock = d->ctx.clock};
     cc_err err = store_open(&sc, &d->store);
     if (err) {
         bool pg = strcmp(d->cfg.store.driver, "postgres") == 0;

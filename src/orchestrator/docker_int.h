@@ -150,6 +150,9 @@ cc_err orch__docker_fail(struct orch__docker *d, const struct orch__ans *a, cons
 /* Negotiates the API version with /_ping (min(server, 1.41)). */
 cc_err orch__docker_ping(struct orch__docker *d, struct orch_err *e);
 /* GET /containers/{id}/json; *out is a new reference. */
+/* docker_secrets.c: copies spec's secrets into the created container id. */
+cc_err orch__docker_copy_secrets(struct orch__docker *d, const struct orch_spec *spec,
+                                 const char *id, struct orch_err *e);
 cc_err orch__docker_inspect_json(struct orch__docker *d, const char *id, json_t **out,
                                  struct orch_err *e);
 

@@ -45,21 +45,7 @@ static bool exec_bytes(void *arg, int stream, const char *p, size_t n)
 {
     struct exec_ctx *x = arg;
     (void)stream;
-    struct orch_exec_result *o = x->out;
-    const size_t max = ORCH_EXEC_OUTPUT_MAX - 1;   /* keep the last bytes */
-    if (n >= max) {
-        memcpy(o->output, p + n - max, max);
-        o->len = max;
-    } else {
-        if (o->len + n > max) {
-            size_t drop = o->len + n - max;
-            memmove(o->output, o->output + drop, o->len - drop);
-            o->len -= drop;
-        }
-        memcpy(o->output + o->len, p, n);
-        o->len += n;
-    }
-    o->output[o->len] = '\0';
+    orch_exec_keep_tail(x->out, p, n);
     return true;
 }
 
@@ -71,8 +57,7 @@ static bool exec_body(void *arg, const char *p, size_t n)
 
 static void sleep_ms(int ms)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    cc_clock_system()->sleep_ms(cc_clock_system(), ms);
 }
 
 cc_err orch__docker_exec(struct orch_driver *drv, const char *id, char *const argv[],

@@ -1,8 +1,9 @@
 /*
  * driver.h - what runs a service: the interface every driver implements.
  *
- * Two drivers: "docker" (the Docker Engine API, or Podman's compatible
- * socket; docker.c) and "process" (supervised local processes; process.c).
+ * Two drivers, listed in orch_drivers[] (driver.c): "docker" (the Docker
+ * Engine API, or Podman's compatible socket; docker.c) and "process"
+ * (supervised local processes; process.c).
  * The engine (engine.c) owns the plan, the probes and the supervisor and
  * talks to drivers only through this table, so every behaviour above the
  * driver (health gating, restart policies, backoff, breaker, events) is the
@@ -131,6 +132,10 @@ struct orch_exec_result {
     size_t len;
 };
 
+/* Appends n bytes of output to r, keeping the last ORCH_EXEC_OUTPUT_MAX - 1
+ * (the end of a command's output says why it failed); NUL-terminated. */
+void orch_exec_keep_tail(struct orch_exec_result *r, const char *p, size_t n);
+
 /* A line of progress from a long operation (image build); may be NULL. */
 typedef void (*orch_progress_cb)(void *arg, const char *line);
 
@@ -190,5 +195,16 @@ struct orch_driver {
 
 extern const struct orch_driver_ops orch_docker_ops;
 extern const struct orch_driver_ops orch_process_ops;
+
+/* The drivers built into the daemon, NULL-terminated, in the order `auto`
+ * prefers them: the first whose engine answers its ping is taken (docker,
+ * else process). A new driver is one file and one line here. */
+#define ORCH_DRIVER_AUTO "auto"
+extern const struct orch_driver_ops *const orch_drivers[];
+
+/* The entry of reg (NULL-terminated) called name; NULL when none. The only
+ * place a driver is chosen by its name. */
+const struct orch_driver_ops *orch_driver_find(const struct orch_driver_ops *const *reg,
+                                               const char *name);
 
 #endif

@@ -53,8 +53,9 @@ struct orch_engine_cfg {
     const char *self_exe;            /* for the process driver's shim */
     orch_event_fn on_event;          /* "service.started", "service.healthy", ... */
     void *event_arg;
-    /* Drivers to use; NULL = the built-in table by name. Tests pass fakes. */
-    const struct orch_driver_ops *docker, *process;
+    /* The driver registry, NULL-terminated, in `auto`'s order of
+     * preference; NULL = orch_drivers (driver.h). Tests pass fakes. */
+    const struct orch_driver_ops *const *drivers;
 };
 
 struct orch_engine;

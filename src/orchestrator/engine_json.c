@@ -11,13 +11,15 @@
 
 const char *orch__svc_status(const struct orch__svc *s)
 {
-    switch (s->phase) {
-    case ORCH__PENDING: return ORCH_ST_CREATED;
-    case ORCH__EXITED: return ORCH_ST_EXITED;
-    case ORCH__BACKOFF: return ORCH_ST_RESTARTING;
-    case ORCH__FAILED: return ORCH_ST_FAILED;
-    case ORCH__STOPPED: return ORCH_ST_STOPPED;
-    case ORCH__UP: break;
+    switch (s->state) {
+    case ORCH_S_PENDING:
+    case ORCH_S_STARTING: return ORCH_ST_CREATED;
+    case ORCH_S_EXITED: return ORCH_ST_EXITED;
+    case ORCH_S_BACKOFF:
+    case ORCH_S_RESTARTING: return ORCH_ST_RESTARTING;
+    case ORCH_S_FAILED: return ORCH_ST_FAILED;
+    case ORCH_S_STOPPED: return ORCH_ST_STOPPED;
+    case ORCH_S_UP: break;
     }
     if (s->opts.probe.kind == ORCH_PROBE_NONE)
         return ORCH_ST_RUNNING;
@@ -32,10 +34,10 @@ const char *orch__svc_status(const struct orch__svc *s)
 /* Running with its probe passed (or no probe), or a one-shot done. */
 bool orch__svc_ready(const struct orch__svc *s)
 {
-    if (s->phase == ORCH__EXITED)
+    if (s->state == ORCH_S_EXITED)
         return s->exit_code == 0 && s->policy.kind != ORCH_RESTART_ALWAYS &&
                s->policy.kind != ORCH_RESTART_UNLESS_STOPPED;
-    if (s->phase != ORCH__UP)
+    if (s->state != ORCH_S_UP)
         return false;
     return s->opts.probe.kind == ORCH_PROBE_NONE || s->probe.status == ORCH_HEALTH_HEALTHY;
 }
@@ -69,10 +71,11 @@ json_t *orch__ps_row(const struct orch__svc *s)
 {
     json_t *o = json_pack("{s:s, s:s, s:I}", "service", s->name, "status",
                           orch__svc_status(s), "restarts", (json_int_t)s->restarts);
-    json_object_set_new(o, "instance", s->have_inst ? json_string(s->inst) : json_null());
-    bool exited = s->phase == ORCH__EXITED || s->phase == ORCH__BACKOFF ||
-                  (s->phase == ORCH__FAILED && s->first_started_mono) ||
-                  (s->phase == ORCH__STOPPED && s->first_started_mono);
+    json_object_set_new(o, "instance", s->inst[0] ? json_string(s->inst) : json_null());
+    bool exited = s->state == ORCH_S_EXITED || s->state == ORCH_S_BACKOFF ||
+                  s->state == ORCH_S_RESTARTING ||
+                  (s->state == ORCH_S_FAILED && s->first_started_mono) ||
+                  (s->state == ORCH_S_STOPPED && s->first_started_mono);
     json_object_set_new(o, "exit_code", exited ? json_integer(s->exit_code) : json_null());
     json_object_set_new(o, "started_at", time_or_null(s->started_wall));
     json_object_set_new(o, "ports", ports_json(s->def));
@@ -105,7 +108,7 @@ json_t *orch__health_json(const struct orch__project *p, int64_t wall_ms)
         ready = ready && ok;
         const char *msg = s->message;
         const struct orch_probe_output *last = orch__probe_output(&s->probe, 0);
-        if (s->phase == ORCH__UP && last)
+        if (s->state == ORCH_S_UP && last)
             msg = last->text;
         json_t *o = json_pack("{s:b, s:s, s:s, s:I, s:o, s:o}", "healthy", ok, "status",
                               orch__svc_status(s), "message", msg ? msg : "", "failing_streak",

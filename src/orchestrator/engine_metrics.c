@@ -13,7 +13,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/clock.h"
 #include "orchestrator/engine.h"
@@ -120,10 +119,8 @@ static void *sampler(void *arg)
         pthread_mutex_unlock(&m->mu);
         sample_once(m);
         pthread_mutex_lock(&m->mu);
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += ORCH_USAGE_EVERY_MS / 1000;
-        while (!m->stop && pthread_cond_timedwait(&m->cv, &m->mu, &ts) == 0)
+        int64_t due = cc_mono_ms(m->eng->clock) + ORCH_USAGE_EVERY_MS;
+        while (!m->stop && !cc_wait_until(m->eng->clock, &m->cv, &m->mu, due))
             ;
     }
     pthread_mutex_unlock(&m->mu);
@@ -154,11 +151,8 @@ struct orch__metrics *orch__metrics_start(struct orch_engine *eng, struct obs_re
                              labels);
     m->pids_limit = obs_gauge(r, "cc_service_pids_limit", "Process limit; 0 = none.", labels);
     pthread_mutex_init(&m->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&m->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    if (cc_clock_cond_init(&m->cv) != 0)
+        abort();
     obs_register_collector(r, collect, m);
     m->started = pthread_create(&m->thread, NULL, sampler, m) == 0;
     return m;

@@ -434,7 +434,7 @@ cc_err orch__svc_opts(const struct orch_service *svc, const struct cc_config *cf
             goto fail;
         if ((v = json_object_get(xcc, "driver"))) {
             const char *d = json_string_value(v);
-            if (!d || (strcmp(d, "docker") != 0 && strcmp(d, "process") != 0)) {
+            if (!orch_driver_find(orch_drivers, d)) {
                 e = bad(&x, "driver", "expected docker or process%s", "");
                 goto fail;
             }
@@ -553,11 +553,10 @@ const struct orch_probe_output *orch__probe_output(const struct orch_probe_state
  * running
  */
 
+/* Probe deadlines are about real sockets and processes: the real clock. */
 static int64_t mono_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return cc_mono_ms(cc_clock_system());
 }
 
 /* Connects within the deadline; -1 with why in r->text. */

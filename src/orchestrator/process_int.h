@@ -212,4 +212,9 @@ void orch__sleep_ms(long ms);
 /* mkdir -p with mode; CC_EIO on failure. */
 cc_err orch__mkdirs(const char *path, mode_t mode);
 
+/* process_exec.c: runs argv in the running instance dir (exec probes). */
+cc_err orch__pexec_run(const char *dir, const struct pspec *sp, const struct pstate *st,
+                       char *const argv[], int64_t timeout_ns, struct orch_exec_result *out,
+                       struct orch_err *e);
+
 #endif

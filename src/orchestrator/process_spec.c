@@ -23,28 +23,24 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 
 /* ---- helpers ---- */
 
+/* The process driver deals with real processes: the real clock. */
 int64_t orch__now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return cc_wall_ns(cc_clock_system());
 }
 
 int64_t orch__mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return cc_mono_ms(cc_clock_system());
 }
 
 void orch__sleep_ms(long ms)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    cc_clock_system()->sleep_ms(cc_clock_system(), ms);
 }
 
 cc_err orch__mkdirs(const char *path, mode_t mode)

@@ -185,3 +185,106 @@ struct orch_sup_decision orch__sup_on_restart_unhealthy(struct orch_sup *s,
     (void)started_ms;
     return restart(s, c, 0, now_ms, "unhealthy");
 }
+
+/* ---- the lifecycle table ---- */
+
+#define T(n, a) {.next = ORCH_S_##n, .action = ORCH_A_##a}
+
+/* Rows are states, columns events; a zero entry ({PENDING, IGNORE}) is an
+ * event the state ignores (the state is kept, see orch__sup_step). */
+static const struct orch_transition table[ORCH_STATE_COUNT][ORCH_EVENT_COUNT] = {
+    [ORCH_S_PENDING] = {
+        [ORCH_E_DEPS_READY] = T(STARTING, START),
+        [ORCH_E_DEPS_BLOCKED] = T(FAILED, FAIL),
+        [ORCH_E_PREPARE_FAILED] = T(FAILED, FAIL),
+        [ORCH_E_RESTART] = T(RESTARTING, START),
+        [ORCH_E_REPLAN] = T(PENDING, REPLAN),
+        [ORCH_E_RECONFIG] = T(PENDING, NONE),
+        [ORCH_E_ADOPT_RUNNING] = T(UP, ADOPT),
+        [ORCH_E_ADOPT_DONE] = T(EXITED, NONE),
+        [ORCH_E_DOWN] = T(STOPPED, REMOVE),
+    },
+    [ORCH_S_STARTING] = {
+        [ORCH_E_START_OK] = T(UP, STARTED),
+        [ORCH_E_START_AGAIN] = T(PENDING, RETRY),
+        [ORCH_E_START_FAILED] = T(FAILED, FAIL),
+        [ORCH_E_DOWN] = T(STOPPED, REMOVE),
+    },
+    [ORCH_S_RESTARTING] = {
+        [ORCH_E_START_OK] = T(UP, RESTARTED),
+        [ORCH_E_START_AGAIN] = T(BACKOFF, RETRY),
+        [ORCH_E_START_FAILED] = T(FAILED, FAIL),
+        [ORCH_E_DOWN] = T(STOPPED, REMOVE),
+    },
+    [ORCH_S_UP] = {
+        [ORCH_E_EXIT] = T(EXITED, NONE),
+        [ORCH_E_EXIT_RESTART] = T(BACKOFF, SCHEDULE),
+        [ORCH_E_EXIT_BREAKER] = T(FAILED, FAIL),
+        [ORCH_E_UNHEALTHY] = T(UP, STOP),
+        [ORCH_E_RESTART] = T(RESTARTING, RESTART),
+        [ORCH_E_RECONFIG] = T(PENDING, RECREATE),
+        [ORCH_E_DOWN] = T(STOPPED, REMOVE),
+    },
+    [ORCH_S_BACKOFF] = {
+        [ORCH_E_BACKOFF_DUE] = T(RESTARTING, START),
+        [ORCH_E_RESTART] = T(RESTARTING, START),
+        [ORCH_E_RECONFIG] = T(PENDING, RECREATE),
+        [ORCH_E_DOWN] = T(STOPPED, REMOVE),
+    },
+    [ORCH_S_EXITED] = {
+        [ORCH_E_RESTART] = T(RESTARTING, START),
+        [ORCH_E_RECONFIG] = T(PENDING, RECREATE),
+        [ORCH_E_DOWN] = T(STOPPED, REMOVE),
+    },
+    [ORCH_S_FAILED] = {
+        [ORCH_E_RESTART] = T(RESTARTING, START),
+        [ORCH_E_REPLAN] = T(PENDING, REPLAN),
+        [ORCH_E_UP_AGAIN] = T(PENDING, REPLAN),
+        [ORCH_E_RECONFIG] = T(PENDING, REPLAN),
+        [ORCH_E_DOWN] = T(STOPPED, REMOVE),
+    },
+    [ORCH_S_STOPPED] = {
+        [ORCH_E_UP_AGAIN] = T(PENDING, REPLAN),
+        [ORCH_E_RECONFIG] = T(PENDING, REPLAN),
+    },
+};
+
+#undef T
+
+struct orch_transition orch__sup_step(enum orch_state state, enum orch_event ev)
+{
+    struct orch_transition t = {.next = state, .action = ORCH_A_IGNORE};
+    if ((unsigned)state >= ORCH_STATE_COUNT || (unsigned)ev >= ORCH_EVENT_COUNT)
+        return t;
+    const struct orch_transition *row = &table[state][ev];
+    if (row->action == ORCH_A_IGNORE)
+        return t;
+    return *row;
+}
+
+const char *orch__state_name(enum orch_state s)
+{
+    static const char *const names[ORCH_STATE_COUNT] = {
+        [ORCH_S_PENDING] = "pending", [ORCH_S_STARTING] = "starting",
+        [ORCH_S_RESTARTING] = "restarting", [ORCH_S_UP] = "up", [ORCH_S_BACKOFF] = "backoff",
+        [ORCH_S_EXITED] = "exited", [ORCH_S_FAILED] = "failed", [ORCH_S_STOPPED] = "stopped",
+    };
+    return (unsigned)s < ORCH_STATE_COUNT ? names[s] : "?";
+}
+
+const char *orch__event_name(enum orch_event e)
+{
+    static const char *const names[ORCH_EVENT_COUNT] = {
+        [ORCH_E_DEPS_READY] = "deps_ready", [ORCH_E_DEPS_BLOCKED] = "deps_blocked",
+        [ORCH_E_PREPARE_FAILED] = "prepare_failed", [ORCH_E_START_OK] = "start_ok",
+        [ORCH_E_START_AGAIN] = "start_again", [ORCH_E_START_FAILED] = "start_failed",
+        [ORCH_E_EXIT] = "exit", [ORCH_E_EXIT_RESTART] = "exit_restart",
+        [ORCH_E_EXIT_BREAKER] = "exit_breaker", [ORCH_E_UNHEALTHY] = "unhealthy",
+        [ORCH_E_RESTART] = "restart", [ORCH_E_REPLAN] = "replan",
+        [ORCH_E_UP_AGAIN] = "up_again",
+        [ORCH_E_BACKOFF_DUE] = "backoff_due", [ORCH_E_RECONFIG] = "reconfig",
+        [ORCH_E_ADOPT_RUNNING] = "adopt_running", [ORCH_E_ADOPT_DONE] = "adopt_done",
+        [ORCH_E_DOWN] = "down",
+    };
+    return (unsigned)e < ORCH_EVENT_COUNT ? names[e] : "?";
+}

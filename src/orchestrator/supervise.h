@@ -22,6 +22,12 @@
  *     unhealthy, `limit` failing results in a row that come later than
  *     start + start_period + grace ask for a restart. The restart itself
  *     goes through orch__sup_on_exit's backoff and breaker like any other.
+ *
+ * The life of a service is one table, state x event -> (next state,
+ * action), read by orch__sup_step (in the manner of s6's supervisor). The
+ * decision functions above turn what happened into an event (an exit
+ * becomes EXIT, EXIT_RESTART or EXIT_BREAKER); the supervisor applies the
+ * action the table names and nothing else changes a service's state.
  */
 #ifndef CC_ORCHESTRATOR_SUPERVISE_H
 #define CC_ORCHESTRATOR_SUPERVISE_H
@@ -116,5 +122,69 @@ struct orch_sup_decision orch__sup_on_restart_unhealthy(struct orch_sup *s,
 
 /* Restarts counted in the breaker's window at now_ms. */
 unsigned orch__sup_recent(const struct orch_sup *s, int64_t window_ms, int64_t now_ms);
+
+/* ---- the lifecycle table ---- */
+
+enum orch_state {
+    ORCH_S_PENDING,      /* waiting for its dependencies (or to be created) */
+    ORCH_S_STARTING,     /* its first start is under way */
+    ORCH_S_RESTARTING,   /* a restart is under way */
+    ORCH_S_UP,           /* running */
+    ORCH_S_BACKOFF,      /* exited; restart due at restart_at */
+    ORCH_S_EXITED,       /* exited for good */
+    ORCH_S_FAILED,       /* breaker open, given up, or refused by the driver */
+    ORCH_S_STOPPED,      /* by down */
+};
+#define ORCH_STATE_COUNT 8
+
+enum orch_event {
+    ORCH_E_DEPS_READY,      /* its dependencies' conditions are met */
+    ORCH_E_DEPS_BLOCKED,    /* a dependency failed or did not get ready in time */
+    ORCH_E_PREPARE_FAILED,  /* the project's networks or images could not be made */
+    ORCH_E_START_OK,
+    ORCH_E_START_AGAIN,     /* engine unreachable, or the instance vanished: later */
+    ORCH_E_START_FAILED,    /* refused by the driver */
+    ORCH_E_EXIT,            /* exited; no restart (policy, or down meanwhile) */
+    ORCH_E_EXIT_RESTART,    /* exited; restart after a backoff */
+    ORCH_E_EXIT_BREAKER,    /* exited; the breaker refuses the restart */
+    ORCH_E_UNHEALTHY,       /* restart on unhealthy: its limit was reached */
+    ORCH_E_RESTART,         /* operator restart of a service that ran before */
+    ORCH_E_REPLAN,          /* operator restart of one that never ran: plan it again */
+    ORCH_E_UP_AGAIN,        /* up of a running project: failed or stopped ones again */
+    ORCH_E_BACKOFF_DUE,
+    ORCH_E_RECONFIG,        /* up with a changed configuration: recreate it */
+    ORCH_E_ADOPT_RUNNING,   /* found running with the same config at start-up */
+    ORCH_E_ADOPT_DONE,      /* a one-shot that completed while the daemon was away */
+    ORCH_E_DOWN,
+};
+#define ORCH_EVENT_COUNT 18
+
+enum orch_action {
+    ORCH_A_IGNORE,       /* the event means nothing in this state: no change */
+    ORCH_A_NONE,         /* the state changes, nothing else to do */
+    ORCH_A_START,        /* create (when missing or stale) and start */
+    ORCH_A_STARTED,      /* record the start; event started */
+    ORCH_A_RESTARTED,    /* record the start, count it; event restarted */
+    ORCH_A_RETRY,        /* the driver call is tried again after a backoff */
+    ORCH_A_FAIL,         /* event failed */
+    ORCH_A_SCHEDULE,     /* restart at restart_at */
+    ORCH_A_STOP,         /* stop the instance; its exit is decided next */
+    ORCH_A_RESTART,      /* stop the instance, then start it again */
+    ORCH_A_RECREATE,     /* plan it again; the stale instance is replaced */
+    ORCH_A_REPLAN,       /* plan it again: breaker closed, history forgotten */
+    ORCH_A_ADOPT,        /* supervise the running instance as it is */
+    ORCH_A_REMOVE,       /* stop and remove the instance; event stopped */
+};
+
+struct orch_transition {
+    enum orch_state next;
+    enum orch_action action;
+};
+
+/* The table's answer; {state, ORCH_A_IGNORE} for a pair it does not list
+ * (and for values out of range). Pure. */
+struct orch_transition orch__sup_step(enum orch_state state, enum orch_event ev);
+const char *orch__state_name(enum orch_state s);    /* "pending" ... "?" */
+const char *orch__event_name(enum orch_event e);    /* "deps_ready" ... "?" */
 
 #endif

@@ -15,8 +15,11 @@
  *     transactions that lock what they read (FOR UPDATE, SKIP LOCKED for
  *     job claims), and migrations take an advisory lock.
  *
- * Statements are prepared lazily per connection (named "cc<id>"). User data
- * only ever reaches the server as parameters.
+ * Statements are prepared lazily per connection (named "cc<id>"; the
+ * shared layer's "cs<id>", their ?N rewritten to $N). User data only ever
+ * reaches the server as parameters. The shared SQL layer (store_sql.h:
+ * tokens, projects, events, sources, document reads, most of the job
+ * queue) runs here through the dialect table defined below.
  *
  * Migrations are the files of src/store/migrations/postgres/ embedded in
  * the binary (postgres_migrations[], sorted by name); see migrate().
@@ -41,46 +44,10 @@
 
 extern const struct store_ops store_postgres_ops;   /* defined at the end */
 #define POOL_MAX 64u
-#define TOKEN_NAME_MAX 64
-#define TOKEN_HASH_LEN 64
 #define PARAMS_MAX 32
-
-#define TOKEN_COLS "id, name, hash, scope, created_ms, last_used_ms"
-#define PROJECT_COLS "id, name, compose_path, spec_json, state, created_ms, updated_ms"
-#define EVENT_COLS "id, ts_ms, kind, project, service, message"
-
-const struct pg_stmt_def pg__core_stmts[PS__COUNT] = {
-    [PS_PING] = {"ping", "SELECT 1"},
-    [PS_SCHEMA_VERSION] = {"schema_version",
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"},
-    [PS_TOKEN_INSERT] = {"token_insert",
-        "INSERT INTO tokens (name, hash, scope, created_ms, last_used_ms)"
-        " VALUES ($1, $2, $3, $4, $5) RETURNING id"},
-    [PS_TOKEN_LIST] = {"token_list", "SELECT " TOKEN_COLS " FROM tokens ORDER BY id"},
-    [PS_TOKEN_DELETE] = {"token_delete", "DELETE FROM tokens WHERE id = $1"},
-    [PS_TOKEN_TOUCH] = {"token_touch", "UPDATE tokens SET last_used_ms = $2 WHERE id = $1"},
-    [PS_PROJECT_INSERT] = {"project_insert",
-        "INSERT INTO projects (name, compose_path, spec_json, state, created_ms, updated_ms)"
-        " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"},
-    [PS_PROJECT_UPDATE] = {"project_update",
-        "UPDATE projects SET name = $2, compose_path = $3, spec_json = $4, state = $5,"
-        " updated_ms = $6 WHERE id = $1"},
-    [PS_PROJECT_GET] = {"project_get",
-        "SELECT " PROJECT_COLS " FROM projects WHERE name = $1"},
-    [PS_PROJECT_LIST] = {"project_list",
-        "SELECT " PROJECT_COLS " FROM projects ORDER BY name COLLATE \"C\""},
-    [PS_PROJECT_DELETE] = {"project_delete", "DELETE FROM projects WHERE name = $1"},
-    [PS_EVENT_APPEND] = {"event_append",
-        "INSERT INTO events (ts_ms, kind, project, service, message)"
-        " VALUES ($1, $2, $3, $4, $5) RETURNING id"},
-    [PS_EVENT_LIST] = {"event_list",
-        "SELECT " EVENT_COLS " FROM events WHERE id > $1 ORDER BY id LIMIT $2"},
-    [PS_EVENT_PRUNE] = {"event_prune", "DELETE FROM events WHERE ts_ms < $1"},
-};
+#define SHARED_SQL_MAX 4096            /* a shared statement, rewritten to $N */
 
 static const struct pg_stmt_def *const stmt_tables[] = {
-    pg__core_stmts,
-    pg__knowledge_stmts,
     pg__job_stmts,
     pg__vector_stmts,
     pg__ingest_stmts,
@@ -165,6 +132,7 @@ unsigned char *pg__bytea(const struct pg_row *r, int col, size_t *out_len)
 static void conn_forget_prepared(struct pg_conn *c)
 {
     memset(c->prepared, 0, sizeof(c->prepared));
+    memset(c->shared_prepared, 0, sizeof(c->shared_prepared));
 }
 
 static cc_err conn_setup(struct pg_store *s, struct pg_conn *c);
@@ -234,32 +202,30 @@ cc_err pg__err(struct pg_store *s, struct pg_conn *c, PGresult *res, const char 
 
 /* ---- statements ------------------------------------------------------ */
 
-static cc_err prepare(struct pg_store *s, struct pg_conn *c, enum pg_stmt_id id)
+static cc_err prepare_named(struct pg_store *s, struct pg_conn *c, const char *name,
+                            const char *sql, const char *op, bool *prepared)
 {
-    if (c->prepared[id])
+    if (*prepared)
         return CC_OK;
-    char name[16];
-    snprintf(name, sizeof(name), "cc%d", (int)id);
-    PGresult *res = PQprepare(c->pg, name, stmt_def(id)->sql, 0, NULL);
+    PGresult *res = PQprepare(c->pg, name, sql, 0, NULL);
     cc_err err = CC_OK;
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        err = pg__err(s, c, res, stmt_name(id));
+        err = pg__err(s, c, res, op);
     else
-        c->prepared[id] = true;
+        *prepared = true;
     PQclear(res);
     return err;
 }
 
-cc_err pg__query(struct pg_store *s, struct pg_conn *c, enum pg_stmt_id id,
-                 const struct pg_param *params, pg_row_fn row, void *ctx, int64_t *out_rows)
+/* Runs the prepared statement `name`; *out (the caller clears it) gets the
+ * result of a statement that returned rows or completed. */
+static cc_err exec_named(struct pg_store *s, struct pg_conn *c, const char *name,
+                         const char *op, const struct pg_param *params, PGresult **out)
 {
     const char *values[PARAMS_MAX];
     int lengths[PARAMS_MAX], formats[PARAMS_MAX];
     char nums[PARAMS_MAX][32];
     int n = 0;
-    cc_err err = prepare(s, c, id);
-    if (err)
-        return err;
     for (; params && params[n].type != PGP_END; n++) {
         const struct pg_param *p = &params[n];
         if (n == PARAMS_MAX)
@@ -284,28 +250,46 @@ cc_err pg__query(struct pg_store *s, struct pg_conn *c, enum pg_stmt_id id,
             values[n] = p->s;
         }
     }
-    char name[16];
-    snprintf(name, sizeof(name), "cc%d", (int)id);
     PGresult *res = PQexecPrepared(c->pg, name, n, values, lengths, formats, 0);
     ExecStatusType st = PQresultStatus(res);
-    if (st == PGRES_TUPLES_OK) {
-        int rows = PQntuples(res);
-        for (int i = 0; row && i < rows; i++) {
-            struct pg_row r = {.res = res, .row = i};
-            row(&r, ctx);
-        }
-        if (out_rows)
-            *out_rows = rows;
-    } else if (st == PGRES_COMMAND_OK) {
-        if (out_rows) {
-            const char *t = PQcmdTuples(res);
-            *out_rows = t && *t ? strtoll(t, NULL, 10) : 0;
-        }
-    } else {
-        err = pg__err(s, c, res, stmt_name(id));
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        cc_err err = pg__err(s, c, res, op);
+        PQclear(res);
+        return err;
     }
+    *out = res;
+    return CC_OK;
+}
+
+/* Rows returned, or for a command without RETURNING the rows it changed. */
+static int64_t result_rows(PGresult *res)
+{
+    if (PQresultStatus(res) == PGRES_TUPLES_OK)
+        return PQntuples(res);
+    const char *t = PQcmdTuples(res);
+    return t && *t ? strtoll(t, NULL, 10) : 0;
+}
+
+cc_err pg__query(struct pg_store *s, struct pg_conn *c, enum pg_stmt_id id,
+                 const struct pg_param *params, pg_row_fn row, void *ctx, int64_t *out_rows)
+{
+    char name[16];
+    PGresult *res = NULL;
+    snprintf(name, sizeof(name), "cc%d", (int)id);
+    cc_err err = prepare_named(s, c, name, stmt_def(id)->sql, stmt_name(id), &c->prepared[id]);
+    if (!err)
+        err = exec_named(s, c, name, stmt_name(id), params, &res);
+    if (err)
+        return err;
+    int rows = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) : 0;
+    for (int i = 0; row && i < rows; i++) {
+        struct pg_row r = {.res = res, .row = i};
+        row(&r, ctx);
+    }
+    if (out_rows)
+        *out_rows = result_rows(res);
     PQclear(res);
-    return err;
+    return CC_OK;
 }
 
 struct first_int {
@@ -378,29 +362,14 @@ void pg__rollback(struct pg_store *s, struct pg_conn *c)
 
 cc_err pg__conn_get(struct pg_store *s, struct pg_conn **out)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += s->busy_ms / 1000;
-    deadline.tv_nsec += (long)(s->busy_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-    cc_err err = CC_OK;
-    pthread_mutex_lock(&s->pool_mu);
-    while (s->nidle == 0 && !err) {
-        if (pthread_cond_timedwait(&s->pool_cv, &s->pool_mu, &deadline) == ETIMEDOUT &&
-            s->nidle == 0)
-            err = CC_EAGAIN;
-    }
-    if (!err)
-        *out = s->idle[--s->nidle];
-    pthread_mutex_unlock(&s->pool_mu);
+    void *c = NULL;
+    cc_err err = store__pool_take(&s->pool, s->busy_ms, &c);
     if (err) {
         cc_log_warn(s->log, MOD, "no database connection free within busy_timeout",
                     CC_LI("pool_size", s->nconns), CC_LI("busy_timeout_ms", s->busy_ms));
         return err;
     }
+    *out = c;
     /* A connection that broke while idle gets one reset attempt here. */
     conn_check(s, *out);
     return CC_OK;
@@ -410,10 +379,7 @@ void pg__conn_put(struct pg_store *s, struct pg_conn *c)
 {
     /* Never hand on a connection inside a transaction. */
     pg__rollback(s, c);
-    pthread_mutex_lock(&s->pool_mu);
-    s->idle[s->nidle++] = c;
-    pthread_cond_signal(&s->pool_cv);
-    pthread_mutex_unlock(&s->pool_mu);
+    store__pool_put(&s->pool, c);
 }
 
 cc_err pg__run(struct pg_store *s, enum pg_stmt_id id, const struct pg_param *params,
@@ -436,6 +402,126 @@ cc_err pg__run_one(struct pg_store *s, enum pg_stmt_id id, const struct pg_param
         err = CC_ENOTFOUND;
     return err;
 }
+
+/* ---- the dialect of the shared SQL layer (store_sql.h) ------------- */
+
+static struct pg_conn *conn_of(struct store_sql_conn *c)
+{
+    return (struct pg_conn *)c;
+}
+
+/* Every connection of the pool reads and writes. */
+static cc_err dl_conn_get(struct store *st, enum store_sql_use use, struct store_sql_conn **out)
+{
+    struct pg_conn *c = NULL;
+    (void)use;
+    cc_err err = pg__conn_get(pg__from_store(st), &c);
+    if (!err)
+        *out = (struct store_sql_conn *)c;
+    return err;
+}
+
+static void dl_conn_put(struct store *st, enum store_sql_use use, struct store_sql_conn *c)
+{
+    (void)use;
+    pg__conn_put(pg__from_store(st), conn_of(c));
+}
+
+static cc_err dl_begin(struct store *st, struct store_sql_conn *c, enum store_sql_use how)
+{
+    struct pg_store *s = pg__from_store(st);
+    return how == STORE_SQL_WRITE ? pg__begin(s, conn_of(c)) : pg__begin_read(s, conn_of(c));
+}
+
+static cc_err dl_commit(struct store *st, struct store_sql_conn *c)
+{
+    return pg__commit(pg__from_store(st), conn_of(c));
+}
+
+static void dl_rollback(struct store *st, struct store_sql_conn *c)
+{
+    pg__rollback(pg__from_store(st), conn_of(c));
+}
+
+/* Shared statements are prepared as "cs<id>", their ?N rewritten to $N. */
+static cc_err dl_query(struct store *st, struct store_sql_conn *cc, enum store_sql_id id,
+                       const struct store_sql_param *params, store_sql_row_fn row, void *ctx,
+                       int64_t *out_rows)
+{
+    struct pg_store *s = pg__from_store(st);
+    struct pg_conn *c = conn_of(cc);
+    const char *op = store__sql_name(id);
+    struct pg_param qp[PARAMS_MAX + 1];
+    char name[16], sql[SHARED_SQL_MAX];
+    PGresult *res = NULL;
+    size_t n = 0;
+    for (; params && params[n].type != SQLP_END; n++) {
+        if (n == PARAMS_MAX)
+            return CC_EINVAL;          /* a defect in the caller */
+        const struct store_sql_param *p = &params[n];
+        qp[n] = (struct pg_param){.type = p->type == SQLP_INT    ? PGP_INT
+                                          : p->type == SQLP_TEXT ? PGP_TEXT
+                                                                 : PGP_BLOB,
+                                  .i = p->i, .s = p->s, .n = p->n};
+    }
+    qp[n] = (struct pg_param){.type = PGP_END};
+    snprintf(name, sizeof(name), "cs%d", (int)id);
+    cc_err err = CC_OK;
+    if (!c->shared_prepared[id]) {
+        err = store__sql_placeholders(store__sql_text(id, STORE_SQL_POSTGRES), sql, sizeof(sql));
+        if (err)
+            cc_log_error(s->log, MOD, "shared statement too long", CC_LS("op", op));
+        if (!err)
+            err = prepare_named(s, c, name, sql, op, &c->shared_prepared[id]);
+    }
+    if (!err)
+        err = exec_named(s, c, name, op, qp, &res);
+    if (err)
+        return err;
+    int rows = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) : 0;
+    for (int i = 0; row && i < rows; i++) {
+        struct store_sql_row r = {.d = &pg__dialect, .impl = res, .row = i};
+        row(&r, ctx);
+        free(r.blob);
+    }
+    if (out_rows)
+        *out_rows = result_rows(res);
+    PQclear(res);
+    return CC_OK;
+}
+
+static int64_t dl_col_int(struct store_sql_row *r, int col)
+{
+    return pg__int(&(struct pg_row){.res = r->impl, .row = r->row}, col);
+}
+
+static const char *dl_col_text(struct store_sql_row *r, int col)
+{
+    return pg__text(&(struct pg_row){.res = r->impl, .row = r->row}, col);
+}
+
+/* Decoded into r->blob, which the row's reader frees: one blob per row. */
+static const void *dl_col_blob(struct store_sql_row *r, int col, size_t *out_len)
+{
+    free(r->blob);
+    r->blob = pg__bytea(&(struct pg_row){.res = r->impl, .row = r->row}, col, out_len);
+    return r->blob;
+}
+
+const struct store_sql_dialect pg__dialect = {
+    .name = "postgres",
+    .kind = STORE_SQL_POSTGRES,
+    .conn_get = dl_conn_get,
+    .conn_put = dl_conn_put,
+    .begin = dl_begin,
+    .commit = dl_commit,
+    .rollback = dl_rollback,
+    .query = dl_query,
+    .col_int = dl_col_int,
+    .col_text = dl_col_text,
+    .col_blob = dl_col_blob,
+    .queue_lock = pg__queue_lock,
+};
 
 /* ---- connections ----------------------------------------------------- */
 
@@ -487,56 +573,15 @@ static void conn_close(struct pg_conn *c)
 
 /* ---- migrations ------------------------------------------------------ */
 
-static cc_err parse_version(const char *name, int *out)
+static void row_version(struct store_sql_row *r, void *ctx)
 {
-    int v = 0;
-    size_t i = 0;
-    for (; name[i] >= '0' && name[i] <= '9'; i++) {
-        int d = name[i] - '0';
-        if (v > (INT_MAX - d) / 10)
-            return CC_EINVAL;
-        v = v * 10 + d;
-    }
-    if (i == 0 || name[i] != '_' || v == 0)
-        return CC_EINVAL;
-    *out = v;
-    return CC_OK;
-}
-
-static cc_err migrations_latest(struct pg_store *s, int *out)
-{
-    int prev = 0;
-    for (const struct cc_embedded *m = postgres_migrations; m->name; m++) {
-        int v = 0;
-        if (parse_version(m->name, &v) != CC_OK || v <= prev) {
-            cc_log_error(s->log, MOD, "embedded migration has a bad or duplicate version",
-                         CC_LS("migration", m->name));
-            return CC_EINVAL;
-        }
-        prev = v;
-    }
-    *out = prev;
-    return CC_OK;
+    *(int *)ctx = (int)store__sql_int(r, 0);
 }
 
 static cc_err schema_version(struct pg_store *s, struct pg_conn *c, int *out)
 {
-    int64_t v = 0;
-    cc_err err = pg__query_int(s, c, PS_SCHEMA_VERSION, NULL, &v, NULL);
-    if (!err)
-        *out = (int)v;
-    return err;
-}
-
-static cc_err check_not_newer(struct pg_store *s, int db_version)
-{
-    if (db_version <= s->schema_latest)
-        return CC_OK;
-    cc_log_error(s->log, MOD,
-                 "database schema is newer than this binary; upgrade commandcenter "
-                 "(migrations are forward-only)",
-                 CC_LI("db_version", db_version), CC_LI("binary_latest", s->schema_latest));
-    return CC_ESTATE;
+    return pg__dialect.query(&s->sql.base, (struct store_sql_conn *)c, SQL_SCHEMA_VERSION, NULL,
+                             row_version, out, NULL);
 }
 
 /* Applies one migration in its own transaction, re-checking inside it. */
@@ -545,7 +590,7 @@ static cc_err migrate_one(struct pg_store *s, struct pg_conn *c, const struct cc
 {
     char vtext[16], now[32];
     snprintf(vtext, sizeof(vtext), "%d", version);
-    snprintf(now, sizeof(now), "%" PRId64, cc_wall_ms(cc_clock_system()));
+    snprintf(now, sizeof(now), "%" PRId64, cc_wall_ms(s->sql.clock));
     cc_err err = pg__begin(s, c);
     if (err)
         return err;
@@ -595,7 +640,7 @@ out:
 static cc_err migrate(struct pg_store *s, struct pg_conn *c)
 {
     int current = 0;
-    cc_err err = migrations_latest(s, &s->schema_latest);
+    cc_err err = store__migrations_latest(postgres_migrations, s->log, &s->sql.schema_latest);
     if (err)
         return err;
     err = pg__exec_sql(s, c,
@@ -613,17 +658,17 @@ static cc_err migrate(struct pg_store *s, struct pg_conn *c)
     if (!err)
         err = schema_version(s, c, &current);
     if (!err)
-        err = check_not_newer(s, current);
+        err = store__check_not_newer(s->log, NULL, current, s->sql.schema_latest);
     for (const struct cc_embedded *m = postgres_migrations; !err && m->name; m++) {
         int v = 0;
-        parse_version(m->name, &v);
+        store__migration_version(m->name, &v);
         if (v > current)
             err = migrate_one(s, c, m, v);
     }
     if (!err)
         err = schema_version(s, c, &current);
     if (!err)
-        err = check_not_newer(s, current);
+        err = store__check_not_newer(s->log, NULL, current, s->sql.schema_latest);
     if (PQstatus(c->pg) == CONNECTION_OK) {
         pg__rollback(s, c);
         cc_err unlock = pg__exec_sql(s, c,
@@ -646,10 +691,8 @@ static void pg_close(struct store *st)
     for (unsigned i = 0; i < s->nconns; i++)
         conn_close(&s->conns[i]);
     free(s->conns);
-    free(s->idle);
     free(s->dsn);
-    pthread_cond_destroy(&s->pool_cv);
-    pthread_mutex_destroy(&s->pool_mu);
+    store__pool_release(&s->pool);
     free(s);
 }
 
@@ -677,308 +720,49 @@ static cc_err pg_open(const struct store_cfg *cfg, struct store **out)
     PQconninfoFree(opts);
     unsigned n = cfg->pool_size == 0 ? 1 : cfg->pool_size > POOL_MAX ? POOL_MAX : cfg->pool_size;
     struct pg_store *s = cc_xcalloc(1, sizeof(*s));
-    s->base.ops = &store_postgres_ops;
+    s->sql.base.ops = &store_postgres_ops;
+    s->sql.dialect = &pg__dialect;
     s->log = cfg->log;
     s->dsn = cc_xstrdup(cfg->postgres_dsn);
     s->busy_ms = cfg->busy_timeout_ms < 0 ? 0
                : cfg->busy_timeout_ms > INT_MAX ? INT_MAX
                : (int)cfg->busy_timeout_ms;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->pool_cv, &attr);
-    pthread_condattr_destroy(&attr);
-    pthread_mutex_init(&s->pool_mu, NULL);
+    s->sql.clock = cfg->clock ? cfg->clock : cc_clock_system();
+    store__pool_init(&s->pool, n, s->sql.clock);
     s->conns = cc_xcalloc(n, sizeof(*s->conns));
-    s->idle = cc_xcalloc(n, sizeof(*s->idle));
     cc_err err = check_stmt_tables(s);
     for (unsigned i = 0; !err && i < n; i++) {
         err = conn_open(s, &s->conns[i]);
         s->nconns++;                   /* closed by pg_close even when half open */
         if (!err)
-            s->idle[s->nidle++] = &s->conns[i];
+            store__pool_put(&s->pool, &s->conns[i]);
     }
     if (!err)
         err = migrate(s, &s->conns[0]);
     if (err) {
         cc_log_error(s->log, MOD, "cannot open the postgres store",
                      CC_LS("error", cc_err_str(err)));
-        pg_close(&s->base);
+        pg_close(&s->sql.base);
         return err;
     }
     cc_log_info(s->log, MOD, "postgres store open", CC_LI("connections", n),
-                CC_LI("schema_version", s->schema_latest));
-    *out = &s->base;
+                CC_LI("schema_version", s->sql.schema_latest));
+    *out = &s->sql.base;
     return CC_OK;
-}
-
-/* ---- ops: health ----------------------------------------------------- */
-
-static cc_err pg_ping(struct store *st)
-{
-    return pg__run(pg__from_store(st), PS_PING, NULL, NULL, NULL, NULL);
-}
-
-static cc_err pg_info(struct store *st, struct store_info *out)
-{
-    struct pg_store *s = pg__from_store(st);
-    struct first_int f = {0};
-    cc_err err = pg__run(s, PS_SCHEMA_VERSION, NULL, row_first_int, &f, NULL);
-    if (err)
-        return err;
-    out->driver = store_postgres_ops.name;
-    out->schema_version = (int)f.val;
-    out->schema_latest = s->schema_latest;
-    return CC_OK;
-}
-
-/* ---- ops: tokens ----------------------------------------------------- */
-
-static bool token_valid(const struct store_token *t)
-{
-    if (!t || !t->name || !t->hash || !t->scope)
-        return false;
-    size_t n = strlen(t->name);
-    if (n == 0 || n > TOKEN_NAME_MAX || strlen(t->hash) != TOKEN_HASH_LEN)
-        return false;
-    return strcmp(t->scope, "read") == 0 || strcmp(t->scope, "admin") == 0;
-}
-
-/* An INSERT ... RETURNING id on a pooled connection. */
-static cc_err insert_returning(struct pg_store *s, enum pg_stmt_id id,
-                               const struct pg_param *params, int64_t *out_id)
-{
-    struct first_int f = {0};
-    cc_err err = pg__run(s, id, params, row_first_int, &f, NULL);
-    if (!err && out_id)
-        *out_id = f.val;
-    return err;
-}
-
-static cc_err pg_token_insert(struct store *st, const struct store_token *t, int64_t *out_id)
-{
-    if (!token_valid(t))
-        return CC_EINVAL;
-    return insert_returning(pg__from_store(st), PS_TOKEN_INSERT,
-                            QPARAMS(QT(t->name), QT(t->hash), QT(t->scope), QI(t->created_ms),
-                                    QI(t->last_used_ms)),
-                            out_id);
-}
-
-struct token_ctx {
-    store_token_cb cb;
-    void *arg;
-};
-
-static void row_token(const struct pg_row *r, void *ctx)
-{
-    struct token_ctx *c = ctx;
-    struct store_token t = {
-        .id = pg__int(r, 0),
-        .name = pg__text(r, 1),
-        .hash = pg__text(r, 2),
-        .scope = pg__text(r, 3),
-        .created_ms = pg__int(r, 4),
-        .last_used_ms = pg__int(r, 5),
-    };
-    c->cb(c->arg, &t);
-}
-
-static cc_err pg_token_list(struct store *st, store_token_cb cb, void *arg)
-{
-    if (!cb)
-        return CC_EINVAL;
-    struct token_ctx c = {.cb = cb, .arg = arg};
-    return pg__run(pg__from_store(st), PS_TOKEN_LIST, NULL, row_token, &c, NULL);
-}
-
-static cc_err pg_token_delete(struct store *st, int64_t id)
-{
-    return pg__run_one(pg__from_store(st), PS_TOKEN_DELETE, QPARAMS(QI(id)));
-}
-
-static cc_err pg_token_touch(struct store *st, int64_t id, int64_t used_ms)
-{
-    return pg__run_one(pg__from_store(st), PS_TOKEN_TOUCH, QPARAMS(QI(id), QI(used_ms)));
-}
-
-/* ---- ops: projects --------------------------------------------------- */
-
-static bool project_valid(const struct store_project *p)
-{
-    return p && p->name && *p->name && p->compose_path && p->state && *p->state;
-}
-
-static cc_err pg_project_insert(struct store *st, const struct store_project *p,
-                                int64_t *out_id)
-{
-    if (!project_valid(p))
-        return CC_EINVAL;
-    return insert_returning(pg__from_store(st), PS_PROJECT_INSERT,
-                            QPARAMS(QT(p->name), QT(p->compose_path), QT(p->spec_json),
-                                    QT(p->state), QI(p->created_ms), QI(p->updated_ms)),
-                            out_id);
-}
-
-static cc_err pg_project_update(struct store *st, const struct store_project *p)
-{
-    if (!project_valid(p))
-        return CC_EINVAL;
-    return pg__run_one(pg__from_store(st), PS_PROJECT_UPDATE,
-                       QPARAMS(QI(p->id), QT(p->name), QT(p->compose_path), QT(p->spec_json),
-                               QT(p->state), QI(p->updated_ms)));
-}
-
-struct project_ctx {
-    store_project_cb cb;
-    void *arg;
-};
-
-static void row_project(const struct pg_row *r, void *ctx)
-{
-    struct project_ctx *c = ctx;
-    struct store_project p = {
-        .id = pg__int(r, 0),
-        .name = pg__text(r, 1),
-        .compose_path = pg__text(r, 2),
-        .spec_json = pg__text(r, 3),
-        .state = pg__text(r, 4),
-        .created_ms = pg__int(r, 5),
-        .updated_ms = pg__int(r, 6),
-    };
-    c->cb(c->arg, &p);
-}
-
-static cc_err pg_project_get(struct store *st, const char *name, store_project_cb cb, void *arg)
-{
-    if (!name || !cb)
-        return CC_EINVAL;
-    struct project_ctx c = {.cb = cb, .arg = arg};
-    int64_t rows = 0;
-    cc_err err = pg__run(pg__from_store(st), PS_PROJECT_GET, QPARAMS(QT(name)), row_project, &c,
-                         &rows);
-    if (!err && rows == 0)
-        err = CC_ENOTFOUND;
-    return err;
-}
-
-static cc_err pg_project_list(struct store *st, store_project_cb cb, void *arg)
-{
-    if (!cb)
-        return CC_EINVAL;
-    struct project_ctx c = {.cb = cb, .arg = arg};
-    return pg__run(pg__from_store(st), PS_PROJECT_LIST, NULL, row_project, &c, NULL);
-}
-
-static cc_err pg_project_delete(struct store *st, const char *name)
-{
-    if (!name)
-        return CC_EINVAL;
-    return pg__run_one(pg__from_store(st), PS_PROJECT_DELETE, QPARAMS(QT(name)));
-}
-
-/* ---- ops: events ----------------------------------------------------- */
-
-static cc_err pg_event_append(struct store *st, const struct store_event *e, int64_t *out_id)
-{
-    if (!e || !e->kind || !*e->kind || !e->message)
-        return CC_EINVAL;
-    return insert_returning(pg__from_store(st), PS_EVENT_APPEND,
-                            QPARAMS(QI(e->ts_ms), QT(e->kind), QT(e->project), QT(e->service),
-                                    QT(e->message)),
-                            out_id);
-}
-
-struct event_ctx {
-    store_event_cb cb;
-    void *arg;
-};
-
-static void row_event(const struct pg_row *r, void *ctx)
-{
-    struct event_ctx *c = ctx;
-    struct store_event e = {
-        .id = pg__int(r, 0),
-        .ts_ms = pg__int(r, 1),
-        .kind = pg__text(r, 2),
-        .project = pg__text(r, 3),
-        .service = pg__text(r, 4),
-        .message = pg__text(r, 5),
-    };
-    c->cb(c->arg, &e);
-}
-
-static cc_err pg_event_list(struct store *st, int64_t after_id, unsigned limit,
-                            store_event_cb cb, void *arg)
-{
-    if (!cb)
-        return CC_EINVAL;
-    if (limit > STORE_EVENT_LIST_MAX)
-        limit = STORE_EVENT_LIST_MAX;
-    struct event_ctx c = {.cb = cb, .arg = arg};
-    return pg__run(pg__from_store(st), PS_EVENT_LIST, QPARAMS(QI(after_id), QI(limit)),
-                   row_event, &c, NULL);
-}
-
-static cc_err pg_event_prune(struct store *st, int64_t before_ms, int64_t *out_deleted)
-{
-    int64_t rows = 0;
-    cc_err err = pg__run(pg__from_store(st), PS_EVENT_PRUNE, QPARAMS(QI(before_ms)), NULL, NULL,
-                         &rows);
-    if (!err && out_deleted)
-        *out_deleted = rows;
-    return err;
 }
 
 const struct store_ops store_postgres_ops = {
     .name = "postgres",
     .open = pg_open,
     .close = pg_close,
-    .ping = pg_ping,
-    .info = pg_info,
-    .token_insert = pg_token_insert,
-    .token_list = pg_token_list,
-    .token_delete = pg_token_delete,
-    .token_touch = pg_token_touch,
-    .project_insert = pg_project_insert,
-    .project_update = pg_project_update,
-    .project_get = pg_project_get,
-    .project_list = pg_project_list,
-    .project_delete = pg_project_delete,
-    .event_append = pg_event_append,
-    .event_list = pg_event_list,
-    .event_prune = pg_event_prune,
-    .source_insert = pg__source_insert,
-    .source_update = pg__source_update,
-    .source_get = pg__source_get,
-    .source_get_by_name = pg__source_get_by_name,
-    .source_list = pg__source_list,
-    .source_delete = pg__source_delete,
-    .source_record_run = pg__source_record_run,
-    .source_schedule = pg__source_schedule,
-    .source_add_counts = pg__source_add_counts,
-    .doc_list = pg__doc_list,
-    .source_due = pg__source_due,
     .doc_upsert = pg__doc_upsert,
-    .doc_hash = pg__doc_hash,
-    .doc_get = pg__doc_get,
-    .doc_delete = pg__doc_delete,
-    .doc_delete_external = pg__doc_delete_external,
     .search = pg__search,
     .vectors_put = pg__vectors_put,
     .vectors_missing = pg__vectors_missing,
     .vector_search = pg__vector_search,
-    .job_enqueue = pg__job_enqueue,
     .job_claim = pg__job_claim,
-    .job_heartbeat = pg__job_heartbeat,
-    .job_succeed = pg__job_succeed,
-    .job_fail = pg__job_fail,
-    .job_get = pg__job_get,
-    .job_list = pg__job_list,
-    .job_retry = pg__job_retry,
-    .job_counts = pg__job_counts,
-    .job_prune = pg__job_prune,
-    .job_enqueue_batch = pg__job_enqueue_batch,
+    .job_enqueue_batch = store__sql_job_enqueue_batch,
     .job_claim_batch = pg__job_claim_batch,
     .doc_write_batch = pg__doc_write_batch,
+    STORE_SQL_OPS,
 };

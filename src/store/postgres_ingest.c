@@ -35,6 +35,11 @@
 #define BATCH_SOURCES 8
 
 const struct pg_stmt_def pg__ingest_stmts[PS__COUNT] = {
+    [PS_SOURCE_ADD_COUNTS] = {"source_add_counts",
+        "UPDATE sources SET ingested_total = ingested_total + $2,"
+        " failed_total = failed_total + $3 WHERE id = $1"},
+    /* Why a job of the batch was not ours: gone or no longer running. */
+    [PS_JOB_EXISTS] = {"job_exists", "SELECT 1 FROM jobs WHERE id = $1"},
     [PS_DOC_LOOKUP_LOCK] = {"doc_lookup_lock",
         "SELECT id, content_hash FROM documents WHERE source_id = $1 AND external_id = $2"
         " FOR UPDATE"},

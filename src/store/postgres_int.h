@@ -2,12 +2,14 @@
  * postgres_int.h - internals shared by the files of the PostgreSQL backend.
  *
  * The backend is split by subject like the SQLite one: postgres.c (open,
- * migrations, the connection pool, the statement helpers, tokens,
- * projects, events and the ops table), postgres_knowledge.c (sources,
- * documents: reading and deleting), postgres_ingest.c (document writes,
- * batched), postgres_search.c (the tokenizer, the index columns, search),
- * postgres_jobs.c (the job queue) and postgres_vectors.c (embeddings). Nothing outside these files includes
- * this header.
+ * migrations, the connection pool, the statement helpers, the dialect
+ * table of the shared SQL layer and the ops table), postgres_ingest.c
+ * (document writes, batched), postgres_search.c (the tokenizer, the index
+ * columns, search), postgres_jobs.c (the job claim, batched too, and the
+ * enqueue lock) and postgres_vectors.c (embeddings). Tokens, projects,
+ * events, sources, document reads and the rest of the job queue are the
+ * shared layer's (store_sql.h). Nothing outside these files includes this
+ * header.
  *
  * Invariants:
  *   - A connection is used by one thread at a time: between pg__conn_get()
@@ -36,6 +38,7 @@
 #include "store/postgres_lib.h"
 #include "store/store.h"
 #include "store/store_int.h"
+#include "store/store_sql.h"
 
 /* Every libpq call goes through the table loaded by pg__lib_load(). */
 #define PQclear (pg__lib->PQclear)
@@ -68,84 +71,36 @@
 struct cc_buf;
 
 enum pg_stmt_id {
-    /* postgres.c */
-    PS_PING,
-    PS_SCHEMA_VERSION,
-    PS_TOKEN_INSERT,
-    PS_TOKEN_LIST,
-    PS_TOKEN_DELETE,
-    PS_TOKEN_TOUCH,
-    PS_PROJECT_INSERT,
-    PS_PROJECT_UPDATE,
-    PS_PROJECT_GET,
-    PS_PROJECT_LIST,
-    PS_PROJECT_DELETE,
-    PS_EVENT_APPEND,
-    PS_EVENT_LIST,
-    PS_EVENT_PRUNE,
-    /* postgres_knowledge.c */
-    PS_SOURCE_INSERT,
-    PS_SOURCE_UPDATE,
-    PS_SOURCE_GET,
-    PS_SOURCE_GET_BY_NAME,
-    PS_SOURCE_LIST,
-    PS_SOURCE_DELETE,
-    PS_SOURCE_RECORD_RUN,
+    /* postgres_ingest.c */
     PS_SOURCE_ADD_COUNTS,
-    PS_SOURCE_SCHEDULE,
-    PS_SOURCE_DUE,
-    PS_SOURCE_EXISTS,
-    PS_DOC_LOOKUP,
+    PS_JOB_EXISTS,
     PS_DOC_LOOKUP_LOCK,
     PS_DOC_UPDATE,
-    PS_DOC_GET,
-    PS_DOC_DELETE,
-    PS_DOC_DELETE_EXTERNAL,
-    PS_DOC_LIST,
     PS_CHUNK_DELETE_DOC,
-    PS_CHUNK_LIST,
     PS_TAG_DELETE_DOC,
-    PS_FTS_TOTALS,
-    PS_FTS_DOCFREQ,
-    PS_SEARCH_WINDOW,
-    /* postgres_jobs.c */
-    PS_JOB_FIND_DEDUP,
-    PS_JOB_LOCK_SOURCE,
-    PS_JOB_LOCK_NOSRC,
-    PS_JOB_COUNT_UNFINISHED,
-    PS_JOB_COUNT_UNFINISHED_NOSRC,
-    PS_JOB_INSERT,
-    PS_JOB_CLAIM,
-    PS_JOB_GET,
-    PS_JOB_EXISTS,
-    PS_JOB_HEARTBEAT,
-    PS_JOB_SUCCEED,
-    PS_JOB_FAIL,
-    PS_JOB_RETRY,
-    PS_JOB_LIST,
-    PS_JOB_COUNTS,
-    PS_JOB_OLDEST,
-    PS_JOB_PRUNE,
-    /* postgres_vectors.c */
-    PS_VEC_CHUNKS,
-    PS_VEC_PUT,
-    PS_VEC_MISSING,
-    PS_VEC_SCAN,
-    /* postgres_ingest.c */
     PS_INGEST_SOURCES,
     PS_INGEST_JOBS_DONE,
     PS_INGEST_DOC_LOOKUP,
     PS_INGEST_DOC_INSERT,
     PS_INGEST_TAGS,
     /* postgres_search.c */
+    PS_FTS_TOTALS,
+    PS_FTS_DOCFREQ,
+    PS_SEARCH_WINDOW,
     PS_SEARCH_HITS,
     PS_FTS_CANDIDATES,
     PS_FTS_CANDIDATES_FILTERED,
     PS_SEARCH_META,
-    /* postgres_jobs.c: batches */
-    PS_JOB_DEDUP_MANY,
-    PS_JOB_INSERT_MANY,
+    /* postgres_jobs.c */
+    PS_JOB_LOCK_SOURCE,
+    PS_JOB_LOCK_NOSRC,
+    PS_JOB_CLAIM,
     PS_JOB_CLAIM_MANY,
+    /* postgres_vectors.c */
+    PS_VEC_CHUNKS,
+    PS_VEC_PUT,
+    PS_VEC_MISSING,
+    PS_VEC_SCAN,
     PS__COUNT
 };
 
@@ -154,8 +109,6 @@ struct pg_stmt_def {
     const char *sql;
 };
 
-extern const struct pg_stmt_def pg__core_stmts[PS__COUNT];
-extern const struct pg_stmt_def pg__knowledge_stmts[PS__COUNT];
 extern const struct pg_stmt_def pg__job_stmts[PS__COUNT];
 extern const struct pg_stmt_def pg__vector_stmts[PS__COUNT];
 extern const struct pg_stmt_def pg__ingest_stmts[PS__COUNT];
@@ -166,6 +119,7 @@ struct fts5_tokenizer;
 struct pg_conn {
     PGconn *pg;
     bool prepared[PS__COUNT];
+    bool shared_prepared[SQL__COUNT];  /* store_sql.h's statements ("cs<id>") */
     /* In-memory SQLite: the FTS5 tokenizer and the snippet table. */
     sqlite3 *fts;
     void *tok;                         /* Fts5Tokenizer * */
@@ -174,18 +128,14 @@ struct pg_conn {
 };
 
 struct pg_store {
-    struct store base;                 /* first: store.h casts through it */
+    struct store_sql sql;              /* first: store.h casts through it */
     struct cc_log *log;                /* borrowed; may be NULL */
     char *dsn;
     int busy_ms;
-    int schema_latest;
 
-    pthread_mutex_t pool_mu;           /* guards idle/nidle */
-    pthread_cond_t pool_cv;            /* CLOCK_MONOTONIC */
+    struct store_pool pool;            /* the connections not checked out */
     struct pg_conn *conns;
-    struct pg_conn **idle;
     unsigned nconns;
-    unsigned nidle;
 };
 
 static inline struct pg_store *pg__from_store(struct store *s)
@@ -222,6 +172,20 @@ int64_t pg__int(const struct pg_row *r, int col);
 double pg__double(const struct pg_row *r, int col);
 /* A bytea column decoded (heap; *out_len set); NULL for SQL NULL. */
 unsigned char *pg__bytea(const struct pg_row *r, int col, size_t *out_len);
+
+/* The shared layer's dialect table for PostgreSQL (postgres.c). */
+extern const struct store_sql_dialect pg__dialect;
+
+/* A row of a backend statement as the shared layer reads rows; free its
+ * .blob after use. */
+static inline struct store_sql_row pg__sql_row(const struct pg_row *r)
+{
+    return (struct store_sql_row){.d = &pg__dialect, .impl = r->res, .row = r->row};
+}
+
+/* The dialect's queue_lock (postgres_jobs.c). */
+cc_err pg__queue_lock(struct store *st, struct store_sql_conn *c, int64_t source_id,
+                      bool *out_found);
 
 /* Maps a failed result (or a lost connection) to cc_err: unique ->
  * CC_ECONFLICT, foreign key -> CC_ENOTFOUND, check/not-null/invalid text ->
@@ -286,28 +250,10 @@ cc_err pg__chunk_index(struct pg_conn *c, const char *title, const char *heading
 
 /* ---- ops implemented outside postgres.c ------------------------------ */
 
-cc_err pg__source_insert(struct store *st, const struct store_source *src, int64_t *out_id);
-cc_err pg__source_update(struct store *st, const struct store_source *src);
-cc_err pg__source_get(struct store *st, int64_t id, store_source_cb cb, void *arg);
-cc_err pg__source_get_by_name(struct store *st, const char *name, store_source_cb cb,
-                              void *arg);
-cc_err pg__source_list(struct store *st, store_source_cb cb, void *arg);
-cc_err pg__source_delete(struct store *st, int64_t id);
-cc_err pg__source_record_run(struct store *st, const struct store_source_run *run);
-cc_err pg__source_schedule(struct store *st, int64_t id, int64_t next_run_ms);
-cc_err pg__source_add_counts(struct store *st, int64_t id, int64_t ingested, int64_t failed);
-cc_err pg__source_due(struct store *st, int64_t now_ms, store_source_cb cb, void *arg);
-cc_err pg__doc_list(struct store *st, int64_t source_id, int64_t after_id, unsigned limit,
-                    store_doc_cb cb, void *arg);
 cc_err pg__doc_upsert(struct store *st, const struct store_doc *d,
                       enum store_upsert *out_result, int64_t *out_id);
 cc_err pg__doc_write_batch(struct store *st, const char *owner, int64_t now_ms,
                            struct store_doc_write *items, size_t n);
-cc_err pg__doc_hash(struct store *st, int64_t source_id, const char *external_id,
-                    char out_hash[65]);
-cc_err pg__doc_get(struct store *st, int64_t id, store_doc_cb cb, void *arg);
-cc_err pg__doc_delete(struct store *st, int64_t id);
-cc_err pg__doc_delete_external(struct store *st, int64_t source_id, const char *external_id);
 cc_err pg__search(struct store *st, const struct store_search *q, store_hit_cb cb, void *arg);
 
 cc_err pg__vectors_put(struct store *st, int64_t doc_id, size_t dims, const char *model,
@@ -323,24 +269,8 @@ cc_err pg__vector_scan(struct pg_store *s, struct pg_conn *c, const float *q, si
                        const char *model, const struct store_search *f, unsigned limit,
                        struct store_vec_hit **out, size_t *out_n);
 
-cc_err pg__job_enqueue(struct store *st, const struct store_job *j, unsigned queue_limit,
-                       int64_t *out_id, bool *out_existing);
 cc_err pg__job_claim(struct store *st, const char *owner, int64_t now_ms, int64_t lease_ms,
                      store_job_cb cb, void *arg);
-cc_err pg__job_heartbeat(struct store *st, int64_t id, const char *owner,
-                         int64_t lease_until_ms, const char *stage);
-cc_err pg__job_succeed(struct store *st, int64_t id, const char *owner, int64_t now_ms);
-cc_err pg__job_fail(struct store *st, int64_t id, const char *owner, int64_t now_ms,
-                    const char *error, int64_t retry_at_ms);
-cc_err pg__job_get(struct store *st, int64_t id, store_job_cb cb, void *arg);
-cc_err pg__job_list(struct store *st, const char *state, int64_t before_id, unsigned limit,
-                    store_job_cb cb, void *arg);
-cc_err pg__job_retry(struct store *st, int64_t id, int64_t now_ms);
-cc_err pg__job_counts(struct store *st, struct store_job_counts *out);
-cc_err pg__job_prune(struct store *st, int64_t before_ms, int64_t *out_deleted);
-cc_err pg__job_enqueue_batch(struct store *st, const struct store_job *jobs, size_t n,
-                             unsigned queue_limit, int64_t *out_ids, bool *out_existing,
-                             size_t *out_done);
 cc_err pg__job_claim_batch(struct store *st, const char *owner, int64_t now_ms, int64_t lease_ms,
                            size_t max, store_job_cb cb, void *arg);
 

@@ -12,13 +12,16 @@
  *     CC_EAGAIN.
  *
  * Statements are prepared lazily per connection and kept in conn->stmt[]
- * (indexed by enum stmt_id); every use ends with reset + clear_bindings.
- * User data only ever reaches SQLite through bound parameters.
+ * (indexed by enum stmt_id; the shared layer's in conn->shared[]); every
+ * use ends with reset + clear_bindings. User data only ever reaches
+ * SQLite through bound parameters.
  *
- * This file holds open/close, migrations, the connection pool and the
- * statement helpers shared through sqlite_int.h, tokens, projects, events
- * and the ops table. Knowledge (sources, documents, search) lives in
- * sqlite_knowledge.c, the job queue in sqlite_jobs.c.
+ * This file holds open/close, migrations, the connections, the statement
+ * helpers shared through sqlite_int.h, the dialect table through which
+ * the shared SQL layer (store_sql.h: tokens, projects, events, sources,
+ * document reads, most of the job queue) runs here, and the ops table.
+ * Document writes and search live in sqlite_knowledge.c, the job claim in
+ * sqlite_jobs.c, vectors in sqlite_vectors.c.
  *
  * Migrations are the files of src/store/migrations/sqlite/ embedded in
  * the binary (sqlite_migrations[], sorted by name); see migrate().
@@ -46,43 +49,11 @@
 extern const struct store_ops store_sqlite_ops;   /* defined at the end */
 /* More readers than this buys nothing on one file and costs descriptors. */
 #define POOL_MAX 64u
-#define TOKEN_NAME_MAX 64
-#define TOKEN_HASH_LEN 64
-
-#define TOKEN_COLS "id, name, hash, scope, created_ms, last_used_ms"
-#define PROJECT_COLS "id, name, compose_path, spec_json, state, created_ms, updated_ms"
-#define EVENT_COLS "id, ts_ms, kind, project, service, message"
 
 const struct stmt_def sqlite__core_stmts[ST__COUNT] = {
-    [ST_PING] = {"ping", "SELECT 1"},
-    [ST_SCHEMA_VERSION] = {"schema_version",
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"},
     [ST_BEGIN] = {"begin", "BEGIN"},
     [ST_BEGIN_IMMEDIATE] = {"begin_immediate", "BEGIN IMMEDIATE"},
     [ST_COMMIT] = {"commit", "COMMIT"},
-    [ST_TOKEN_INSERT] = {"token_insert",
-        "INSERT INTO tokens (name, hash, scope, created_ms, last_used_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5)"},
-    [ST_TOKEN_LIST] = {"token_list", "SELECT " TOKEN_COLS " FROM tokens ORDER BY id"},
-    [ST_TOKEN_DELETE] = {"token_delete", "DELETE FROM tokens WHERE id = ?1"},
-    [ST_TOKEN_TOUCH] = {"token_touch", "UPDATE tokens SET last_used_ms = ?2 WHERE id = ?1"},
-    [ST_PROJECT_INSERT] = {"project_insert",
-        "INSERT INTO projects (name, compose_path, spec_json, state, created_ms, updated_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
-    [ST_PROJECT_UPDATE] = {"project_update",
-        "UPDATE projects SET name = ?2, compose_path = ?3, spec_json = ?4, state = ?5,"
-        " updated_ms = ?6 WHERE id = ?1"},
-    [ST_PROJECT_GET] = {"project_get",
-        "SELECT " PROJECT_COLS " FROM projects WHERE name = ?1"},
-    [ST_PROJECT_LIST] = {"project_list",
-        "SELECT " PROJECT_COLS " FROM projects ORDER BY name"},
-    [ST_PROJECT_DELETE] = {"project_delete", "DELETE FROM projects WHERE name = ?1"},
-    [ST_EVENT_APPEND] = {"event_append",
-        "INSERT INTO events (ts_ms, kind, project, service, message)"
-        " VALUES (?1, ?2, ?3, ?4, ?5)"},
-    [ST_EVENT_LIST] = {"event_list",
-        "SELECT " EVENT_COLS " FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"},
-    [ST_EVENT_PRUNE] = {"event_prune", "DELETE FROM events WHERE ts_ms < ?1"},
 };
 
 static const struct stmt_def *const stmt_tables[] = {
@@ -203,6 +174,10 @@ static void conn_close(struct conn *c)
     for (int i = 0; i < ST__COUNT; i++) {
         sqlite3_finalize(c->stmt[i]);
         c->stmt[i] = NULL;
+    }
+    for (int i = 0; i < SQL__COUNT; i++) {
+        sqlite3_finalize(c->shared[i]);
+        c->shared[i] = NULL;
     }
     sqlite3_close(c->db);
     c->db = NULL;
@@ -331,36 +306,20 @@ void sqlite__rollback(struct conn *c)
 
 cc_err sqlite__reader_get(struct sqlite_store *s, struct conn **out)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += s->busy_ms / 1000;
-    deadline.tv_nsec += (long)(s->busy_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-    cc_err err = CC_OK;
-    pthread_mutex_lock(&s->pool_mu);
-    while (s->nidle == 0 && !err) {
-        if (pthread_cond_timedwait(&s->pool_cv, &s->pool_mu, &deadline) == ETIMEDOUT &&
-            s->nidle == 0)
-            err = CC_EAGAIN;
-    }
-    if (!err)
-        *out = s->idle[--s->nidle];
-    pthread_mutex_unlock(&s->pool_mu);
-    if (err)
+    void *c = NULL;
+    cc_err err = store__pool_take(&s->pool, s->busy_ms, &c);
+    if (err) {
         cc_log_warn(s->log, MOD, "no reader connection free within busy_timeout",
                     CC_LI("pool_size", s->nreaders), CC_LI("busy_timeout_ms", s->busy_ms));
-    return err;
+        return err;
+    }
+    *out = c;
+    return CC_OK;
 }
 
 void sqlite__reader_put(struct sqlite_store *s, struct conn *c)
 {
-    pthread_mutex_lock(&s->pool_mu);
-    s->idle[s->nidle++] = c;
-    pthread_cond_signal(&s->pool_cv);
-    pthread_mutex_unlock(&s->pool_mu);
+    store__pool_put(&s->pool, c);
 }
 
 struct conn *sqlite__writer_get(struct sqlite_store *s)
@@ -404,65 +363,144 @@ cc_err sqlite__write_one(struct sqlite_store *s, enum stmt_id id, const struct p
     return err;
 }
 
+/* ---- the dialect of the shared SQL layer (store_sql.h) ------------- */
+
+static struct conn *conn_of(struct store_sql_conn *c)
+{
+    return (struct conn *)c;
+}
+
+static cc_err dl_conn_get(struct store *st, enum store_sql_use use, struct store_sql_conn **out)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    struct conn *c = NULL;
+    if (use == STORE_SQL_WRITE) {
+        *out = (struct store_sql_conn *)sqlite__writer_get(s);
+        return CC_OK;
+    }
+    cc_err err = sqlite__reader_get(s, &c);
+    if (!err)
+        *out = (struct store_sql_conn *)c;
+    return err;
+}
+
+static void dl_conn_put(struct store *st, enum store_sql_use use, struct store_sql_conn *c)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    if (use == STORE_SQL_WRITE)
+        sqlite__writer_put(s);
+    else
+        sqlite__reader_put(s, conn_of(c));
+}
+
+static cc_err dl_begin(struct store *st, struct store_sql_conn *c, enum store_sql_use how)
+{
+    return sqlite__begin(sqlite__from_store(st), conn_of(c),
+                         how == STORE_SQL_WRITE ? ST_BEGIN_IMMEDIATE : ST_BEGIN);
+}
+
+static cc_err dl_commit(struct store *st, struct store_sql_conn *c)
+{
+    return sqlite__commit(sqlite__from_store(st), conn_of(c));
+}
+
+static void dl_rollback(struct store *st, struct store_sql_conn *c)
+{
+    (void)st;
+    sqlite__rollback(conn_of(c));
+}
+
+static int bind_shared(sqlite3_stmt *st, const struct store_sql_param *params)
+{
+    int rc = SQLITE_OK;
+    for (int i = 0; params && params[i].type != SQLP_END && rc == SQLITE_OK; i++) {
+        const struct store_sql_param *p = &params[i];
+        if (p->type == SQLP_INT)
+            rc = sqlite3_bind_int64(st, i + 1, p->i);
+        else if (!p->s)
+            rc = sqlite3_bind_null(st, i + 1);
+        else if (p->type == SQLP_TEXT)
+            rc = sqlite3_bind_text(st, i + 1, p->s, -1, SQLITE_STATIC);
+        else
+            rc = sqlite3_bind_blob64(st, i + 1, p->s, p->n, SQLITE_STATIC);
+    }
+    return rc;
+}
+
+/* Shared statements are prepared once per connection, like the backend's. */
+static cc_err dl_query(struct store *st, struct store_sql_conn *cc, enum store_sql_id id,
+                       const struct store_sql_param *params, store_sql_row_fn row, void *ctx,
+                       int64_t *out_rows)
+{
+    struct sqlite_store *s = sqlite__from_store(st);
+    struct conn *c = conn_of(cc);
+    const char *op = store__sql_name(id);
+    int rc = SQLITE_OK;
+    if (!c->shared[id])
+        rc = sqlite3_prepare_v3(c->db, store__sql_text(id, STORE_SQL_SQLITE), -1,
+                                SQLITE_PREPARE_PERSISTENT, &c->shared[id], NULL);
+    if (rc != SQLITE_OK)
+        return sqlite__db_err(s, c->db, rc, op);
+    sqlite3_stmt *stmt = c->shared[id];
+    int64_t rows = 0;
+    rc = bind_shared(stmt, params);
+    struct store_sql_row r = sqlite__row(stmt);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (row)
+            row(&r, ctx);
+        rows++;
+        rc = SQLITE_OK;
+    }
+    cc_err err = rc == SQLITE_DONE ? CC_OK : sqlite__db_err(s, c->db, rc, op);
+    if (!err && out_rows)
+        *out_rows = sqlite3_column_count(stmt) > 0 ? rows : sqlite3_changes(c->db);
+    sqlite__stmt_done(stmt);
+    return err;
+}
+
+static int64_t dl_col_int(struct store_sql_row *r, int col)
+{
+    return sqlite3_column_int64(r->impl, col);
+}
+
+static const char *dl_col_text(struct store_sql_row *r, int col)
+{
+    return sqlite__col_text(r->impl, col);
+}
+
+static const void *dl_col_blob(struct store_sql_row *r, int col, size_t *out_len)
+{
+    const void *p = sqlite3_column_blob(r->impl, col);
+    *out_len = p ? (size_t)sqlite3_column_bytes(r->impl, col) : 0;
+    return p;
+}
+
+/* No queue_lock: enqueue's BEGIN IMMEDIATE already holds the write lock. */
+const struct store_sql_dialect sqlite__dialect = {
+    .name = "sqlite",
+    .kind = STORE_SQL_SQLITE,
+    .conn_get = dl_conn_get,
+    .conn_put = dl_conn_put,
+    .begin = dl_begin,
+    .commit = dl_commit,
+    .rollback = dl_rollback,
+    .query = dl_query,
+    .col_int = dl_col_int,
+    .col_text = dl_col_text,
+    .col_blob = dl_col_blob,
+};
+
 /* ---- migrations ------------------------------------------------------ */
-
-/* "0001_init.sql" -> 1. The leading digits, then '_'; 0 is not a version. */
-static cc_err parse_version(const char *name, int *out)
-{
-    int v = 0;
-    size_t i = 0;
-    for (; name[i] >= '0' && name[i] <= '9'; i++) {
-        int d = name[i] - '0';
-        if (v > (INT_MAX - d) / 10)
-            return CC_EINVAL;
-        v = v * 10 + d;
-    }
-    if (i == 0 || name[i] != '_' || v == 0)
-        return CC_EINVAL;
-    *out = v;
-    return CC_OK;
-}
-
-/* Checks the embedded list (strictly increasing versions) and returns the
- * newest version; a bad name is a build defect, refused loudly. */
-static cc_err migrations_latest(struct sqlite_store *s, int *out)
-{
-    int prev = 0;
-    for (const struct cc_embedded *m = sqlite_migrations; m->name; m++) {
-        int v = 0;
-        if (parse_version(m->name, &v) != CC_OK || v <= prev) {
-            cc_log_error(s->log, MOD, "embedded migration has a bad or duplicate version",
-                         CC_LS("migration", m->name));
-            return CC_EINVAL;
-        }
-        prev = v;
-    }
-    *out = prev;
-    return CC_OK;
-}
 
 static cc_err schema_version(struct sqlite_store *s, int *out)
 {
     int64_t v = 0;
-    int rc = one_off(s->writer.db, sqlite__core_stmts[ST_SCHEMA_VERSION].sql, NULL, &v, NULL);
+    int rc = one_off(s->writer.db, store__sql_text(SQL_SCHEMA_VERSION, STORE_SQL_SQLITE), NULL,
+                     &v, NULL);
     if (rc != SQLITE_DONE)
         return sqlite__db_err(s, s->writer.db, rc, "schema_version");
     *out = (int)v;
     return CC_OK;
-}
-
-/* The database must not be newer than the binary: an old binary would
- * misread tables it does not know. */
-static cc_err check_not_newer(struct sqlite_store *s, int db_version)
-{
-    if (db_version <= s->schema_latest)
-        return CC_OK;
-    cc_log_error(s->log, MOD,
-                 "database schema is newer than this binary; upgrade commandcenter "
-                 "(migrations are forward-only)",
-                 CC_LS("path", s->path), CC_LI("db_version", db_version),
-                 CC_LI("binary_latest", s->schema_latest));
-    return CC_ESTATE;
 }
 
 /* Runs a migration's SQL and records it; inside migrate_one's transaction. */
@@ -476,7 +514,7 @@ static cc_err apply_migration(struct sqlite_store *s, const struct cc_embedded *
                      CC_LI("code", rc), CC_LS("error", sqlite3_errmsg(db)));
         return CC_EIO;
     }
-    int64_t now = cc_wall_ms(cc_clock_system());
+    int64_t now = cc_wall_ms(s->sql.clock);
     rc = one_off(db, "INSERT INTO schema_migrations (version, name, applied_at)"
                      " VALUES (?1, ?2, ?3)",
                  PARAMS(PI(version), PT(m->name), PI(now)), NULL, NULL);
@@ -522,7 +560,7 @@ static cc_err migrate(struct sqlite_store *s)
 {
     sqlite3 *db = s->writer.db;
     int current = 0;
-    cc_err err = migrations_latest(s, &s->schema_latest);
+    cc_err err = store__migrations_latest(sqlite_migrations, s->log, &s->sql.schema_latest);
     if (err)
         return err;
     int rc = sqlite3_exec(db,
@@ -535,10 +573,10 @@ static cc_err migrate(struct sqlite_store *s)
         return sqlite__db_err(s, db, rc, "schema_migrations");
     err = schema_version(s, &current);
     if (!err)
-        err = check_not_newer(s, current);
+        err = store__check_not_newer(s->log, s->path, current, s->sql.schema_latest);
     for (const struct cc_embedded *m = sqlite_migrations; !err && m->name; m++) {
         int v = 0;
-        parse_version(m->name, &v);    /* checked by migrations_latest */
+        store__migration_version(m->name, &v);   /* checked by migrations_latest */
         if (v > current)
             err = migrate_one(s, m, v);
     }
@@ -546,7 +584,7 @@ static cc_err migrate(struct sqlite_store *s)
     if (!err)
         err = schema_version(s, &current);
     if (!err)
-        err = check_not_newer(s, current);
+        err = store__check_not_newer(s->log, s->path, current, s->sql.schema_latest);
     return err;
 }
 
@@ -593,7 +631,7 @@ static int try_wal(sqlite3 *db, bool *wal)
  * same file; so retry here, within busy_timeout. */
 static cc_err set_wal(struct sqlite_store *s, sqlite3 *db)
 {
-    struct cc_clock *clock = cc_clock_system();
+    struct cc_clock *clock = s->sql.clock;
     int64_t deadline = cc_mono_ms(clock) + s->busy_ms;
     bool wal = false;
     int rc;
@@ -663,13 +701,13 @@ out:
 static cc_err open_readers(struct sqlite_store *s, unsigned n)
 {
     s->readers = cc_xcalloc(n, sizeof(*s->readers));
-    s->idle = cc_xcalloc(n, sizeof(*s->idle));
+    store__pool_init(&s->pool, n, s->sql.clock);
     for (unsigned i = 0; i < n; i++) {
         cc_err err = conn_open(s, true, &s->readers[i]);
         if (err)
             return err;
         s->nreaders++;
-        s->idle[s->nidle++] = &s->readers[i];
+        store__pool_put(&s->pool, &s->readers[i]);
     }
     return CC_OK;
 }
@@ -683,10 +721,9 @@ static void sqlite_close(struct store *st)
         conn_close(&s->readers[i]);
     conn_close(&s->writer);
     free(s->readers);
-    free(s->idle);
     free(s->path);
-    pthread_cond_destroy(&s->pool_cv);
-    pthread_mutex_destroy(&s->pool_mu);
+    if (s->pool.idle)
+        store__pool_release(&s->pool);
     pthread_mutex_destroy(&s->write_mu);
     free(s);
 }
@@ -694,18 +731,14 @@ static void sqlite_close(struct store *st)
 static struct sqlite_store *store_new(const struct store_cfg *cfg)
 {
     struct sqlite_store *s = cc_xcalloc(1, sizeof(*s));
-    s->base.ops = &store_sqlite_ops;
+    s->sql.base.ops = &store_sqlite_ops;
+    s->sql.dialect = &sqlite__dialect;
     s->log = cfg->log;
+    s->sql.clock = cfg->clock ? cfg->clock : cc_clock_system();
     s->path = cc_xstrdup(cfg->sqlite_path);
     s->busy_ms = cfg->busy_timeout_ms < 0 ? 0
                : cfg->busy_timeout_ms > INT_MAX ? INT_MAX
                : (int)cfg->busy_timeout_ms;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->pool_cv, &attr);
-    pthread_condattr_destroy(&attr);
-    pthread_mutex_init(&s->pool_mu, NULL);
     pthread_mutex_init(&s->write_mu, NULL);
     return s;
 }
@@ -734,290 +767,27 @@ static cc_err sqlite_open(const struct store_cfg *cfg, struct store **out)
     if (err) {
         cc_log_error(s->log, MOD, "cannot open the sqlite store", CC_LS("path", s->path),
                      CC_LS("error", cc_err_str(err)));
-        sqlite_close(&s->base);
+        sqlite_close(&s->sql.base);
         return err;
     }
     cc_log_info(s->log, MOD, "sqlite store open", CC_LS("path", s->path),
-                CC_LI("readers", readers), CC_LI("schema_version", s->schema_latest));
-    *out = &s->base;
+                CC_LI("readers", readers), CC_LI("schema_version", s->sql.schema_latest));
+    *out = &s->sql.base;
     return CC_OK;
-}
-
-/* ---- ops: health ----------------------------------------------------- */
-
-static cc_err sqlite_ping(struct store *st)
-{
-    return sqlite__run_read(sqlite__from_store(st), ST_PING, NULL, NULL, NULL, NULL);
-}
-
-static void row_int(sqlite3_stmt *st, void *ctx)
-{
-    *(int64_t *)ctx = sqlite3_column_int64(st, 0);
-}
-
-static cc_err sqlite_info(struct store *st, struct store_info *out)
-{
-    struct sqlite_store *s = sqlite__from_store(st);
-    int64_t version = 0;
-    cc_err err = sqlite__run_read(s, ST_SCHEMA_VERSION, NULL, row_int, &version, NULL);
-    if (err)
-        return err;
-    out->driver = store_sqlite_ops.name;
-    out->schema_version = (int)version;
-    out->schema_latest = s->schema_latest;
-    return CC_OK;
-}
-
-/* ---- ops: tokens ----------------------------------------------------- */
-
-static bool token_valid(const struct store_token *t)
-{
-    if (!t || !t->name || !t->hash || !t->scope)
-        return false;
-    size_t n = strlen(t->name);
-    if (n == 0 || n > TOKEN_NAME_MAX || strlen(t->hash) != TOKEN_HASH_LEN)
-        return false;
-    return strcmp(t->scope, "read") == 0 || strcmp(t->scope, "admin") == 0;
-}
-
-static cc_err sqlite_token_insert(struct store *st, const struct store_token *t,
-                                  int64_t *out_id)
-{
-    if (!token_valid(t))
-        return CC_EINVAL;
-    struct write_result res = {0};
-    cc_err err = sqlite__run_write(sqlite__from_store(st), ST_TOKEN_INSERT,
-                           PARAMS(PT(t->name), PT(t->hash), PT(t->scope), PI(t->created_ms),
-                                  PI(t->last_used_ms)),
-                           &res);
-    if (!err && out_id)
-        *out_id = res.rowid;
-    return err;
-}
-
-struct token_ctx {
-    store_token_cb cb;
-    void *arg;
-};
-
-static void row_token(sqlite3_stmt *st, void *ctx)
-{
-    struct token_ctx *c = ctx;
-    struct store_token t = {
-        .id = sqlite3_column_int64(st, 0),
-        .name = sqlite__col_text(st, 1),
-        .hash = sqlite__col_text(st, 2),
-        .scope = sqlite__col_text(st, 3),
-        .created_ms = sqlite3_column_int64(st, 4),
-        .last_used_ms = sqlite3_column_int64(st, 5),
-    };
-    c->cb(c->arg, &t);
-}
-
-static cc_err sqlite_token_list(struct store *st, store_token_cb cb, void *arg)
-{
-    if (!cb)
-        return CC_EINVAL;
-    struct token_ctx c = {.cb = cb, .arg = arg};
-    return sqlite__run_read(sqlite__from_store(st), ST_TOKEN_LIST, NULL, row_token, &c, NULL);
-}
-
-static cc_err sqlite_token_delete(struct store *st, int64_t id)
-{
-    return sqlite__write_one(sqlite__from_store(st), ST_TOKEN_DELETE, PARAMS(PI(id)));
-}
-
-static cc_err sqlite_token_touch(struct store *st, int64_t id, int64_t used_ms)
-{
-    return sqlite__write_one(sqlite__from_store(st), ST_TOKEN_TOUCH, PARAMS(PI(id), PI(used_ms)));
-}
-
-/* ---- ops: projects --------------------------------------------------- */
-
-static bool project_valid(const struct store_project *p)
-{
-    return p && p->name && *p->name && p->compose_path && p->state && *p->state;
-}
-
-static cc_err sqlite_project_insert(struct store *st, const struct store_project *p,
-                                    int64_t *out_id)
-{
-    if (!project_valid(p))
-        return CC_EINVAL;
-    struct write_result res = {0};
-    cc_err err = sqlite__run_write(sqlite__from_store(st), ST_PROJECT_INSERT,
-                           PARAMS(PT(p->name), PT(p->compose_path), PT(p->spec_json),
-                                  PT(p->state), PI(p->created_ms), PI(p->updated_ms)),
-                           &res);
-    if (!err && out_id)
-        *out_id = res.rowid;
-    return err;
-}
-
-static cc_err sqlite_project_update(struct store *st, const struct store_project *p)
-{
-    if (!project_valid(p))
-        return CC_EINVAL;
-    return sqlite__write_one(sqlite__from_store(st), ST_PROJECT_UPDATE,
-                     PARAMS(PI(p->id), PT(p->name), PT(p->compose_path), PT(p->spec_json),
-                            PT(p->state), PI(p->updated_ms)));
-}
-
-struct project_ctx {
-    store_project_cb cb;
-    void *arg;
-};
-
-static void row_project(sqlite3_stmt *st, void *ctx)
-{
-    struct project_ctx *c = ctx;
-    struct store_project p = {
-        .id = sqlite3_column_int64(st, 0),
-        .name = sqlite__col_text(st, 1),
-        .compose_path = sqlite__col_text(st, 2),
-        .spec_json = sqlite__col_text(st, 3),
-        .state = sqlite__col_text(st, 4),
-        .created_ms = sqlite3_column_int64(st, 5),
-        .updated_ms = sqlite3_column_int64(st, 6),
-    };
-    c->cb(c->arg, &p);
-}
-
-static cc_err sqlite_project_get(struct store *st, const char *name, store_project_cb cb,
-                                 void *arg)
-{
-    if (!name || !cb)
-        return CC_EINVAL;
-    struct project_ctx c = {.cb = cb, .arg = arg};
-    int64_t rows = 0;
-    cc_err err = sqlite__run_read(sqlite__from_store(st), ST_PROJECT_GET, PARAMS(PT(name)), row_project, &c,
-                          &rows);
-    if (!err && rows == 0)
-        err = CC_ENOTFOUND;
-    return err;
-}
-
-static cc_err sqlite_project_list(struct store *st, store_project_cb cb, void *arg)
-{
-    if (!cb)
-        return CC_EINVAL;
-    struct project_ctx c = {.cb = cb, .arg = arg};
-    return sqlite__run_read(sqlite__from_store(st), ST_PROJECT_LIST, NULL, row_project, &c, NULL);
-}
-
-static cc_err sqlite_project_delete(struct store *st, const char *name)
-{
-    if (!name)
-        return CC_EINVAL;
-    return sqlite__write_one(sqlite__from_store(st), ST_PROJECT_DELETE, PARAMS(PT(name)));
-}
-
-/* ---- ops: events ----------------------------------------------------- */
-
-static cc_err sqlite_event_append(struct store *st, const struct store_event *e,
-                                  int64_t *out_id)
-{
-    if (!e || !e->kind || !*e->kind || !e->message)
-        return CC_EINVAL;
-    struct write_result res = {0};
-    cc_err err = sqlite__run_write(sqlite__from_store(st), ST_EVENT_APPEND,
-                           PARAMS(PI(e->ts_ms), PT(e->kind), PT(e->project), PT(e->service),
-                                  PT(e->message)),
-                           &res);
-    if (!err && out_id)
-        *out_id = res.rowid;
-    return err;
-}
-
-struct event_ctx {
-    store_event_cb cb;
-    void *arg;
-};
-
-static void row_event(sqlite3_stmt *st, void *ctx)
-{
-    struct event_ctx *c = ctx;
-    struct store_event e = {
-        .id = sqlite3_column_int64(st, 0),
-        .ts_ms = sqlite3_column_int64(st, 1),
-        .kind = sqlite__col_text(st, 2),
-        .project = sqlite__col_text(st, 3),
-        .service = sqlite__col_text(st, 4),
-        .message = sqlite__col_text(st, 5),
-    };
-    c->cb(c->arg, &e);
-}
-
-static cc_err sqlite_event_list(struct store *st, int64_t after_id, unsigned limit,
-                                store_event_cb cb, void *arg)
-{
-    if (!cb)
-        return CC_EINVAL;
-    if (limit > STORE_EVENT_LIST_MAX)
-        limit = STORE_EVENT_LIST_MAX;
-    struct event_ctx c = {.cb = cb, .arg = arg};
-    return sqlite__run_read(sqlite__from_store(st), ST_EVENT_LIST, PARAMS(PI(after_id), PI(limit)),
-                    row_event, &c, NULL);
-}
-
-static cc_err sqlite_event_prune(struct store *st, int64_t before_ms, int64_t *out_deleted)
-{
-    struct write_result res = {0};
-    cc_err err = sqlite__run_write(sqlite__from_store(st), ST_EVENT_PRUNE, PARAMS(PI(before_ms)), &res);
-    if (!err && out_deleted)
-        *out_deleted = res.changes;
-    return err;
 }
 
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sqlite_open,
     .close = sqlite_close,
-    .ping = sqlite_ping,
-    .info = sqlite_info,
-    .token_insert = sqlite_token_insert,
-    .token_list = sqlite_token_list,
-    .token_delete = sqlite_token_delete,
-    .token_touch = sqlite_token_touch,
-    .project_insert = sqlite_project_insert,
-    .project_update = sqlite_project_update,
-    .project_get = sqlite_project_get,
-    .project_list = sqlite_project_list,
-    .project_delete = sqlite_project_delete,
-    .event_append = sqlite_event_append,
-    .event_list = sqlite_event_list,
-    .event_prune = sqlite_event_prune,
-    .source_insert = sqlite__source_insert,
-    .source_update = sqlite__source_update,
-    .source_get = sqlite__source_get,
-    .source_get_by_name = sqlite__source_get_by_name,
-    .source_list = sqlite__source_list,
-    .source_delete = sqlite__source_delete,
-    .source_record_run = sqlite__source_record_run,
-    .source_schedule = sqlite__source_schedule,
-    .source_add_counts = sqlite__source_add_counts,
-    .doc_list = sqlite__doc_list,
-    .source_due = sqlite__source_due,
     .doc_upsert = sqlite__doc_upsert,
-    .doc_hash = sqlite__doc_hash,
-    .doc_get = sqlite__doc_get,
-    .doc_delete = sqlite__doc_delete,
-    .doc_delete_external = sqlite__doc_delete_external,
     .search = sqlite__search,
     .vectors_put = sqlite__vectors_put,
     .vectors_missing = sqlite__vectors_missing,
     .vector_search = sqlite__vector_search,
-    .job_enqueue = sqlite__job_enqueue,
     .job_claim = sqlite__job_claim,
-    .job_heartbeat = sqlite__job_heartbeat,
-    .job_succeed = sqlite__job_succeed,
-    .job_fail = sqlite__job_fail,
-    .job_get = sqlite__job_get,
-    .job_list = sqlite__job_list,
-    .job_retry = sqlite__job_retry,
-    .job_counts = sqlite__job_counts,
-    .job_prune = sqlite__job_prune,
-    .job_enqueue_batch = sqlite__job_enqueue_batch,
     .job_claim_batch = sqlite__job_claim_batch,
     .doc_write_batch = sqlite__doc_write_batch,
+    .job_enqueue_batch = store__sql_job_enqueue_batch,
+    STORE_SQL_OPS,
 };

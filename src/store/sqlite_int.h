@@ -2,10 +2,12 @@
  * sqlite_int.h - internals shared by the files of the SQLite backend.
  *
  * The backend is split by subject: sqlite.c (open, migrations, the
- * connection pool, tokens, projects, events and the ops table),
- * sqlite_knowledge.c (sources, documents, chunks, search) and
- * sqlite_jobs.c (the job queue). Nothing outside these files includes
- * this header.
+ * connections, the dialect table of the shared SQL layer and the ops
+ * table), sqlite_knowledge.c (writing documents, search), sqlite_jobs.c
+ * (the job claim) and sqlite_vectors.c. Tokens, projects, events,
+ * sources, document reads and the rest of the job queue are the shared
+ * layer's (store_sql.h). Nothing outside these files includes this
+ * header.
  *
  * Invariants:
  *   - The writer connection is used only with write_mu held; a reader only
@@ -33,73 +35,32 @@
 #include "core/err.h"
 #include "store/store.h"
 #include "store/store_int.h"
+#include "store/store_sql.h"
 
 enum stmt_id {
     /* sqlite.c */
-    ST_PING,
-    ST_SCHEMA_VERSION,
     ST_BEGIN,
     ST_BEGIN_IMMEDIATE,
     ST_COMMIT,
-    ST_TOKEN_INSERT,
-    ST_TOKEN_LIST,
-    ST_TOKEN_DELETE,
-    ST_TOKEN_TOUCH,
-    ST_PROJECT_INSERT,
-    ST_PROJECT_UPDATE,
-    ST_PROJECT_GET,
-    ST_PROJECT_LIST,
-    ST_PROJECT_DELETE,
-    ST_EVENT_APPEND,
-    ST_EVENT_LIST,
-    ST_EVENT_PRUNE,
     /* sqlite_knowledge.c */
-    ST_SOURCE_INSERT,
-    ST_SOURCE_UPDATE,
-    ST_SOURCE_GET,
-    ST_SOURCE_GET_BY_NAME,
-    ST_SOURCE_LIST,
-    ST_SOURCE_DELETE,
-    ST_SOURCE_RECORD_RUN,
     ST_SOURCE_ADD_COUNTS,
-    ST_SOURCE_SCHEDULE,
-    ST_SOURCE_DUE,
     ST_SOURCE_EXISTS,
     ST_DOC_LOOKUP,
     ST_DOC_INSERT,
     ST_DOC_UPDATE,
-    ST_DOC_GET,
-    ST_DOC_DELETE,
-    ST_DOC_DELETE_EXTERNAL,
-    ST_DOC_LIST,
     ST_CHUNK_INSERT,
     ST_FTS_INSERT,
     ST_FTS_DELETE_DOC,
     ST_CHUNK_DELETE_DOC,
-    ST_CHUNK_LIST,
     ST_TAG_INSERT,
     ST_TAG_DELETE_DOC,
     ST_SEARCH_WINDOW,
     ST_SEARCH_WINDOW_FAST,
     ST_SEARCH_HIT,
     /* sqlite_jobs.c */
-    ST_JOB_FIND_DEDUP,
-    ST_JOB_COUNT_UNFINISHED,
-    ST_JOB_COUNT_UNFINISHED_NOSRC,
-    ST_JOB_INSERT,
     ST_JOB_PICK,
     ST_JOB_PICK_MANY,
     ST_JOB_CLAIM,
-    ST_JOB_GET,
-    ST_JOB_EXISTS,
-    ST_JOB_HEARTBEAT,
-    ST_JOB_SUCCEED,
-    ST_JOB_FAIL,
-    ST_JOB_RETRY,
-    ST_JOB_LIST,
-    ST_JOB_COUNTS,
-    ST_JOB_OLDEST,
-    ST_JOB_PRUNE,
     ST_VEC_CHUNKS,
     ST_VEC_PUT,
     ST_VEC_MISSING,
@@ -125,25 +86,31 @@ extern const struct stmt_def sqlite__vector_stmts[ST__COUNT];
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST__COUNT];
+    sqlite3_stmt *shared[SQL__COUNT];  /* store_sql.h's statements */
 };
 
 struct sqlite_store {
-    struct store base;                 /* first: store.h casts through it */
+    struct store_sql sql;              /* first: store.h casts through it */
     struct cc_log *log;                /* borrowed; may be NULL */
     char *path;
     int busy_ms;
-    int schema_latest;
 
     pthread_mutex_t write_mu;          /* guards writer */
     struct conn writer;
 
-    pthread_mutex_t pool_mu;           /* guards idle/nidle */
-    pthread_cond_t pool_cv;            /* CLOCK_MONOTONIC */
+    struct store_pool pool;            /* the readers not checked out */
     struct conn *readers;
-    struct conn **idle;                /* stack of readers not checked out */
     unsigned nreaders;
-    unsigned nidle;
 };
+
+/* The shared layer's dialect table for SQLite (sqlite.c). */
+extern const struct store_sql_dialect sqlite__dialect;
+
+/* A row of a cached statement as the shared layer reads rows. */
+static inline struct store_sql_row sqlite__row(sqlite3_stmt *st)
+{
+    return (struct store_sql_row){.d = &sqlite__dialect, .impl = st};
+}
 
 static inline struct sqlite_store *sqlite__from_store(struct store *s)
 {
@@ -229,35 +196,11 @@ cc_err sqlite__write_one(struct sqlite_store *s, enum stmt_id id, const struct p
 
 /* ---- ops implemented outside sqlite.c -------------------------------- */
 
-cc_err sqlite__source_insert(struct store *st, const struct store_source *src,
-                             int64_t *out_id);
-cc_err sqlite__source_update(struct store *st, const struct store_source *src);
-cc_err sqlite__source_get(struct store *st, int64_t id, store_source_cb cb, void *arg);
-cc_err sqlite__source_get_by_name(struct store *st, const char *name, store_source_cb cb,
-                                  void *arg);
-cc_err sqlite__source_list(struct store *st, store_source_cb cb, void *arg);
-cc_err sqlite__source_delete(struct store *st, int64_t id);
-cc_err sqlite__source_record_run(struct store *st, const struct store_source_run *run);
-cc_err sqlite__source_schedule(struct store *st, int64_t id, int64_t next_run_ms);
-cc_err sqlite__doc_list(struct store *st, int64_t source_id, int64_t after_id, unsigned limit,
-                        store_doc_cb cb, void *arg);
-cc_err sqlite__source_add_counts(struct store *st, int64_t id, int64_t ingested, int64_t failed);
-cc_err sqlite__source_due(struct store *st, int64_t now_ms, store_source_cb cb, void *arg);
-
 cc_err sqlite__doc_upsert(struct store *st, const struct store_doc *d,
                           enum store_upsert *out_result, int64_t *out_id);
-cc_err sqlite__doc_hash(struct store *st, int64_t source_id, const char *external_id,
-                        char out_hash[65]);
-cc_err sqlite__doc_get(struct store *st, int64_t id, store_doc_cb cb, void *arg);
-cc_err sqlite__doc_delete(struct store *st, int64_t id);
-cc_err sqlite__doc_delete_external(struct store *st, int64_t source_id,
-                                   const char *external_id);
 /* Batches (store.h, "batches"). */
 cc_err sqlite__doc_write_batch(struct store *st, const char *owner, int64_t now_ms,
                                struct store_doc_write *items, size_t n);
-cc_err sqlite__job_enqueue_batch(struct store *st, const struct store_job *jobs, size_t n,
-                                 unsigned queue_limit, int64_t *out_ids, bool *out_existing,
-                                 size_t *out_done);
 cc_err sqlite__job_claim_batch(struct store *st, const char *owner, int64_t now_ms,
                                int64_t lease_ms, size_t max, store_job_cb cb, void *arg);
 /* job_succeed on the writer the caller holds (inside its transaction). */
@@ -280,20 +223,7 @@ cc_err sqlite__vector_scan(struct sqlite_store *s, struct conn *c, const float *
                            const char *model, const struct store_search *f, unsigned limit,
                            struct store_vec_hit **out, size_t *out_n);
 
-cc_err sqlite__job_enqueue(struct store *st, const struct store_job *j, unsigned queue_limit,
-                           int64_t *out_id, bool *out_existing);
 cc_err sqlite__job_claim(struct store *st, const char *owner, int64_t now_ms, int64_t lease_ms,
                          store_job_cb cb, void *arg);
-cc_err sqlite__job_heartbeat(struct store *st, int64_t id, const char *owner,
-                             int64_t lease_until_ms, const char *stage);
-cc_err sqlite__job_succeed(struct store *st, int64_t id, const char *owner, int64_t now_ms);
-cc_err sqlite__job_fail(struct store *st, int64_t id, const char *owner, int64_t now_ms,
-                        const char *error, int64_t retry_at_ms);
-cc_err sqlite__job_get(struct store *st, int64_t id, store_job_cb cb, void *arg);
-cc_err sqlite__job_list(struct store *st, const char *state, int64_t before_id, unsigned limit,
-                        store_job_cb cb, void *arg);
-cc_err sqlite__job_retry(struct store *st, int64_t id, int64_t now_ms);
-cc_err sqlite__job_counts(struct store *st, struct store_job_counts *out);
-cc_err sqlite__job_prune(struct store *st, int64_t before_ms, int64_t *out_deleted);
 
 #endif

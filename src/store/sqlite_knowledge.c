@@ -1,7 +1,8 @@
 /*
- * sqlite_knowledge.c - sources, documents, chunks and search for the
- * SQLite backend (store.h; design in docs/KNOWLEDGE.md, schema in
- * migrations/sqlite/0002_knowledge.sql).
+ * sqlite_knowledge.c - writing documents (chunks, index rows, tags) and
+ * search for the SQLite backend (store.h; design in docs/KNOWLEDGE.md,
+ * schema in migrations/sqlite/0002_knowledge.sql). Sources and reading
+ * documents are the shared SQL layer's (store_sql.c).
  *
  * Documents are replaced whole: doc_upsert rewrites the row (keeping its
  * id), deletes the old chunks and tags and inserts the new ones in one
@@ -28,48 +29,14 @@
 #define HASH_LEN 64
 #define SNIPPET_LIMIT (256u * 1024u)
 
-#define SOURCE_COLS                                                                    \
-    "id, name, type, url, path, schedule, tz, priority, enabled, auth_json,"           \
-    " options_json, created_ms, updated_ms, last_run_ms, last_status, last_error,"    \
-    " next_run_ms, failures, runs_total, ingested_total, failed_total,"               \
-    " (SELECT COUNT(*) FROM documents d WHERE d.source_id = sources.id)"
-#define DOC_COLS                                                                       \
-    "id, source_id, external_id, url, path, title, authors_json, published_ms,"        \
-    " updated_ms, tags_json, version, content_hash, metadata_json, ingested_ms"
 #define HIT_JOINS                                                                      \
     " FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"                        \
     " JOIN documents d ON d.id = c.document_id JOIN sources s ON s.id = d.source_id"
 
 const struct stmt_def sqlite__knowledge_stmts[ST__COUNT] = {
-    [ST_SOURCE_INSERT] = {"source_insert",
-        "INSERT INTO sources (name, type, url, path, schedule, tz, priority, enabled,"
-        " auth_json, options_json, created_ms, updated_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
-    [ST_SOURCE_UPDATE] = {"source_update",
-        "UPDATE sources SET name = ?2, type = ?3, url = ?4, path = ?5, schedule = ?6,"
-        " tz = ?7, priority = ?8, enabled = ?9, auth_json = ?10, options_json = ?11,"
-        " updated_ms = ?12 WHERE id = ?1"},
-    [ST_SOURCE_GET] = {"source_get", "SELECT " SOURCE_COLS " FROM sources WHERE id = ?1"},
-    [ST_SOURCE_GET_BY_NAME] = {"source_get_by_name",
-        "SELECT " SOURCE_COLS " FROM sources WHERE name = ?1"},
-    [ST_SOURCE_LIST] = {"source_list", "SELECT " SOURCE_COLS " FROM sources ORDER BY name"},
-    [ST_SOURCE_DELETE] = {"source_delete", "DELETE FROM sources WHERE id = ?1"},
-    [ST_SOURCE_RECORD_RUN] = {"source_record_run",
-        "UPDATE sources SET last_run_ms = ?2,"
-        " last_status = CASE WHEN ?3 THEN 'ok' ELSE 'failed' END,"
-        " last_error = CASE WHEN ?3 THEN NULL ELSE ?4 END,"
-        " next_run_ms = CASE WHEN ?5 < 0 THEN next_run_ms ELSE ?5 END,"
-        " failures = CASE WHEN ?3 THEN 0 ELSE failures + 1 END,"
-        " runs_total = runs_total + 1, ingested_total = ingested_total + ?6,"
-        " failed_total = failed_total + ?7 WHERE id = ?1"},
     [ST_SOURCE_ADD_COUNTS] = {"source_add_counts",
         "UPDATE sources SET ingested_total = ingested_total + ?2,"
         " failed_total = failed_total + ?3 WHERE id = ?1"},
-    [ST_SOURCE_SCHEDULE] = {"source_schedule",
-        "UPDATE sources SET next_run_ms = ?2 WHERE id = ?1"},
-    [ST_SOURCE_DUE] = {"source_due",
-        "SELECT " SOURCE_COLS " FROM sources WHERE enabled = 1 AND next_run_ms > 0"
-        " AND next_run_ms <= ?1 ORDER BY next_run_ms, id"},
     [ST_SOURCE_EXISTS] = {"source_exists", "SELECT 1 FROM sources WHERE id = ?1"},
     [ST_DOC_LOOKUP] = {"doc_lookup",
         "SELECT id, content_hash FROM documents WHERE source_id = ?1 AND external_id = ?2"},
@@ -81,13 +48,6 @@ const struct stmt_def sqlite__knowledge_stmts[ST__COUNT] = {
         "UPDATE documents SET url = ?2, path = ?3, title = ?4, authors_json = ?5,"
         " published_ms = ?6, updated_ms = ?7, tags_json = ?8, version = ?9,"
         " content_hash = ?10, metadata_json = ?11, ingested_ms = ?12 WHERE id = ?1"},
-    [ST_DOC_GET] = {"doc_get", "SELECT " DOC_COLS " FROM documents WHERE id = ?1"},
-    [ST_DOC_DELETE] = {"doc_delete", "DELETE FROM documents WHERE id = ?1"},
-    [ST_DOC_LIST] = {"doc_list",
-        "SELECT id, source_id, external_id, path, title, content_hash FROM documents"
-        " WHERE source_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
-    [ST_DOC_DELETE_EXTERNAL] = {"doc_delete_external",
-        "DELETE FROM documents WHERE source_id = ?1 AND external_id = ?2"},
     [ST_CHUNK_INSERT] = {"chunk_insert",
         "INSERT INTO chunks (document_id, ord, heading, text) VALUES (?1, ?2, ?3, ?4)"},
     /* chunks_fts has external content (0004): its rows are written here,
@@ -99,8 +59,6 @@ const struct stmt_def sqlite__knowledge_stmts[ST__COUNT] = {
         " SELECT 'delete', c.id, d.title, c.heading, c.text"
         " FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.document_id = ?1"},
     [ST_CHUNK_DELETE_DOC] = {"chunk_delete_doc", "DELETE FROM chunks WHERE document_id = ?1"},
-    [ST_CHUNK_LIST] = {"chunk_list",
-        "SELECT id, ord, heading, text FROM chunks WHERE document_id = ?1 ORDER BY ord, id"},
     [ST_TAG_INSERT] = {"tag_insert",
         "INSERT OR IGNORE INTO doc_tags (document_id, tag) VALUES (?1, ?2)"},
     [ST_TAG_DELETE_DOC] = {"tag_delete_doc", "DELETE FROM doc_tags WHERE document_id = ?1"},
@@ -142,141 +100,6 @@ const struct stmt_def sqlite__knowledge_stmts[ST__COUNT] = {
         " d.published_ms" HIT_JOINS
         " WHERE chunks_fts MATCH ?1 AND chunks_fts.rowid = ?2"},
 };
-
-/* ---- sources --------------------------------------------------------- */
-
-cc_err sqlite__source_insert(struct store *st, const struct store_source *src,
-                             int64_t *out_id)
-{
-    if (!store__source_valid(src))
-        return CC_EINVAL;
-    struct write_result res = {0};
-    cc_err err = sqlite__run_write(
-        sqlite__from_store(st), ST_SOURCE_INSERT,
-        PARAMS(PT(src->name), PT(src->type), PT(src->url), PT(src->path), PT(src->schedule),
-               PT(src->tz), PI(src->priority), PI(src->enabled ? 1 : 0), PT(src->auth_json),
-               PT(src->options_json), PI(src->created_ms), PI(src->updated_ms)),
-        &res);
-    if (!err && out_id)
-        *out_id = res.rowid;
-    return err;
-}
-
-cc_err sqlite__source_update(struct store *st, const struct store_source *src)
-{
-    if (!store__source_valid(src) || src->id <= 0)
-        return CC_EINVAL;
-    return sqlite__write_one(
-        sqlite__from_store(st), ST_SOURCE_UPDATE,
-        PARAMS(PI(src->id), PT(src->name), PT(src->type), PT(src->url), PT(src->path),
-               PT(src->schedule), PT(src->tz), PI(src->priority), PI(src->enabled ? 1 : 0),
-               PT(src->auth_json), PT(src->options_json), PI(src->updated_ms)));
-}
-
-struct source_ctx {
-    store_source_cb cb;
-    void *arg;
-};
-
-static void row_source(sqlite3_stmt *st, void *ctx)
-{
-    struct source_ctx *c = ctx;
-    struct store_source src = {
-        .id = sqlite3_column_int64(st, 0),
-        .name = sqlite__col_text(st, 1),
-        .type = sqlite__col_text(st, 2),
-        .url = sqlite__col_text(st, 3),
-        .path = sqlite__col_text(st, 4),
-        .schedule = sqlite__col_text(st, 5),
-        .tz = sqlite__col_text(st, 6),
-        .priority = sqlite3_column_int(st, 7),
-        .enabled = sqlite3_column_int(st, 8) != 0,
-        .auth_json = sqlite__col_text(st, 9),
-        .options_json = sqlite__col_text(st, 10),
-        .created_ms = sqlite3_column_int64(st, 11),
-        .updated_ms = sqlite3_column_int64(st, 12),
-        .last_run_ms = sqlite3_column_int64(st, 13),
-        .last_status = sqlite__col_text(st, 14),
-        .last_error = sqlite__col_text(st, 15),
-        .next_run_ms = sqlite3_column_int64(st, 16),
-        .failures = sqlite3_column_int(st, 17),
-        .runs_total = sqlite3_column_int64(st, 18),
-        .ingested_total = sqlite3_column_int64(st, 19),
-        .failed_total = sqlite3_column_int64(st, 20),
-        .docs = sqlite3_column_int64(st, 21),
-    };
-    c->cb(c->arg, &src);
-}
-
-/* A read of sources; CC_ENOTFOUND when `one` and no row came back. */
-static cc_err read_sources(struct store *st, enum stmt_id id, const struct param *params,
-                           bool one, store_source_cb cb, void *arg)
-{
-    if (!cb)
-        return CC_EINVAL;
-    struct source_ctx c = {.cb = cb, .arg = arg};
-    int64_t rows = 0;
-    cc_err err = sqlite__run_read(sqlite__from_store(st), id, params, row_source, &c, &rows);
-    if (!err && one && rows == 0)
-        err = CC_ENOTFOUND;
-    return err;
-}
-
-cc_err sqlite__source_get(struct store *st, int64_t id, store_source_cb cb, void *arg)
-{
-    return read_sources(st, ST_SOURCE_GET, PARAMS(PI(id)), true, cb, arg);
-}
-
-cc_err sqlite__source_get_by_name(struct store *st, const char *name, store_source_cb cb,
-                                  void *arg)
-{
-    if (!name)
-        return CC_EINVAL;
-    return read_sources(st, ST_SOURCE_GET_BY_NAME, PARAMS(PT(name)), true, cb, arg);
-}
-
-cc_err sqlite__source_list(struct store *st, store_source_cb cb, void *arg)
-{
-    return read_sources(st, ST_SOURCE_LIST, NULL, false, cb, arg);
-}
-
-cc_err sqlite__source_due(struct store *st, int64_t now_ms, store_source_cb cb, void *arg)
-{
-    return read_sources(st, ST_SOURCE_DUE, PARAMS(PI(now_ms)), false, cb, arg);
-}
-
-/* Documents, chunks, FTS rows and tags go through ON DELETE CASCADE and
- * the chunks_ad trigger; the source's jobs through their own cascade. */
-cc_err sqlite__source_delete(struct store *st, int64_t id)
-{
-    return sqlite__write_one(sqlite__from_store(st), ST_SOURCE_DELETE, PARAMS(PI(id)));
-}
-
-cc_err sqlite__source_record_run(struct store *st, const struct store_source_run *run)
-{
-    if (!run || run->ingested < 0 || run->failed < 0 || run->next_run_ms < -1)
-        return CC_EINVAL;
-    return sqlite__write_one(sqlite__from_store(st), ST_SOURCE_RECORD_RUN,
-                             PARAMS(PI(run->source_id), PI(run->ran_ms), PI(run->ok ? 1 : 0),
-                                    PT(run->error), PI(run->next_run_ms), PI(run->ingested),
-                                    PI(run->failed)));
-}
-
-cc_err sqlite__source_add_counts(struct store *st, int64_t id, int64_t ingested, int64_t failed)
-{
-    if (ingested < 0 || failed < 0)
-        return CC_EINVAL;
-    return sqlite__write_one(sqlite__from_store(st), ST_SOURCE_ADD_COUNTS,
-                             PARAMS(PI(id), PI(ingested), PI(failed)));
-}
-
-cc_err sqlite__source_schedule(struct store *st, int64_t id, int64_t next_run_ms)
-{
-    if (next_run_ms < 0)
-        return CC_EINVAL;
-    return sqlite__write_one(sqlite__from_store(st), ST_SOURCE_SCHEDULE,
-                             PARAMS(PI(id), PI(next_run_ms)));
-}
 
 /* ---- documents: writing ---------------------------------------------- */
 
@@ -560,164 +383,6 @@ cc_err sqlite__doc_write_batch(struct store *st, const char *owner, int64_t now_
     free(skip);
     free(tags);
     free(hashes);
-    return err;
-}
-
-cc_err sqlite__doc_delete(struct store *st, int64_t id)
-{
-    return sqlite__write_one(sqlite__from_store(st), ST_DOC_DELETE, PARAMS(PI(id)));
-}
-
-struct doc_list_ctx {
-    store_doc_cb cb;
-    void *arg;
-};
-
-static void row_doc_brief(sqlite3_stmt *st, void *ctx)
-{
-    struct doc_list_ctx *c = ctx;
-    struct store_doc d = {
-        .id = sqlite3_column_int64(st, 0),
-        .source_id = sqlite3_column_int64(st, 1),
-        .external_id = sqlite__col_text(st, 2),
-        .path = sqlite__col_text(st, 3),
-        .title = sqlite__col_text(st, 4),
-        .content_hash = sqlite__col_text(st, 5),
-    };
-    c->cb(c->arg, &d);
-}
-
-cc_err sqlite__doc_list(struct store *st, int64_t source_id, int64_t after_id, unsigned limit,
-                        store_doc_cb cb, void *arg)
-{
-    if (!cb)
-        return CC_EINVAL;
-    if (limit > STORE_DOC_LIST_MAX)
-        limit = STORE_DOC_LIST_MAX;
-    struct doc_list_ctx c = {.cb = cb, .arg = arg};
-    return sqlite__run_read(sqlite__from_store(st), ST_DOC_LIST,
-                            PARAMS(PI(source_id), PI(after_id), PI(limit)), row_doc_brief, &c,
-                            NULL);
-}
-
-cc_err sqlite__doc_delete_external(struct store *st, int64_t source_id,
-                                   const char *external_id)
-{
-    if (!external_id || !*external_id)
-        return CC_EINVAL;
-    return sqlite__write_one(sqlite__from_store(st), ST_DOC_DELETE_EXTERNAL,
-                             PARAMS(PI(source_id), PT(external_id)));
-}
-
-/* ---- documents: reading ---------------------------------------------- */
-
-cc_err sqlite__doc_hash(struct store *st, int64_t source_id, const char *external_id,
-                        char out_hash[65])
-{
-    if (!external_id || !out_hash)
-        return CC_EINVAL;
-    struct doc_key k = {0};
-    cc_err err = sqlite__run_read(sqlite__from_store(st), ST_DOC_LOOKUP,
-                                  PARAMS(PI(source_id), PT(external_id)), row_doc_key, &k,
-                                  NULL);
-    if (err)
-        return err;
-    if (!k.found)
-        return CC_ENOTFOUND;
-    memcpy(out_hash, k.hash, sizeof(k.hash));
-    return CC_OK;
-}
-
-/* Chunks copied out of their rows: the document row stays live meanwhile. */
-struct chunk_list {
-    struct store_chunk *v;
-    size_t n, cap;
-};
-
-static void row_chunk(sqlite3_stmt *st, void *ctx)
-{
-    struct chunk_list *l = ctx;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 16;
-        l->v = cc_xrealloc(l->v, l->cap * sizeof(*l->v));
-    }
-    const char *heading = sqlite__col_text(st, 2);
-    const char *text = sqlite__col_text(st, 3);
-    l->v[l->n++] = (struct store_chunk){
-        .id = sqlite3_column_int64(st, 0),
-        .ord = sqlite3_column_int(st, 1),
-        .heading = heading ? cc_xstrdup(heading) : NULL,
-        .text = cc_xstrdup(text ? text : ""),
-    };
-}
-
-static void chunk_list_release(struct chunk_list *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free((char *)l->v[i].heading);
-        free((char *)l->v[i].text);
-    }
-    free(l->v);
-}
-
-static void doc_from_row(sqlite3_stmt *st, const struct chunk_list *chunks,
-                         struct store_doc *out)
-{
-    *out = (struct store_doc){
-        .id = sqlite3_column_int64(st, 0),
-        .source_id = sqlite3_column_int64(st, 1),
-        .external_id = sqlite__col_text(st, 2),
-        .url = sqlite__col_text(st, 3),
-        .path = sqlite__col_text(st, 4),
-        .title = sqlite__col_text(st, 5),
-        .authors_json = sqlite__col_text(st, 6),
-        .published_ms = sqlite3_column_int64(st, 7),
-        .updated_ms = sqlite3_column_int64(st, 8),
-        .tags_json = sqlite__col_text(st, 9),
-        .version = sqlite__col_text(st, 10),
-        .content_hash = sqlite__col_text(st, 11),
-        .metadata_json = sqlite__col_text(st, 12),
-        .ingested_ms = sqlite3_column_int64(st, 13),
-        .chunks = chunks->v,
-        .nchunks = chunks->n,
-    };
-}
-
-/* In one read transaction, so the chunks belong to the row returned. */
-cc_err sqlite__doc_get(struct store *st, int64_t id, store_doc_cb cb, void *arg)
-{
-    struct sqlite_store *s = sqlite__from_store(st);
-    struct chunk_list chunks = {0};
-    sqlite3_stmt *row = NULL;
-    struct conn *c = NULL;
-    if (!cb)
-        return CC_EINVAL;
-    cc_err err = sqlite__reader_get(s, &c);
-    if (err)
-        return err;
-    err = sqlite__begin(s, c, ST_BEGIN);
-    if (!err)
-        err = sqlite__query(s, c, ST_CHUNK_LIST, PARAMS(PI(id)), row_chunk, &chunks, NULL);
-    if (!err)
-        err = sqlite__stmt(s, c, ST_DOC_GET, PARAMS(PI(id)), &row);
-    if (err)
-        goto out;
-    int rc = sqlite3_step(row);
-    if (rc == SQLITE_ROW) {
-        struct store_doc d;
-        doc_from_row(row, &chunks, &d);
-        cb(arg, &d);
-    } else {
-        err = rc == SQLITE_DONE ? CC_ENOTFOUND : sqlite__db_err(s, c->db, rc, "doc_get");
-    }
-out:
-    if (row)
-        sqlite__stmt_done(row);
-    /* Ends the read transaction; a read-only COMMIT only fails if BEGIN did. */
-    if (!sqlite3_get_autocommit(c->db) && sqlite__commit(s, c) != CC_OK)
-        sqlite__rollback(c);
-    sqlite__reader_put(s, c);
-    chunk_list_release(&chunks);
     return err;
 }
 

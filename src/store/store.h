@@ -30,6 +30,7 @@
 
 #include "core/err.h"
 
+struct cc_clock;
 struct cc_log;
 
 struct store_cfg {
@@ -39,6 +40,7 @@ struct store_cfg {
     unsigned pool_size;        /* connections (sqlite: readers besides the writer) */
     const char *postgres_dsn;
     struct cc_log *log;        /* borrowed; may be NULL */
+    struct cc_clock *clock;    /* borrowed; NULL = cc_clock_system() (pool waits) */
 };
 
 struct store_token {
@@ -377,8 +379,15 @@ struct store_ops {
                               struct store_doc_write *items, size_t n);
 };
 
+/* store_open() puts store.c's checks in front of the backend: ops is then
+ * `checked`, a copy of store.c's wrappers named as the backend, and each
+ * wrapper validates its arguments (store_valid.c) before calling
+ * `backend`, so every backend refuses exactly the same input. A store made
+ * without store_open() (a test fake) has only ops. */
 struct store {
     const struct store_ops *ops;
+    const struct store_ops *backend;   /* NULL unless opened by store_open() */
+    struct store_ops checked;
 };
 
 /* Backends known to this binary, NULL-terminated (store.c). */

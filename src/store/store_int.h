@@ -1,8 +1,9 @@
 /*
- * store_int.h - what the backends share: the checks every backend applies
- * to records before any SQL runs (store_valid.c), so SQLite and PostgreSQL
- * refuse exactly the same input, and the vector encoding and best-k
- * accumulator of vector search (store_vec.c), so both score alike.
+ * store_int.h - what the backends share besides their SQL (store_sql.h):
+ * the record checks store.c's wrappers apply before any backend sees a
+ * call (store_valid.c), so SQLite and PostgreSQL refuse exactly the same
+ * input, and the vector encoding and best-k accumulator of vector search
+ * (store_vec.c), so both score alike.
  */
 #ifndef CC_STORE_STORE_INT_H
 #define CC_STORE_STORE_INT_H
@@ -16,6 +17,18 @@
 
 #define STORE_HASH_LEN 64   /* hex SHA-256 */
 
+/* Name 1..STORE_NAME_MAX bytes, a STORE_HASH_LEN hash, scope read|admin. */
+bool store__token_valid(const struct store_token *t);
+/* Name, compose path and state set (name and state non-empty). */
+bool store__project_valid(const struct store_project *p);
+/* A non-empty kind and a message. */
+bool store__event_valid(const struct store_event *e);
+/* A kind, source_id >= 0, max_attempts >= 1, next_run_ms >= 0, a payload
+ * when payload_len > 0, a non-empty dedup key when one is given. */
+bool store__job_valid(const struct store_job *j);
+bool store__job_state_valid(const char *state);
+/* A non-empty owner, lease_ms > 0, 0 <= now_ms and now_ms + lease_ms fits. */
+bool store__lease_valid(const char *owner, int64_t now_ms, int64_t lease_ms);
 /* Name [A-Za-z0-9._-]{1,STORE_NAME_MAX}, a known type, priority 1..10. */
 bool store__source_valid(const struct store_source *src);
 /* Checks a document: source and external id, content hash (normalized to

@@ -1,5 +1,7 @@
 /*
- * store_valid.c - record checks shared by every backend (store_int.h).
+ * store_valid.c - the record checks store.c's wrappers run before any
+ * backend sees a call (store_int.h), so every backend refuses the same
+ * input.
  */
 #include <string.h>
 
@@ -32,6 +34,48 @@ bool store__source_valid(const struct store_source *src)
             return true;
     }
     return false;
+}
+
+bool store__token_valid(const struct store_token *t)
+{
+    if (!t || !t->name || !t->hash || !t->scope)
+        return false;
+    size_t n = strlen(t->name);
+    if (n == 0 || n > STORE_NAME_MAX || strlen(t->hash) != STORE_HASH_LEN)
+        return false;
+    return strcmp(t->scope, "read") == 0 || strcmp(t->scope, "admin") == 0;
+}
+
+bool store__project_valid(const struct store_project *p)
+{
+    return p && p->name && *p->name && p->compose_path && p->state && *p->state;
+}
+
+bool store__event_valid(const struct store_event *e)
+{
+    return e && e->kind && *e->kind && e->message;
+}
+
+bool store__job_valid(const struct store_job *j)
+{
+    return j && j->kind && *j->kind && j->source_id >= 0 && j->max_attempts >= 1 &&
+           j->next_run_ms >= 0 && (j->payload || j->payload_len == 0) &&
+           (!j->dedup_key || *j->dedup_key);
+}
+
+bool store__job_state_valid(const char *state)
+{
+    static const char *const states[] = {"queued", "running", "succeeded", "failed", "dead"};
+    for (size_t i = 0; state && i < sizeof(states) / sizeof(states[0]); i++) {
+        if (strcmp(state, states[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool store__lease_valid(const char *owner, int64_t now_ms, int64_t lease_ms)
+{
+    return owner && *owner && lease_ms > 0 && now_ms >= 0 && now_ms <= INT64_MAX - lease_ms;
 }
 
 /* 64 hex digits, copied lowercased so a hash compares equal in any case. */

@@ -28,7 +28,7 @@ def test_hub_login_sources_jobs_search(daemon, tmp_path):
     token_file = Path(d.data_dir) / "admin.token"
     r = subprocess.run(["node", str(HUB_DIR / "hub.test.js"), d.url + "/", str(token_file),
                         str(folder), str(shot)],
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "hub ok" in r.stdout
     assert shot.stat().st_size > 10000
@@ -88,7 +88,7 @@ def test_hub_projects_logs_restart_events(orch, tmp_path):
     token_file = Path(o.d.data_dir) / "admin.token"
     r = subprocess.run(["node", str(HUB_DIR / "hub_projects.test.js"), o.d.url + "/", str(token_file),
                         "hubdemo", str(shot), read_token],
-                       capture_output=True, text=True, timeout=180)
+                       capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     print(r.stdout)
     assert "hub projects ok" in r.stdout

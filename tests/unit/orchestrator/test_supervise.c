@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "orchestrator/supervise.h"
@@ -172,6 +173,108 @@ static void test_restart_on_unhealthy(void **state)
     orch__sup_release(&s);
 }
 
+/* ---- the lifecycle table ---- */
+
+static void expect(enum orch_state st, enum orch_event ev, enum orch_state next,
+                   enum orch_action act)
+{
+    struct orch_transition t = orch__sup_step(st, ev);
+    if (t.next != next || t.action != act)
+        print_error("%s + %s -> %s (action %d), wanted %s (action %d)\n", orch__state_name(st),
+                    orch__event_name(ev), orch__state_name(t.next), (int)t.action,
+                    orch__state_name(next), (int)act);
+    assert_int_equal(t.next, next);
+    assert_int_equal(t.action, act);
+}
+
+/* The life of a service as the engine tests see it, one row at a time. */
+static void test_table_walk(void **state)
+{
+    (void)state;
+    expect(ORCH_S_PENDING, ORCH_E_DEPS_READY, ORCH_S_STARTING, ORCH_A_START);
+    expect(ORCH_S_STARTING, ORCH_E_START_OK, ORCH_S_UP, ORCH_A_STARTED);
+    expect(ORCH_S_UP, ORCH_E_EXIT_RESTART, ORCH_S_BACKOFF, ORCH_A_SCHEDULE);
+    expect(ORCH_S_BACKOFF, ORCH_E_BACKOFF_DUE, ORCH_S_RESTARTING, ORCH_A_START);
+    expect(ORCH_S_RESTARTING, ORCH_E_START_OK, ORCH_S_UP, ORCH_A_RESTARTED);
+    /* restart on unhealthy stops it; the exit is then decided as any other */
+    expect(ORCH_S_UP, ORCH_E_UNHEALTHY, ORCH_S_UP, ORCH_A_STOP);
+    expect(ORCH_S_UP, ORCH_E_EXIT_BREAKER, ORCH_S_FAILED, ORCH_A_FAIL);
+    /* failed stays failed until an operator (or an up) acts */
+    expect(ORCH_S_FAILED, ORCH_E_BACKOFF_DUE, ORCH_S_FAILED, ORCH_A_IGNORE);
+    expect(ORCH_S_FAILED, ORCH_E_RESTART, ORCH_S_RESTARTING, ORCH_A_START);
+    expect(ORCH_S_UP, ORCH_E_RESTART, ORCH_S_RESTARTING, ORCH_A_RESTART);
+    expect(ORCH_S_UP, ORCH_E_EXIT, ORCH_S_EXITED, ORCH_A_NONE);
+    expect(ORCH_S_EXITED, ORCH_E_DOWN, ORCH_S_STOPPED, ORCH_A_REMOVE);
+    expect(ORCH_S_STOPPED, ORCH_E_UP_AGAIN, ORCH_S_PENDING, ORCH_A_REPLAN);
+    /* a dependency that gives up, a refused spec, a project that cannot be prepared */
+    expect(ORCH_S_PENDING, ORCH_E_DEPS_BLOCKED, ORCH_S_FAILED, ORCH_A_FAIL);
+    expect(ORCH_S_STARTING, ORCH_E_START_FAILED, ORCH_S_FAILED, ORCH_A_FAIL);
+    expect(ORCH_S_PENDING, ORCH_E_PREPARE_FAILED, ORCH_S_FAILED, ORCH_A_FAIL);
+    /* the engine unreachable during a start: tried again later, status kept */
+    expect(ORCH_S_STARTING, ORCH_E_START_AGAIN, ORCH_S_PENDING, ORCH_A_RETRY);
+    expect(ORCH_S_RESTARTING, ORCH_E_START_AGAIN, ORCH_S_BACKOFF, ORCH_A_RETRY);
+    /* re-adoption and reconcile */
+    expect(ORCH_S_PENDING, ORCH_E_ADOPT_RUNNING, ORCH_S_UP, ORCH_A_ADOPT);
+    expect(ORCH_S_PENDING, ORCH_E_ADOPT_DONE, ORCH_S_EXITED, ORCH_A_NONE);
+    expect(ORCH_S_UP, ORCH_E_ADOPT_RUNNING, ORCH_S_UP, ORCH_A_IGNORE);
+    expect(ORCH_S_UP, ORCH_E_RECONFIG, ORCH_S_PENDING, ORCH_A_RECREATE);
+    expect(ORCH_S_FAILED, ORCH_E_RECONFIG, ORCH_S_PENDING, ORCH_A_REPLAN);
+    expect(ORCH_S_UP, ORCH_E_UP_AGAIN, ORCH_S_UP, ORCH_A_IGNORE);
+    expect(ORCH_S_EXITED, ORCH_E_UP_AGAIN, ORCH_S_EXITED, ORCH_A_IGNORE);   /* one-shot done */
+    expect(ORCH_S_FAILED, ORCH_E_UP_AGAIN, ORCH_S_PENDING, ORCH_A_REPLAN);
+    expect(ORCH_S_FAILED, ORCH_E_REPLAN, ORCH_S_PENDING, ORCH_A_REPLAN);
+    /* down never restarts: once stopped, only an up brings it back */
+    expect(ORCH_S_STOPPED, ORCH_E_EXIT_RESTART, ORCH_S_STOPPED, ORCH_A_IGNORE);
+    expect(ORCH_S_STOPPED, ORCH_E_RESTART, ORCH_S_STOPPED, ORCH_A_IGNORE);
+    /* out of range: ignored */
+    expect((enum orch_state)99, ORCH_E_DOWN, (enum orch_state)99, ORCH_A_IGNORE);
+    expect(ORCH_S_UP, (enum orch_event)99, ORCH_S_UP, ORCH_A_IGNORE);
+}
+
+/* Properties of the whole table, checked on every state x event pair. */
+static void test_table_properties(void **state)
+{
+    (void)state;
+    bool reached[ORCH_STATE_COUNT] = {[ORCH_S_PENDING] = true};
+    for (int round = 0; round < ORCH_STATE_COUNT; round++)
+        for (int st = 0; st < ORCH_STATE_COUNT; st++)
+            for (int ev = 0; ev < ORCH_EVENT_COUNT && reached[st]; ev++)
+                reached[orch__sup_step(st, ev).next] = true;
+    for (int st = 0; st < ORCH_STATE_COUNT; st++) {
+        assert_true(reached[st]);   /* every state can be reached from pending */
+        assert_string_not_equal(orch__state_name(st), "?");
+        for (int ev = 0; ev < ORCH_EVENT_COUNT; ev++) {
+            struct orch_transition t = orch__sup_step(st, ev);
+            assert_string_not_equal(orch__event_name(ev), "?");
+            if (t.action == ORCH_A_IGNORE)
+                assert_int_equal(t.next, st);
+            /* a start always goes through starting or restarting, then up */
+            if (t.action == ORCH_A_START || t.action == ORCH_A_RESTART)
+                assert_true(t.next == ORCH_S_STARTING || t.next == ORCH_S_RESTARTING);
+            if (t.action == ORCH_A_STARTED || t.action == ORCH_A_RESTARTED)
+                assert_int_equal(t.next, ORCH_S_UP);
+            /* down stops everything that is not stopped, and nothing else stops */
+            if (ev == ORCH_E_DOWN)
+                assert_int_equal(t.next, ORCH_S_STOPPED);
+            if (t.next == ORCH_S_STOPPED && st != ORCH_S_STOPPED)
+                assert_int_equal(ev, ORCH_E_DOWN);
+            /* failed and stopped are left only when an operator or an up says so */
+            if ((st == ORCH_S_FAILED || st == ORCH_S_STOPPED) && t.action != ORCH_A_IGNORE)
+                assert_true(ev == ORCH_E_RESTART || ev == ORCH_E_REPLAN ||
+                            ev == ORCH_E_UP_AGAIN || ev == ORCH_E_RECONFIG ||
+                            ev == ORCH_E_DOWN);
+            /* a start result means something only while a start is under way */
+            if (ev == ORCH_E_START_OK || ev == ORCH_E_START_AGAIN || ev == ORCH_E_START_FAILED)
+                assert_true(t.action == ORCH_A_IGNORE || st == ORCH_S_STARTING ||
+                            st == ORCH_S_RESTARTING);
+            /* exits and probes matter only for a running instance */
+            if (ev == ORCH_E_EXIT || ev == ORCH_E_EXIT_RESTART || ev == ORCH_E_EXIT_BREAKER ||
+                ev == ORCH_E_UNHEALTHY)
+                assert_true(t.action == ORCH_A_IGNORE || st == ORCH_S_UP);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +284,8 @@ int main(void)
         cmocka_unit_test(test_backoff_sequence_and_reset),
         cmocka_unit_test(test_breaker),
         cmocka_unit_test(test_restart_on_unhealthy),
+        cmocka_unit_test(test_table_walk),
+        cmocka_unit_test(test_table_properties),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

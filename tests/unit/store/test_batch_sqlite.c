@@ -28,18 +28,19 @@
 
 #include "store_fixture.h"
 
-/* The same backend with the optional ops cleared: store.c's loops run. */
+/* The same backend with the optional ops cleared: store.c's loops run
+ * (still behind store.c's checks, which call s->backend). */
 static struct store_ops generic_ops;
 
 static int setup_generic(void **state)
 {
     int rc = setup(state);
     struct fixture *f = *state;
-    generic_ops = *f->s->ops;
+    generic_ops = *f->s->backend;
     generic_ops.job_enqueue_batch = NULL;
     generic_ops.job_claim_batch = NULL;
     generic_ops.doc_write_batch = NULL;
-    f->s->ops = &generic_ops;
+    f->s->backend = &generic_ops;
     return rc;
 }
 
@@ -282,7 +283,7 @@ static void test_doc_write_batch_isolates_failures(void **state)
     /* The documents of items 0 and 2, each counted once. The backend's op
      * writes an item whose lease was lost not at all; the generic loop
      * finds that out only at the job step, after the (idempotent) upsert. */
-    bool generic = f->s->ops == &generic_ops;
+    bool generic = f->s->backend == &generic_ops;
     assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM documents"), generic ? 3 : 2);
     assert_int_equal(raw_int(f, "SELECT ingested_total FROM sources"), generic ? 3 : 2);
     assert_int_equal(matches(f, "alpha"), 1);

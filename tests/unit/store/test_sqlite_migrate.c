@@ -45,7 +45,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    sqlite_close(&f->s->base);
+    sqlite_close(&f->s->sql.base);
     close(f->logfd);
     const char *suffix[] = {"", "-wal", "-shm"};
     char p[160];
@@ -85,22 +85,22 @@ static void test_parse_version(void **state)
 {
     (void)state;
     int v = -1;
-    assert_int_equal(parse_version("0001_init.sql", &v), CC_OK);
+    assert_int_equal(store__migration_version("0001_init.sql", &v), CC_OK);
     assert_int_equal(v, 1);
-    assert_int_equal(parse_version("12_more.sql", &v), CC_OK);
+    assert_int_equal(store__migration_version("12_more.sql", &v), CC_OK);
     assert_int_equal(v, 12);
     v = -1;
-    assert_int_equal(parse_version("init.sql", &v), CC_EINVAL);
-    assert_int_equal(parse_version("0000_zero.sql", &v), CC_EINVAL);
-    assert_int_equal(parse_version("0003init.sql", &v), CC_EINVAL);
-    assert_int_equal(parse_version("99999999999_big.sql", &v), CC_EINVAL);
+    assert_int_equal(store__migration_version("init.sql", &v), CC_EINVAL);
+    assert_int_equal(store__migration_version("0000_zero.sql", &v), CC_EINVAL);
+    assert_int_equal(store__migration_version("0003init.sql", &v), CC_EINVAL);
+    assert_int_equal(store__migration_version("99999999999_big.sql", &v), CC_EINVAL);
     assert_int_equal(v, -1);
 }
 
 static void test_failed_migration_rolls_back(void **state)
 {
     struct fixture *f = *state;
-    int before = f->s->schema_latest;
+    int before = f->s->sql.schema_latest;
     struct cc_embedded bad = migration("0900_bad.sql",
                                        "CREATE TABLE half (x INTEGER);\n"
                                        "INSERT INTO no_such_table VALUES (1);\n");
@@ -135,9 +135,9 @@ static void test_embedded_list_is_valid(void **state)
 {
     struct fixture *f = *state;
     int latest = 0;
-    assert_int_equal(migrations_latest(f->s, &latest), CC_OK);
+    assert_int_equal(store__migrations_latest(sqlite_migrations, f->s->log, &latest), CC_OK);
     assert_true(latest >= 2);
-    assert_int_equal(latest, f->s->schema_latest);
+    assert_int_equal(latest, f->s->sql.schema_latest);
     /* The runner owns the transaction: every file, run in order inside one
      * open transaction, must neither end it (COMMIT/END/ROLLBACK) nor open
      * another (BEGIN fails inside a transaction). Trigger bodies' BEGIN ..
