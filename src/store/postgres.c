@@ -394,15 +394,6 @@ cc_err pg__run(struct pg_store *s, enum pg_stmt_id id, const struct pg_param *pa
     return err;
 }
 
-cc_err pg__run_one(struct pg_store *s, enum pg_stmt_id id, const struct pg_param *params)
-{
-    int64_t rows = 0;
-    cc_err err = pg__run(s, id, params, NULL, NULL, &rows);
-    if (!err && rows == 0)
-        err = CC_ENOTFOUND;
-    return err;
-}
-
 /* ---- the dialect of the shared SQL layer (store_sql.h) ------------- */
 
 static struct pg_conn *conn_of(struct store_sql_conn *c)

@@ -219,8 +219,6 @@ void pg__conn_put(struct pg_store *s, struct pg_conn *c);
 /* One statement on a pooled connection (its own transaction). */
 cc_err pg__run(struct pg_store *s, enum pg_stmt_id id, const struct pg_param *params,
                pg_row_fn row, void *ctx, int64_t *out_rows);
-/* pg__run for a command; CC_ENOTFOUND when no row changed. */
-cc_err pg__run_one(struct pg_store *s, enum pg_stmt_id id, const struct pg_param *params);
 
 /* Array literals for array parameters ('{a,"b",NULL}'): each call appends
  * one element to b (empty: none yet); pg__arr_end closes it ("{}" when

@@ -186,14 +186,6 @@ void sqlite__reader_put(struct sqlite_store *s, struct conn *c);
 struct conn *sqlite__writer_get(struct sqlite_store *s);
 void sqlite__writer_put(struct sqlite_store *s);
 
-/* One statement on a pooled reader / on the writer (its own implicit
- * transaction). write_one: CC_ENOTFOUND when no row changed. */
-cc_err sqlite__run_read(struct sqlite_store *s, enum stmt_id id, const struct param *params,
-                        row_fn row, void *ctx, int64_t *out_rows);
-cc_err sqlite__run_write(struct sqlite_store *s, enum stmt_id id, const struct param *params,
-                         struct write_result *out);
-cc_err sqlite__write_one(struct sqlite_store *s, enum stmt_id id, const struct param *params);
-
 /* ---- ops implemented outside sqlite.c -------------------------------- */
 
 cc_err sqlite__doc_upsert(struct store *st, const struct store_doc *d,
