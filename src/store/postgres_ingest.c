@@ -634,8 +634,6 @@ cc_err pg__doc_write_batch(struct store *st, const char *owner, int64_t now_ms,
 {
     struct pg_store *s = pg__from_store(st);
     struct pg_conn *c = NULL;
-    if (!owner || !*owner || (n && !items))
-        return CC_EINVAL;
     struct witem *w = cc_xcalloc(n ? n : 1, sizeof(*w));
     for (size_t i = 0; i < n; i++) {
         w[i].it = &items[i];
@@ -675,8 +673,6 @@ cc_err pg__doc_write_batch(struct store *st, const char *owner, int64_t now_ms,
 cc_err pg__doc_upsert(struct store *st, const struct store_doc *d,
                       enum store_upsert *out_result, int64_t *out_id)
 {
-    if (!d)
-        return CC_EINVAL;
     struct store_doc_write it = {.doc = d};
     /* owner is not used without a job */
     cc_err err = pg__doc_write_batch(st, "-", 0, &it, 1);

@@ -934,8 +934,6 @@ cc_err pg__search(struct store *st, const struct store_search *q, store_hit_cb c
     struct pg_conn *c = NULL;
     struct cc_buf fts;
     unsigned k = 0;
-    if (!cb)
-        return CC_EINVAL;
     cc_buf_init(&fts, STORE_FTS_QUERY_LIMIT);
     cc_err err = store__search_query(q, &k, &fts);
     if (err)

@@ -16,6 +16,8 @@
 #include "store/store_int.h"
 #include "store/store.h"
 
+/* The ops' arguments are checked by store.c's wrappers; the scan, also
+ * reached from hybrid search, checks its own. */
 #define MAX_DIMS 8192
 
 #define VEC_FILTERS                                                                    \
@@ -63,8 +65,6 @@ cc_err pg__vectors_put(struct store *st, int64_t doc_id, size_t dims, const char
 {
     struct pg_store *s = pg__from_store(st);
     struct pg_conn *c = NULL;
-    if (!model || !vecs || dims == 0 || dims > MAX_DIMS)
-        return CC_EINVAL;
     cc_err err = pg__conn_get(s, &c);
     if (err)
         return err;
@@ -98,8 +98,6 @@ cc_err pg__vectors_missing(struct store *st, int64_t source_id, const char *exte
     int64_t n = 0;
     struct pg_store *s = pg__from_store(st);
     struct pg_conn *c = NULL;
-    if (!external_id || !out_missing)
-        return CC_EINVAL;
     cc_err err = pg__conn_get(s, &c);
     if (err)
         return err;
@@ -153,8 +151,6 @@ cc_err pg__vector_search(struct store *st, const float *q, size_t dims, const ch
     struct pg_conn *c = NULL;
     struct store_vec_hit *hits = NULL;
     size_t n = 0;
-    if (!cb)
-        return CC_EINVAL;
     cc_err err = pg__conn_get(s, &c);
     if (err)
         return err;

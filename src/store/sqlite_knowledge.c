@@ -347,8 +347,6 @@ cc_err sqlite__doc_write_batch(struct store *st, const char *owner, int64_t now_
                                struct store_doc_write *items, size_t n)
 {
     struct sqlite_store *s = sqlite__from_store(st);
-    if (!owner || !*owner || (n && !items))
-        return CC_EINVAL;
     char (*hashes)[HASH_LEN + 1] = cc_xcalloc(n ? n : 1, sizeof(*hashes));
     json_t **tags = cc_xcalloc(n ? n : 1, sizeof(*tags));
     bool *skip = cc_xcalloc(n ? n : 1, sizeof(*skip));
@@ -542,8 +540,6 @@ cc_err sqlite__search(struct store *st, const struct store_search *q, store_hit_
     struct conn *c = NULL;
     struct cc_buf fts;
     unsigned k = 0;
-    if (!cb)
-        return CC_EINVAL;
     cc_buf_init(&fts, STORE_FTS_QUERY_LIMIT);
     cc_err err = store__search_query(q, &k, &fts);
     if (err)

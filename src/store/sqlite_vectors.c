@@ -17,6 +17,8 @@
 #include "store/store_int.h"
 #include "store/store.h"
 
+/* The ops' arguments are checked by store.c's wrappers; the scan, also
+ * reached from hybrid search, checks its own. */
 #define MAX_DIMS 8192
 
 #define VEC_FILTERS                                                                    \
@@ -69,8 +71,6 @@ cc_err sqlite__vectors_put(struct store *st, int64_t doc_id, size_t dims, const 
                            const float *vecs, size_t n)
 {
     struct sqlite_store *s = sqlite__from_store(st);
-    if (!model || !vecs || dims == 0 || dims > MAX_DIMS)
-        return CC_EINVAL;
     struct id_list ids = {0};
     unsigned char *blob = cc_xmalloc(dims * 4);
     struct conn *c = sqlite__writer_get(s);
@@ -156,8 +156,6 @@ cc_err sqlite__vector_search(struct store *st, const float *q, size_t dims, cons
     struct conn *c = NULL;
     struct store_vec_hit *hits = NULL;
     size_t n = 0;
-    if (!cb)
-        return CC_EINVAL;
     cc_err err = sqlite__reader_get(s, &c);
     if (err)
         return err;

@@ -84,9 +84,9 @@ cc_err store__fts_query(const char *text, struct cc_buf *out);
 /* HTML-escapes an FTS5 snippet, turning its \x02/\x03 markers into
  * <mark></mark> (always balanced). */
 cc_err store__snippet_html(const char *snippet, struct cc_buf *out);
-/* Checks a search (k >= 1, no negative filter) and builds its FTS5 query
- * into fts; *out_k is k capped at STORE_SEARCH_K_MAX, the window holds
- * max(20k, 200) rows. */
+/* Builds a search's FTS5 query into fts (the search itself was checked by
+ * store.c's wrapper); *out_k is k capped at STORE_SEARCH_K_MAX, the window
+ * holds max(20k, 200) rows. */
 cc_err store__search_query(const struct store_search *q, unsigned *out_k, struct cc_buf *fts);
 
 /* A candidate of the ranking: the BM25 window's rows (relevance from the

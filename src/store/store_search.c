@@ -109,8 +109,6 @@ cc_err store__snippet_html(const char *snippet, struct cc_buf *out)
 
 cc_err store__search_query(const struct store_search *q, unsigned *out_k, struct cc_buf *fts)
 {
-    if (!q || q->k == 0 || q->source_id < 0 || q->since_ms < 0)
-        return CC_EINVAL;
     cc_err err = store__fts_query(q->query, fts);
     if (!err)
         *out_k = q->k > STORE_SEARCH_K_MAX ? STORE_SEARCH_K_MAX : q->k;
