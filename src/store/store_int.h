@@ -49,6 +49,8 @@ struct store_vec_hit {
     int64_t published_ms;
 };
 
+#define STORE_VEC_DIMS_MAX 8192       /* a vector's dimensions, at most */
+
 /* The best `limit` stored vectors by cosine with q (ties: smaller chunk id
  * first), kept in a heap while a backend scans its rows. */
 struct store_topk {
