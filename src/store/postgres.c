@@ -48,9 +48,10 @@ extern const struct store_ops store_postgres_ops;   /* defined at the end */
 #define SHARED_SQL_MAX 4096            /* a shared statement, rewritten to $N */
 
 static const struct pg_stmt_def *const stmt_tables[] = {
-    pg__knowledge_stmts,
     pg__job_stmts,
     pg__vector_stmts,
+    pg__ingest_stmts,
+    pg__search_stmts,
 };
 #define NTABLES (sizeof(stmt_tables) / sizeof(stmt_tables[0]))
 
@@ -390,15 +391,6 @@ cc_err pg__run(struct pg_store *s, enum pg_stmt_id id, const struct pg_param *pa
         return err;
     err = pg__query(s, c, id, params, row, ctx, out_rows);
     pg__conn_put(s, c);
-    return err;
-}
-
-cc_err pg__run_one(struct pg_store *s, enum pg_stmt_id id, const struct pg_param *params)
-{
-    int64_t rows = 0;
-    cc_err err = pg__run(s, id, params, NULL, NULL, &rows);
-    if (!err && rows == 0)
-        err = CC_ENOTFOUND;
     return err;
 }
 
@@ -761,5 +753,7 @@ const struct store_ops store_postgres_ops = {
     .vector_search = pg__vector_search,
     .job_claim = pg__job_claim,
     .job_enqueue_batch = store__sql_job_enqueue_batch,
+    .job_claim_batch = pg__job_claim_batch,
+    .doc_write_batch = pg__doc_write_batch,
     STORE_SQL_OPS,
 };

@@ -3,12 +3,13 @@
  *
  * The backend is split by subject like the SQLite one: postgres.c (open,
  * migrations, the connection pool, the statement helpers, the dialect
- * table of the shared SQL layer and the ops table), postgres_knowledge.c
- * (the tokenizer, writing documents, search), postgres_jobs.c (the job
- * claim and the enqueue lock) and postgres_vectors.c (embeddings).
- * Tokens, projects, events, sources, document reads and the rest of the
- * job queue are the shared layer's (store_sql.h). Nothing outside these
- * files includes this header.
+ * table of the shared SQL layer and the ops table), postgres_ingest.c
+ * (document writes, batched), postgres_search.c (the tokenizer, the index
+ * columns, search), postgres_jobs.c (the job claim, batched too, and the
+ * enqueue lock) and postgres_vectors.c (embeddings). Tokens, projects,
+ * events, sources, document reads and the rest of the job queue are the
+ * shared layer's (store_sql.h). Nothing outside these files includes this
+ * header.
  *
  * Invariants:
  *   - A connection is used by one thread at a time: between pg__conn_get()
@@ -63,34 +64,24 @@
 #define PQconninfoFree (pg__lib->PQconninfoFree)
 #define PQconnectdb (pg__lib->PQconnectdb)
 #define PQcmdTuples (pg__lib->PQcmdTuples)
+#define PQputCopyData (pg__lib->PQputCopyData)
+#define PQputCopyEnd (pg__lib->PQputCopyEnd)
+#define PQgetResult (pg__lib->PQgetResult)
 
 struct cc_buf;
 
 enum pg_stmt_id {
-    /* postgres_knowledge.c */
-    PS_SOURCE_ADD_COUNTS,
-    PS_SOURCE_EXISTS,
-    PS_DOC_LOOKUP_LOCK,
-    PS_DOC_INSERT,
-    PS_DOC_UPDATE,
-    PS_CHUNK_INSERT,
-    PS_CHUNK_DELETE_DOC,
-    PS_TAG_INSERT,
-    PS_TAG_DELETE_DOC,
-    PS_FTS_TOTALS,
-    PS_FTS_DOCFREQ,
-    PS_SEARCH_WINDOW,
-    PS_SEARCH_HIT,
+    /* postgres_ingest.c */
+    PS_SOURCE_ADD_COUNTS, PS_JOB_EXISTS, PS_DOC_LOOKUP_LOCK, PS_DOC_UPDATE,
+    PS_CHUNK_DELETE_DOC, PS_TAG_DELETE_DOC, PS_INGEST_SOURCES, PS_INGEST_JOBS_DONE,
+    PS_INGEST_DOC_LOOKUP, PS_INGEST_DOC_INSERT, PS_INGEST_TAGS,
+    /* postgres_search.c */
+    PS_FTS_TOTALS, PS_FTS_DOCFREQ, PS_SEARCH_WINDOW, PS_SEARCH_HITS, PS_FTS_CANDIDATES,
+    PS_FTS_CANDIDATES_FILTERED, PS_SEARCH_META,
     /* postgres_jobs.c */
-    PS_JOB_LOCK_SOURCE,
-    PS_JOB_LOCK_NOSRC,
-    PS_JOB_CLAIM,
-    PS_JOB_EXISTS,
+    PS_JOB_LOCK_SOURCE, PS_JOB_LOCK_NOSRC, PS_JOB_CLAIM, PS_JOB_CLAIM_MANY,
     /* postgres_vectors.c */
-    PS_VEC_CHUNKS,
-    PS_VEC_PUT,
-    PS_VEC_MISSING,
-    PS_VEC_SCAN,
+    PS_VEC_CHUNKS, PS_VEC_PUT, PS_VEC_MISSING, PS_VEC_SCAN,
     PS__COUNT
 };
 
@@ -99,9 +90,10 @@ struct pg_stmt_def {
     const char *sql;
 };
 
-extern const struct pg_stmt_def pg__knowledge_stmts[PS__COUNT];
 extern const struct pg_stmt_def pg__job_stmts[PS__COUNT];
 extern const struct pg_stmt_def pg__vector_stmts[PS__COUNT];
+extern const struct pg_stmt_def pg__ingest_stmts[PS__COUNT];
+extern const struct pg_stmt_def pg__search_stmts[PS__COUNT];
 
 struct fts5_tokenizer;
 
@@ -208,24 +200,39 @@ void pg__conn_put(struct pg_store *s, struct pg_conn *c);
 /* One statement on a pooled connection (its own transaction). */
 cc_err pg__run(struct pg_store *s, enum pg_stmt_id id, const struct pg_param *params,
                pg_row_fn row, void *ctx, int64_t *out_rows);
-/* pg__run for a command; CC_ENOTFOUND when no row changed. */
-cc_err pg__run_one(struct pg_store *s, enum pg_stmt_id id, const struct pg_param *params);
 
-/* ---- full text (postgres_knowledge.c) ---------------------------------- */
+/* Array literals for array parameters ('{a,"b",NULL}'): each call appends
+ * one element to b (empty: none yet); pg__arr_end closes it ("{}" when
+ * empty). A NULL text or blob is an SQL NULL element. (postgres_ingest.c) */
+cc_err pg__arr_text(struct cc_buf *b, const char *s);
+cc_err pg__arr_textn(struct cc_buf *b, const char *s, size_t n);   /* s not NULL */
+cc_err pg__arr_int(struct cc_buf *b, int64_t v);
+cc_err pg__arr_bytea(struct cc_buf *b, const void *p, size_t n);
+cc_err pg__arr_end(struct cc_buf *b);
+
+/* ---- full text (postgres_search.c) ----------------------------------- */
 
 /* Sets up the connection's in-memory FTS5 database. */
 cc_err pg__fts_open(struct pg_store *s, struct pg_conn *c);
 void pg__fts_close(struct pg_conn *c);
 
-/* Shared with the SQLite backend (sqlite_knowledge.c) so that both build
- * the same terms from user text and escape snippets identically. */
-cc_err sqlite__fts_query(const char *text, struct cc_buf *out);
-cc_err sqlite__snippet_html(const char *snippet, struct cc_buf *out);
+/* The index columns of one chunk from FTS5's tokenizer: the tsvector and
+ * tf JSON as text (input syntax), the token count. */
+struct pg_chunk_index {
+    struct cc_buf tsv, tf;
+    int64_t ntok;
+};
+void pg__chunk_index_init(struct pg_chunk_index *ix);
+void pg__chunk_index_release(struct pg_chunk_index *ix);
+cc_err pg__chunk_index(struct pg_conn *c, const char *title, const char *heading,
+                       const char *body, struct pg_chunk_index *out);
 
 /* ---- ops implemented outside postgres.c ------------------------------ */
 
 cc_err pg__doc_upsert(struct store *st, const struct store_doc *d,
                       enum store_upsert *out_result, int64_t *out_id);
+cc_err pg__doc_write_batch(struct store *st, const char *owner, int64_t now_ms,
+                           struct store_doc_write *items, size_t n);
 cc_err pg__search(struct store *st, const struct store_search *q, store_hit_cb cb, void *arg);
 
 cc_err pg__vectors_put(struct store *st, int64_t doc_id, size_t dims, const char *model,
@@ -243,5 +250,7 @@ cc_err pg__vector_scan(struct pg_store *s, struct pg_conn *c, const float *q, si
 
 cc_err pg__job_claim(struct store *st, const char *owner, int64_t now_ms, int64_t lease_ms,
                      store_job_cb cb, void *arg);
+cc_err pg__job_claim_batch(struct store *st, const char *owner, int64_t now_ms, int64_t lease_ms,
+                           size_t max, store_job_cb cb, void *arg);
 
 #endif

@@ -16,8 +16,6 @@
 #include "store/store_int.h"
 #include "store/store.h"
 
-#define MAX_DIMS 8192
-
 #define VEC_FILTERS                                                                    \
     " AND ($3::int8 = 0 OR d.source_id = $3::int8)"                                    \
     " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM doc_tags t"                       \
@@ -63,8 +61,6 @@ cc_err pg__vectors_put(struct store *st, int64_t doc_id, size_t dims, const char
 {
     struct pg_store *s = pg__from_store(st);
     struct pg_conn *c = NULL;
-    if (!model || !vecs || dims == 0 || dims > MAX_DIMS)
-        return CC_EINVAL;
     cc_err err = pg__conn_get(s, &c);
     if (err)
         return err;
@@ -98,8 +94,6 @@ cc_err pg__vectors_missing(struct store *st, int64_t source_id, const char *exte
     int64_t n = 0;
     struct pg_store *s = pg__from_store(st);
     struct pg_conn *c = NULL;
-    if (!external_id || !out_missing)
-        return CC_EINVAL;
     cc_err err = pg__conn_get(s, &c);
     if (err)
         return err;
@@ -124,48 +118,27 @@ static void row_scan(const struct pg_row *r, void *ctx)
     free(blob);
 }
 
+static cc_err scan_rows(struct store *st, struct store_sql_conn *c, const char *model,
+                        const struct store_search *f, struct store_topk *t)
+{
+    return pg__query(
+        pg__from_store(st), (struct pg_conn *)c, PS_VEC_SCAN,
+        QPARAMS(QT(model), QI(t->dims), QI(f ? f->source_id : 0), QT(f ? f->tag : NULL),
+                QI(f ? f->since_ms : 0), QT(f ? f->version : NULL), QI(STORE_VECTOR_SCAN_MAX)),
+        row_scan, t, NULL);
+}
+
 cc_err pg__vector_scan(struct pg_store *s, struct pg_conn *c, const float *q, size_t dims,
                        const char *model, const struct store_search *f, unsigned limit,
                        struct store_vec_hit **out, size_t *out_n)
 {
-    if (!q || !model || dims == 0 || dims > MAX_DIMS || limit == 0)
-        return CC_EINVAL;
-    struct store_topk t;
-    store__topk_init(&t, q, dims, limit);
-    cc_err err = pg__query(
-        s, c, PS_VEC_SCAN,
-        QPARAMS(QT(model), QI(dims), QI(f ? f->source_id : 0), QT(f ? f->tag : NULL),
-                QI(f ? f->since_ms : 0), QT(f ? f->version : NULL), QI(STORE_VECTOR_SCAN_MAX)),
-        row_scan, &t, NULL);
-    if (err) {
-        store__topk_release(&t);
-        return err;
-    }
-    *out = store__topk_finish(&t, out_n);
-    return CC_OK;
+    return store__sql_vector_scan(&s->sql.base, (struct store_sql_conn *)c, scan_rows, q, dims,
+                                  model, f, limit, out, out_n);
 }
 
 cc_err pg__vector_search(struct store *st, const float *q, size_t dims, const char *model,
                          const struct store_search *f, unsigned limit, store_vec_cb cb,
                          void *arg)
 {
-    struct pg_store *s = pg__from_store(st);
-    struct pg_conn *c = NULL;
-    struct store_vec_hit *hits = NULL;
-    size_t n = 0;
-    if (!cb)
-        return CC_EINVAL;
-    cc_err err = pg__conn_get(s, &c);
-    if (err)
-        return err;
-    err = pg__begin_read(s, c);
-    if (!err)
-        err = pg__vector_scan(s, c, q, dims, model, f, limit, &hits, &n);
-    if (!err)
-        err = pg__commit(s, c);
-    pg__conn_put(s, c);
-    for (size_t i = 0; !err && i < n; i++)
-        cb(arg, hits[i].chunk_id, hits[i].cosine);
-    free(hits);
-    return err;
+    return store__sql_vector_search(st, scan_rows, q, dims, model, f, limit, cb, arg);
 }

@@ -333,36 +333,6 @@ void sqlite__writer_put(struct sqlite_store *s)
     pthread_mutex_unlock(&s->write_mu);
 }
 
-cc_err sqlite__run_read(struct sqlite_store *s, enum stmt_id id, const struct param *params,
-                        row_fn row, void *ctx, int64_t *out_rows)
-{
-    struct conn *c = NULL;
-    cc_err err = sqlite__reader_get(s, &c);
-    if (err)
-        return err;
-    err = sqlite__query(s, c, id, params, row, ctx, out_rows);
-    sqlite__reader_put(s, c);
-    return err;
-}
-
-cc_err sqlite__run_write(struct sqlite_store *s, enum stmt_id id, const struct param *params,
-                         struct write_result *out)
-{
-    struct conn *c = sqlite__writer_get(s);
-    cc_err err = sqlite__exec(s, c, id, params, out);
-    sqlite__writer_put(s);
-    return err;
-}
-
-cc_err sqlite__write_one(struct sqlite_store *s, enum stmt_id id, const struct param *params)
-{
-    struct write_result res = {0};
-    cc_err err = sqlite__run_write(s, id, params, &res);
-    if (!err && res.changes == 0)
-        err = CC_ENOTFOUND;
-    return err;
-}
-
 /* ---- the dialect of the shared SQL layer (store_sql.h) ------------- */
 
 static struct conn *conn_of(struct store_sql_conn *c)
@@ -655,8 +625,10 @@ static cc_err set_pragmas(struct sqlite_store *s, sqlite3 *db, bool reader)
         return err;
     int rc = sqlite3_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
                           NULL, NULL, NULL);
+    /* Readers map the file: pages come from the kernel's cache (docs/STORE.md). */
     if (rc == SQLITE_OK && reader)
-        rc = sqlite3_exec(db, "PRAGMA query_only = ON", NULL, NULL, NULL);
+        rc = sqlite3_exec(db, "PRAGMA query_only = ON; PRAGMA mmap_size = 268435456", NULL,
+                          NULL, NULL);
     /* The writer: a 16 MiB page cache (default 2 MiB) keeps the FTS5
      * segments a merge reads back and the indexes a batch touches in memory;
      * a checkpoint every 4,000 pages (16 MiB of WAL, default 1,000) copies

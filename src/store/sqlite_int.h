@@ -66,6 +66,9 @@ enum stmt_id {
     ST_VEC_MISSING,
     ST_VEC_SCAN,
     ST_VEC_HIT,
+    ST_SEARCH_FTS,
+    ST_SEARCH_META,
+    ST_SOURCE_MAX_PRIORITY,
     ST__COUNT
 };
 
@@ -183,14 +186,6 @@ void sqlite__reader_put(struct sqlite_store *s, struct conn *c);
 struct conn *sqlite__writer_get(struct sqlite_store *s);
 void sqlite__writer_put(struct sqlite_store *s);
 
-/* One statement on a pooled reader / on the writer (its own implicit
- * transaction). write_one: CC_ENOTFOUND when no row changed. */
-cc_err sqlite__run_read(struct sqlite_store *s, enum stmt_id id, const struct param *params,
-                        row_fn row, void *ctx, int64_t *out_rows);
-cc_err sqlite__run_write(struct sqlite_store *s, enum stmt_id id, const struct param *params,
-                         struct write_result *out);
-cc_err sqlite__write_one(struct sqlite_store *s, enum stmt_id id, const struct param *params);
-
 /* ---- ops implemented outside sqlite.c -------------------------------- */
 
 cc_err sqlite__doc_upsert(struct store *st, const struct store_doc *d,
@@ -222,14 +217,5 @@ cc_err sqlite__vector_scan(struct sqlite_store *s, struct conn *c, const float *
 
 cc_err sqlite__job_claim(struct store *st, const char *owner, int64_t now_ms, int64_t lease_ms,
                          store_job_cb cb, void *arg);
-
-/* Exposed for the knowledge unit tests: the FTS5 query built from user
- * text (quoted terms joined with OR) into out (a cc_buf). CC_EINVAL when
- * the text holds no term. */
-struct cc_buf;
-cc_err sqlite__fts_query(const char *text, struct cc_buf *out);
-/* HTML-escapes an FTS5 snippet, turning its \x02/\x03 markers into
- * <mark></mark> (always balanced). */
-cc_err sqlite__snippet_html(const char *snippet, struct cc_buf *out);
 
 #endif

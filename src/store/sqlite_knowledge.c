@@ -10,7 +10,7 @@
  * chunks table through triggers, so every path that removes chunks
  * (upsert, doc delete, the cascade from a source delete) cleans it too.
  *
- * Search never hands user text to FTS5 as syntax: sqlite__fts_query()
+ * Search never hands user text to FTS5 as syntax: store__fts_query()
  * rebuilds it as an OR of quoted terms. It runs in one read transaction:
  * the best max(20k, 200) chunks by BM25 (filters applied in SQL), re-sorted
  * here by relevance x store_priority_factor(priority), then one snippet
@@ -27,11 +27,6 @@
 #include "store/store.h"
 
 #define HASH_LEN 64
-#define FTS_TERMS_MAX 32           /* terms kept from a query; the rest is ignored */
-#define FTS_TERM_MAX 64            /* bytes per term, cut at a UTF-8 boundary */
-#define FTS_QUERY_LIMIT 8192       /* 32 x (2 x 64 quoted + 6) fits with room */
-#define SEARCH_WINDOW_MIN 200
-#define SEARCH_WINDOW_PER_K 20
 #define SNIPPET_LIMIT (256u * 1024u)
 
 #define HIT_JOINS                                                                      \
@@ -87,6 +82,16 @@ const struct stmt_def sqlite__knowledge_stmts[ST__COUNT] = {
         " JOIN chunks c ON c.id = f.id JOIN documents d ON d.id = c.document_id"
         " JOIN sources s ON s.id = d.source_id"
         " ORDER BY f.relevance DESC, f.id"},
+    /* The window by FTS5 alone; its rows' priorities and dates are looked
+     * up one by one, only as far as they can still change the top k. */
+    [ST_SEARCH_FTS] = {"search_fts",
+        "SELECT rowid, -bm25(chunks_fts, 4.0, 2.0, 1.0) FROM chunks_fts"
+        " WHERE chunks_fts MATCH ?1 ORDER BY bm25(chunks_fts, 4.0, 2.0, 1.0), rowid LIMIT ?2"},
+    [ST_SEARCH_META] = {"search_meta",
+        "SELECT s.priority, d.published_ms FROM chunks c JOIN documents d ON d.id = c.document_id"
+        " JOIN sources s ON s.id = d.source_id WHERE c.id = ?1"},
+    [ST_SOURCE_MAX_PRIORITY] = {"source_max_priority",
+        "SELECT COALESCE(MAX(priority), 10) FROM sources"},
     /* Snippet markers are control characters no tokenizer emits, escaped
      * to HTML afterwards; 24 tokens of the body column. */
     [ST_SEARCH_HIT] = {"search_hit",
@@ -342,8 +347,6 @@ cc_err sqlite__doc_write_batch(struct store *st, const char *owner, int64_t now_
                                struct store_doc_write *items, size_t n)
 {
     struct sqlite_store *s = sqlite__from_store(st);
-    if (!owner || !*owner || (n && !items))
-        return CC_EINVAL;
     char (*hashes)[HASH_LEN + 1] = cc_xcalloc(n ? n : 1, sizeof(*hashes));
     json_t **tags = cc_xcalloc(n ? n : 1, sizeof(*tags));
     bool *skip = cc_xcalloc(n ? n : 1, sizeof(*skip));
@@ -381,149 +384,19 @@ cc_err sqlite__doc_write_batch(struct store *st, const char *owner, int64_t now_
     return err;
 }
 
-/* ---- search: query text and snippets --------------------------------- */
-
-/* Letters and digits: ASCII alphanumerics and every byte of a non-ASCII
- * UTF-8 sequence (the tokenizer sorts out non-ASCII punctuation). */
-static bool term_byte(unsigned char c)
-{
-    return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-           (c >= 'A' && c <= 'Z');
-}
-
-/* len cut to at most max bytes without splitting a UTF-8 sequence. */
-static size_t utf8_cut(const unsigned char *p, size_t len, size_t max)
-{
-    if (len <= max)
-        return len;
-    len = max;
-    while (len > 0 && (p[len] & 0xc0) == 0x80)
-        len--;
-    return len;
-}
-
-static cc_err add_quoted(struct cc_buf *out, const unsigned char *p, size_t len)
-{
-    cc_err err = cc_buf_addch(out, '"');
-    for (size_t i = 0; !err && i < len; i++) {
-        if (p[i] == '"')
-            err = cc_buf_addch(out, '"');
-        if (!err)
-            err = cc_buf_addch(out, (char)p[i]);
-    }
-    if (!err)
-        err = cc_buf_addch(out, '"');
-    return err;
-}
-
-cc_err sqlite__fts_query(const char *text, struct cc_buf *out)
-{
-    const unsigned char *p = (const unsigned char *)(text ? text : "");
-    unsigned nterms = 0;
-    cc_err err = CC_OK;
-    while (!err && *p && nterms < FTS_TERMS_MAX) {
-        while (*p && !term_byte(*p))
-            p++;
-        const unsigned char *start = p;
-        while (*p && term_byte(*p))
-            p++;
-        size_t len = utf8_cut(start, (size_t)(p - start), FTS_TERM_MAX);
-        if (len == 0)
-            continue;
-        if (nterms++)
-            err = cc_buf_addstr(out, " OR ");
-        if (!err)
-            err = add_quoted(out, start, len);
-    }
-    if (!err && nterms == 0)
-        err = CC_EINVAL;
-    return err;
-}
-
-cc_err sqlite__snippet_html(const char *snippet, struct cc_buf *out)
-{
-    bool open = false;
-    cc_err err = CC_OK;
-    for (const char *p = snippet ? snippet : ""; !err && *p; p++) {
-        size_t run = strcspn(p, "\x02\x03&<>\"'");
-        if (run) {
-            err = cc_buf_add(out, p, run);
-            p += run;
-            if (err || !*p)
-                break;
-        }
-        const char *rep = NULL;
-        switch (*p) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        case '\x02':              /* a marker inside a mark is dropped */
-            rep = open ? NULL : "<mark>";
-            open = true;
-            break;
-        default:                   /* '\x03'; one outside a mark is dropped */
-            rep = open ? "</mark>" : NULL;
-            open = false;
-            break;
-        }
-        if (rep)
-            err = cc_buf_addstr(out, rep);
-    }
-    if (!err && open)
-        err = cc_buf_addstr(out, "</mark>");
-    return err;
-}
-
 /* ---- search: ranking ------------------------------------------------- */
-
-struct window_row {
-    int64_t chunk_id;
-    int64_t published_ms;
-    double relevance;
-    double score;
-    int priority;
-    bool lexical;                      /* in the BM25 window: has an FTS5 snippet */
-};
-
-struct window {
-    struct window_row *v;
-    size_t n, cap;
-};
 
 static void row_window(sqlite3_stmt *st, void *ctx)
 {
-    struct window *w = ctx;
-    if (w->n == w->cap)
-        return;                        /* LIMIT keeps this from happening */
-    double relevance = sqlite3_column_double(st, 1);
-    w->v[w->n++] = (struct window_row){
-        .chunk_id = sqlite3_column_int64(st, 0),
-        .relevance = relevance,
-        .score = relevance * store_priority_factor(sqlite3_column_int(st, 2)),
-        .priority = sqlite3_column_int(st, 2),
-        .published_ms = sqlite3_column_int64(st, 3),
-        .lexical = true,
-    };
-}
-
-/* Score descending; ties: newer published first, then the older chunk. */
-static int window_cmp(const void *a, const void *b)
-{
-    const struct window_row *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    if (x->published_ms != y->published_ms)
-        return x->published_ms > y->published_ms ? -1 : 1;
-    return (x->chunk_id > y->chunk_id) - (x->chunk_id < y->chunk_id);
+    store__window_add(ctx, sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1),
+                      sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3));
 }
 
 /* One hit: the snippet query for a chunk of the window (ST_SEARCH_HIT for a
  * BM25 match, ST_VEC_HIT for a vector-only one: same columns), then the
  * callback. */
 static cc_err emit_hit(struct sqlite_store *s, struct conn *c, const char *fts,
-                       const struct window_row *w, struct cc_buf *html, store_hit_cb cb,
+                       const struct store_window_row *w, struct cc_buf *html, store_hit_cb cb,
                        void *arg)
 {
     sqlite3_stmt *st = NULL;
@@ -540,7 +413,7 @@ static cc_err emit_hit(struct sqlite_store *s, struct conn *c, const char *fts,
         goto out;
     }
     cc_buf_reset(html);
-    err = sqlite__snippet_html(sqlite__col_text(st, 0), html);
+    err = store__snippet_html(sqlite__col_text(st, 0), html);
     if (err)
         goto out;
     struct store_hit h = {
@@ -564,78 +437,99 @@ out:
     return err;
 }
 
-static int row_id_cmp(const void *a, const void *b)
+struct fts_rows {
+    int64_t *id;
+    double *rel;
+    size_t n, cap;
+};
+
+static void row_fts(sqlite3_stmt *st, void *ctx)
 {
-    const struct window_row *x = *(const struct window_row *const *)a;
-    const struct window_row *y = *(const struct window_row *const *)b;
-    return (x->chunk_id > y->chunk_id) - (x->chunk_id < y->chunk_id);
+    struct fts_rows *r = ctx;
+    if (r->n == r->cap)
+        return;                        /* LIMIT keeps this from happening */
+    r->id[r->n] = sqlite3_column_int64(st, 0);
+    r->rel[r->n++] = sqlite3_column_double(st, 1);
 }
 
-/* Reciprocal rank fusion of the BM25 window (in BM25 order) and the vector
- * ranking of the same size: relevance = sum of 1 / (60 + rank), score =
- * relevance x priority factor. w grows to hold the vector-only rows. */
-static cc_err fuse(struct sqlite_store *s, struct conn *c, const struct store_search *q,
-                   struct window *w)
+struct meta_ctx {
+    struct sqlite_store *s;
+    struct conn *c;
+};
+
+static cc_err window_meta(void *ctx, int64_t chunk_id, int *out_priority,
+                          int64_t *out_published_ms)
 {
-    struct store_vec_hit *vh = NULL;
-    size_t nv = 0;
-    cc_err err = sqlite__vector_scan(s, c, q->vec, q->dims, q->model, q, (unsigned)w->cap,
-                                     &vh, &nv);
+    struct meta_ctx *m = ctx;
+    sqlite3_stmt *st = NULL;
+    cc_err err = sqlite__stmt(m->s, m->c, ST_SEARCH_META, PARAMS(PI(chunk_id)), &st);
     if (err)
         return err;
-    w->v = cc_xrealloc(w->v, (w->n + nv) * sizeof(*w->v));
-    struct window_row **byid = cc_xcalloc(w->n + 1, sizeof(*byid));
-    for (size_t i = 0; i < w->n; i++) {
-        w->v[i].relevance = 1.0 / (STORE_RRF_K + (double)(i + 1));
-        byid[i] = &w->v[i];
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out_priority = sqlite3_column_int(st, 0);
+        *out_published_ms = sqlite3_column_int64(st, 1);
+    } else {
+        err = rc == SQLITE_DONE ? CC_ENOTFOUND : sqlite__db_err(m->s, m->c->db, rc, "search");
     }
-    size_t nlex = w->n;
-    qsort(byid, nlex, sizeof(*byid), row_id_cmp);
-    for (size_t j = 0; j < nv; j++) {
-        struct window_row key = {.chunk_id = vh[j].chunk_id}, *kp = &key;
-        struct window_row **hit = bsearch(&kp, byid, nlex, sizeof(*byid), row_id_cmp);
-        double rrf = 1.0 / (STORE_RRF_K + (double)(j + 1));
-        if (hit)
-            (*hit)->relevance += rrf;
-        else
-            w->v[w->n++] = (struct window_row){.chunk_id = vh[j].chunk_id,
-                                               .published_ms = vh[j].published_ms,
-                                               .priority = vh[j].priority,
-                                               .relevance = rrf};
-    }
-    for (size_t i = 0; i < w->n; i++)
-        w->v[i].score = w->v[i].relevance * store_priority_factor(w->v[i].priority);
-    w->cap = w->n;
-    free(byid);
-    free(vh);
-    return CC_OK;
+    sqlite__stmt_done(st);
+    return err;
 }
 
-/* The window by relevance, re-sorted by score, top k emitted. */
+/* Without filters or vectors: the window from FTS5 alone, and its rows'
+ * priorities and dates only as far as they can reach the top k. */
+static cc_err window_bounded(struct sqlite_store *s, struct conn *c, const char *fts, unsigned k,
+                             struct store_window *w)
+{
+    struct fts_rows r = {.id = cc_xcalloc(w->cap, sizeof(int64_t)),
+                         .rel = cc_xcalloc(w->cap, sizeof(double)), .cap = w->cap};
+    int64_t max_priority = 10;
+    struct meta_ctx m = {.s = s, .c = c};
+    cc_err err = sqlite__query(s, c, ST_SEARCH_FTS, PARAMS(PT(fts), PI(w->cap)), row_fts, &r,
+                               NULL);
+    if (!err && r.n)
+        err = sqlite__query_int(s, c, ST_SOURCE_MAX_PRIORITY, NULL, &max_priority, NULL);
+    if (!err && r.n)
+        err = store__window_bounded(w, r.id, r.rel, r.n, k,
+                                    store_priority_factor((int)max_priority), window_meta, &m);
+    free(r.id);
+    free(r.rel);
+    return err;
+}
+
+/* The window by relevance, fused with the vector ranking when asked,
+ * re-sorted by score, top k emitted. */
 static cc_err search_run(struct sqlite_store *s, struct conn *c, const struct store_search *q,
                          unsigned k, const char *fts, store_hit_cb cb, void *arg)
 {
-    unsigned limit = k * SEARCH_WINDOW_PER_K;
-    struct window w = {.cap = limit < SEARCH_WINDOW_MIN ? SEARCH_WINDOW_MIN : limit};
+    struct store_window w;
     struct cc_buf html;
     cc_buf_init(&html, SNIPPET_LIMIT);
-    w.v = cc_xcalloc(w.cap, sizeof(*w.v));
+    store__window_init(&w, k);
     bool filtered = q->source_id || q->tag || q->since_ms || q->version;
-    cc_err err = filtered
+    cc_err err = !filtered && !q->vec ? window_bounded(s, c, fts, k, &w)
+               : filtered
                      ? sqlite__query(s, c, ST_SEARCH_WINDOW,
                                      PARAMS(PT(fts), PI(q->source_id), PT(q->tag),
                                             PI(q->since_ms), PT(q->version), PI(w.cap)),
                                      row_window, &w, NULL)
                      : sqlite__query(s, c, ST_SEARCH_WINDOW_FAST, PARAMS(PT(fts), PI(w.cap)),
                                      row_window, &w, NULL);
-    if (!err && q->vec)
-        err = fuse(s, c, q, &w);
+    if (!err && q->vec) {
+        struct store_vec_hit *vh = NULL;
+        size_t nv = 0;
+        err = sqlite__vector_scan(s, c, q->vec, q->dims, q->model, q, (unsigned)w.cap, &vh,
+                                  &nv);
+        if (!err)
+            store__window_fuse(&w, vh, nv);
+        free(vh);
+    }
     if (!err)
-        qsort(w.v, w.n, sizeof(*w.v), window_cmp);
+        store__window_sort(&w);
     for (size_t i = 0; !err && i < w.n && i < k; i++)
         err = emit_hit(s, c, fts, &w.v[i], &html, cb, arg);
     cc_buf_release(&html);
-    free(w.v);
+    store__window_release(&w);
     return err;
 }
 
@@ -645,11 +539,9 @@ cc_err sqlite__search(struct store *st, const struct store_search *q, store_hit_
     struct sqlite_store *s = sqlite__from_store(st);
     struct conn *c = NULL;
     struct cc_buf fts;
-    if (!q || !cb || q->k == 0 || q->source_id < 0 || q->since_ms < 0)
-        return CC_EINVAL;
-    unsigned k = q->k > STORE_SEARCH_K_MAX ? STORE_SEARCH_K_MAX : q->k;
-    cc_buf_init(&fts, FTS_QUERY_LIMIT);
-    cc_err err = sqlite__fts_query(q->query, &fts);
+    unsigned k = 0;
+    cc_buf_init(&fts, STORE_FTS_QUERY_LIMIT);
+    cc_err err = store__search_query(q, &k, &fts);
     if (err)
         goto out;
     err = sqlite__reader_get(s, &c);

@@ -17,8 +17,6 @@
 #include "store/store_int.h"
 #include "store/store.h"
 
-#define MAX_DIMS 8192
-
 #define VEC_FILTERS                                                                    \
     " AND (?3 = 0 OR d.source_id = ?3)"                                                \
     " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM doc_tags t"                             \
@@ -69,8 +67,6 @@ cc_err sqlite__vectors_put(struct store *st, int64_t doc_id, size_t dims, const 
                            const float *vecs, size_t n)
 {
     struct sqlite_store *s = sqlite__from_store(st);
-    if (!model || !vecs || dims == 0 || dims > MAX_DIMS)
-        return CC_EINVAL;
     struct id_list ids = {0};
     unsigned char *blob = cc_xmalloc(dims * 4);
     struct conn *c = sqlite__writer_get(s);
@@ -127,50 +123,27 @@ static void row_scan(sqlite3_stmt *st, void *ctx)
                       sqlite3_column_int64(st, 3));
 }
 
+static cc_err scan_rows(struct store *st, struct store_sql_conn *c, const char *model,
+                        const struct store_search *f, struct store_topk *t)
+{
+    return sqlite__query(
+        sqlite__from_store(st), (struct conn *)c, ST_VEC_SCAN,
+        PARAMS(PT(model), PI(t->dims), PI(f ? f->source_id : 0), PT(f ? f->tag : NULL),
+               PI(f ? f->since_ms : 0), PT(f ? f->version : NULL), PI(STORE_VECTOR_SCAN_MAX)),
+        row_scan, t, NULL);
+}
+
 cc_err sqlite__vector_scan(struct sqlite_store *s, struct conn *c, const float *q, size_t dims,
                            const char *model, const struct store_search *f, unsigned limit,
                            struct store_vec_hit **out, size_t *out_n)
 {
-    if (!q || !model || dims == 0 || dims > MAX_DIMS || limit == 0)
-        return CC_EINVAL;
-    struct store_topk t;
-    store__topk_init(&t, q, dims, limit);
-    cc_err err = sqlite__query(
-        s, c, ST_VEC_SCAN,
-        PARAMS(PT(model), PI(dims), PI(f ? f->source_id : 0), PT(f ? f->tag : NULL),
-               PI(f ? f->since_ms : 0), PT(f ? f->version : NULL), PI(STORE_VECTOR_SCAN_MAX)),
-        row_scan, &t, NULL);
-    if (err) {
-        store__topk_release(&t);
-        return err;
-    }
-    *out = store__topk_finish(&t, out_n);
-    return CC_OK;
+    return store__sql_vector_scan(&s->sql.base, (struct store_sql_conn *)c, scan_rows, q, dims,
+                                  model, f, limit, out, out_n);
 }
 
 cc_err sqlite__vector_search(struct store *st, const float *q, size_t dims, const char *model,
                              const struct store_search *f, unsigned limit, store_vec_cb cb,
                              void *arg)
 {
-    struct sqlite_store *s = sqlite__from_store(st);
-    struct conn *c = NULL;
-    struct store_vec_hit *hits = NULL;
-    size_t n = 0;
-    if (!cb)
-        return CC_EINVAL;
-    cc_err err = sqlite__reader_get(s, &c);
-    if (err)
-        return err;
-    err = sqlite__begin(s, c, ST_BEGIN);
-    if (!err)
-        err = sqlite__vector_scan(s, c, q, dims, model, f, limit, &hits, &n);
-    if (!err)
-        err = sqlite__commit(s, c);
-    if (err)
-        sqlite__rollback(c);
-    sqlite__reader_put(s, c);
-    for (size_t i = 0; !err && i < n; i++)
-        cb(arg, hits[i].chunk_id, hits[i].cosine);
-    free(hits);
-    return err;
+    return store__sql_vector_search(st, scan_rows, q, dims, model, f, limit, cb, arg);
 }

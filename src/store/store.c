@@ -279,12 +279,10 @@ static cc_err chk_search(struct store *s, const struct store_search *q, store_hi
     return BACKEND(s)->search(s, q, cb, arg);
 }
 
-#define VEC_DIMS_MAX 8192
-
 static cc_err chk_vectors_put(struct store *s, int64_t doc_id, size_t dims, const char *model,
                               const float *vecs, size_t n)
 {
-    if (!model || !vecs || dims == 0 || dims > VEC_DIMS_MAX)
+    if (!model || !vecs || dims == 0 || dims > STORE_VEC_DIMS_MAX)
         return CC_EINVAL;
     return BACKEND(s)->vectors_put(s, doc_id, dims, model, vecs, n);
 }
@@ -301,7 +299,7 @@ static cc_err chk_vector_search(struct store *s, const float *q, size_t dims, co
                                 const struct store_search *f, unsigned limit, store_vec_cb cb,
                                 void *arg)
 {
-    if (!cb || !q || !model || dims == 0 || dims > VEC_DIMS_MAX || limit == 0)
+    if (!cb || !q || !model || dims == 0 || dims > STORE_VEC_DIMS_MAX || limit == 0)
         return CC_EINVAL;
     return BACKEND(s)->vector_search(s, q, dims, model, f, limit, cb, arg);
 }

@@ -49,6 +49,8 @@ struct store_vec_hit {
     int64_t published_ms;
 };
 
+#define STORE_VEC_DIMS_MAX 8192       /* a vector's dimensions, at most */
+
 /* The best `limit` stored vectors by cosine with q (ties: smaller chunk id
  * first), kept in a heap while a backend scans its rows. */
 struct store_topk {
@@ -65,5 +67,69 @@ void store__topk_offer(struct store_topk *t, int64_t chunk_id, const unsigned ch
 /* The hits best first (the caller frees the array); t is empty afterwards. */
 struct store_vec_hit *store__topk_finish(struct store_topk *t, size_t *out_n);
 void store__topk_release(struct store_topk *t);   /* after an error */
+
+/* ---- search (store_search.c): what both backends' search shares ---- */
+
+#define STORE_SEARCH_WINDOW_MIN 200
+#define STORE_SEARCH_WINDOW_PER_K 20
+#define STORE_FTS_TERMS_MAX 32     /* terms kept from a query; the rest is ignored */
+#define STORE_FTS_TERM_MAX 64      /* bytes per term, cut at a UTF-8 boundary */
+#define STORE_FTS_QUERY_LIMIT 8192 /* 32 x (2 x 64 quoted + 6) fits with room */
+
+struct cc_buf;
+
+/* User text as an FTS5 query that holds no syntax: its terms (runs of
+ * ASCII letters and digits and of non-ASCII bytes, at most
+ * STORE_FTS_TERMS_MAX of at most STORE_FTS_TERM_MAX bytes) quoted and
+ * joined with OR, appended to out. CC_EINVAL when the text holds no term. */
+cc_err store__fts_query(const char *text, struct cc_buf *out);
+/* HTML-escapes an FTS5 snippet, turning its \x02/\x03 markers into
+ * <mark></mark> (always balanced). */
+cc_err store__snippet_html(const char *snippet, struct cc_buf *out);
+/* Builds a search's FTS5 query into fts (the search itself was checked by
+ * store.c's wrapper); *out_k is k capped at STORE_SEARCH_K_MAX, the window
+ * holds max(20k, 200) rows. */
+cc_err store__search_query(const struct store_search *q, unsigned *out_k, struct cc_buf *fts);
+
+/* A candidate of the ranking: the BM25 window's rows (relevance from the
+ * backend), then fused with the vector ranking when the query has one. */
+struct store_window_row {
+    int64_t chunk_id;
+    int64_t published_ms;
+    double relevance;
+    double score;                      /* relevance x store_priority_factor(priority) */
+    int priority;
+    bool lexical;                      /* in the BM25 window: has a full-text snippet */
+};
+
+struct store_window {
+    struct store_window_row *v;
+    size_t n, cap;
+};
+
+void store__window_init(struct store_window *w, unsigned k);
+void store__window_release(struct store_window *w);
+/* Appends a BM25 row (ignored when the window is full). */
+void store__window_add(struct store_window *w, int64_t chunk_id, double relevance,
+                       int priority, int64_t published_ms);
+/* Reciprocal rank fusion of the window (in BM25 order) with the vector
+ * ranking vh (best first): relevance = sum of 1 / (STORE_RRF_K + rank);
+ * vector-only rows are appended. */
+void store__window_fuse(struct store_window *w, const struct store_vec_hit *vh, size_t nv);
+/* Sorts by score descending; ties: newer published first, then the older
+ * chunk. The top k are the hits. */
+void store__window_sort(struct store_window *w);
+
+/* A BM25 window known in relevance order (ids, rel: best first) whose
+ * rows' priority and date cost a lookup each: rows are looked up and added
+ * in that order only while they can still reach the top k. Row i is left
+ * out, with all after it, once rel[i] x fmax is below the k-th best score
+ * of the rows added (fmax: the priority factor of the highest priority
+ * any row can have), so the top k after store__window_sort are those of
+ * the whole window. meta(): CC_ENOTFOUND drops the row. */
+typedef cc_err (*store_meta_fn)(void *ctx, int64_t chunk_id, int *out_priority,
+                                int64_t *out_published_ms);
+cc_err store__window_bounded(struct store_window *w, const int64_t *ids, const double *rel,
+                             size_t n, unsigned k, double fmax, store_meta_fn meta, void *ctx);
 
 #endif

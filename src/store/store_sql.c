@@ -348,6 +348,51 @@ static cc_err read_rows(struct store *st, enum store_sql_id id,
     return err;
 }
 
+/* ---- vectors --------------------------------------------------------- */
+
+cc_err store__sql_vector_scan(struct store *st, struct store_sql_conn *c,
+                              store_sql_vec_rows_fn rows, const float *q, size_t dims,
+                              const char *model, const struct store_search *f, unsigned limit,
+                              struct store_vec_hit **out, size_t *out_n)
+{
+    if (!q || !model || dims == 0 || dims > STORE_VEC_DIMS_MAX || limit == 0)
+        return CC_EINVAL;              /* hybrid search comes here unchecked */
+    struct store_topk t;
+    store__topk_init(&t, q, dims, limit);
+    cc_err err = rows(st, c, model, f, &t);
+    if (err) {
+        store__topk_release(&t);
+        return err;
+    }
+    *out = store__topk_finish(&t, out_n);
+    return CC_OK;
+}
+
+cc_err store__sql_vector_search(struct store *st, store_sql_vec_rows_fn rows, const float *q,
+                                size_t dims, const char *model, const struct store_search *f,
+                                unsigned limit, store_vec_cb cb, void *arg)
+{
+    const struct store_sql_dialect *d = dialect_of(st);
+    struct store_sql_conn *c = NULL;
+    struct store_vec_hit *hits = NULL;
+    size_t n = 0;
+    cc_err err = d->conn_get(st, STORE_SQL_READ, &c);
+    if (err)
+        return err;
+    err = d->begin(st, c, STORE_SQL_READ);
+    if (!err)
+        err = store__sql_vector_scan(st, c, rows, q, dims, model, f, limit, &hits, &n);
+    if (!err)
+        err = d->commit(st, c);
+    if (err)
+        d->rollback(st, c);
+    d->conn_put(st, STORE_SQL_READ, c);
+    for (size_t i = 0; !err && i < n; i++)
+        cb(arg, hits[i].chunk_id, hits[i].cosine);
+    free(hits);
+    return err;
+}
+
 /* ---- health ---------------------------------------------------------- */
 
 cc_err store__sql_ping(struct store *st)

@@ -255,6 +255,28 @@ void store__sql_job_copy_release(struct store_sql_job_copy *c);
 cc_err store__sql_job_succeed_on(struct store *st, struct store_sql_conn *c, int64_t id,
                                  const char *owner, int64_t now_ms);
 
+/* ---- vectors: the scan both backends run ------------------------------ */
+
+struct store_topk;
+struct store_vec_hit;
+/* The backend's one statement: offers to t every stored vector of model
+ * with t->dims dimensions that passes the filters f (NULL: none), at most
+ * STORE_VECTOR_SCAN_MAX of them. */
+typedef cc_err (*store_sql_vec_rows_fn)(struct store *st, struct store_sql_conn *c,
+                                        const char *model, const struct store_search *f,
+                                        struct store_topk *t);
+/* The best `limit` vectors for q on a held connection, inside the caller's
+ * transaction (also hybrid search's): *out (heap) best first. */
+cc_err store__sql_vector_scan(struct store *st, struct store_sql_conn *c,
+                              store_sql_vec_rows_fn rows, const float *q, size_t dims,
+                              const char *model, const struct store_search *f, unsigned limit,
+                              struct store_vec_hit **out, size_t *out_n);
+/* vector_search (store.h) over the backend's rows, in one read transaction;
+ * arguments checked by store.c's wrapper. */
+cc_err store__sql_vector_search(struct store *st, store_sql_vec_rows_fn rows, const float *q,
+                                size_t dims, const char *model, const struct store_search *f,
+                                unsigned limit, store_vec_cb cb, void *arg);
+
 /* ---- the shared ops (store.h), for the backends' ops tables ----------- */
 
 cc_err store__sql_ping(struct store *st);

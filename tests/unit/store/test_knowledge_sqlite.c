@@ -1,7 +1,7 @@
 /*
  * test_knowledge_sqlite.c - sources, documents, chunks and search of the
  * SQLite store, through the public interface (plus the two query/snippet
- * helpers sqlite_int.h exports). Each test gets a fresh mkdtemp directory.
+ * helpers store_int.h declares). Each test gets a fresh mkdtemp directory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "store/sqlite_int.h"
+#include "store/store_int.h"
 #include "store/store.h"
 
 #include "store_fixture.h"
@@ -679,11 +680,11 @@ static void test_snippet_html_helper(void **state)
     (void)state;
     struct cc_buf b;
     cc_buf_init(&b, 4096);
-    assert_int_equal(sqlite__snippet_html("a \x02<b>\x03 & c", &b), CC_OK);
+    assert_int_equal(store__snippet_html("a \x02<b>\x03 & c", &b), CC_OK);
     assert_string_equal(cc_buf_str(&b), "a <mark>&lt;b&gt;</mark> &amp; c");
     /* Stray markers (control characters in content) never unbalance it. */
     cc_buf_reset(&b);
-    assert_int_equal(sqlite__snippet_html("\x03x\x02y\x02z", &b), CC_OK);
+    assert_int_equal(store__snippet_html("\x03x\x02y\x02z", &b), CC_OK);
     assert_string_equal(cc_buf_str(&b), "x<mark>yz</mark>");
     cc_buf_release(&b);
 }
@@ -695,20 +696,20 @@ static void test_fts_query_builder(void **state)
     (void)state;
     struct cc_buf b;
     cc_buf_init(&b, 8192);
-    assert_int_equal(sqlite__fts_query("he said \"hi\" AND x*", &b), CC_OK);
+    assert_int_equal(store__fts_query("he said \"hi\" AND x*", &b), CC_OK);
     assert_string_equal(cc_buf_str(&b), "\"he\" OR \"said\" OR \"hi\" OR \"AND\" OR \"x\"");
 
     cc_buf_reset(&b);
-    assert_int_equal(sqlite__fts_query("\" * ( ) : ^ - +", &b), CC_EINVAL);
-    assert_int_equal(sqlite__fts_query("", &b), CC_EINVAL);
-    assert_int_equal(sqlite__fts_query(NULL, &b), CC_EINVAL);
+    assert_int_equal(store__fts_query("\" * ( ) : ^ - +", &b), CC_EINVAL);
+    assert_int_equal(store__fts_query("", &b), CC_EINVAL);
+    assert_int_equal(store__fts_query(NULL, &b), CC_EINVAL);
 
     /* At most 32 terms. */
     cc_buf_reset(&b);
     char many[512] = "";
     for (int i = 0; i < 40; i++)
         strncat(many, "w ", sizeof(many) - strlen(many) - 1);
-    assert_int_equal(sqlite__fts_query(many, &b), CC_OK);
+    assert_int_equal(store__fts_query(many, &b), CC_OK);
     size_t ors = 0;
     for (const char *p = cc_buf_str(&b); (p = strstr(p, " OR ")); p += 4)
         ors++;
@@ -719,7 +720,7 @@ static void test_fts_query_builder(void **state)
     char lng[200] = "a";
     for (int i = 0; i < 40; i++)
         strncat(lng, "\xc3\xa9", sizeof(lng) - strlen(lng) - 1);   /* 1 + 80 bytes */
-    assert_int_equal(sqlite__fts_query(lng, &b), CC_OK);
+    assert_int_equal(store__fts_query(lng, &b), CC_OK);
     assert_int_equal(b.len, 2 + 63);                               /* "a" + 31 x é */
     cc_buf_release(&b);
 }

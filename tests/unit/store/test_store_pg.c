@@ -59,6 +59,12 @@ static const char *const queries[] = {
     "install server", "installing", "server", "memory server", "cafe", "na\xc3\xafve",
     "resume caf\xc3\xa9", "alpha omega", ("foo\xe2\x80\x94" "bar"), "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
     "\"quoted\" AND NOT ( tags*", "memory memory", "nothing-matches-this", "v1", "tags",
+    /* 16 lexemes, as many as the candidates query has columns (a phrase of
+     * four among them), then 17: BM25 computed by PostgreSQL */
+    ("server foo\xe2\x80\x94" "bar\xe2\x80\x94" "one\xe2\x80\x94" "two alpha omega memory cafe"
+     " resume tags v1 quoted three"),
+    "alpha omega install server memory cafe resume tags v1 quoted foo bar one two three four"
+    " five",
 };
 
 static void fill(struct fixture *f)

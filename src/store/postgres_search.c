@@ -1,9 +1,7 @@
 /*
- * postgres_knowledge.c - writing documents (with their index columns) and
- * search for the PostgreSQL backend (store.h; schema in
- * migrations/postgres/0002_knowledge.sql, the ranking decision in
- * docs/STORE.md "PostgreSQL: ranking"). Sources and reading documents are
- * the shared SQL layer's (store_sql.c).
+ * postgres_search.c - the full-text index and search of the PostgreSQL
+ * backend (store.h; schema in migrations/postgres/0002_knowledge.sql, the
+ * ranking decision in docs/STORE.md "PostgreSQL: ranking").
  *
  * Ranking parity with SQLite. The SQLite backend ranks with FTS5's bm25()
  * over "porter unicode61 remove_diacritics 2" tokens, column weights 4/2/1.
@@ -38,44 +36,39 @@
 #include "store/store.h"
 
 #define MOD "store"
-#define HASH_LEN 64
-#define FTS_QUERY_LIMIT 8192
-#define SEARCH_WINDOW_MIN 200
-#define SEARCH_WINDOW_PER_K 20
 #define SNIPPET_LIMIT (256u * 1024u)
 #define LEXEME_MAX 2046            /* tsvector's limit is 2047 bytes */
 #define POS_MAX 16383              /* tsvector positions are 1..16383 */
 #define POS_PER_LEXEME 256         /* tsvector keeps at most 256 per lexeme */
 #define INDEX_LIMIT (64u * 1024u * 1024u)
+#define QUERY_PHRASES_MAX STORE_FTS_TERMS_MAX
+#define FAST_LEX_MAX 16            /* lexeme columns of PS_FTS_CANDIDATES */
 
-const struct pg_stmt_def pg__knowledge_stmts[PS__COUNT] = {
-    /* The document write path's own (the op is store_sql.c's). */
-    [PS_SOURCE_ADD_COUNTS] = {"source_add_counts",
-        "UPDATE sources SET ingested_total = ingested_total + $2,"
-        " failed_total = failed_total + $3 WHERE id = $1"},
-    [PS_SOURCE_EXISTS] = {"source_exists", "SELECT 1 FROM sources WHERE id = $1"},
-    [PS_DOC_LOOKUP_LOCK] = {"doc_lookup_lock",
-        "SELECT id, content_hash FROM documents WHERE source_id = $1 AND external_id = $2"
-        " FOR UPDATE"},
-    /* A concurrent insert of the same key (another daemon) makes this
-     * return no row; the caller then locks the winner's row and updates. */
-    [PS_DOC_INSERT] = {"doc_insert",
-        "INSERT INTO documents (source_id, external_id, url, path, title, authors_json,"
-        " published_ms, updated_ms, tags_json, version, content_hash, metadata_json,"
-        " ingested_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        " ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id"},
-    [PS_DOC_UPDATE] = {"doc_update",
-        "UPDATE documents SET url = $2, path = $3, title = $4, authors_json = $5,"
-        " published_ms = $6, updated_ms = $7, tags_json = $8, version = $9,"
-        " content_hash = $10, metadata_json = $11, ingested_ms = $12 WHERE id = $1"},
-    [PS_CHUNK_INSERT] = {"chunk_insert",
-        "INSERT INTO chunks (document_id, ord, heading, text, ntok, tsv, tf)"
-        " VALUES ($1, $2, $3, $4, $5, $6::tsvector, $7::jsonb)"},
-    [PS_CHUNK_DELETE_DOC] = {"chunk_delete_doc", "DELETE FROM chunks WHERE document_id = $1"},
-    [PS_TAG_INSERT] = {"tag_insert",
-        "INSERT INTO doc_tags (document_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING"},
-    [PS_TAG_DELETE_DOC] = {"tag_delete_doc", "DELETE FROM doc_tags WHERE document_id = $1"},
+#define LEXCOL(n) ", c.tf -> ($2::text[])[" #n "]"
+#define LEXCOLS                                                                        \
+    LEXCOL(1) LEXCOL(2) LEXCOL(3) LEXCOL(4) LEXCOL(5) LEXCOL(6) LEXCOL(7) LEXCOL(8)    \
+    LEXCOL(9) LEXCOL(10) LEXCOL(11) LEXCOL(12) LEXCOL(13) LEXCOL(14) LEXCOL(15) LEXCOL(16)
+
+const struct pg_stmt_def pg__search_stmts[PS__COUNT] = {
     [PS_FTS_TOTALS] = {"fts_totals", "SELECT nrows, ntok FROM fts_totals WHERE id = 1"},
+    /* The candidates: every chunk the query matches (the GIN index), its
+     * token count, whether it passes the filters, and tf's counts of up to
+     * 16 lexemes ($2; missing ones are NULL). */
+    [PS_FTS_CANDIDATES] = {"fts_candidates",
+        "SELECT c.id, c.ntok, true" LEXCOLS " FROM chunks c WHERE c.tsv @@ $1::tsquery"},
+    [PS_FTS_CANDIDATES_FILTERED] = {"fts_candidates_filtered",
+        "SELECT c.id, c.ntok, EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id"
+        " AND ($3::int8 = 0 OR d.source_id = $3::int8)"
+        " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM doc_tags t"
+        "      WHERE t.document_id = d.id AND t.tag = $4::text))"
+        " AND ($5::int8 = 0 OR COALESCE(NULLIF(d.published_ms, 0), d.updated_ms) >= $5::int8)"
+        " AND ($6::text IS NULL OR d.version = $6::text))" LEXCOLS
+        " FROM chunks c WHERE c.tsv @@ $1::tsquery"},
+    /* The window's priorities and dates, by its ordinal. */
+    [PS_SEARCH_META] = {"search_meta",
+        "SELECT u.i, s.priority, d.published_ms"
+        " FROM unnest($1::int8[]) WITH ORDINALITY AS u(id, i) JOIN chunks c ON c.id = u.id"
+        " JOIN documents d ON d.id = c.document_id JOIN sources s ON s.id = d.source_id"},
     /* BM25's n(q): chunks holding one phrase (a constant tsquery per
      * call, so the planner can use the GIN index). */
     [PS_FTS_DOCFREQ] = {"fts_docfreq",
@@ -103,14 +96,15 @@ const struct pg_stmt_def pg__knowledge_stmts[PS__COUNT] = {
         " AND ($8::int8 = 0 OR COALESCE(NULLIF(d.published_ms, 0), d.updated_ms) >= $8::int8)"
         " AND ($9::text IS NULL OR d.version = $9::text)"
         " ORDER BY r.rel DESC, c.id LIMIT $10"},
-    /* The hit's fields, the texts the snippet is cut from, and the
-     * vector-only snippet (the first 200 characters). */
-    [PS_SEARCH_HIT] = {"search_hit",
-        "SELECT d.id, d.source_id, s.name, s.priority, d.title, c.heading, d.url, d.version,"
-        " d.published_ms, c.text, substr(c.text, 1, 200) || CASE WHEN length(c.text) > 200"
-        " THEN '\xe2\x80\xa6' ELSE '' END"
-        " FROM chunks c JOIN documents d ON d.id = c.document_id"
-        " JOIN sources s ON s.id = d.source_id WHERE c.id = $1"},
+    /* The hits' fields in the window's order, the texts the snippet is cut
+     * from, and the vector-only snippet (the first 200 characters). */
+    [PS_SEARCH_HITS] = {"search_hits",
+        "SELECT c.id, d.id, d.source_id, s.name, s.priority, d.title, c.heading, d.url,"
+        " d.version, d.published_ms, c.text, substr(c.text, 1, 200)"
+        " || CASE WHEN length(c.text) > 200 THEN '\xe2\x80\xa6' ELSE '' END"
+        " FROM unnest($1::int8[]) WITH ORDINALITY AS u(id, i) JOIN chunks c ON c.id = u.id"
+        " JOIN documents d ON d.id = c.document_id JOIN sources s ON s.id = d.source_id"
+        " ORDER BY u.i"},
 };
 
 /* ---- the in-memory FTS5 database ------------------------------------- */
@@ -314,14 +308,21 @@ static cc_err add_lexeme(struct cc_buf *b, const char *s, size_t n)
     return err;
 }
 
-/* The index columns of one chunk: tsvector text, tf JSON, token count. */
-struct chunk_index {
-    struct cc_buf tsv, tf;
-    int64_t ntok;
-};
+void pg__chunk_index_init(struct pg_chunk_index *ix)
+{
+    cc_buf_init(&ix->tsv, INDEX_LIMIT);
+    cc_buf_init(&ix->tf, INDEX_LIMIT);
+    ix->ntok = 0;
+}
 
-static cc_err chunk_index_build(struct pg_conn *c, const char *title, const char *heading,
-                                const char *body, struct chunk_index *out)
+void pg__chunk_index_release(struct pg_chunk_index *ix)
+{
+    cc_buf_release(&ix->tsv);
+    cc_buf_release(&ix->tf);
+}
+
+cc_err pg__chunk_index(struct pg_conn *c, const char *title, const char *heading,
+                       const char *body, struct pg_chunk_index *out)
 {
     struct tokens t = {0};
     cc_buf_init(&t.text, INDEX_LIMIT);
@@ -377,155 +378,6 @@ out:
     return err;
 }
 
-/* ---- documents: writing ---------------------------------------------- */
-
-static void row_first_id(const struct pg_row *r, void *ctx)
-{
-    *(int64_t *)ctx = pg__int(r, 0);
-}
-
-struct doc_key {
-    int64_t id;
-    char hash[HASH_LEN + 1];
-    bool found;
-};
-
-static void row_doc_key(const struct pg_row *r, void *ctx)
-{
-    struct doc_key *k = ctx;
-    const char *hash = pg__text(r, 1);
-    k->id = pg__int(r, 0);
-    cc_strlcpy(k->hash, hash ? hash : "", sizeof(k->hash));
-    k->found = true;
-}
-
-static cc_err doc_write_parts(struct pg_store *s, struct pg_conn *c, const struct store_doc *d,
-                              int64_t id, json_t *tags)
-{
-    const char *title = d->title ? d->title : "";
-    cc_err err = CC_OK;
-    for (size_t i = 0; !err && i < d->nchunks; i++) {
-        const struct store_chunk *ch = &d->chunks[i];
-        struct chunk_index ix = {0};
-        cc_buf_init(&ix.tsv, INDEX_LIMIT);
-        cc_buf_init(&ix.tf, INDEX_LIMIT);
-        err = chunk_index_build(c, title, ch->heading, ch->text, &ix);
-        if (!err)
-            err = pg__query(s, c, PS_CHUNK_INSERT,
-                            QPARAMS(QI(id), QI(ch->ord), QT(ch->heading), QT(ch->text),
-                                    QI(ix.ntok), QT(cc_buf_str(&ix.tsv)),
-                                    QT(cc_buf_str(&ix.tf))),
-                            NULL, NULL, NULL);
-        cc_buf_release(&ix.tsv);
-        cc_buf_release(&ix.tf);
-    }
-    for (size_t i = 0; !err && i < json_array_size(tags); i++) {
-        const char *tag = json_string_value(json_array_get(tags, i));
-        err = pg__query(s, c, PS_TAG_INSERT, QPARAMS(QI(id), QT(tag)), NULL, NULL, NULL);
-    }
-    return err;
-}
-
-static cc_err doc_write_row(struct pg_store *s, struct pg_conn *c, const struct store_doc *d,
-                            const char *hash, struct doc_key *old, int64_t *out_id)
-{
-    const char *title = d->title ? d->title : "";
-    cc_err err;
-    if (!old->found) {
-        int64_t rows = 0, id = 0;
-        err = pg__query(s, c, PS_DOC_INSERT,
-                        QPARAMS(QI(d->source_id), QT(d->external_id), QT(d->url), QT(d->path),
-                                QT(title), QT(d->authors_json), QI(d->published_ms),
-                                QI(d->updated_ms), QT(d->tags_json), QT(d->version), QT(hash),
-                                QT(d->metadata_json), QI(d->ingested_ms)),
-                        row_first_id, &id, &rows);
-        if (err || rows == 1) {
-            *out_id = id;
-            return err;
-        }
-        /* Another session inserted the key meanwhile: lock and update it. */
-        err = pg__query(s, c, PS_DOC_LOOKUP_LOCK, QPARAMS(QI(d->source_id), QT(d->external_id)),
-                        row_doc_key, old, NULL);
-        if (!err && !old->found)
-            err = CC_EAGAIN;
-        if (err)
-            return err;
-    }
-    err = pg__query(s, c, PS_DOC_UPDATE,
-                    QPARAMS(QI(old->id), QT(d->url), QT(d->path), QT(title),
-                            QT(d->authors_json), QI(d->published_ms), QI(d->updated_ms),
-                            QT(d->tags_json), QT(d->version), QT(hash), QT(d->metadata_json),
-                            QI(d->ingested_ms)),
-                    NULL, NULL, NULL);
-    if (!err)
-        err = pg__query(s, c, PS_CHUNK_DELETE_DOC, QPARAMS(QI(old->id)), NULL, NULL, NULL);
-    if (!err)
-        err = pg__query(s, c, PS_TAG_DELETE_DOC, QPARAMS(QI(old->id)), NULL, NULL, NULL);
-    if (!err)
-        *out_id = old->id;
-    return err;
-}
-
-cc_err pg__doc_upsert(struct store *st, const struct store_doc *d,
-                      enum store_upsert *out_result, int64_t *out_id)
-{
-    struct pg_store *s = pg__from_store(st);
-    char hash[HASH_LEN + 1];
-    json_t *tags = NULL;
-    struct doc_key old = {0};
-    bool source_found = false;
-    int64_t id = 0;
-    struct pg_conn *c = NULL;
-    cc_err err = store__doc_validate(d, hash, &tags);
-    if (err)
-        return err;
-    err = pg__conn_get(s, &c);
-    if (err)
-        goto done;
-    err = pg__begin(s, c);
-    if (!err)
-        err = pg__query_int(s, c, PS_SOURCE_EXISTS, QPARAMS(QI(d->source_id)), NULL,
-                            &source_found);
-    if (!err && !source_found)
-        err = CC_ENOTFOUND;
-    if (!err)
-        err = pg__query(s, c, PS_DOC_LOOKUP_LOCK, QPARAMS(QI(d->source_id), QT(d->external_id)),
-                        row_doc_key, &old, NULL);
-    if (err)
-        goto out;
-    bool was_found = old.found;
-    if (old.found && strcmp(old.hash, hash) == 0) {
-        id = old.id;
-        err = pg__commit(s, c);
-        if (!err && out_result)
-            *out_result = STORE_UNCHANGED;
-        if (!err && out_id)
-            *out_id = id;
-        goto out;
-    }
-    err = doc_write_row(s, c, d, hash, &old, &id);
-    /* old.found without was_found: another session inserted the key
-     * between our lookup and insert; we replaced its version. */
-    enum store_upsert result = was_found || old.found ? STORE_UPDATED : STORE_CREATED;
-    if (!err)
-        err = doc_write_parts(s, c, d, id, tags);
-    if (!err)
-        err = pg__commit(s, c);
-    if (err)
-        goto out;
-    if (out_result)
-        *out_result = result;
-    if (out_id)
-        *out_id = id;
-out:
-    if (err)
-        pg__rollback(s, c);
-    pg__conn_put(s, c);
-done:
-    json_decref(tags);
-    return err;
-}
-
 /* ---- search: the query ----------------------------------------------- */
 
 /* The query, term by term (the SQLite backend's quoted terms, tokenized). */
@@ -535,6 +387,9 @@ struct query {
     struct cc_buf lexemes;             /* text[] literal */
     struct cc_buf phrase_of;           /* int[] literal: the phrase of each lexeme */
     unsigned nphrases;
+    unsigned nlex;                     /* lexemes over all phrases */
+    unsigned first[QUERY_PHRASES_MAX]; /* per phrase: its first lexeme, its count */
+    unsigned count[QUERY_PHRASES_MAX];
 };
 
 static void query_init(struct query *q)
@@ -544,6 +399,7 @@ static void query_init(struct query *q)
     cc_buf_init(&q->lexemes, 64 * 1024);
     cc_buf_init(&q->phrase_of, 64 * 1024);
     q->nphrases = 0;
+    q->nlex = 0;
 }
 
 static void query_release(struct query *q)
@@ -552,23 +408,6 @@ static void query_release(struct query *q)
     cc_buf_release(&q->phrases);
     cc_buf_release(&q->lexemes);
     cc_buf_release(&q->phrase_of);
-}
-
-/* An element of an array literal: double-quoted, " and \ escaped. */
-static cc_err add_array_elem(struct cc_buf *b, const char *s, size_t n)
-{
-    cc_err err = cc_buf_addch(b, b->len ? ',' : '{');
-    if (!err)
-        err = cc_buf_addch(b, '"');
-    for (size_t i = 0; !err && i < n; i++) {
-        if (s[i] == '"' || s[i] == '\\')
-            err = cc_buf_addch(b, '\\');
-        if (!err)
-            err = cc_buf_addch(b, s[i]);
-    }
-    if (!err)
-        err = cc_buf_addch(b, '"');
-    return err;
 }
 
 static cc_err add_phrase(struct pg_conn *c, struct query *q, const char *term)
@@ -584,8 +423,11 @@ static cc_err add_phrase(struct pg_conn *c, struct query *q, const char *term)
     size_t kept = 0;
     for (size_t i = 0; i < t.n; i++)
         kept += utf8_valid((const unsigned char *)t.v[i].lex, t.v[i].len);
-    if (kept == 0 || kept != t.n)
+    if (kept == 0 || kept != t.n || q->nphrases == QUERY_PHRASES_MAX)
         goto out;                      /* matches nothing, as in FTS5 */
+    q->first[q->nphrases] = q->nlex;
+    q->count[q->nphrases] = (unsigned)t.n;
+    q->nlex += (unsigned)t.n;
     q->nphrases++;
     for (size_t i = 0; !err && i < t.n; i++) {
         if (i)
@@ -593,7 +435,7 @@ static cc_err add_phrase(struct pg_conn *c, struct query *q, const char *term)
         if (!err)
             err = add_lexeme(&one, t.v[i].lex, t.v[i].len);
         if (!err)
-            err = add_array_elem(&q->lexemes, t.v[i].lex, t.v[i].len);
+            err = pg__arr_textn(&q->lexemes, t.v[i].lex, t.v[i].len);
         if (!err)
             err = cc_buf_addf(&q->phrase_of, "%c%u", q->phrase_of.len ? ',' : '{',
                               q->nphrases);
@@ -614,7 +456,7 @@ out:
 static cc_err query_build(struct pg_conn *c, const char *fts, struct query *q)
 {
     struct cc_buf term;
-    cc_buf_init(&term, FTS_QUERY_LIMIT);
+    cc_buf_init(&term, STORE_FTS_QUERY_LIMIT);
     cc_err err = CC_OK;
     for (const char *p = fts; !err && *p;) {
         if (*p != '"') {
@@ -647,45 +489,9 @@ static cc_err query_build(struct pg_conn *c, const char *fts, struct query *q)
 
 /* ---- search: ranking ------------------------------------------------- */
 
-struct window_row {
-    int64_t chunk_id;
-    int64_t published_ms;
-    double relevance;
-    double score;
-    int priority;
-    bool lexical;
-};
-
-struct window {
-    struct window_row *v;
-    size_t n, cap;
-};
-
 static void row_window(const struct pg_row *r, void *ctx)
 {
-    struct window *w = ctx;
-    if (w->n == w->cap)
-        return;
-    double relevance = pg__double(r, 1);
-    int priority = (int)pg__int(r, 2);
-    w->v[w->n++] = (struct window_row){
-        .chunk_id = pg__int(r, 0),
-        .relevance = relevance,
-        .score = relevance * store_priority_factor(priority),
-        .priority = priority,
-        .published_ms = pg__int(r, 3),
-        .lexical = true,
-    };
-}
-
-static int window_cmp(const void *a, const void *b)
-{
-    const struct window_row *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    if (x->published_ms != y->published_ms)
-        return x->published_ms > y->published_ms ? -1 : 1;
-    return (x->chunk_id > y->chunk_id) - (x->chunk_id < y->chunk_id);
+    store__window_add(ctx, pg__int(r, 0), pg__double(r, 1), (int)pg__int(r, 2), pg__int(r, 3));
 }
 
 struct totals {
@@ -699,93 +505,295 @@ static void row_totals(const struct pg_row *r, void *ctx)
     t->ntok = pg__int(r, 1);
 }
 
-struct docfreq {
-    struct cc_buf idf;                 /* float8[] literal */
-    int64_t nrows;
+/* FTS5's IDF: ln((N - n + 0.5) / (n + 0.5)), at least 1e-6. */
+static double idf_of(int64_t nrows, int64_t hits)
+{
+    double n = (double)hits;
+    double idf = log(((double)nrows - n + 0.5) / (n + 0.5));
+    return idf <= 0.0 ? 1e-6 : idf;
+}
+
+static void row_count(const struct pg_row *r, void *ctx)
+{
+    *(int64_t *)ctx = pg__int(r, 0);
+}
+
+/* The chunks holding each phrase (BM25's n(q)); with `only_phrases`, just
+ * those of several tokens (a single lexeme's count comes with the
+ * candidates). */
+static cc_err docfreqs(struct pg_store *s, struct pg_conn *c, const struct query *qq,
+                       bool only_phrases, int64_t *hits)
+{
+    const char *ph = qq->phrases.ptr;
+    cc_err err = CC_OK;
+    for (unsigned i = 0; !err && i < qq->nphrases; i++) {
+        if (!only_phrases || qq->count[i] > 1)
+            err = pg__query(s, c, PS_FTS_DOCFREQ, QPARAMS(QT(ph)), row_count, &hits[i], NULL);
+        ph += strlen(ph) + 1;
+    }
+    return err;
+}
+
+/* More lexemes than the candidates query has columns (a query of many
+ * multi-token terms): BM25 computed by PostgreSQL, term by term. */
+static cc_err window_in_sql(struct pg_store *s, struct pg_conn *c, const struct store_search *q,
+                            const struct query *qq, const struct totals *t,
+                            struct store_window *w)
+{
+    int64_t hits[QUERY_PHRASES_MAX] = {0};
+    struct cc_buf idf;
+    cc_buf_init(&idf, 64 * 1024);
+    /* the planner must see the tsquery to use the GIN index here */
+    cc_err err = pg__exec_sql(s, c, "SET LOCAL plan_cache_mode = force_custom_plan", "search");
+    if (!err)
+        err = docfreqs(s, c, qq, false, hits);
+    for (unsigned i = 0; !err && i < qq->nphrases; i++)
+        err = cc_buf_addf(&idf, "%c%.17g", i ? ',' : '{', idf_of(t->nrows, hits[i]));
+    if (!err)
+        err = cc_buf_addch(&idf, '}');
+    double avgdl = (double)t->ntok / (double)t->nrows;
+    if (!err)
+        err = pg__query(s, c, PS_SEARCH_WINDOW,
+                        QPARAMS(QT(cc_buf_str(&qq->tsq)), QT(cc_buf_str(&qq->lexemes)),
+                                QT(cc_buf_str(&qq->phrase_of)), QT(cc_buf_str(&idf)),
+                                QD(avgdl), QI(q->source_id), QT(q->tag), QI(q->since_ms),
+                                QT(q->version), QI(w->cap)),
+                        row_window, w, NULL);
+    cc_buf_release(&idf);
+    return err;
+}
+
+/* Every chunk the query matches, with its token count, whether it passes
+ * the filters and, per phrase, BM25's weighted frequency (4 x title + 2 x
+ * heading + body occurrences; a phrase of several tokens: the per-field
+ * minimum of its tokens'). */
+struct cands {
+    const struct query *q;
+    int64_t *id;
+    double *ntok;
+    double *f;                         /* n x q->nphrases */
+    bool *ok;
+    size_t n, cap;
+    int64_t hits[QUERY_PHRASES_MAX];   /* chunks holding each single-lexeme phrase */
+    bool bad;                          /* a value that did not parse */
 };
 
-/* FTS5's IDF: ln((N - n + 0.5) / (n + 0.5)), at least 1e-6. */
-static void row_docfreq(const struct pg_row *r, void *ctx)
+static void cands_release(struct cands *c)
 {
-    struct docfreq *f = ctx;
-    double n = (double)pg__int(r, 0);
-    double idf = log(((double)f->nrows - n + 0.5) / (n + 0.5));
-    if (idf <= 0.0)
-        idf = 1e-6;
-    if (cc_buf_addf(&f->idf, "%c%.17g", f->idf.len ? ',' : '{', idf) != CC_OK)
-        f->idf.len = 0;                /* cannot happen: a few hundred bytes */
+    free(c->id);
+    free(c->ntok);
+    free(c->f);
+    free(c->ok);
+}
+
+/* tf's per-field counts of one lexeme as PostgreSQL prints them: "[1, 0, 2]". */
+static bool parse_counts(const char *p, double out[3])
+{
+    if (*p++ != '[')
+        return false;
+    for (int k = 0; k < 3; k++) {
+        char *end = NULL;
+        while (*p == ' ')
+            p++;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p || v > UINT32_MAX)
+            return false;
+        out[k] = (double)v;
+        p = end;
+        while (*p == ' ')
+            p++;
+        if (*p++ != (k == 2 ? ']' : ','))
+            return false;
+    }
+    return true;
+}
+
+static void row_cand(const struct pg_row *r, void *ctx)
+{
+    struct cands *c = ctx;
+    const struct query *q = c->q;
+    double cnt[FAST_LEX_MAX][3] = {{0}};
+    bool has[FAST_LEX_MAX] = {false};
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 1024;
+        c->id = cc_xrealloc(c->id, c->cap * sizeof(*c->id));
+        c->ntok = cc_xrealloc(c->ntok, c->cap * sizeof(*c->ntok));
+        c->ok = cc_xrealloc(c->ok, c->cap * sizeof(*c->ok));
+        c->f = cc_xrealloc(c->f, c->cap * q->nphrases * sizeof(*c->f));
+    }
+    for (unsigned j = 0; j < q->nlex; j++) {
+        const char *v = pg__text(r, 3 + (int)j);
+        has[j] = v != NULL;
+        if (v && !parse_counts(v, cnt[j]))
+            c->bad = true;
+    }
+    size_t i = c->n++;
+    const char *ok = pg__text(r, 2);
+    c->id[i] = pg__int(r, 0);
+    c->ntok[i] = (double)pg__int(r, 1);
+    c->ok[i] = ok && *ok == 't';
+    for (unsigned p = 0; p < q->nphrases; p++) {
+        unsigned a = q->first[p];
+        double m[3] = {cnt[a][0], cnt[a][1], cnt[a][2]};
+        for (unsigned j = a + 1; j < a + q->count[p]; j++) {
+            for (int k = 0; k < 3; k++)
+                m[k] = cnt[j][k] < m[k] ? cnt[j][k] : m[k];
+        }
+        c->f[i * q->nphrases + p] = 4.0 * m[0] + 2.0 * m[1] + m[2];
+        if (q->count[p] == 1 && has[a])
+            c->hits[p]++;
+    }
+}
+
+/* The window's order: relevance descending, then the older chunk. */
+struct ranked {
+    double rel;
+    int64_t id;
+};
+
+static bool ranked_before(const struct ranked *x, const struct ranked *y)
+{
+    return x->rel > y->rel || (x->rel == y->rel && x->id < y->id);
+}
+
+/* A heap of the best `cap` rows so far, the weakest at the root. */
+static void heap_sift(struct ranked *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && ranked_before(&h[m], &h[l]))
+            m = l;
+        if (r < n && ranked_before(&h[m], &h[r]))
+            m = r;
+        if (m == i)
+            return;
+        struct ranked t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static int ranked_cmp(const void *a, const void *b)
+{
+    return ranked_before(a, b) ? -1 : ranked_before(b, a) ? 1 : 0;
+}
+
+/* FTS5's bm25() (fts5Bm25Function) for each candidate that passes the
+ * filters, phrase by phrase with the same operations in the same order,
+ * so the doubles are FTS5's; the best `cap` in window order into out. */
+static size_t rank_cands(const struct cands *c, const double *idf, double avgdl,
+                         struct ranked *out, size_t cap)
+{
+    const double k1 = 1.2, b = 0.75;
+    unsigned nph = c->q->nphrases;
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (!c->ok[i])
+            continue;
+        double score = 0.0, D = c->ntok[i];
+        for (unsigned p = 0; p < nph; p++) {
+            double f = c->f[i * nph + p];
+            score += idf[p] * ((f * (k1 + 1.0)) / (f + k1 * (1 - b + b * D / avgdl)));
+        }
+        struct ranked x = {.rel = score, .id = c->id[i]};
+        if (n < cap) {
+            out[n++] = x;
+            if (n == cap) {
+                for (size_t k = cap / 2 + 1; k-- > 0;)
+                    heap_sift(out, n, k);
+            }
+        } else if (ranked_before(&x, &out[0])) {
+            out[0] = x;
+            heap_sift(out, n, 0);
+        }
+    }
+    qsort(out, n, sizeof(*out), ranked_cmp);
+    return n;
+}
+
+struct meta_ctx {
+    const struct ranked *v;
+    size_t n;
+    int *priority;
+    int64_t *published;
+};
+
+static void row_meta(const struct pg_row *r, void *ctx)
+{
+    struct meta_ctx *m = ctx;
+    int64_t i = pg__int(r, 0) - 1;
+    if (i >= 0 && (size_t)i < m->n) {
+        m->priority[i] = (int)pg__int(r, 1);
+        m->published[i] = pg__int(r, 2);
+    }
+}
+
+/* The window's priorities and dates, then the window in its order. */
+static cc_err window_fill(struct pg_store *s, struct pg_conn *c, const struct ranked *v,
+                          size_t n, struct store_window *w)
+{
+    struct meta_ctx m = {.v = v, .n = n, .priority = cc_xcalloc(n + 1, sizeof(int)),
+                         .published = cc_xcalloc(n + 1, sizeof(int64_t))};
+    struct cc_buf ids;
+    cc_buf_init(&ids, 64 * 1024);
+    cc_err err = CC_OK;
+    for (size_t i = 0; !err && i < n; i++)
+        err = pg__arr_int(&ids, v[i].id);
+    if (!err)
+        err = pg__arr_end(&ids);
+    if (!err)
+        err = pg__query(s, c, PS_SEARCH_META, QPARAMS(QT(cc_buf_str(&ids))), row_meta, &m, NULL);
+    for (size_t i = 0; !err && i < n; i++)
+        store__window_add(w, v[i].id, v[i].rel, m.priority[i], m.published[i]);
+    cc_buf_release(&ids);
+    free(m.priority);
+    free(m.published);
+    return err;
+}
+
+/* The candidates with their frequencies in one query (the GIN index finds
+ * them), BM25 and the window here. */
+static cc_err window_here(struct pg_store *s, struct pg_conn *c, const struct store_search *q,
+                          const struct query *qq, const struct totals *t,
+                          struct store_window *w)
+{
+    struct cands cd = {.q = qq};
+    bool filtered = q->source_id || q->tag || q->since_ms || q->version;
+    cc_err err = filtered
+        ? pg__query(s, c, PS_FTS_CANDIDATES_FILTERED,
+                    QPARAMS(QT(cc_buf_str(&qq->tsq)), QT(cc_buf_str(&qq->lexemes)),
+                            QI(q->source_id), QT(q->tag), QI(q->since_ms), QT(q->version)),
+                    row_cand, &cd, NULL)
+        : pg__query(s, c, PS_FTS_CANDIDATES,
+                    QPARAMS(QT(cc_buf_str(&qq->tsq)), QT(cc_buf_str(&qq->lexemes))), row_cand,
+                    &cd, NULL);
+    if (!err && cd.bad)
+        err = CC_EIO;                  /* tf is written by us only: a defect */
+    if (!err && cd.n)
+        err = docfreqs(s, c, qq, true, cd.hits);
+    if (!err && cd.n) {
+        double idf[QUERY_PHRASES_MAX];
+        for (unsigned i = 0; i < qq->nphrases; i++)
+            idf[i] = idf_of(t->nrows, cd.hits[i]);
+        struct ranked *top = cc_xcalloc(w->cap, sizeof(*top));
+        size_t n = rank_cands(&cd, idf, (double)t->ntok / (double)t->nrows, top, w->cap);
+        err = window_fill(s, c, top, n, w);
+        free(top);
+    }
+    cands_release(&cd);
+    return err;
 }
 
 static cc_err lexical_window(struct pg_store *s, struct pg_conn *c, const struct store_search *q,
-                             const struct query *qq, struct window *w)
+                             const struct query *qq, struct store_window *w)
 {
     struct totals t = {0};
     cc_err err = pg__query(s, c, PS_FTS_TOTALS, NULL, row_totals, &t, NULL);
     if (err || t.nrows <= 0)
         return err;
-    struct docfreq f = {.nrows = t.nrows};
-    cc_buf_init(&f.idf, 64 * 1024);
-    const char *ph = qq->phrases.ptr;
-    for (unsigned i = 0; !err && i < qq->nphrases; i++) {
-        err = pg__query(s, c, PS_FTS_DOCFREQ, QPARAMS(QT(ph)), row_docfreq, &f, NULL);
-        ph += strlen(ph) + 1;
-    }
-    if (!err)
-        err = cc_buf_addch(&f.idf, '}');
-    double avgdl = (double)t.ntok / (double)t.nrows;
-    if (!err)
-        err = pg__query(s, c, PS_SEARCH_WINDOW,
-                        QPARAMS(QT(cc_buf_str(&qq->tsq)), QT(cc_buf_str(&qq->lexemes)),
-                                QT(cc_buf_str(&qq->phrase_of)), QT(cc_buf_str(&f.idf)),
-                                QD(avgdl), QI(q->source_id), QT(q->tag), QI(q->since_ms),
-                                QT(q->version), QI(w->cap)),
-                        row_window, w, NULL);
-    cc_buf_release(&f.idf);
-    return err;
-}
-
-static int row_id_cmp(const void *a, const void *b)
-{
-    const struct window_row *x = *(const struct window_row *const *)a;
-    const struct window_row *y = *(const struct window_row *const *)b;
-    return (x->chunk_id > y->chunk_id) - (x->chunk_id < y->chunk_id);
-}
-
-/* Reciprocal rank fusion, exactly as the SQLite backend does it. */
-static cc_err fuse(struct pg_store *s, struct pg_conn *c, const struct store_search *q,
-                   struct window *w)
-{
-    struct store_vec_hit *vh = NULL;
-    size_t nv = 0;
-    cc_err err = pg__vector_scan(s, c, q->vec, q->dims, q->model, q, (unsigned)w->cap, &vh, &nv);
-    if (err)
-        return err;
-    w->v = cc_xrealloc(w->v, (w->n + nv + 1) * sizeof(*w->v));
-    struct window_row **byid = cc_xcalloc(w->n + 1, sizeof(*byid));
-    for (size_t i = 0; i < w->n; i++) {
-        w->v[i].relevance = 1.0 / (STORE_RRF_K + (double)(i + 1));
-        byid[i] = &w->v[i];
-    }
-    size_t nlex = w->n;
-    qsort(byid, nlex, sizeof(*byid), row_id_cmp);
-    for (size_t j = 0; j < nv; j++) {
-        struct window_row key = {.chunk_id = vh[j].chunk_id}, *kp = &key;
-        struct window_row **hit = bsearch(&kp, byid, nlex, sizeof(*byid), row_id_cmp);
-        double rrf = 1.0 / (STORE_RRF_K + (double)(j + 1));
-        if (hit)
-            (*hit)->relevance += rrf;
-        else
-            w->v[w->n++] = (struct window_row){.chunk_id = vh[j].chunk_id,
-                                               .published_ms = vh[j].published_ms,
-                                               .priority = vh[j].priority,
-                                               .relevance = rrf};
-    }
-    for (size_t i = 0; i < w->n; i++)
-        w->v[i].score = w->v[i].relevance * store_priority_factor(w->v[i].priority);
-    w->cap = w->n;
-    free(byid);
-    free(vh);
-    return CC_OK;
+    return qq->nlex <= FAST_LEX_MAX ? window_here(s, c, q, qq, &t, w)
+                                    : window_in_sql(s, c, q, qq, &t, w);
 }
 
 /* FTS5's snippet of the body, cut from a one-row FTS5 table. */
@@ -809,7 +817,7 @@ static cc_err snippet_of(struct pg_store *s, struct pg_conn *c, const char *fts,
     rc = sqlite3_step(c->snip_get);
     cc_err err = CC_OK;
     if (rc == SQLITE_ROW)
-        err = sqlite__snippet_html((const char *)sqlite3_column_text(c->snip_get, 0), html);
+        err = store__snippet_html((const char *)sqlite3_column_text(c->snip_get, 0), html);
     else if (rc != SQLITE_DONE)
         err = CC_EIO;
     sqlite3_reset(c->snip_get);
@@ -826,68 +834,97 @@ struct hit_ctx {
     struct pg_store *s;
     struct pg_conn *c;
     const char *fts;
-    const struct window_row *w;
+    const struct store_window *w;
+    size_t next;                       /* the window row of the next hit */
     struct cc_buf *html;
     store_hit_cb cb;
     void *arg;
     cc_err err;
 };
 
+/* Rows come in the window's order (the ordinality of the ids). */
 static void row_hit(const struct pg_row *r, void *ctx)
 {
     struct hit_ctx *h = ctx;
+    int64_t id = pg__int(r, 0);
+    while (h->next < h->w->n && h->w->v[h->next].chunk_id != id)
+        h->next++;                     /* a chunk deleted meanwhile cannot be: one snapshot */
+    if (h->err || h->next == h->w->n)
+        return;
+    const struct store_window_row *w = &h->w->v[h->next++];
     cc_buf_reset(h->html);
-    h->err = h->w->lexical
-                 ? snippet_of(h->s, h->c, h->fts, pg__text(r, 4), pg__text(r, 5),
-                              pg__text(r, 9), h->html)
-                 : sqlite__snippet_html(pg__text(r, 10), h->html);
+    h->err = w->lexical ? snippet_of(h->s, h->c, h->fts, pg__text(r, 5), pg__text(r, 6),
+                                     pg__text(r, 10), h->html)
+                        : store__snippet_html(pg__text(r, 11), h->html);
     if (h->err)
         return;
     struct store_hit hit = {
-        .doc_id = pg__int(r, 0),
-        .chunk_id = h->w->chunk_id,
-        .source_id = pg__int(r, 1),
-        .source = pg__text(r, 2),
-        .priority = (int)pg__int(r, 3),
-        .title = pg__text(r, 4),
-        .heading = pg__text(r, 5),
-        .url = pg__text(r, 6),
-        .version = pg__text(r, 7),
-        .published_ms = pg__int(r, 8),
-        .relevance = h->w->relevance,
-        .score = h->w->score,
+        .doc_id = pg__int(r, 1),
+        .chunk_id = id,
+        .source_id = pg__int(r, 2),
+        .source = pg__text(r, 3),
+        .priority = (int)pg__int(r, 4),
+        .title = pg__text(r, 5),
+        .heading = pg__text(r, 6),
+        .url = pg__text(r, 7),
+        .version = pg__text(r, 8),
+        .published_ms = pg__int(r, 9),
+        .relevance = w->relevance,
+        .score = w->score,
         .snippet_html = cc_buf_str(h->html),
     };
     h->cb(h->arg, &hit);
 }
 
-static cc_err search_run(struct pg_store *s, struct pg_conn *c, const struct store_search *q,
-                         unsigned k, const char *fts, store_hit_cb cb, void *arg)
+/* The top k of the window in one query, in their order. */
+static cc_err emit_hits(struct pg_store *s, struct pg_conn *c, const char *fts,
+                        const struct store_window *w, unsigned k, store_hit_cb cb, void *arg)
 {
-    unsigned limit = k * SEARCH_WINDOW_PER_K;
-    struct window w = {.cap = limit < SEARCH_WINDOW_MIN ? SEARCH_WINDOW_MIN : limit};
-    struct query qq;
-    struct cc_buf html;
-    query_init(&qq);
+    struct cc_buf ids, html;
+    cc_buf_init(&ids, 64 * 1024);
     cc_buf_init(&html, SNIPPET_LIMIT);
-    w.v = cc_xcalloc(w.cap, sizeof(*w.v));
-    cc_err err = query_build(c, fts, &qq);
-    if (!err && qq.nphrases)
-        err = lexical_window(s, c, q, &qq, &w);
-    if (!err && q->vec)
-        err = fuse(s, c, q, &w);
-    if (!err)
-        qsort(w.v, w.n, sizeof(*w.v), window_cmp);
-    for (size_t i = 0; !err && i < w.n && i < k; i++) {
-        struct hit_ctx h = {.s = s, .c = c, .fts = fts, .w = &w.v[i], .html = &html,
-                            .cb = cb, .arg = arg};
-        err = pg__query(s, c, PS_SEARCH_HIT, QPARAMS(QI(w.v[i].chunk_id)), row_hit, &h, NULL);
+    cc_err err = CC_OK;
+    for (size_t i = 0; !err && i < w->n && i < k; i++)
+        err = pg__arr_int(&ids, w->v[i].chunk_id);
+    struct hit_ctx h = {.s = s, .c = c, .fts = fts, .w = w, .html = &html, .cb = cb,
+                        .arg = arg};
+    if (!err && ids.len) {
+        err = pg__arr_end(&ids);
+        if (!err)
+            err = pg__query(s, c, PS_SEARCH_HITS, QPARAMS(QT(cc_buf_str(&ids))), row_hit, &h,
+                            NULL);
         if (!err)
             err = h.err;
     }
+    cc_buf_release(&ids);
     cc_buf_release(&html);
+    return err;
+}
+
+static cc_err search_run(struct pg_store *s, struct pg_conn *c, const struct store_search *q,
+                         unsigned k, const char *fts, store_hit_cb cb, void *arg)
+{
+    struct store_window w;
+    struct query qq;
+    query_init(&qq);
+    store__window_init(&w, k);
+    cc_err err = query_build(c, fts, &qq);
+    if (!err && qq.nphrases)
+        err = lexical_window(s, c, q, &qq, &w);
+    if (!err && q->vec) {
+        struct store_vec_hit *vh = NULL;
+        size_t nv = 0;
+        err = pg__vector_scan(s, c, q->vec, q->dims, q->model, q, (unsigned)w.cap, &vh, &nv);
+        if (!err)
+            store__window_fuse(&w, vh, nv);
+        free(vh);
+    }
+    if (!err)
+        store__window_sort(&w);
+    if (!err)
+        err = emit_hits(s, c, fts, &w, k, cb, arg);
     query_release(&qq);
-    free(w.v);
+    store__window_release(&w);
     return err;
 }
 
@@ -896,17 +933,22 @@ cc_err pg__search(struct store *st, const struct store_search *q, store_hit_cb c
     struct pg_store *s = pg__from_store(st);
     struct pg_conn *c = NULL;
     struct cc_buf fts;
-    if (!q || !cb || q->k == 0 || q->source_id < 0 || q->since_ms < 0)
-        return CC_EINVAL;
-    unsigned k = q->k > STORE_SEARCH_K_MAX ? STORE_SEARCH_K_MAX : q->k;
-    cc_buf_init(&fts, FTS_QUERY_LIMIT);
-    cc_err err = sqlite__fts_query(q->query, &fts);
+    unsigned k = 0;
+    cc_buf_init(&fts, STORE_FTS_QUERY_LIMIT);
+    cc_err err = store__search_query(q, &k, &fts);
     if (err)
         goto out;
     err = pg__conn_get(s, &c);
     if (err)
         goto out;
-    err = pg__begin_read(s, c);
+    /* Generic plans: planned once per session. Each statement's plan does
+     * not depend on the query's values (the candidates always come from
+     * the GIN index; the others are key lookups), and a custom plan per
+     * call re-read the tsvector column's statistics every time. */
+    err = pg__exec_sql(s, c,
+                       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+                       " SET LOCAL plan_cache_mode = force_generic_plan",
+                       "begin");
     if (!err)
         err = search_run(s, c, q, k, cc_buf_str(&fts), cb, arg);
     if (!err)
