@@ -1,7 +1,8 @@
 /*
- * config.c - the key table and everything derived from it apart from YAML
- * (config_yaml.c): defaults, value parsing, environment overrides,
- * validation, the effective-config dump and the Markdown reference.
+ * config.c - everything derived from the key table (config_keys.c) apart
+ * from YAML (config_yaml.c): defaults, value parsing, environment overrides,
+ * secret files, validation, the effective-config dump and the Markdown
+ * reference.
  *
  * Decisions:
  *   - Defaults are strings parsed by the same code as YAML and environment
@@ -15,7 +16,6 @@
  */
 #include "core/config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,491 +35,6 @@
 #define MAX_SECRET_BYTES (64 * 1024)
 #define MAX_PATH         CC_CFG_MAX_PATH
 #define WHY_MAX          CC_CFG_WHY_MAX
-
-static bool check_listen(const char *s, char *why, size_t whysz);
-static bool check_embed_url(const char *s, char *why, size_t whysz);
-
-static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
-static const char *const log_formats[] = {"auto", "json", "text", NULL};
-static const char *const store_drivers[] = {"sqlite", "postgres", NULL};
-static const char *const orch_drivers[] = {"auto", "docker", "process", NULL};
-static const char *const embed_apis[] = {"openai", "ollama", NULL};
-
-#define OFF(field) offsetof(struct cc_config, field)
-#define KIB        1024LL
-#define MIB        (1024LL * 1024)
-#define GIB        (1024LL * 1024 * 1024)
-#define SEC        1000LL
-#define HOUR       (3600LL * 1000)
-
-static const struct cc_cfg_key keys[] = {
-    {.path = "data_dir",
-     .type = CC_CFG_STRING,
-     .offset = OFF(data_dir),
-     .def = "",
-     .help = "Directory for the database, tokens and other state. Empty means "
-             "$XDG_DATA_HOME/commandcenter, or $HOME/.local/share/commandcenter."},
-    {.path = "http.listen",
-     .type = CC_CFG_STRING,
-     .offset = OFF(http.listen),
-     .def = "127.0.0.1:8470",
-     .check = check_listen,
-     .help = "Address of the HTTP server: host:port, [ipv6]:port, or :port for "
-             "every interface."},
-    {.path = "http.threads",
-     .type = CC_CFG_UINT,
-     .offset = OFF(http.threads),
-     .def = "0",
-     .min = 0,
-     .max = 256,
-     .help = "Worker threads; 0 means one per CPU."},
-    {.path = "http.max_connections",
-     .type = CC_CFG_UINT,
-     .offset = OFF(http.max_connections),
-     .def = "1024",
-     .min = 1,
-     .max = 100000,
-     .help = "Connections served at once; more are refused."},
-    {.path = "http.max_header_bytes",
-     .type = CC_CFG_SIZE,
-     .offset = OFF(http.max_header_bytes),
-     .def = "16KiB",
-     .min = KIB,
-     .max = MIB,
-     .help = "Largest request head (request line and headers)."},
-    {.path = "http.max_body_bytes",
-     .type = CC_CFG_SIZE,
-     .offset = OFF(http.max_body_bytes),
-     .def = "1MiB",
-     .min = KIB,
-     .max = GIB,
-     .help = "Largest request body."},
-    {.path = "http.read_timeout",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(http.read_timeout_ms),
-     .def = "30s",
-     .min = 1,
-     .max = 24 * HOUR,
-     .help = "Time a client may take to send a request."},
-    {.path = "http.shutdown_timeout",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(http.shutdown_timeout_ms),
-     .def = "10s",
-     .min = 0,
-     .max = HOUR,
-     .help = "Time in-flight requests get to finish on shutdown."},
-    {.path = "http.public_metrics",
-     .type = CC_CFG_BOOL,
-     .offset = OFF(http.public_metrics),
-     .def = "true",
-     .help = "Serve /metrics without a token."},
-    {.path = "http.rate_limit_rps",
-     .type = CC_CFG_DOUBLE,
-     .offset = OFF(http.rate_limit_rps),
-     .def = "50",
-     .dmin = 0,
-     .dmax = 1e6,
-     .help = "Sustained requests per second per token or client address; 0 turns "
-             "rate limiting off."},
-    {.path = "http.rate_limit_burst",
-     .type = CC_CFG_UINT,
-     .offset = OFF(http.rate_limit_burst),
-     .def = "100",
-     .min = 1,
-     .max = 1000000,
-     .help = "Requests a client may send at once before the rate applies."},
-    {.path = "http.rate_limit_clients",
-     .type = CC_CFG_UINT,
-     .offset = OFF(http.rate_limit_clients),
-     .def = "10000",
-     .min = 16,
-     .max = 10000000,
-     .help = "Distinct clients tracked by the rate limiter; the least recently "
-             "seen are forgotten first."},
-    {.path = "log.level",
-     .type = CC_CFG_ENUM,
-     .offset = OFF(log.level),
-     .def = "info",
-     .values = log_levels,
-     .help = "Least severe level that is written."},
-    {.path = "log.format",
-     .type = CC_CFG_ENUM,
-     .offset = OFF(log.format),
-     .def = "auto",
-     .values = log_formats,
-     .help = "Log line format; auto is text on a terminal and JSON otherwise."},
-    {.path = "auth.admin_token",
-     .type = CC_CFG_STRING,
-     .offset = OFF(auth.admin_token),
-     .def = "",
-     .flags = CC_CFG_SECRET,
-     .help = "An extra admin token accepted besides the stored ones; empty means none."},
-    {.path = "auth.bootstrap_token_file",
-     .type = CC_CFG_STRING,
-     .offset = OFF(auth.bootstrap_token_file),
-     .def = "admin.token",
-     .help = "Where the first admin token is written on first start; relative to "
-             "data_dir."},
-    {.path = "store.driver",
-     .type = CC_CFG_ENUM,
-     .offset = OFF(store.driver),
-     .def = "sqlite",
-     .values = store_drivers,
-     .help = "Storage backend."},
-    {.path = "store.sqlite_path",
-     .type = CC_CFG_STRING,
-     .offset = OFF(store.sqlite_path),
-     .def = "commandcenter.db",
-     .help = "SQLite database file; relative to data_dir."},
-    {.path = "store.busy_timeout",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(store.busy_timeout_ms),
-     .def = "5s",
-     .min = 0,
-     .max = HOUR,
-     .help = "How long a query waits for a locked database."},
-    {.path = "store.pool_size",
-     .type = CC_CFG_UINT,
-     .offset = OFF(store.pool_size),
-     .def = "4",
-     .min = 1,
-     .max = 64,
-     .help = "Database connections kept open."},
-    {.path = "store.postgres_dsn",
-     .type = CC_CFG_STRING,
-     .offset = OFF(store.postgres_dsn),
-     .def = "",
-     .flags = CC_CFG_SECRET,
-     .help = "PostgreSQL connection string (libpq: \"host=... dbname=...\" or postgresql://...) for store.driver postgres."},
-    {.path = "knowledge.chunk_max_chars",
-     .type = CC_CFG_UINT,
-     .offset = OFF(knowledge.chunk_max_chars),
-     .def = "2000",
-     .min = 200,
-     .max = 100000,
-     .help = "Longest passage, in characters; documents are cut at headings, then "
-             "at paragraph, sentence and word boundaries to stay under it."},
-    {.path = "knowledge.max_document_bytes",
-     .type = CC_CFG_SIZE,
-     .offset = OFF(knowledge.max_document_bytes),
-     .def = "32MiB",
-     .min = KIB,
-     .max = GIB,
-     .help = "Largest document (file or upload) the pipeline accepts."},
-    {.path = "knowledge.extract_timeout",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(knowledge.extract_timeout_ms),
-     .def = "30s",
-     .min = 1000,
-     .max = HOUR,
-     .help = "Time text extraction of one document may take (PDF)."},
-    {.path = "knowledge.search_k_default",
-     .type = CC_CFG_UINT,
-     .offset = OFF(knowledge.search_k_default),
-     .def = "10",
-     .min = 1,
-     .max = 100,
-     .help = "Passages a search returns when the request gives no k."},
-    {.path = "knowledge.embed_url",
-     .type = CC_CFG_STRING,
-     .offset = OFF(knowledge.embed_url),
-     .def = "",
-     .check = check_embed_url,
-     .help = "Embedding endpoint; empty means search is BM25 alone. E.g. "
-             "http://127.0.0.1:11434/api/embeddings (Ollama) or http://host/v1/embeddings "
-             "(OpenAI-compatible). Plain http:// only: put a local proxy in front of an "
-             "https endpoint."},
-    {.path = "knowledge.embed_api",
-     .type = CC_CFG_ENUM,
-     .offset = OFF(knowledge.embed_api),
-     .def = "openai",
-     .values = embed_apis,
-     .help = "Protocol of the embedding endpoint: openai (/v1/embeddings, batched) or "
-             "ollama (/api/embeddings, one text per call)."},
-    {.path = "knowledge.embed_model",
-     .type = CC_CFG_STRING,
-     .offset = OFF(knowledge.embed_model),
-     .def = "",
-     .help = "Embedding model name sent to the endpoint; required with embed_url. "
-             "Changing it makes stored vectors of the old model unused until documents "
-             "are re-ingested."},
-    {.path = "knowledge.embed_api_key",
-     .type = CC_CFG_STRING,
-     .offset = OFF(knowledge.embed_api_key),
-     .def = "",
-     .flags = CC_CFG_SECRET,
-     .help = "Sent as Authorization: Bearer to the embedding endpoint; empty means none."},
-    {.path = "knowledge.embed_timeout",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(knowledge.embed_timeout_ms),
-     .def = "30s",
-     .min = 100,
-     .max = HOUR,
-     .help = "Time one call to the embedding endpoint may take."},
-    {.path = "knowledge.embed_batch",
-     .type = CC_CFG_UINT,
-     .offset = OFF(knowledge.embed_batch),
-     .def = "32",
-     .min = 1,
-     .max = 256,
-     .help = "Passages sent in one call to an openai endpoint."},
-    {.path = "jobs.workers",
-     .type = CC_CFG_UINT,
-     .offset = OFF(jobs.workers),
-     .def = "2",
-     .min = 1,
-     .max = 64,
-     .help = "Threads that run ingestion jobs."},
-    {.path = "jobs.lease",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(jobs.lease_ms),
-     .def = "30s",
-     .min = 1000,
-     .max = HOUR,
-     .help = "How long a claimed job stays claimed without a heartbeat; a job whose "
-             "worker died runs again after it."},
-    {.path = "jobs.max_attempts",
-     .type = CC_CFG_UINT,
-     .offset = OFF(jobs.max_attempts),
-     .def = "5",
-     .min = 1,
-     .max = 100,
-     .help = "Tries before a failing job is dead (dead jobs wait for 'jobs retry')."},
-    {.path = "jobs.backoff_initial",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(jobs.backoff_initial_ms),
-     .def = "1s",
-     .min = 1,
-     .max = HOUR,
-     .help = "Wait before the second try; it doubles with each failure, with jitter."},
-    {.path = "jobs.backoff_max",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(jobs.backoff_max_ms),
-     .def = "5m",
-     .min = 1,
-     .max = 24 * HOUR,
-     .help = "Longest wait between tries."},
-    {.path = "jobs.queue_per_source",
-     .type = CC_CFG_UINT,
-     .offset = OFF(jobs.queue_per_source),
-     .def = "1000",
-     .min = 1,
-     .max = 10000000,
-     .help = "Unfinished jobs one source may have; more are refused (HTTP 429) until "
-             "the queue drains."},
-    {.path = "jobs.batch",
-     .type = CC_CFG_UINT,
-     .offset = OFF(jobs.batch),
-     .def = "256",
-     .min = 1,
-     .max = 256,
-     .help = "Most jobs a worker claims at once (it claims about a second of work); their "
-             "documents and results are written in one transaction."},
-    {.path = "jobs.poll",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(jobs.poll_ms),
-     .def = "1s",
-     .min = 10,
-     .max = 60000,
-     .help = "How often idle workers look for jobs queued by another daemon."},
-    {.path = "jobs.retention",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(jobs.retention_ms),
-     .def = "7d",
-     .min = 60000,
-     .max = 3650 * 24 * HOUR,
-     .help = "How long succeeded jobs are kept before they are pruned."},
-    {.path = "orchestrator.driver",
-     .type = CC_CFG_ENUM,
-     .offset = OFF(orchestrator.driver),
-     .def = "auto",
-     .values = orch_drivers,
-     .help = "Driver of projects whose compose file names none (x-commandcenter.driver): "
-             "auto uses docker when an engine answers, else process."},
-    {.path = "orchestrator.docker_host",
-     .type = CC_CFG_STRING,
-     .offset = OFF(orchestrator.docker_host),
-     .def = "",
-     .help = "Docker (or Podman) engine address, unix:///path or tcp://127.0.0.1:port. Empty "
-             "means $DOCKER_HOST, else unix:///var/run/docker.sock."},
-    {.path = "orchestrator.log_max_bytes",
-     .type = CC_CFG_SIZE,
-     .offset = OFF(orchestrator.log_max_bytes),
-     .def = "10MiB",
-     .min = 64 * KIB,
-     .max = 64 * GIB,
-     .help = "Process driver: size of a service's log file before it is rotated."},
-    {.path = "orchestrator.log_files",
-     .type = CC_CFG_UINT,
-     .offset = OFF(orchestrator.log_files),
-     .def = "3",
-     .min = 1,
-     .max = 100,
-     .help = "Process driver: log files kept per service, the current one included."},
-    {.path = "orchestrator.start_timeout",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(orchestrator.start_timeout_ms),
-     .def = "5m",
-     .min = 100,
-     .max = 24 * HOUR,
-     .help = "Time a service may take to meet its dependants' condition (started, healthy, "
-             "completed) before they are given up; x-commandcenter.start_timeout per service."},
-    {.path = "orchestrator.restart_backoff_max",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(orchestrator.restart_backoff_max_ms),
-     .def = "5m",
-     .min = 1000,
-     .max = 24 * HOUR,
-     .help = "Longest wait between restarts; waits go 1s, 2s, 4s ... with jitter."},
-    {.path = "orchestrator.restart_stable",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(orchestrator.restart_stable_ms),
-     .def = "1m",
-     .min = 1000,
-     .max = 24 * HOUR,
-     .help = "A service running this long has its restart backoff reset to 1s."},
-    {.path = "orchestrator.breaker_restarts",
-     .type = CC_CFG_UINT,
-     .offset = OFF(orchestrator.breaker_restarts),
-     .def = "5",
-     .min = 1,
-     .max = 1000,
-     .help = "Restarts within breaker_window after which a service is marked failed and "
-             "left alone until an operator restarts it."},
-    {.path = "orchestrator.breaker_window",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(orchestrator.breaker_window_ms),
-     .def = "10m",
-     .min = 1000,
-     .max = 24 * HOUR,
-     .help = "Window in which breaker_restarts restarts mark a service failed."},
-    {.path = "orchestrator.unhealthy_limit",
-     .type = CC_CFG_UINT,
-     .offset = OFF(orchestrator.unhealthy_limit),
-     .def = "3",
-     .min = 1,
-     .max = 1000,
-     .help = "Default for x-commandcenter.restart_on_unhealthy.limit: unhealthy checks in a "
-             "row (after the probe's retries) before the service is restarted."},
-    {.path = "orchestrator.unhealthy_grace",
-     .type = CC_CFG_DURATION,
-     .offset = OFF(orchestrator.unhealthy_grace_ms),
-     .def = "10s",
-     .min = 0,
-     .max = 24 * HOUR,
-     .help = "Default for x-commandcenter.restart_on_unhealthy.grace: after a start, "
-             "failing probes are not acted on for this long (on top of start_period)."},
-    {.path = "orchestrator.limits.postgres.cpus",
-     .type = CC_CFG_DOUBLE,
-     .offset = OFF(orchestrator.limits_postgres.cpus),
-     .def = "1",
-     .dmin = 0,
-     .dmax = 1024,
-     .help = "CPUs for a postgres service that sets no deploy.resources.limits.cpus; 0 = unlimited."},
-    {.path = "orchestrator.limits.postgres.memory",
-     .type = CC_CFG_SIZE,
-     .offset = OFF(orchestrator.limits_postgres.memory),
-     .def = "2GiB",
-     .min = 0,
-     .max = 1024 * GIB,
-     .help = "Memory for a postgres service that sets no deploy.resources.limits.memory; 0 = unlimited."},
-    {.path = "orchestrator.limits.postgres.pids",
-     .type = CC_CFG_UINT,
-     .offset = OFF(orchestrator.limits_postgres.pids),
-     .def = "512",
-     .min = 0,
-     .max = 4194304,
-     .help = "Processes for a postgres service that sets no deploy.resources.limits.pids; 0 = unlimited."},
-    {.path = "orchestrator.limits.redis.cpus",
-     .type = CC_CFG_DOUBLE,
-     .offset = OFF(orchestrator.limits_redis.cpus),
-     .def = "0.5",
-     .dmin = 0,
-     .dmax = 1024,
-     .help = "CPUs for a redis service that sets no deploy.resources.limits.cpus; 0 = unlimited."},
-    {.path = "orchestrator.limits.redis.memory",
-     .type = CC_CFG_SIZE,
-     .offset = OFF(orchestrator.limits_redis.memory),
-     .def = "512MiB",
-     .min = 0,
-     .max = 1024 * GIB,
-     .help = "Memory for a redis service that sets no deploy.resources.limits.memory; 0 = unlimited."},
-    {.path = "orchestrator.limits.redis.pids",
-     .type = CC_CFG_UINT,
-     .offset = OFF(orchestrator.limits_redis.pids),
-     .def = "256",
-     .min = 0,
-     .max = 4194304,
-     .help = "Processes for a redis service that sets no deploy.resources.limits.pids; 0 = unlimited."},
-    {.path = "orchestrator.limits.backend.cpus",
-     .type = CC_CFG_DOUBLE,
-     .offset = OFF(orchestrator.limits_backend.cpus),
-     .def = "1",
-     .dmin = 0,
-     .dmax = 1024,
-     .help = "CPUs for a backend service that sets no deploy.resources.limits.cpus; 0 = unlimited."},
-    {.path = "orchestrator.limits.backend.memory",
-     .type = CC_CFG_SIZE,
-     .offset = OFF(orchestrator.limits_backend.memory),
-     .def = "1GiB",
-     .min = 0,
-     .max = 1024 * GIB,
-     .help = "Memory for a backend service that sets no deploy.resources.limits.memory; 0 = unlimited."},
-    {.path = "orchestrator.limits.backend.pids",
-     .type = CC_CFG_UINT,
-     .offset = OFF(orchestrator.limits_backend.pids),
-     .def = "1024",
-     .min = 0,
-     .max = 4194304,
-     .help = "Processes for a backend service that sets no deploy.resources.limits.pids; 0 = unlimited."},
-    {.path = "orchestrator.limits.frontend.cpus",
-     .type = CC_CFG_DOUBLE,
-     .offset = OFF(orchestrator.limits_frontend.cpus),
-     .def = "0.5",
-     .dmin = 0,
-     .dmax = 1024,
-     .help = "CPUs for a frontend service that sets no deploy.resources.limits.cpus; 0 = unlimited."},
-    {.path = "orchestrator.limits.frontend.memory",
-     .type = CC_CFG_SIZE,
-     .offset = OFF(orchestrator.limits_frontend.memory),
-     .def = "512MiB",
-     .min = 0,
-     .max = 1024 * GIB,
-     .help = "Memory for a frontend service that sets no deploy.resources.limits.memory; 0 = unlimited."},
-    {.path = "orchestrator.limits.frontend.pids",
-     .type = CC_CFG_UINT,
-     .offset = OFF(orchestrator.limits_frontend.pids),
-     .def = "256",
-     .min = 0,
-     .max = 4194304,
-     .help = "Processes for a frontend service that sets no deploy.resources.limits.pids; 0 = unlimited."},
-    {.path = "orchestrator.limits.default.cpus",
-     .type = CC_CFG_DOUBLE,
-     .offset = OFF(orchestrator.limits_default.cpus),
-     .def = "0",
-     .dmin = 0,
-     .dmax = 1024,
-     .help = "CPUs for any other service that sets no deploy.resources.limits.cpus; 0 = unlimited."},
-    {.path = "orchestrator.limits.default.memory",
-     .type = CC_CFG_SIZE,
-     .offset = OFF(orchestrator.limits_default.memory),
-     .def = "0",
-     .min = 0,
-     .max = 1024 * GIB,
-     .help = "Memory for any other service that sets no deploy.resources.limits.memory; 0 = unlimited."},
-    {.path = "orchestrator.limits.default.pids",
-     .type = CC_CFG_UINT,
-     .offset = OFF(orchestrator.limits_default.pids),
-     .def = "0",
-     .min = 0,
-     .max = 4194304,
-     .help = "Processes for any other service that sets no deploy.resources.limits.pids; 0 = unlimited."},
-};
-
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
-
-const struct cc_cfg_key *const cc__cfg_keys = keys;
-const size_t cc__cfg_nkeys = NKEYS;
 
 union value {
     const char *str;      /* CC_CFG_STRING, CC_CFG_ENUM: borrowed */
@@ -886,13 +401,14 @@ static const char *table_error(const struct cc_cfg_key *k)
 void cc_config_init(struct cc_config *c)
 {
     memset(c, 0, sizeof(*c));
-    for (size_t i = 0; i < NKEYS; i++) {
+    for (size_t i = 0; i < cc__cfg_nkeys; i++) {
         char why[WHY_MAX];
-        const char *bad = table_error(&keys[i]);
-        if (!bad && !cc__cfg_set_text(c, &keys[i], keys[i].def, why, sizeof(why)))
+        const char *bad = table_error(&cc__cfg_keys[i]);
+        if (!bad &&
+            !cc__cfg_set_text(c, &cc__cfg_keys[i], cc__cfg_keys[i].def, why, sizeof(why)))
             bad = why;
         if (bad) {
-            fprintf(stderr, "config: key table: %s: %s\n", keys[i].path, bad);
+            fprintf(stderr, "config: key table: %s: %s\n", cc__cfg_keys[i].path, bad);
             abort();
         }
     }
@@ -902,9 +418,9 @@ void cc_config_release(struct cc_config *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < NKEYS; i++) {
-        if (is_string(&keys[i])) {
-            char **p = field(c, &keys[i]);
+    for (size_t i = 0; i < cc__cfg_nkeys; i++) {
+        if (is_string(&cc__cfg_keys[i])) {
+            char **p = field(c, &cc__cfg_keys[i]);
             free(*p);
             *p = NULL;
         }
@@ -915,9 +431,9 @@ void cc_config_release(struct cc_config *c)
 void cc__cfg_copy(struct cc_config *dst, const struct cc_config *src)
 {
     *dst = *src;
-    for (size_t i = 0; i < NKEYS; i++) {
-        if (is_string(&keys[i])) {
-            char **p = field(dst, &keys[i]);
+    for (size_t i = 0; i < cc__cfg_nkeys; i++) {
+        if (is_string(&cc__cfg_keys[i])) {
+            char **p = field(dst, &cc__cfg_keys[i]);
             *p = cc_xstrdup(*p ? *p : "");
         }
     }
@@ -936,9 +452,9 @@ void cc__cfg_replace(struct cc_config *c, struct cc_config *next)
 
 const struct cc_cfg_key *cc__cfg_find(const char *path)
 {
-    for (size_t i = 0; i < NKEYS; i++)
-        if (strcmp(keys[i].path, path) == 0)
-            return &keys[i];
+    for (size_t i = 0; i < cc__cfg_nkeys; i++)
+        if (strcmp(cc__cfg_keys[i].path, path) == 0)
+            return &cc__cfg_keys[i];
     return NULL;
 }
 
@@ -946,8 +462,8 @@ const struct cc_cfg_key *cc__cfg_find(const char *path)
 bool cc__cfg_is_section(const char *path)
 {
     size_t n = strlen(path);
-    for (size_t i = 0; i < NKEYS; i++)
-        if (strncmp(keys[i].path, path, n) == 0 && keys[i].path[n] == '.')
+    for (size_t i = 0; i < cc__cfg_nkeys; i++)
+        if (strncmp(cc__cfg_keys[i].path, path, n) == 0 && cc__cfg_keys[i].path[n] == '.')
             return true;
     return false;
 }
@@ -958,10 +474,11 @@ const struct cc_cfg_key *cc__cfg_find_secret_file(const char *path)
     size_t n = strlen(path);
     if (n <= 5 || strcmp(path + n - 5, "_file") != 0)
         return NULL;
-    for (size_t i = 0; i < NKEYS; i++)
-        if ((keys[i].flags & CC_CFG_SECRET) && strlen(keys[i].path) == n - 5 &&
-            strncmp(keys[i].path, path, n - 5) == 0)
-            return &keys[i];
+    for (size_t i = 0; i < cc__cfg_nkeys; i++)
+        if ((cc__cfg_keys[i].flags & CC_CFG_SECRET) &&
+            strlen(cc__cfg_keys[i].path) == n - 5 &&
+            strncmp(cc__cfg_keys[i].path, path, n - 5) == 0)
+            return &cc__cfg_keys[i];
     return NULL;
 }
 
@@ -1101,8 +618,8 @@ cc_err cc_config_apply_env(struct cc_config *c, char *const *envp, struct cc_dia
     struct cc_config next;
     cc_err err = CC_OK;
     cc__cfg_copy(&next, c);
-    for (size_t i = 0; i < NKEYS && !err; i++)
-        err = apply_env_key(&next, &keys[i], envp, d);
+    for (size_t i = 0; i < cc__cfg_nkeys && !err; i++)
+        err = apply_env_key(&next, &cc__cfg_keys[i], envp, d);
     if (!err)
         cc__cfg_replace(c, &next);
     cc_config_release(&next);
@@ -1112,61 +629,6 @@ cc_err cc_config_apply_env(struct cc_config *c, char *const *envp, struct cc_dia
 /* ---------------------------------------------------------------------------
  * Validation and derived values
  */
-
-static bool check_port(const char *p)
-{
-    size_t n = strspn(p, "0123456789");
-    if (n == 0 || n > 5 || p[n])
-        return false;
-    return strtol(p, NULL, 10) <= 65535;
-}
-
-/* The daemon has no TLS client (core/httpc.c): an https endpoint needs a
- * local proxy in front of it. */
-static bool check_embed_url(const char *s, char *why, size_t whysz)
-{
-    if (!s[0])
-        return true;
-    if (strncmp(s, "http://", 7) != 0 || !s[7] || s[7] == '/') {
-        snprintf(why, whysz, "must be an http:// URL (no TLS client: put a local proxy "
-                             "in front of an https endpoint)");
-        return false;
-    }
-    return true;
-}
-
-static bool check_listen(const char *s, char *why, size_t whysz)
-{
-    const char *colon = NULL;
-    snprintf(why, whysz,
-             "expected host:port, [ipv6]:port or :port with a port from 0 to 65535");
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-        char host[INET6_ADDRSTRLEN];
-        unsigned char addr[16];
-        size_t hl = close ? (size_t)(close - s - 1) : 0;
-        if (!close || close[1] != ':' || hl == 0 || hl >= sizeof(host))
-            return false;
-        memcpy(host, s + 1, hl);
-        host[hl] = '\0';
-        if (inet_pton(AF_INET6, host, addr) != 1)
-            return false;
-        colon = close + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (!colon)
-            return false;
-        if (memchr(s, ':', (size_t)(colon - s))) {
-            snprintf(why, whysz, "IPv6 addresses need brackets, like [::1]:8470");
-            return false;
-        }
-        size_t hl = (size_t)(colon - s);
-        if (hl > 253 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                  "0123456789-.") != hl)
-            return false;
-    }
-    return check_port(colon + 1);
-}
 
 static char *join_path(const char *dir, const char *rel)
 {
@@ -1207,8 +669,8 @@ cc_err cc_config_finish(struct cc_config *c, char *const *envp, struct cc_diag *
             return CC_EINVAL;
         }
     }
-    for (size_t i = 0; i < NKEYS; i++) {
-        const struct cc_cfg_key *k = &keys[i];
+    for (size_t i = 0; i < cc__cfg_nkeys; i++) {
+        const struct cc_cfg_key *k = &cc__cfg_keys[i];
         if (!k->check) /* checks exist for string keys only */
             continue;
         const char *s = *(char *const *)cfield(c, k);
@@ -1311,14 +773,14 @@ static cc_err open_sections(struct cc_buf *out, const char *prev, const char *pa
 cc_err cc_config_dump(const struct cc_config *c, struct cc_buf *out)
 {
     cc_err err = CC_OK;
-    for (size_t i = 0; i < NKEYS && !err; i++) {
-        const struct cc_cfg_key *k = &keys[i];
+    for (size_t i = 0; i < cc__cfg_nkeys && !err; i++) {
+        const struct cc_cfg_key *k = &cc__cfg_keys[i];
         const char *leaf = strrchr(k->path, '.');
         leaf = leaf ? leaf + 1 : k->path;
         union value v;
         char text[64];
         load_value(c, k, &v);
-        err = open_sections(out, i ? keys[i - 1].path : NULL, k->path);
+        err = open_sections(out, i ? cc__cfg_keys[i - 1].path : NULL, k->path);
         if (!err)
             err = cc_buf_addf(out, "%*s%s: ", (int)(2 * count_sections(k->path)), "", leaf);
         if (err)
@@ -1438,7 +900,7 @@ static cc_err reference_row(struct cc_buf *out, const struct cc_cfg_key *k)
 cc_err cc_config_reference(struct cc_buf *out)
 {
     cc_err err = cc_buf_addstr(out, reference_intro);
-    for (size_t i = 0; i < NKEYS && !err; i++)
-        err = reference_row(out, &keys[i]);
+    for (size_t i = 0; i < cc__cfg_nkeys && !err; i++)
+        err = reference_row(out, &cc__cfg_keys[i]);
     return err;
 }

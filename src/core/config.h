@@ -1,7 +1,7 @@
 /*
  * config.h - the daemon's configuration: one YAML file -> one typed struct.
  *
- * Every key is declared exactly once, in the table in config.c, with its
+ * Every key is declared exactly once, in the table in config_keys.c, with its
  * type, default, limits and description; parsing, environment overrides,
  * validation, `serve --print-config` and the reference in docs/CONFIG.md
  * all come from that table. Rules:

@@ -1,6 +1,7 @@
 /*
- * config_int.h - what config.c (the key table, values, environment, output)
- * shares with config_yaml.c (the YAML front end). Not for other modules.
+ * config_int.h - what the files of the config module share: config_keys.c
+ * (the key table), config.c (values, environment, output) and config_yaml.c
+ * (the YAML front end). Not for other modules.
  *
  * The table cc__cfg_keys is the single declaration of every key; a key's
  * value text is parsed only by cc__cfg_set_text, whatever its source.
@@ -17,6 +18,13 @@
 #define CC_CFG_MAX_FILE   (1024 * 1024)  /* a config file is a few KiB */
 #define CC_CFG_MAX_PATH   128            /* longest dotted key we look up */
 #define CC_CFG_WHY_MAX    320            /* room for "what is expected" */
+
+/* Units of the key table's limits, also used to format them. */
+#define KIB        1024LL
+#define MIB        (1024LL * 1024)
+#define GIB        (1024LL * 1024 * 1024)
+#define SEC        1000LL
+#define HOUR       (3600LL * 1000)
 
 enum cc_cfg_type {
     CC_CFG_STRING, CC_CFG_BOOL, CC_CFG_UINT, CC_CFG_DOUBLE,

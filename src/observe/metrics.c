@@ -1,29 +1,9 @@
 /*
- * metrics.c - the metrics registry, lock-free series updates, the
- * Prometheus text 0.0.4 and OpenMetrics 1.0.0 expositions, and the
- * process_* collector.
- *
- * Values are doubles stored as their IEEE-754 bits in _Atomic uint64_t and
- * updated with compare-and-swap, so no update ever takes a lock. A
- * histogram keeps one non-cumulative count per bucket; the total count is
- * the sum of those, which keeps _count and the +Inf bucket equal in every
- * scrape (the sum may lag the counts by an observation in flight).
- *
- * Series are found through a chained hash table keyed by the label values
- * and also kept in an array in creation order, which is the order they are
- * rendered in. Neither ever shrinks: a series lives until the registry is
- * freed, which is what lets callers cache obs_series pointers.
- *
- * Lock order: collect_lock -> registry lock -> family lock. A family's lock
- * is never held while another family's lock is taken.
- *
- * Number formatting uses snprintf/strtod and assumes the C locale for
- * LC_NUMERIC (the daemon never calls setlocale).
+ * metrics.c - the metrics registry: families, series found by their label
+ * values, and the lock-free updates (layout and invariants: metrics_int.h).
  */
 #include "observe/metrics.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -32,69 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
-#define MAX_SERIES 10000
-#define MAX_LABELS 16
+#include "observe/metrics_int.h"
+
 #define MAX_NAME 200          /* metric name; leaves room for "_bucket" */
 #define LABEL_VALUE_MAX 1024  /* bytes; longer values are cut at a character */
 #define DROPPED_NAME "cc_metrics_series_dropped_total"
-
-struct obs_series {
-    struct obs_family *family;
-    struct obs_series *chain;    /* next series in the same hash slot */
-    uint64_t hash;
-    char *key;                   /* label values back to back, each with its NUL */
-    size_t keylen;
-    char *labels;                /* rendered `a="x",b="y"`; "" without labels */
-    _Atomic uint64_t value;      /* double bits: counter/gauge value, histogram sum */
-    _Atomic uint64_t buckets[];  /* histogram: nbounds + 1 counts, last is +Inf */
-};
-
-struct obs_family {
-    struct obs_registry *reg;
-    char *name;
-    char *help;
-    enum obs_type type;
-    char *label_names[MAX_LABELS];
-    size_t nlabels;
-    double *bounds;              /* histogram upper bounds, +Inf not included */
-    size_t nbounds;
-
-    pthread_rwlock_t lock;       /* guards everything below */
-    struct obs_series **slots;   /* hash table, nslots is a power of two */
-    size_t nslots;
-    struct obs_series **series;  /* creation order */
-    size_t nseries, series_cap;
-
-    struct obs_series *overflow; /* the sink past MAX_SERIES; never rendered */
-    _Atomic(struct obs_series *) dropped; /* our series in DROPPED_NAME */
-};
-
-struct collector {
-    obs_collect_fn fn;
-    void *arg;
-};
-
-struct proc_metrics {
-    struct obs_series *cpu, *rss, *vsize, *open_fds, *max_fds, *threads;
-    long ticks;                  /* sysconf(_SC_CLK_TCK) */
-    long page;                   /* sysconf(_SC_PAGESIZE) */
-};
-
-struct obs_registry {
-    pthread_rwlock_t lock;       /* guards the family list */
-    struct obs_family **families;
-    size_t nfamilies, families_cap;
-    struct obs_family *dropped;  /* DROPPED_NAME, label "metric" */
-
-    pthread_mutex_t collect_lock; /* guards collectors; held while they run */
-    struct collector *collectors;
-    size_t ncollectors, collectors_cap;
-    struct proc_metrics *proc;
-};
 
 const double obs_latency_buckets[] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -141,7 +64,7 @@ static void atomic_add_double(_Atomic uint64_t *a, double v)
         ;
 }
 
-static double load_double(const _Atomic uint64_t *a)
+double obs__load_double(const _Atomic uint64_t *a)
 {
     /* atomic_load takes a non-const pointer in older C11 libraries. */
     return from_bits(atomic_load_explicit((_Atomic uint64_t *)a, memory_order_relaxed));
@@ -239,7 +162,7 @@ static char *label_value_clean(const char *v)
 
 /* Appends s with backslash and newline escaped, and double quotes too when
  * `quotes` (label values always; HELP only in OpenMetrics). */
-static cc_err add_escaped(struct cc_buf *b, const char *s, bool quotes)
+cc_err obs__add_escaped(struct cc_buf *b, const char *s, bool quotes)
 {
     cc_err err = CC_OK;
     const char *run = s;
@@ -312,7 +235,7 @@ static struct obs_series *series_new(struct obs_family *f, const char *const *va
         if (!err)
             err = cc_buf_addf(&labels, "%s%s=\"", i ? "," : "", f->label_names[i]);
         if (!err)
-            err = add_escaped(&labels, vals[i], true);
+            err = obs__add_escaped(&labels, vals[i], true);
         if (!err)
             err = cc_buf_addch(&labels, '"');
         if (err)
@@ -452,7 +375,7 @@ void obs_counter_add(struct obs_series *s, double v)
 }
 
 /* Sampled counters (process CPU time) are read, not counted. */
-static void counter_set(struct obs_series *s, double v)
+void obs__counter_set(struct obs_series *s, double v)
 {
     atomic_store_explicit(&s->value, to_bits(v), memory_order_relaxed);
 }
@@ -487,7 +410,7 @@ void obs_histogram_observe(struct obs_series *s, double v)
 
 double obs_series_value(const struct obs_series *s)
 {
-    return load_double(&s->value);
+    return obs__load_double(&s->value);
 }
 
 uint64_t obs_histogram_count(const struct obs_series *s)
@@ -703,7 +626,7 @@ void obs_registry_free(struct obs_registry *r)
 }
 
 /* Caller holds collect_lock. */
-static void add_collector(struct obs_registry *r, obs_collect_fn fn, void *arg)
+void obs__add_collector(struct obs_registry *r, obs_collect_fn fn, void *arg)
 {
     if (r->ncollectors == r->collectors_cap) {
         r->collectors_cap = r->collectors_cap ? r->collectors_cap * 2 : 4;
@@ -716,7 +639,7 @@ static void add_collector(struct obs_registry *r, obs_collect_fn fn, void *arg)
 void obs_register_collector(struct obs_registry *r, obs_collect_fn fn, void *arg)
 {
     pthread_mutex_lock(&r->collect_lock);
-    add_collector(r, fn, arg);
+    obs__add_collector(r, fn, arg);
     pthread_mutex_unlock(&r->collect_lock);
 }
 
@@ -731,384 +654,5 @@ void obs_unregister_collector(struct obs_registry *r, obs_collect_fn fn, void *a
             break;
         }
     }
-    pthread_mutex_unlock(&r->collect_lock);
-}
-
-/* ---- rendering --------------------------------------------------------- */
-
-/* Integers print without exponent or fraction while exact (|v| < 1e15);
- * anything else prints in the shortest %g form that reads back the same. */
-static void format_double(char *buf, size_t size, double v)
-{
-    if (isnan(v)) {
-        snprintf(buf, size, "NaN");
-    } else if (isinf(v)) {
-        snprintf(buf, size, "%s", v > 0 ? "+Inf" : "-Inf");
-    } else if (v == 0) {
-        snprintf(buf, size, "0");                 /* also for -0 */
-    } else if (fabs(v) < 1e15 && v == trunc(v)) {
-        snprintf(buf, size, "%.0f", v);
-    } else {
-        for (int prec = 15; prec <= 17; prec++) {
-            snprintf(buf, size, "%.*g", prec, v);
-            if (strtod(buf, NULL) == v)
-                break;
-        }
-    }
-}
-
-/* `le` as clients write it: "0.005", "1", "+Inf"; OpenMetrics wants the
- * canonical float form, so a bare integer there becomes "1.0". */
-static void format_le(char *buf, size_t size, double v, enum obs_format fmt)
-{
-    format_double(buf, size, v);
-    if (fmt == OBS_FMT_OPENMETRICS && isfinite(v) && !strpbrk(buf, ".e")) {
-        size_t n = strlen(buf);
-        snprintf(buf + n, size - n, ".0");
-    }
-}
-
-static cc_err add_sample(struct cc_buf *out, const char *name, const char *suffix,
-                         const char *labels, const char *le, const char *value)
-{
-    bool any = *labels || le;
-    return cc_buf_addf(out, "%s%s%s%s%s%s%s%s %s\n", name, suffix, any ? "{" : "",
-                       labels, *labels && le ? "," : "", le ? "le=\"" : "",
-                       le ? le : "", le ? "\"}" : any ? "}" : "", value);
-}
-
-static cc_err render_histogram(const struct obs_family *f, const struct obs_series *s,
-                               enum obs_format fmt, struct cc_buf *out)
-{
-    cc_err err = CC_OK;
-    char le[32], val[32];
-    uint64_t cum = 0;
-    for (size_t i = 0; i <= f->nbounds; i++) {
-        cum += atomic_load_explicit((_Atomic uint64_t *)&s->buckets[i],
-                                    memory_order_relaxed);
-        format_le(le, sizeof le, i < f->nbounds ? f->bounds[i] : INFINITY, fmt);
-        snprintf(val, sizeof val, "%llu", (unsigned long long)cum);
-        err = add_sample(out, f->name, "_bucket", s->labels, le, val);
-        if (err)
-            goto out;
-    }
-    format_double(val, sizeof val, load_double(&s->value));
-    err = add_sample(out, f->name, "_sum", s->labels, NULL, val);
-    if (err)
-        goto out;
-    snprintf(val, sizeof val, "%llu", (unsigned long long)cum);
-    err = add_sample(out, f->name, "_count", s->labels, NULL, val);
-out:
-    return err;
-}
-
-static cc_err render_header(const struct obs_family *f, enum obs_format fmt,
-                            struct cc_buf *out)
-{
-    static const char *const type_names[] = {
-        [OBS_COUNTER] = "counter", [OBS_GAUGE] = "gauge", [OBS_HISTOGRAM] = "histogram",
-    };
-    bool om = fmt == OBS_FMT_OPENMETRICS;
-    /* OpenMetrics names a counter family without its _total suffix. */
-    int namelen = (int)strlen(f->name) - (om && f->type == OBS_COUNTER ? 6 : 0);
-    cc_err err = cc_buf_addf(out, "# HELP %.*s ", namelen, f->name);
-    if (!err)
-        err = add_escaped(out, f->help, om);
-    if (!err)
-        err = cc_buf_addf(out, "\n# TYPE %.*s %s\n", namelen, f->name, type_names[f->type]);
-    return err;
-}
-
-static cc_err render_family(struct obs_family *f, enum obs_format fmt, struct cc_buf *out)
-{
-    char val[32];
-    pthread_rwlock_rdlock(&f->lock);
-    cc_err err = render_header(f, fmt, out);
-    for (size_t i = 0; !err && i < f->nseries; i++) {
-        const struct obs_series *s = f->series[i];
-        if (f->type == OBS_HISTOGRAM) {
-            err = render_histogram(f, s, fmt, out);
-        } else {
-            format_double(val, sizeof val, load_double(&s->value));
-            err = add_sample(out, f->name, "", s->labels, NULL, val);
-        }
-    }
-    pthread_rwlock_unlock(&f->lock);
-    return err;
-}
-
-static void run_collectors(struct obs_registry *r)
-{
-    pthread_mutex_lock(&r->collect_lock);
-    for (size_t i = 0; i < r->ncollectors; i++)
-        r->collectors[i].fn(r->collectors[i].arg, r);
-    pthread_mutex_unlock(&r->collect_lock);
-}
-
-cc_err obs_render(struct obs_registry *r, enum obs_format fmt, struct cc_buf *out)
-{
-    size_t start = out->len;
-    cc_err err = CC_OK;
-
-    run_collectors(r);
-    pthread_rwlock_rdlock(&r->lock);
-    for (size_t i = 0; !err && i < r->nfamilies; i++)
-        err = render_family(r->families[i], fmt, out);
-    pthread_rwlock_unlock(&r->lock);
-    if (err)
-        goto out;
-    if (fmt == OBS_FMT_OPENMETRICS)
-        err = cc_buf_addstr(out, "# EOF\n");
-out:
-    if (err && out->ptr) {         /* leave no half exposition behind */
-        out->len = start;
-        out->ptr[start] = '\0';
-    }
-    return err;
-}
-
-/* ---- content negotiation ----------------------------------------------- */
-
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        s[--n] = '\0';
-    return s;
-}
-
-/* Parses one media range of an Accept header, e.g.
- * "application/openmetrics-text; version=1.0.0; q=0.9". Returns false when
- * it names neither format (or a version we do not produce) or is malformed;
- * otherwise *fmt and *q (quality, 1 when absent) are set. */
-static bool parse_range(char *range, enum obs_format *fmt, double *q)
-{
-    const char *version = NULL;
-    char *next = strchr(range, ';');
-    if (next)
-        *next++ = '\0';
-    char *type = trim(range);
-    *q = 1.0;
-    while (next) {
-        char *param = next;
-        next = strchr(param, ';');
-        if (next)
-            *next++ = '\0';
-        char *eq = strchr(param, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        char *name = trim(param), *val = trim(eq + 1), *end;
-        if (strcasecmp(name, "q") == 0) {
-            *q = strtod(val, &end);
-            if (end == val || *end || !(*q >= 0 && *q <= 1))
-                return false;
-        } else if (strcasecmp(name, "version") == 0) {
-            version = val;
-        }
-    }
-    if (strcasecmp(type, "application/openmetrics-text") == 0) {
-        *fmt = OBS_FMT_OPENMETRICS;
-        return !version || strcmp(version, "1.0.0") == 0 || strcmp(version, "0.0.1") == 0;
-    }
-    *fmt = OBS_FMT_PROMETHEUS;
-    if (strcasecmp(type, "text/plain") == 0)
-        return !version || strcmp(version, "0.0.4") == 0;
-    return strcasecmp(type, "text/*") == 0 || strcmp(type, "*/*") == 0;
-}
-
-enum obs_format obs_format_from_accept(const char *accept)
-{
-    enum obs_format best = OBS_FMT_PROMETHEUS, fmt;
-    double best_q = 0, q;
-    char range[256];
-
-    for (const char *p = accept; p && *p;) {
-        size_t n = strcspn(p, ",");
-        /* Over-long ranges name nothing we serve; skip them. Equal q keeps
-         * the earlier range, as the header's order is the tie-break. */
-        if (n < sizeof range) {
-            memcpy(range, p, n);
-            range[n] = '\0';
-            if (parse_range(range, &fmt, &q) && q > best_q) {
-                best = fmt;
-                best_q = q;
-            }
-        }
-        p += n;
-        if (*p == ',')
-            p++;
-    }
-    return best;
-}
-
-const char *obs_content_type(enum obs_format fmt)
-{
-    return fmt == OBS_FMT_OPENMETRICS
-               ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
-               : "text/plain; version=0.0.4; charset=utf-8";
-}
-
-/* ---- process metrics --------------------------------------------------- */
-
-static cc_err read_small_file(const char *path, char *buf, size_t size)
-{
-    cc_err err = CC_OK;
-    size_t len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return CC_EIO;
-    while (len + 1 < size) {
-        ssize_t n = read(fd, buf + len, size - 1 - len);
-        if (n < 0) {
-            err = CC_EIO;
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
-out:
-    close(fd);
-    return err;
-}
-
-struct proc_stat {
-    unsigned long long utime, stime, threads, starttime, vsize, rss_pages;
-};
-
-/* Fields of /proc/self/stat after "pid (comm)"; comm may hold spaces and
- * parentheses, so parsing starts after the last ')'. See proc(5). */
-static cc_err read_proc_stat(struct proc_stat *out)
-{
-    char buf[4096];
-    unsigned long long field[25] = { 0 };   /* indexed by proc(5) field number */
-    cc_err err = read_small_file("/proc/self/stat", buf, sizeof buf);
-    if (err)
-        return err;
-    char *p = strrchr(buf, ')');
-    if (!p || p[1] != ' ' || !p[2])
-        return CC_EPARSE;
-    p += 3;                                   /* field 3, the state letter */
-    for (int i = 4; i <= 24; i++) {
-        char *end;
-        while (*p && *p != ' ')
-            p++;
-        field[i] = strtoull(p, &end, 10);
-        if (end == p)
-            return CC_EPARSE;
-        p = end;
-    }
-    *out = (struct proc_stat){
-        .utime = field[14], .stime = field[15], .threads = field[20],
-        .starttime = field[22], .vsize = field[23], .rss_pages = field[24],
-    };
-    return CC_OK;
-}
-
-static cc_err read_boot_time(double *out)
-{
-    cc_err err = CC_ENOTFOUND;
-    char *line = NULL;
-    size_t cap = 0;
-    FILE *f = fopen("/proc/stat", "re");
-    if (!f)
-        return CC_EIO;
-    while (getline(&line, &cap, f) > 0) {
-        if (strncmp(line, "btime ", 6) == 0) {
-            char *end;
-            unsigned long long v = strtoull(line + 6, &end, 10);
-            if (end == line + 6) {
-                err = CC_EPARSE;
-                goto out;
-            }
-            *out = (double)v;
-            err = CC_OK;
-            goto out;
-        }
-    }
-out:
-    free(line);
-    fclose(f);
-    return err;
-}
-
-static cc_err count_open_fds(double *out)
-{
-    size_t n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return CC_EIO;
-    char self[32];   /* the directory's own descriptor is not the process' */
-    snprintf(self, sizeof self, "%d", dirfd(d));
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.' && strcmp(e->d_name, self) != 0)
-            n++;
-    closedir(d);
-    *out = (double)n;
-    return CC_OK;
-}
-
-static void collect_process(void *arg, struct obs_registry *r)
-{
-    struct proc_metrics *pm = arg;
-    struct proc_stat st;
-    struct rlimit rl;
-    double fds;
-
-    if (read_proc_stat(&st) == CC_OK) {
-        counter_set(pm->cpu, (double)(st.utime + st.stime) / (double)pm->ticks);
-        obs_gauge_set(pm->rss, (double)st.rss_pages * (double)pm->page);
-        obs_gauge_set(pm->vsize, (double)st.vsize);
-        obs_gauge_set(pm->threads, (double)st.threads);
-    }
-    if (count_open_fds(&fds) == CC_OK)
-        obs_gauge_set(pm->open_fds, fds);
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-        obs_gauge_set(pm->max_fds, rl.rlim_cur == RLIM_INFINITY ? INFINITY
-                                                                : (double)rl.rlim_cur);
-}
-
-static struct obs_series *gauge1(struct obs_registry *r, const char *name, const char *help)
-{
-    return obs_series_nolabels(obs_gauge(r, name, help, NULL));
-}
-
-void obs_register_process_metrics(struct obs_registry *r)
-{
-    struct proc_metrics *pm;
-    struct obs_series *start;
-    struct proc_stat st;
-    double btime;
-
-    pthread_mutex_lock(&r->collect_lock);
-    if (r->proc)
-        goto out;
-    pm = cc_xcalloc(1, sizeof *pm);
-    pm->ticks = sysconf(_SC_CLK_TCK);
-    pm->page = sysconf(_SC_PAGESIZE);
-    if (pm->ticks <= 0)
-        pm->ticks = 100;
-    if (pm->page <= 0)
-        pm->page = 4096;
-    pm->cpu = obs_series_nolabels(obs_counter(r, "process_cpu_seconds_total",
-                                              "Total user and system CPU time spent in seconds.",
-                                              NULL));
-    pm->rss = gauge1(r, "process_resident_memory_bytes", "Resident memory size in bytes.");
-    pm->vsize = gauge1(r, "process_virtual_memory_bytes", "Virtual memory size in bytes.");
-    pm->open_fds = gauge1(r, "process_open_fds", "Number of open file descriptors.");
-    pm->max_fds = gauge1(r, "process_max_fds", "Maximum number of open file descriptors.");
-    start = gauge1(r, "process_start_time_seconds",
-                   "Start time of the process since unix epoch in seconds.");
-    pm->threads = gauge1(r, "process_threads", "Number of OS threads in the process.");
-    /* The start time never changes: read it once. */
-    if (read_proc_stat(&st) == CC_OK && read_boot_time(&btime) == CC_OK)
-        obs_gauge_set(start, btime + (double)st.starttime / (double)pm->ticks);
-    r->proc = pm;
-    add_collector(r, collect_process, pm);
-out:
     pthread_mutex_unlock(&r->collect_lock);
 }
