@@ -58,22 +58,12 @@ void http_resp_stream(struct http_resp *r, int status, const char *content_type,
     r->stream_arg_free = arg_free;
 }
 
-/* An absolute time ms from now for pthread_cond_timedwait on a
- * cond_init_mono condition variable. The real clock's mono_ms is
- * CLOCK_MONOTONIC in ms, so its time line is the condition's. */
-static void timespec_after(struct cc_clock *clock, struct timespec *ts, int64_t ms)
-{
-    int64_t at = cc_mono_ms(clock) + ms;
-    *ts = (struct timespec){.tv_sec = at / 1000, .tv_nsec = (at % 1000) * 1000000};
-}
-
+/* Stream condition variables wait through cc_wait_until, so they must
+ * follow the real clock's time line (CLOCK_MONOTONIC). */
 static void cond_init_mono(pthread_cond_t *cv)
 {
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(cv, &a);
-    pthread_condattr_destroy(&a);
+    if (cc_clock_cond_init(cv) != 0)   /* only on resource exhaustion */
+        abort();
 }
 
 /* Under st->mu: lets the reader run again if it sleeps. */
@@ -124,11 +114,9 @@ bool http_stream_write(struct http_stream *st, const void *data, size_t len)
     const char *p = data;
     pthread_mutex_lock(&st->mu);
     while (len > 0) {
-        while (st->len == HTTP_STREAM_BUFFER && !atomic_load(&st->over)) {
-            struct timespec ts;
-            timespec_after(st->owner->clock, &ts, 1000);
-            pthread_cond_timedwait(&st->cv, &st->mu, &ts);
-        }
+        while (st->len == HTTP_STREAM_BUFFER && !atomic_load(&st->over))
+            cc_wait_until(st->owner->clock, &st->cv, &st->mu,
+                          cc_mono_ms(st->owner->clock) + 1000);
         if (atomic_load(&st->over))
             break;
         size_t tail = (st->head + st->len) % HTTP_STREAM_BUFFER;
@@ -177,10 +165,9 @@ bool http_stream_wait(struct http_stream *st, int64_t ms)
 {
     pthread_mutex_lock(&st->mu);
     if (!st->woken && !atomic_load(&st->over) && ms > 0) {
-        struct timespec ts;
-        timespec_after(st->owner->clock, &ts, ms);
+        int64_t deadline = cc_mono_ms(st->owner->clock) + ms;
         while (!st->woken && !atomic_load(&st->over))
-            if (pthread_cond_timedwait(&st->cv, &st->mu, &ts) == ETIMEDOUT)
+            if (cc_wait_until(st->owner->clock, &st->cv, &st->mu, deadline))
                 break;
     }
     st->woken = false;
@@ -278,9 +265,7 @@ static void *reaper(void *arg)
     struct http_streams *ss = arg;
     pthread_mutex_lock(&ss->mu);
     while (!ss->stopping) {
-        struct timespec ts;
-        timespec_after(ss->clock, &ts, 1000);
-        pthread_cond_timedwait(&ss->cv, &ss->mu, &ts);
+        cc_wait_until(ss->clock, &ss->cv, &ss->mu, cc_mono_ms(ss->clock) + 1000);
         if (ss->stopping)
             break;
         for (struct http_stream *st = ss->head; st; st = st->next) {
@@ -379,11 +364,10 @@ void http_streams_stop(struct http_streams *ss, int64_t deadline_ms)
         pthread_join(ss->reaper, NULL);
     /* Producers return once they see `over`; responses end as libmicrohttpd
      * gets to them. Both drop their references. */
-    struct timespec ts;
-    timespec_after(ss->clock, &ts, deadline_ms > 0 ? deadline_ms : 0);
+    int64_t deadline = cc_mono_ms(ss->clock) + (deadline_ms > 0 ? deadline_ms : 0);
     pthread_mutex_lock(&ss->mu);
     while (ss->count > 0)
-        if (pthread_cond_timedwait(&ss->cv, &ss->mu, &ts) == ETIMEDOUT)
+        if (cc_wait_until(ss->clock, &ss->cv, &ss->mu, deadline))
             break;
     pthread_mutex_unlock(&ss->mu);
 }
