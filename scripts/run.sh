@@ -13,17 +13,23 @@ export CC_SERVER=http://$CC_HTTP_LISTEN
 export CC_TOKEN_FILE=$CC_DATA_DIR/admin.token
 mkdir -p "$CC_DATA_DIR"
 
-"$bin" serve "${@:2}" &
+# The daemon runs in a session of its own, so a Ctrl-C at the terminal
+# reaches only this script: it stops the demo stack through the daemon
+# first, then the daemon (had the daemon seen the Ctrl-C too, it would exit
+# before `down` and leave the demo's processes running).
+setsid "$bin" serve "${@:2}" &
 daemon=$!
 # Ctrl-C: like an attached `docker compose up`, the demo stack stops too
 # (a daemon stopped any other way leaves services running and re-adopts them).
 stop() {
+    trap - INT TERM HUP
+    echo "run.sh: stopping the demo stack, then the daemon" >&2
     "$bin" down demo >/dev/null 2>&1 || true
     kill -TERM $daemon 2>/dev/null
     wait $daemon
     exit $?
 }
-trap stop INT TERM
+trap stop INT TERM HUP
 
 for _ in $(seq 1 100); do
     "$bin" status >/dev/null 2>&1 && break
