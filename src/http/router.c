@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/utf8.h"
 
 #define PARAM_NAME_MAX 32
 
@@ -487,7 +488,7 @@ static cc_err decode_path(const char *raw, size_t len, char *out)
         }
         out[o++] = (char)c;
     }
-    if (dot_segment(out + seg_start, o - seg_start))
+    if (dot_segment(out + seg_start, o - seg_start) || !cc_utf8_valid(out, o))
         return CC_EINVAL;
     out[o] = '\0';
     return CC_OK;
@@ -519,7 +520,8 @@ cc_err http_target_split(const char *target, struct cc_arena *a,
     return CC_OK;
 }
 
-/* Decodes a query key or value: '+' is a space, %XX decoded, %00 refused. */
+/* Decodes a query key or value: '+' is a space, %XX decoded, %00 and
+ * anything that is not UTF-8 once decoded refused. */
 static cc_err decode_query_part(const char *s, size_t len, struct cc_arena *a, const char **out)
 {
     char *d = cc_arena_alloc(a, len + 1);
@@ -539,6 +541,8 @@ static cc_err decode_query_part(const char *s, size_t len, struct cc_arena *a, c
         }
         d[o++] = c;
     }
+    if (!cc_utf8_valid(d, o))
+        return CC_EINVAL;
     d[o] = '\0';
     *out = d;
     return CC_OK;

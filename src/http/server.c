@@ -283,13 +283,14 @@ static enum MHD_Result first_call(struct MHD_Connection *c, struct conn_req *cr,
     if (err) {
         obs_counter_inc(s->m_rejected);
         return fail(c, cr, CC_EINVAL, "the request path is malformed",
-                    "check the percent-encoding of the URL; '.' and '..' segments "
-                    "are not allowed");
+                    "check the percent-encoding of the URL: decoded, it must be "
+                    "UTF-8, and '.' and '..' segments are not allowed");
     }
     cr->req.path = path;
     if (query && http_query_parse(query, &cr->arena, &cr->req.query, &cr->req.nquery))
         return fail(c, cr, CC_EINVAL, "the query string is malformed",
-                    "check the percent-encoding of the query parameters");
+                    "check the percent-encoding of the query parameters: decoded, "
+                    "each must be UTF-8");
     struct http_match m;
     switch (http_router_match(s->router, cr->req.method, path, &cr->arena, &m)) {
     case HTTP_MATCH_NOT_FOUND:

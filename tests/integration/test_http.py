@@ -525,3 +525,30 @@ def test_access_log_has_one_line_per_request_with_route_template(served):
     text = served.stderr_text()
     assert served.admin_token not in text
     assert created["token"] not in text
+
+
+# --------------------------------------------------------------------------
+# bytes that are not UTF-8 once percent-decoded
+
+@pytest.mark.parametrize("target", [
+    "/api/v1/knowledge/search?q=%FF",
+    "/api/v1/knowledge/search?q=caf%C3",
+    "/api/v1/projects/%FF",
+    "/api/v1/sources/%C3%28",
+    "/api/v1/jobs?state=%ED%A0%80",
+])
+def test_non_utf8_after_decoding_is_400(served, target):
+    """Not a 500 or an 'EIO' 404: a clear 400 that says what to fix, and the
+    daemon keeps answering."""
+    r = served.get(target, token=served.admin_token)
+    assert_error(r, 400, "EINVAL")
+    assert "UTF-8" in r.json["error"]["hint"]
+    assert served.get("/health").status == 200
+
+
+def test_utf8_in_paths_and_queries_is_fine(served):
+    r = served.get("/api/v1/knowledge/search?q=caf%C3%A9", token=served.admin_token)
+    assert r.status == 200, r
+    assert r.json["query"] == "caf\u00e9"
+    assert_error(served.get("/api/v1/sources/caf%C3%A9", token=served.admin_token), 404,
+                 "ENOTFOUND")

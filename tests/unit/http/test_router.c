@@ -344,6 +344,21 @@ static void test_target_limits(void **state)
     cc_arena_release(&tiny);
 }
 
+/* A path is decoded and then must be UTF-8: what is not is refused, so no
+ * handler ever echoes bytes JSON cannot carry. */
+static void test_target_split_utf8(void **state)
+{
+    const char *path = NULL, *query = NULL;
+    assert_int_equal(split(state, "/api/v1/sources/caf%C3%A9", &path, &query), CC_OK);
+    assert_string_equal(path, "/api/v1/sources/caf\xc3\xa9");
+    assert_int_equal(split(state, "/api/v1/sources/%F0%9F%93%9A", &path, &query), CC_OK);
+    const char *bad[] = {"/api/v1/projects/%FF", "/p/%C3%28", "/p/%E0%80%AF",
+                         "/p/%ED%BF%BF", "/p/%F8%88%80%80%80", "/p/ok/%C3"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (split(state, bad[i], &path, &query) != CC_EINVAL)
+            fail_msg("path \"%s\" accepted", bad[i]);
+}
+
 /* ---- queries ---- */
 
 static void test_query_parse(void **state)
@@ -376,7 +391,11 @@ static void test_query_rejects(void **state)
     struct fixture *f = *state;
     struct http_param *qp = (struct http_param *)0x1;
     size_t n = 99;
-    const char *bad[] = {"a=%00", "a=%", "a=%4", "a=%4&b=1", "a=%zz", "%00=1", "a%=1"};
+    const char *bad[] = {"a=%00", "a=%", "a=%4", "a=%4&b=1", "a=%zz", "%00=1", "a%=1",
+                         /* not UTF-8 once decoded: a lone byte, an overlong '/',
+                          * a surrogate, past U+10FFFF, a cut sequence, in a key */
+                         "q=%FF", "q=%C0%AF", "q=%ED%A0%80", "q=%F4%90%80%80", "q=%C3",
+                         "%E2%82=1"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (http_query_parse(bad[i], &f->arena, &qp, &n) != CC_EINVAL)
             fail_msg("query \"%s\" accepted", bad[i]);
@@ -440,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_target_split_ok),
         cmocka_unit_test(test_target_split_rejects),
         cmocka_unit_test(test_target_limits),
+        cmocka_unit_test(test_target_split_utf8),
         cmocka_unit_test(test_query_parse),
         cmocka_unit_test(test_query_rejects),
         cmocka_unit_test(test_many_routes),
