@@ -81,10 +81,26 @@ static void check_limits(struct lint *l, const struct orch_service *s)
               : s->limits.memory < 0 ? "memory" : "CPU");
 }
 
+/* The kind of CommandCenter probe in the service's x-commandcenter.probe
+ * (exec, http or tcp), or NULL: such a probe is the service's health check
+ * for CommandCenter, whatever the Compose healthcheck says. */
+static const char *own_probe(const struct orch_service *s)
+{
+    json_t *probe = json_object_get(s->x_commandcenter, "probe");
+    static const char *const kinds[] = {"exec", "http", "tcp"};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (json_object_get(probe, kinds[i]))
+            return kinds[i];
+    return NULL;
+}
+
 static void check_health(struct lint *l, const struct orch_service *s)
 {
+    const char *probe = own_probe(s);
     if (s->healthcheck.present && !s->healthcheck.disable && s->healthcheck.test.n)
         check(l, "healthcheck", PASS, "has a healthcheck");
+    else if (probe)
+        check(l, "healthcheck", PASS, "has an x-commandcenter %s probe", probe);
     else
         check(l, "healthcheck", WARN, "no healthcheck; add one so dependants can wait for "
               "service_healthy and failures are noticed");

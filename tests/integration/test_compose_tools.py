@@ -113,6 +113,16 @@ def test_lint_hardened_passes_unhardened_fails():
     assert table.returncode == 1 and "FAIL" in table.stdout
 
 
+def test_lint_counts_an_own_probe_as_a_healthcheck():
+    """The demo's backend has no Compose healthcheck test, only an
+    x-commandcenter HTTP probe: CommandCenter does check its health."""
+    demo = DATA.parents[3] / "deploy" / "demo" / "compose.yaml"
+    rep = json.loads(run_cc(["lint", demo, "--json"]).stdout)
+    checks = {c["id"]: c for c in rep["services"]["backend"]["checks"]}
+    assert checks["healthcheck"]["status"] == "PASS"
+    assert "x-commandcenter http probe" in checks["healthcheck"]["message"]
+
+
 @pytest.mark.parametrize("path", [DATA / "anchors" / "compose.yaml",
                                   DATA / "unhardened" / "compose.yaml"])
 def test_agrees_with_docker_compose(path):
