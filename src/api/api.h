@@ -14,6 +14,7 @@
 #include "http/server.h"
 
 #include "ingest/embed.h"
+#include "ingest/sources/sources.h"
 
 struct ingest_workers;
 struct ingest_scheduler;
@@ -36,6 +37,7 @@ struct api_deps {
     struct ingest_workers *workers;      /* NULL: nothing to wake */
     struct ingest_scheduler *scheduler;  /* NULL: nothing to wake */
     struct api_knowledge_cfg knowledge;
+    struct ingest_source_env sources_env;  /* what source checks consult */
     struct obs_series *m_search_duration;  /* set by api_init */
     struct obs_series *m_search_results;
 };

@@ -29,6 +29,7 @@
 #include "ingest/pipeline.h"
 #include "ingest/queue.h"
 #include "ingest/scheduler.h"
+#include "ingest/sources/sources.h"
 #include "observe/metrics.h"
 #include "orchestrator/engine.h"
 #include "store/store.h"

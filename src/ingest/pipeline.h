@@ -11,13 +11,7 @@
  * vectors missing and embeds again. An unchanged document whose vectors
  * exist skips both.
  *
- * "source.run": runs a source. For a file source: walks its folder
- * (recursively, not following symlinks out of it, skipping hidden entries
- * and files over the size cap) and queues one ingest.document per
- * supported file; unchanged files end as no-ops at the index stage. A
- * walk that reaches the end also removes the documents whose files are
- * gone. A folder larger than the source's queue is walked in parts: each
- * part queues what fits and a follow-up run resumes after the last file.
+ * "source.run" is in ingest/sources/: each source type in its own file.
  */
 #ifndef CC_INGEST_PIPELINE_H
 #define CC_INGEST_PIPELINE_H
@@ -45,7 +39,6 @@ void ingest_pipeline_init(struct ingest_pipeline_cfg *cfg, struct obs_registry *
 /* The handlers, with `data` pointing at a struct ingest_pipeline_cfg that
  * outlives the worker pool. */
 cc_err ingest_handle_document(struct ingest_job_ctx *jc);
-cc_err ingest_handle_source_run(struct ingest_job_ctx *jc);
 
 /* Content types the extract stage understands ("text/markdown",
  * "text/plain", "text/html", "application/pdf", DOCX). */
