@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "store/store_int.h"
 
 extern const struct store_ops store_sqlite_ops;
@@ -223,6 +224,40 @@ static cc_err chk_source_due(struct store *s, int64_t now_ms, store_source_cb cb
     return BACKEND(s)->source_due(s, now_ms, cb, arg);
 }
 
+static bool state_key_ok(const char *key)
+{
+    size_t n = key ? strlen(key) : 0;
+    return n >= 1 && n <= STORE_STATE_KEY_MAX && cc_utf8_valid(key, n);
+}
+
+static cc_err chk_source_state_get(struct store *s, int64_t source_id, const char *key,
+                                   store_state_cb cb, void *arg)
+{
+    if (!state_key_ok(key) || !cb)
+        return CC_EINVAL;
+    return BACKEND(s)->source_state_get(s, source_id, key, cb, arg);
+}
+
+static cc_err chk_source_state_put(struct store *s, int64_t source_id, const char *key,
+                                   const char *value, int64_t now_ms)
+{
+    if (!state_key_ok(key) || now_ms < 0)
+        return CC_EINVAL;
+    if (value && (strlen(value) > STORE_STATE_VALUE_MAX || !cc_utf8_valid(value, strlen(value))))
+        return CC_EINVAL;
+    return BACKEND(s)->source_state_put(s, source_id, key, value, now_ms);
+}
+
+static cc_err chk_source_state_list(struct store *s, int64_t source_id, const char *prefix,
+                                    const char *after_key, unsigned limit, store_state_cb cb,
+                                    void *arg)
+{
+    if (!cb || limit == 0 || (prefix && strlen(prefix) > STORE_STATE_KEY_MAX) ||
+        (after_key && strlen(after_key) > STORE_STATE_KEY_MAX))
+        return CC_EINVAL;
+    return BACKEND(s)->source_state_list(s, source_id, prefix, after_key, limit, cb, arg);
+}
+
 /* The document itself is checked by the backend with store__doc_validate,
  * which also hands it the normalized hash and the parsed tags. */
 static cc_err chk_doc_upsert(struct store *s, const struct store_doc *d,
@@ -406,6 +441,9 @@ static const struct store_ops checked_ops = {
     .source_schedule = chk_source_schedule,
     .source_due = chk_source_due,
     .doc_upsert = chk_doc_upsert,
+    .source_state_get = chk_source_state_get,
+    .source_state_put = chk_source_state_put,
+    .source_state_list = chk_source_state_list,
     .doc_hash = chk_doc_hash,
     .doc_get = chk_doc_get,
     .doc_delete = chk_doc_delete,

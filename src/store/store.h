@@ -84,6 +84,9 @@ struct store_info {
 #define STORE_SEARCH_K_MAX 100u
 #define STORE_JOB_LIST_MAX 1000u
 #define STORE_DOC_LIST_MAX 1000u
+#define STORE_STATE_KEY_MAX 2048u  /* source_state keys: 1..2048 bytes */
+#define STORE_STATE_VALUE_MAX (4u << 20) /* and values up to 4 MiB */
+#define STORE_STATE_LIST_MAX 1000u
 
 struct store_source {
     int64_t id;
@@ -228,6 +231,9 @@ struct store_doc_write {
 #define STORE_BATCH_MAX 256u       /* items per batch call, at most */
 
 typedef void (*store_source_cb)(void *arg, const struct store_source *src);
+/* One source_state entry; the strings are valid during the call only. */
+typedef void (*store_state_cb)(void *arg, const char *key, const char *value,
+                               int64_t updated_ms);
 typedef void (*store_doc_cb)(void *arg, const struct store_doc *d);
 typedef void (*store_hit_cb)(void *arg, const struct store_hit *h);
 typedef void (*store_job_cb)(void *arg, const struct store_job *j);
@@ -291,6 +297,21 @@ struct store_ops {
     cc_err (*source_schedule)(struct store *s, int64_t id, int64_t next_run_ms);
     /* Enabled sources with 0 < next_run_ms <= now_ms. */
     cc_err (*source_due)(struct store *s, int64_t now_ms, store_source_cb cb, void *arg);
+
+    /* --- source state: values a source type keeps between runs --- */
+    /* The value of (source_id, key); CC_ENOTFOUND when there is none. */
+    cc_err (*source_state_get)(struct store *s, int64_t source_id, const char *key,
+                               store_state_cb cb, void *arg);
+    /* Sets (source_id, key) to value, or deletes it when value is NULL (no
+     * error when it was absent). CC_ENOTFOUND for an unknown source. */
+    cc_err (*source_state_put)(struct store *s, int64_t source_id, const char *key,
+                               const char *value, int64_t now_ms);
+    /* Entries whose key starts with prefix ("" = all) and sorts after
+     * after_key (byte order; NULL = from the first), by key, at most limit
+     * (capped at STORE_STATE_LIST_MAX). */
+    cc_err (*source_state_list)(struct store *s, int64_t source_id, const char *prefix,
+                                const char *after_key, unsigned limit, store_state_cb cb,
+                                void *arg);
 
     /* --- documents --- */
     /* Inserts or replaces the document keyed by (source_id, external_id),

@@ -103,6 +103,17 @@ const struct store_sql_stmt store__sql_core_stmts[SQL__COUNT] = {
         "SELECT " SOURCE_COLS " FROM sources WHERE enabled = 1 AND next_run_ms > 0"
         " AND next_run_ms <= ?1 ORDER BY next_run_ms, id"},
     [SQL_SOURCE_EXISTS] = {.name = "source_exists", .sql = "SELECT 1 FROM sources WHERE id = ?1"},
+    [SQL_STATE_GET] = {.name = "source_state_get", .sql =
+        "SELECT key, value, updated_ms FROM source_state WHERE source_id = ?1 AND key = ?2"},
+    [SQL_STATE_PUT] = {.name = "source_state_put", .sql =
+        "INSERT INTO source_state (source_id, key, value, updated_ms) VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT (source_id, key) DO UPDATE SET value = excluded.value,"
+        " updated_ms = excluded.updated_ms"},
+    [SQL_STATE_DELETE] = {.name = "source_state_delete", .sql =
+        "DELETE FROM source_state WHERE source_id = ?1 AND key = ?2"},
+    [SQL_STATE_LIST] = {.name = "source_state_list", .sql =
+        "SELECT key, value, updated_ms FROM source_state WHERE source_id = ?1 AND key > ?2"
+        " AND substr(key, 1, length(CAST(?3 AS TEXT))) = ?3 ORDER BY key LIMIT ?4"},
     [SQL_DOC_HASH] = {.name = "doc_hash", .sql =
         "SELECT content_hash FROM documents WHERE source_id = ?1 AND external_id = ?2"},
     [SQL_DOC_GET] = {.name = "doc_get", .sql = "SELECT " DOC_COLS " FROM documents WHERE id = ?1"},
@@ -651,6 +662,61 @@ cc_err store__sql_source_add_counts(struct store *st, int64_t id, int64_t ingest
 cc_err store__sql_source_schedule(struct store *st, int64_t id, int64_t next_run_ms)
 {
     return write_one(st, SQL_SOURCE_SCHEDULE, SQL_PARAMS(SQL_I(id), SQL_I(next_run_ms)));
+}
+
+/* ---- source state ---------------------------------------------------- */
+
+struct state_ctx {
+    store_state_cb cb;
+    void *arg;
+};
+
+static void row_state(struct store_sql_row *r, void *ctx)
+{
+    struct state_ctx *c = ctx;
+    const char *value = store__sql_str(r, 1);
+    c->cb(c->arg, store__sql_str(r, 0), value ? value : "", store__sql_int(r, 2));
+}
+
+cc_err store__sql_source_state_get(struct store *st, int64_t source_id, const char *key,
+                                   store_state_cb cb, void *arg)
+{
+    struct state_ctx c = {.cb = cb, .arg = arg};
+    return read_rows(st, SQL_STATE_GET, SQL_PARAMS(SQL_I(source_id), SQL_T(key)), true,
+                     row_state, &c);
+}
+
+/* A put for a source that does not exist fails on the foreign key; the
+ * check first turns that into CC_ENOTFOUND. */
+cc_err store__sql_source_state_put(struct store *st, int64_t source_id, const char *key,
+                                   const char *value, int64_t now_ms)
+{
+    int64_t found = 0;
+    cc_err err = store__sql_run(st, STORE_SQL_READ, SQL_SOURCE_EXISTS,
+                                SQL_PARAMS(SQL_I(source_id)), NULL, NULL, &found);
+    if (err)
+        return err;
+    if (!found)
+        return CC_ENOTFOUND;
+    if (!value)
+        return store__sql_run(st, STORE_SQL_WRITE, SQL_STATE_DELETE,
+                              SQL_PARAMS(SQL_I(source_id), SQL_T(key)), NULL, NULL, NULL);
+    return store__sql_run(st, STORE_SQL_WRITE, SQL_STATE_PUT,
+                          SQL_PARAMS(SQL_I(source_id), SQL_T(key), SQL_T(value), SQL_I(now_ms)),
+                          NULL, NULL, NULL);
+}
+
+cc_err store__sql_source_state_list(struct store *st, int64_t source_id, const char *prefix,
+                                    const char *after_key, unsigned limit, store_state_cb cb,
+                                    void *arg)
+{
+    struct state_ctx c = {.cb = cb, .arg = arg};
+    if (limit > STORE_STATE_LIST_MAX)
+        limit = STORE_STATE_LIST_MAX;
+    return read_rows(st, SQL_STATE_LIST,
+                     SQL_PARAMS(SQL_I(source_id), SQL_T(after_key ? after_key : ""),
+                                SQL_T(prefix ? prefix : ""), SQL_I(limit)),
+                     false, row_state, &c);
 }
 
 /* ---- documents ------------------------------------------------------- */

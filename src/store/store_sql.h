@@ -67,6 +67,10 @@ enum store_sql_id {
     SQL_SOURCE_SCHEDULE,
     SQL_SOURCE_DUE,
     SQL_SOURCE_EXISTS,
+    SQL_STATE_GET,
+    SQL_STATE_PUT,
+    SQL_STATE_DELETE,
+    SQL_STATE_LIST,
     SQL_DOC_HASH,
     SQL_DOC_GET,
     SQL_DOC_DELETE,
@@ -314,6 +318,13 @@ cc_err store__sql_source_add_counts(struct store *st, int64_t id, int64_t ingest
 cc_err store__sql_source_schedule(struct store *st, int64_t id, int64_t next_run_ms);
 cc_err store__sql_source_due(struct store *st, int64_t now_ms, store_source_cb cb, void *arg);
 
+cc_err store__sql_source_state_get(struct store *st, int64_t source_id, const char *key,
+                                   store_state_cb cb, void *arg);
+cc_err store__sql_source_state_put(struct store *st, int64_t source_id, const char *key,
+                                   const char *value, int64_t now_ms);
+cc_err store__sql_source_state_list(struct store *st, int64_t source_id, const char *prefix,
+                                    const char *after_key, unsigned limit, store_state_cb cb,
+                                    void *arg);
 cc_err store__sql_doc_hash(struct store *st, int64_t source_id, const char *external_id,
                            char out_hash[65]);
 cc_err store__sql_doc_get(struct store *st, int64_t id, store_doc_cb cb, void *arg);
@@ -363,6 +374,9 @@ cc_err store__sql_job_prune(struct store *st, int64_t before_ms, int64_t *out_de
     .source_add_counts = store__sql_source_add_counts,                                 \
     .source_schedule = store__sql_source_schedule,                                     \
     .source_due = store__sql_source_due,                                               \
+    .source_state_get = store__sql_source_state_get,                                   \
+    .source_state_put = store__sql_source_state_put,                                   \
+    .source_state_list = store__sql_source_state_list,                                 \
     .doc_hash = store__sql_doc_hash, .doc_get = store__sql_doc_get,                    \
     .doc_delete = store__sql_doc_delete,                                               \
     .doc_delete_external = store__sql_doc_delete_external,                             \

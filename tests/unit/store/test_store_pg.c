@@ -22,6 +22,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/embedded.h"
 #include "core/log.h"
 #include "store/store.h"
 
@@ -178,6 +179,16 @@ static void test_ranking_parity_with_sqlite(void **state)
 
 /* ---- migrations ------------------------------------------------------ */
 
+/* Versions may skip numbers (a migration is numbered when it is written),
+ * so the rows recorded are the embedded files, not the newest version. */
+static int64_t embedded_migrations(void)
+{
+    int64_t n = 0;
+    while (postgres_migrations[n].name)
+        n++;
+    return n;
+}
+
 static void test_migrations_recorded_once_and_newer_refused(void **state)
 {
     struct fixture *f = *state;
@@ -187,7 +198,9 @@ static void test_migrations_recorded_once_and_newer_refused(void **state)
     assert_true(info.schema_latest >= 3);
     assert_int_equal(info.schema_version, info.schema_latest);
     int64_t rows = raw_int(f, "SELECT COUNT(*) FROM schema_migrations");
-    assert_int_equal(rows, info.schema_latest);
+    assert_int_equal(rows, embedded_migrations());
+    assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"),
+                     info.schema_latest);
     /* Reopening applies nothing. */
     store_close(f->s);
     struct store_cfg cfg = fixture_cfg(f, 5000);
@@ -242,7 +255,9 @@ static void test_concurrent_open_migrates_once(void **state)
     }
     struct store_info info = {0};
     assert_int_equal(o[0].s->ops->info(o[0].s, &info), CC_OK);
-    assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), info.schema_latest);
+    assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), embedded_migrations());
+    assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"),
+                     info.schema_latest);
     for (int i = 0; i < 4; i++)
         store_close(o[i].s);
 }

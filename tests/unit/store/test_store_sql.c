@@ -239,6 +239,73 @@ static void test_enqueue_batch_rules(void **state)
     assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM jobs WHERE dedup_key = 'v2'"), 0);
 }
 
+/* ---- source state ------------------------------------------------------ */
+
+struct seen_state {
+    char keys[8][64];
+    char values[8][64];
+    size_t n;
+};
+
+static void keep_state(void *arg, const char *key, const char *value, int64_t updated_ms)
+{
+    struct seen_state *s = arg;
+    (void)updated_ms;
+    if (s->n < 8) {
+        snprintf(s->keys[s->n], sizeof(s->keys[0]), "%s", key);
+        snprintf(s->values[s->n], sizeof(s->values[0]), "%s", value);
+        s->n++;
+    }
+}
+
+static void test_source_state(void **state)
+{
+    struct fixture *f = *state;
+    int64_t src = add_source(f, "site", 5), other = add_source(f, "other", 5);
+    struct store *st = f->s;
+    struct seen_state seen = {0};
+    assert_int_equal(st->ops->source_state_get(st, src, "feed", keep_state, &seen),
+                     CC_ENOTFOUND);
+    assert_int_equal(st->ops->source_state_put(st, src, "feed", "{\"etag\":\"a\"}", 5), CC_OK);
+    assert_int_equal(st->ops->source_state_put(st, src, "feed", "{\"etag\":\"b\"}", 6), CC_OK);
+    assert_int_equal(st->ops->source_state_get(st, src, "feed", keep_state, &seen), CC_OK);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.values[0], "{\"etag\":\"b\"}");
+
+    /* Listing: by prefix, in byte order (uppercase before lowercase, as
+     * strcmp), after a key, bounded; other sources' keys never show. */
+    const char *keys[] = {"page:b", "page:a", "page:B", "page:c", "pagez", "x"};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(st->ops->source_state_put(st, src, keys[i], "1", 7), CC_OK);
+    assert_int_equal(st->ops->source_state_put(st, other, "page:a", "2", 7), CC_OK);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(st->ops->source_state_list(st, src, "page:", NULL, 10, keep_state, &seen),
+                     CC_OK);
+    assert_int_equal(seen.n, 4);
+    assert_string_equal(seen.keys[0], "page:B");
+    assert_string_equal(seen.keys[1], "page:a");
+    assert_string_equal(seen.keys[3], "page:c");
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(st->ops->source_state_list(st, src, "page:", "page:a", 2, keep_state, &seen),
+                     CC_OK);
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.keys[0], "page:b");
+    assert_string_equal(seen.keys[1], "page:c");
+
+    /* NULL deletes (absent is fine); bad keys and unknown sources refused. */
+    assert_int_equal(st->ops->source_state_put(st, src, "page:a", NULL, 8), CC_OK);
+    assert_int_equal(st->ops->source_state_put(st, src, "page:a", NULL, 8), CC_OK);
+    assert_int_equal(st->ops->source_state_get(st, src, "page:a", keep_state, &seen),
+                     CC_ENOTFOUND);
+    assert_int_equal(st->ops->source_state_put(st, src, "", "1", 8), CC_EINVAL);
+    assert_int_equal(st->ops->source_state_put(st, src, "k", "\xff", 8), CC_EINVAL);
+    assert_int_equal(st->ops->source_state_put(st, other + 100, "k", "1", 8), CC_ENOTFOUND);
+
+    /* The state goes with its source. */
+    assert_int_equal(st->ops->source_delete(st, src), CC_OK);
+    assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM source_state"), 1);
+}
+
 /* ---- the store's clock ------------------------------------------------ */
 
 /* store_cfg.clock is the store's time: a fresh database opened with a fake
@@ -356,6 +423,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input_never_reaches_the_backend, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_enqueue_batch_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_uses_the_clock_it_is_given, setup, teardown),
         cmocka_unit_test(test_pool_waits_on_the_clock),
         cmocka_unit_test(test_pool_put_wakes_a_waiter),
