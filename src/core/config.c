@@ -31,6 +31,7 @@
 
 #include "core/clock.h"
 #include "core/config_int.h"
+#include "core/file.h"
 
 #define MAX_SECRET_BYTES (64 * 1024)
 #define MAX_PATH         CC_CFG_MAX_PATH
@@ -498,44 +499,14 @@ void cc__cfg_errno_why(char *why, size_t whysz, const char *path, int err)
  * "\n" or "\r\n". On success *out is a heap string the caller frees. */
 bool cc__cfg_read_secret(const char *path, char **out, char *why, size_t whysz)
 {
-    bool ok = false;
     char *data = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        cc__cfg_errno_why(why, whysz, path, errno);
-        goto out;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        cc__cfg_errno_why(why, whysz, path, errno);
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(why, whysz, "cannot read '%s': not a regular file", path);
-        goto out;
-    }
-    data = cc_xmalloc(MAX_SECRET_BYTES + 2);
     size_t len = 0;
-    for (;;) {
-        ssize_t n = read(fd, data + len, MAX_SECRET_BYTES + 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            cc__cfg_errno_why(why, whysz, path, errno);
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len > MAX_SECRET_BYTES) {
-            snprintf(why, whysz, "'%s' is larger than %d KiB", path,
-                     MAX_SECRET_BYTES / 1024);
-            goto out;
-        }
-    }
+    if (cc_file_read(path, MAX_SECRET_BYTES, &data, &len, why, whysz) != CC_OK)
+        return false;
     if (memchr(data, '\0', len)) {
         snprintf(why, whysz, "'%s' contains a NUL byte", path);
-        goto out;
+        free(data);
+        return false;
     }
     if (len && data[len - 1] == '\n') {
         len--;
@@ -544,13 +515,7 @@ bool cc__cfg_read_secret(const char *path, char **out, char *why, size_t whysz)
     }
     data[len] = '\0';
     *out = data;
-    data = NULL;
-    ok = true;
-out:
-    if (fd >= 0)
-        close(fd);
-    free(data);
-    return ok;
+    return true;
 }
 
 /* ---------------------------------------------------------------------------

@@ -347,6 +347,15 @@ def test_bad_input(orch):
     assert r.status == 400, r
     r = o.d.admin("POST", "/api/v1/projects", json_body={"compose_file": "/nonexistent/c.yaml"})
     assert r.status in (400, 404), r
+    # A FIFO (or any non-regular file) is refused at once: the open must not
+    # wait for a writer, which would hold an HTTP worker for good.
+    fifo = o.write("fifo-dir", "services: {}\n").parent / "pipe.yaml"
+    os.mkfifo(str(fifo))
+    for _ in range(3):
+        r = o.d.admin("POST", "/api/v1/projects", json_body={"compose_file": str(fifo)},
+                      timeout=30)
+        assert r.status == 400 and "not a regular file" in r.json["error"]["message"], r
+    assert o.d.get("/health").status == 200
     for path in ("/api/v1/projects/nope", "/api/v1/projects/nope/health",
                  "/api/v1/projects/nope/logs/web"):
         r = o.d.admin("GET", path)
