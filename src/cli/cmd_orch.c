@@ -34,6 +34,7 @@ enum {
     O_WAIT = 1 << 5,
     O_WAIT_TIMEOUT = 1 << 6,
     O_NAME = 1 << 7,
+    O_DETACH = 1 << 8,   /* up -d: accepted, as `up` never holds the terminal */
 };
 
 struct orch_opts {
@@ -63,6 +64,7 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
         {"wait", no_argument, NULL, 'w'},
         {"wait-timeout", required_argument, NULL, 'W'},
         {"name", required_argument, NULL, 'N'},
+        {"detach", no_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof(*o));
@@ -70,7 +72,8 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
     int ch;
     optind = 1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, "hfn:t", longopts, NULL)) != -1) {
+    int li;
+    while ((li = -1, ch = getopt_long(argc, argv, ":hfn:td", longopts, &li)) != -1) {
         unsigned need = 0;
         switch (ch) {
         case 's': o->server = optarg; continue;
@@ -83,6 +86,11 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
         case 't': need = O_TIMESTAMPS; o->timestamps = true; break;
         case 'w': need = O_WAIT; o->wait = true; break;
         case 'N': need = O_NAME; o->name = optarg; break;
+        case 'd': need = O_DETACH; break;
+        case ':':
+            cli__error(NULL, "%s: option '%s' needs a value", argv[0], argv[optind - 1]);
+            fputs(usage, stderr);
+            return CLI_USAGE;
         case 'W':
             need = O_WAIT_TIMEOUT;
             o->wait = true;
@@ -93,10 +101,18 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
             }
             break;
         default:
+            cli__error(NULL, "%s: unknown option '%s'", argv[0], argv[optind - 1]);
             fputs(usage, stderr);
             return CLI_USAGE;
         }
         if (!(allowed & need)) {
+            /* li: the long option just read, or -1 for a short one */
+            if (li >= 0)
+                cli__error(NULL, "%s: option '--%s' does not apply to this command", argv[0],
+                           longopts[li].name);
+            else
+                cli__error(NULL, "%s: option '-%c' does not apply to this command", argv[0],
+                           ch);
             fputs(usage, stderr);
             return CLI_USAGE;
         }
@@ -104,6 +120,10 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
     o->args = argv + optind;
     o->nargs = argc - optind;
     if (o->nargs < min_args || o->nargs > max_args) {
+        if (o->nargs < min_args)
+            cli__error(NULL, "%s: missing argument", argv[0]);
+        else
+            cli__error(NULL, "%s: unexpected argument '%s'", argv[0], o->args[max_args]);
         fputs(usage, stderr);
         return CLI_USAGE;
     }
@@ -285,7 +305,7 @@ int cmd_projects(int argc, char **argv, char *const *envp)
 /* up / down                                                           */
 
 static const char up_usage[] =
-    "usage: commandcenter up PROJECT|COMPOSE_FILE [--wait] [--wait-timeout D]\n"
+    "usage: commandcenter up PROJECT|COMPOSE_FILE [--wait] [--wait-timeout D] [-d]\n"
     "\n"
     "Starts a project: networks, volumes and images first, then every service in\n"
     "dependency order, each waiting for its dependencies' conditions. Given a\n"
@@ -295,6 +315,8 @@ static const char up_usage[] =
     "                    services that exited 0 count as done); exit 1 if one fails\n"
     "  --wait-timeout D  give up after D (default 5m; implies --wait), naming the\n"
     "                    services that are not ready and their last probe output\n"
+    "  -d, --detach      accepted for docker compose habits: up never holds the\n"
+    "                    terminal (the daemon runs the services)\n"
     "  --server URL      daemon address\n"
     "  --json            print the daemon's JSON answer\n";
 
@@ -427,7 +449,7 @@ static int wait_ready(const struct orch_opts *o, const char *project)
 int cmd_up(int argc, char **argv, char *const *envp)
 {
     struct orch_opts o;
-    int rc = parse_opts(argc, argv, O_WAIT | O_WAIT_TIMEOUT, up_usage, 1, 1, &o);
+    int rc = parse_opts(argc, argv, O_WAIT | O_WAIT_TIMEOUT | O_DETACH, up_usage, 1, 1, &o);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
     char name[256];
