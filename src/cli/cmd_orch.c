@@ -10,6 +10,7 @@
  * (an HTTP worker never waits on a container), and the CLI polls /health
  * until every service is ready, printing each change of state on a TTY.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/file.h"
 
 enum {
     O_FOLLOW = 1 << 0,
@@ -211,6 +213,46 @@ static const char projects_usage[] =
     "  --server URL   daemon address (default $CC_SERVER or " CLI_DEFAULT_SERVER ")\n"
     "  --json         print the daemon's JSON answer\n";
 
+/* The variables a compose file refers to ($NAME, ${NAME...}; $$ is a
+ * literal $) that this environment sets, as {"NAME": "value"}, or NULL
+ * when there is none: what `VAR=x commandcenter up FILE` hands the daemon,
+ * which reads the file with them before its .env, as Compose does. */
+static json_t *referenced_env(const char *file)
+{
+    char *text = NULL, why[512];
+    size_t len = 0;
+    if (cc_file_read(file, 1 << 20, &text, &len, why, sizeof(why)) != CC_OK)
+        return NULL;
+    json_t *env = json_object();
+    static const char name_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                     "0123456789_";
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (text[i] != '$')
+            continue;
+        if (text[i + 1] == '$') {
+            i++;
+            continue;
+        }
+        size_t at = i + 1 + (text[i + 1] == '{');
+        size_t n = strspn(text + at, name_chars);
+        if (n == 0 || n > 255 || isdigit((unsigned char)text[at]))
+            continue;
+        char name[256];
+        memcpy(name, text + at, n);
+        name[n] = '\0';
+        const char *v = getenv(name);
+        if (v)
+            json_object_set_new(env, name, json_string(v));
+        i = at + n - 1;
+    }
+    free(text);
+    if (json_object_size(env) == 0) {
+        json_decref(env);
+        return NULL;
+    }
+    return env;
+}
+
 static int register_file(const struct orch_opts *o, const char *file, const char *name,
                          json_t **out)
 {
@@ -220,7 +262,8 @@ static int register_file(const struct orch_opts *o, const char *file, const char
                    strerror(errno));
         return CLI_USAGE;
     }
-    json_t *body = json_pack("{s:s, s:s?}", "compose_file", abs, "name", name);
+    json_t *body = json_pack("{s:s, s:s?, s:o?}", "compose_file", abs, "name", name, "env",
+                             referenced_env(abs));
     int rc = call(o, "POST", "/api/v1/projects", body, out);
     json_decref(body);
     if (rc == CLI_OK && !o->json) {
@@ -454,12 +497,19 @@ int cmd_up(int argc, char **argv, char *const *envp)
         return rc < 0 ? CLI_OK : rc;
     char name[256];
     snprintf(name, sizeof(name), "%s", o.args[0]);
-    if (is_file(o.args[0]) && (rc = project_for_file(&o, o.args[0], name, sizeof(name))))
-        return rc;
+    json_t *body = NULL;
+    if (is_file(o.args[0])) {
+        if ((rc = project_for_file(&o, o.args[0], name, sizeof(name))))
+            return rc;
+        /* up FILE brings the caller's variables, as docker compose up does */
+        json_t *env = referenced_env(o.args[0]);
+        body = json_pack("{s:o}", "env", env ? env : json_object());
+    }
     struct cc_buf path;
     project_path(&path, name, "/up");
     json_t *j = NULL;
-    rc = call(&o, "POST", cc_buf_str(&path), NULL, &j);
+    rc = call(&o, "POST", cc_buf_str(&path), body, &j);
+    json_decref(body);
     cc_buf_release(&path);
     if (rc == CLI_OK && o.json && !o.wait)
         cli__print_json(j);
