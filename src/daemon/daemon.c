@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/ctx.h"
+#include "core/lockfile.h"
 #include "core/log.h"
 #include "http/auth.h"
 #include "http/server.h"
@@ -53,6 +54,7 @@ struct daemon {
     struct obs_family *m_jobs_queue;      /* gauge {state} */
     struct obs_series *m_jobs_oldest;     /* gauge */
     struct orch_engine *engine;
+    int lock_fd;                          /* data_dir/lock, held for our life */
 };
 
 static int config_error(const struct cc_diag *d)
@@ -198,6 +200,29 @@ static int start_orchestrator(struct daemon *d)
     return 0;
 }
 
+/* One daemon per data directory: two would share the store, the process
+ * driver's state and the admin token file. */
+static int lock_data_dir(struct daemon *d)
+{
+    char *path = cc_config_path(&d->cfg, "lock");
+    long holder = 0;
+    cc_err err = cc_lockfile_acquire(path, &d->lock_fd, &holder);
+    if (err == CC_ECONFLICT && holder > 0)
+        fprintf(stderr, "commandcenter: another daemon (pid %ld) is using the data directory %s\n"
+                "hint: stop it first, or give this one its own data_dir (CC_DATA_DIR)\n",
+                holder, d->cfg.data_dir);
+    else if (err == CC_ECONFLICT)
+        fprintf(stderr, "commandcenter: another daemon is using the data directory %s\n"
+                "hint: stop it first, or give this one its own data_dir (CC_DATA_DIR)\n",
+                d->cfg.data_dir);
+    else if (err)
+        fprintf(stderr, "commandcenter: cannot lock %s: %s\n"
+                "hint: the data directory must be writable by this user\n",
+                path, strerror(errno));
+    free(path);
+    return err ? EXIT_STARTUP : 0;
+}
+
 static int open_store(struct daemon *d)
 {
     if (make_dirs(d->cfg.data_dir)) {
@@ -206,6 +231,8 @@ static int open_store(struct daemon *d)
                 d->cfg.data_dir, strerror(errno));
         return EXIT_STARTUP;
     }
+    if (lock_data_dir(d))
+        return EXIT_STARTUP;
     char *db = cc_config_path(&d->cfg, d->cfg.store.sqlite_path);
     struct store_cfg sc = {.driver = d->cfg.store.driver, .sqlite_path = db,
                            .busy_timeout_ms = d->cfg.store.busy_timeout_ms,
@@ -403,6 +430,8 @@ static void teardown(struct daemon *d)
     obs_registry_free(d->metrics);
     if (d->ctx.log)
         cc_log_info(&d->log, "daemon", "stopped");
+    cc_lockfile_release(d->lock_fd);
+    d->lock_fd = -1;
     cc_config_release(&d->cfg);
 }
 
@@ -410,6 +439,7 @@ int daemon_run(const struct daemon_opts *opts, char *const *envp)
 {
     struct daemon d;
     memset(&d, 0, sizeof(d));
+    d.lock_fd = -1;
     int rc = load_config(&d, opts, envp);
     if (rc) {
         cc_config_release(&d.cfg);
