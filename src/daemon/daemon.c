@@ -24,6 +24,7 @@
 #include "core/ctx.h"
 #include "core/lockfile.h"
 #include "core/log.h"
+#include "daemon/notify.h"
 #include "http/auth.h"
 #include "http/server.h"
 #include "ingest/parse/parse.h"
@@ -55,6 +56,8 @@ struct daemon {
     struct obs_series *m_jobs_oldest;     /* gauge */
     struct orch_engine *engine;
     int lock_fd;                          /* data_dir/lock, held for our life */
+    struct daemon_notify notify;          /* systemd readiness and watchdog */
+    char url[300];                        /* where the HTTP server answers */
 };
 
 static int config_error(const struct cc_diag *d)
@@ -380,14 +383,15 @@ static int start_http(struct daemon *d)
         fprintf(stderr, "commandcenter: %s\n", err);
         return EXIT_STARTUP;
     }
-    char url[300];
+    char *url = d->url;
+    size_t urlsz = sizeof(d->url);
     const char *host = c->http.listen;
     const char *colon = strrchr(host, ':');
     int hostlen = colon ? (int)(colon - host) : 0;
     if (hostlen == 0 || (hostlen == 7 && strncmp(host, "0.0.0.0", 7) == 0))
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u", http_server_port(d->http));
+        snprintf(url, urlsz, "http://127.0.0.1:%u", http_server_port(d->http));
     else
-        snprintf(url, sizeof(url), "http://%.*s:%u", hostlen, host, http_server_port(d->http));
+        snprintf(url, urlsz, "http://%.*s:%u", hostlen, host, http_server_port(d->http));
     cc_log_info(&d->log, "daemon", "listening", CC_LS("url", url),
                 CC_LS("version", CC_VERSION), CC_LS("data_dir", c->data_dir));
     return 0;
@@ -477,6 +481,8 @@ int daemon_run(const struct daemon_opts *opts, char *const *envp)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    daemon_notify_init(&d.notify, envp, &d.log, d.ctx.clock);
+    daemon_notify_send(&d.notify, "STATUS=opening the store");
 
     rc = open_store(&d);
     if (rc)
@@ -511,8 +517,17 @@ int daemon_run(const struct daemon_opts *opts, char *const *envp)
     if (rc)
         goto out;
     record_event(&d, "daemon.started", "daemon started");
+    char status[400];
+    snprintf(status, sizeof(status), "READY=1\nSTATUS=serving on %s", d.url);
+    daemon_notify_send(&d.notify, status);
+    daemon_notify_watchdog_start(&d.notify, d.url);
     wait_for_stop(&d, &set);
+    daemon_notify_watchdog_stop(&d.notify);
+    daemon_notify_send(&d.notify, "STOPPING=1\nSTATUS=stopping");
 out:
+    if (rc)
+        daemon_notify_send(&d.notify, "STATUS=start-up failed; see the log");
     teardown(&d);
+    daemon_notify_release(&d.notify);
     return rc;
 }

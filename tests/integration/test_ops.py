@@ -39,3 +39,135 @@ def test_lock_is_released_when_the_holder_is_killed(daemon, tmp_path):
     d1.kill()
     d2 = daemon(data_dir=data)
     d2.assert_serving()
+
+
+# --------------------------------------------------------------------------
+# systemd: sd_notify readiness, watchdog and stopping
+
+class NotifySocket:
+    """A unix datagram socket standing in for systemd's NOTIFY_SOCKET."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.messages = []
+
+    def wait_for(self, pred, timeout, what):
+        deadline = time.monotonic() + timeout
+        while True:
+            for m in self.messages:
+                if pred(m):
+                    return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no %s within %.0fs; got %r" % (what, timeout, self.messages))
+            self.sock.settimeout(left)
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except socket.timeout:
+                pass
+
+    def close(self):
+        self.sock.close()
+
+
+def lines_of(msg):
+    return msg.split("\n")
+
+
+def test_sd_notify_ready_watchdog_and_stopping(daemon, tmp_path):
+    ns = NotifySocket(tmp_path / "notify.sock")
+    try:
+        d = daemon(env={"NOTIFY_SOCKET": ns.path, "WATCHDOG_USEC": "400000"}, wait=False)
+        ready = ns.wait_for(lambda m: "READY=1" in lines_of(m), 60, "READY=1")
+        # READY=1 is sent once the store and HTTP are up: /ready answers now.
+        d.wait_listening()
+        assert "STATUS=serving on %s" % d.url in lines_of(ready), ready
+        r = d.get("/ready")
+        assert r.status == 200, r
+        before = len(ns.messages)
+        ns.wait_for(lambda m: m == "WATCHDOG=1" and ns.messages.index(m) >= before, 30,
+                    "WATCHDOG=1 after READY=1")
+        # Pings keep coming at about WATCHDOG_USEC/2.
+        n = ns.messages.count("WATCHDOG=1")
+        ns.wait_for(lambda m: ns.messages.count("WATCHDOG=1") > n, 30, "a second WATCHDOG=1")
+        d.proc.send_signal(signal.SIGTERM)
+        ns.wait_for(lambda m: "STOPPING=1" in lines_of(m), 30, "STOPPING=1")
+        assert d.stop() == 0
+        assert any(e.get("msg") == "systemd watchdog on" and e.get("interval_ms") == 200
+                   for e in d.logs()), d.stderr_text()[-2000:]
+    finally:
+        ns.close()
+
+
+def test_no_watchdog_pings_without_watchdog_usec(daemon, tmp_path):
+    ns = NotifySocket(tmp_path / "notify.sock")
+    try:
+        d = daemon(env={"NOTIFY_SOCKET": ns.path})
+        ns.wait_for(lambda m: "READY=1" in lines_of(m), 60, "READY=1")
+        # Ask /health twice: had a watchdog thread been started at READY, its
+        # first ping would come with or before the daemon's first answers.
+        d.assert_serving()
+        d.proc.send_signal(signal.SIGTERM)
+        ns.wait_for(lambda m: "STOPPING=1" in lines_of(m), 30, "STOPPING=1")
+        assert d.stop() == 0
+        assert "WATCHDOG=1" not in ns.messages, ns.messages
+        assert not any(e.get("msg") == "systemd watchdog on" for e in d.logs())
+    finally:
+        ns.close()
+
+
+def test_watchdog_pid_of_another_process_is_ignored(daemon, tmp_path):
+    ns = NotifySocket(tmp_path / "notify.sock")
+    try:
+        d = daemon(env={"NOTIFY_SOCKET": ns.path, "WATCHDOG_USEC": "100000",
+                        "WATCHDOG_PID": str(os.getpid())})
+        ns.wait_for(lambda m: "READY=1" in lines_of(m), 60, "READY=1")
+        d.assert_serving()
+        d.proc.send_signal(signal.SIGTERM)
+        ns.wait_for(lambda m: "STOPPING=1" in lines_of(m), 30, "STOPPING=1")
+        assert d.stop() == 0
+        assert "WATCHDOG=1" not in ns.messages, ns.messages
+        assert not any(e.get("msg") == "systemd watchdog on" for e in d.logs())
+    finally:
+        ns.close()
+
+
+UNIT = REPO / "deploy" / "systemd" / "commandcenter.service"
+
+
+def systemd_analyze():
+    exe = shutil.which("systemd-analyze")
+    if not exe:
+        pytest.skip("systemd-analyze is not installed (scripts/deps.sh test installs systemd)")
+    return exe
+
+
+def unit_settings(text):
+    out = {}
+    for ln in text.splitlines():
+        if "=" in ln and not ln.startswith(("#", "[")):
+            k, v = ln.split("=", 1)
+            out.setdefault(k, []).append(v)
+    return out
+
+
+def test_systemd_unit_verifies_and_is_hardened(tmp_path):
+    exe = systemd_analyze()
+    unit = tmp_path / "commandcenter.service"
+    unit.write_text(UNIT.read_text().replace("/usr/local/bin/commandcenter", CC_BIN))
+    p = subprocess.run([exe, "verify", "--man=no", str(unit)], cwd=str(tmp_path),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    assert p.returncode == 0 and not p.stdout.strip(), p.stdout.decode()
+    s = unit_settings(UNIT.read_text())
+    for key, want in (("Type", "notify"), ("User", "commandcenter"), ("ProtectSystem", "strict"),
+                      ("StateDirectory", "commandcenter"), ("Delegate", "yes"),
+                      ("NoNewPrivileges", "yes"), ("CapabilityBoundingSet", "")):
+        assert s.get(key) == [want], "%s=%r, want %r" % (key, s.get(key), want)
+    p = subprocess.run([exe, "security", "--offline=yes", str(unit)], cwd=str(tmp_path),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", p.stdout.decode())
+    assert m, p.stdout.decode()[-2000:]
+    # 10 is an unhardened service; systemd calls below 2 "OK".
+    assert float(m.group(1)) < 2.0, p.stdout.decode()[-4000:]
