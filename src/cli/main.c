@@ -37,6 +37,10 @@ const struct cli_command cli_commands[] = {
     {.name = "version", .summary = "print the version of this binary", .run = cmd_version},
     {.name = "shim", .summary = "internal: the process driver's per-service shim",
      .run = cmd_shim, .hidden = true},
+    {.name = "man-pages", .summary = "internal: write the man pages (make install)",
+     .run = cmd_man_pages, .hidden = true},
+    {.name = "config-example", .summary = "internal: print the example configuration",
+     .run = cmd_config_example, .hidden = true},
     {.name = NULL},
 };
 

@@ -171,3 +171,90 @@ def test_systemd_unit_verifies_and_is_hardened(tmp_path):
     assert m, p.stdout.decode()[-2000:]
     # 10 is an unhardened service; systemd calls below 2 "OK".
     assert float(m.group(1)) < 2.0, p.stdout.decode()[-4000:]
+
+
+# --------------------------------------------------------------------------
+# make install
+
+def listed_commands():
+    out = run_cc(["--help"]).stdout
+    block = out.split("Commands:\n", 1)[1].split("\n\n", 1)[0]
+    names = [ln.split()[0] for ln in block.splitlines() if ln.strip()]
+    assert "serve" in names and "version" in names and len(names) >= 20, names
+    return names
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """`make install DESTDIR=... PREFIX=/usr` from the build CC_BIN belongs to
+    (-o build: use that build as it is, do not reconfigure it)."""
+    dest = tmp_path_factory.mktemp("destdir")
+    build = str(Path(CC_BIN).parent)
+    p = subprocess.run(["make", "-o", "build", "install", "BUILD=" + build,
+                        "DESTDIR=" + str(dest), "PREFIX=/usr"], cwd=str(REPO),
+                       env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=600)
+    assert p.returncode == 0, p.stdout.decode()[-4000:]
+    return dest
+
+
+def test_install_lays_out_binary_unit_config_and_man_pages(installed):
+    dest = installed
+    exe = dest / "usr/bin/commandcenter"
+    assert os.access(str(exe), os.X_OK)
+    p = subprocess.run([str(exe), "version"], stdout=subprocess.PIPE, env=clean_env(),
+                       timeout=60)
+    assert p.returncode == 0 and p.stdout.startswith(b"commandcenter "), p
+    sections = subprocess.run(["readelf", "-S", str(exe)], stdout=subprocess.PIPE,
+                              timeout=60).stdout.decode()
+    assert ".symtab" not in sections and ".debug_info" not in sections, "binary not stripped"
+    unit = (dest / "usr/lib/systemd/system/commandcenter.service").read_text()
+    assert unit_settings(unit)["ExecStart"] == [
+        "/usr/bin/commandcenter serve --config /etc/commandcenter/commandcenter.yml"]
+    assert (dest / "usr/lib/sysusers.d/commandcenter.conf").read_text().startswith("#")
+    example = (dest / "usr/share/doc/commandcenter/commandcenter.example.yml").read_text()
+    assert example == run_cc(["config-example"]).stdout
+    assert example == (REPO / "deploy/commandcenter.example.yml").read_text()
+    etc = dest / "etc/commandcenter/commandcenter.yml"
+    assert etc.read_text() == example
+    r = run_cc(["serve", "--check-config", "--config", str(etc)])
+    assert r.returncode == 0 and "valid" in r.stdout, r
+    man = dest / "usr/share/man/man1"
+    want = {"commandcenter.1"} | {"commandcenter-%s.1" % c for c in listed_commands()}
+    assert {p.name for p in man.iterdir()} == want
+
+
+def test_every_man_page_renders_without_warnings(installed):
+    groff = shutil.which("groff")
+    if not groff:
+        pytest.skip("groff is not installed (scripts/deps.sh test installs groff-base)")
+    man = installed / "usr/share/man/man1"
+    for page in sorted(man.iterdir()):
+        p = subprocess.run([groff, "-man", "-Tutf8", "-ww", "-z", str(page)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        assert p.returncode == 0 and not p.stderr, "%s: %s" % (page.name, p.stderr.decode())
+        text = subprocess.run([groff, "-man", "-Tutf8", "-P-c", str(page)],
+                              stdout=subprocess.PIPE, timeout=60).stdout.decode()
+        text = re.sub(r".\x08", "", text)
+        for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "SEE ALSO"):
+            assert "\n" + section in text, "%s lacks %s:\n%s" % (page.name, section, text)
+    # A command's page says what its --help says.
+    text = subprocess.run([groff, "-man", "-Tutf8", "-P-cbou",
+                           str(man / "commandcenter-cron.1")],
+                          stdout=subprocess.PIPE, timeout=60).stdout.decode()
+    assert "commandcenter cron next 'EXPR'" in text, text
+    assert "--tz ZONE" in text and "evaluate in this IANA time zone" in text, text
+
+
+def test_installed_unit_verifies_with_its_man_pages(installed, tmp_path):
+    exe = systemd_analyze()
+    unit = (installed / "usr/lib/systemd/system/commandcenter.service").read_text()
+    # The binary is under DESTDIR, not yet at /usr/bin; the man pages are
+    # looked up where install put them (Documentation=man:... is checked).
+    local = tmp_path / "commandcenter.service"
+    local.write_text(unit.replace("/usr/bin/commandcenter",
+                                  str(installed / "usr/bin/commandcenter")))
+    env = clean_env({"MANPATH": str(installed / "usr/share/man")})
+    p = subprocess.run([exe, "verify", str(local)], cwd=str(tmp_path), env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    assert p.returncode == 0 and not p.stdout.strip(), p.stdout.decode()
