@@ -53,6 +53,8 @@ int cmd_logs(int argc, char **argv, char *const *envp);
 int cmd_restart(int argc, char **argv, char *const *envp);
 int cmd_resources(int argc, char **argv, char *const *envp);
 int cmd_shim(int argc, char **argv, char *const *envp);
+int cmd_backup(int argc, char **argv, char *const *envp);
+int cmd_restore(int argc, char **argv, char *const *envp);
 int cmd_man_pages(int argc, char **argv, char *const *envp);
 int cmd_config_example(int argc, char **argv, char *const *envp);
 
