@@ -258,3 +258,161 @@ def test_installed_unit_verifies_with_its_man_pages(installed, tmp_path):
     p = subprocess.run([exe, "verify", str(local)], cwd=str(tmp_path), env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
     assert p.returncode == 0 and not p.stdout.strip(), p.stdout.decode()
+
+
+# --------------------------------------------------------------------------
+# backup and restore
+
+from conftest import (create_source, new_token, post_document, search,  # noqa: E402
+                      wait_queue_idle)
+
+QUERIES = ("backup", "restore drill", "lighthouse keeper", "zebra")
+
+
+def populate(d):
+    """Documents in two sources, a read token and finished jobs; returns what
+    a user would see, to compare after a restore."""
+    create_source(d, name="handbook", type="manual", priority=8)
+    for i in range(12):
+        post_document(d, source="handbook" if i % 2 else "manual", external_id="doc%02d" % i,
+                      title="Document %d" % i,
+                      content="# Document %d\n\nThe lighthouse keeper wrote note %d about the "
+                              "backup and the restore drill. %s\n" % (i, i, "zebra " * (i % 3)))
+    wait_queue_idle(d, timeout=120)
+    reader = d.create_token("reader")
+    return snapshot(d), reader["token"]
+
+
+def snapshot(d):
+    out = {"search": {}}
+    for q in QUERIES:
+        answer = search(d, q, k=20)
+        answer.pop("took_ms")     # the one field that is about this run
+        out["search"][q] = answer
+    for what, path in (("sources", "/api/v1/sources"), ("tokens", "/api/v1/tokens"),
+                       ("jobs", "/api/v1/jobs?limit=1000")):
+        r = d.admin("GET", path)
+        assert r.status == 200, r
+        out[what] = r.json
+    for q in QUERIES[:3]:
+        assert out["search"][q]["results"], "no hits for %r: %r" % (q, out["search"][q])
+    return out
+
+
+def backup_env(d):
+    return {k: v for k, v in d.env.items() if k.startswith("CC_")}
+
+
+def corrupt_copies(src, tmp_path):
+    data = src.read_bytes()
+    flipped = bytearray(data)
+    flipped[-100] ^= 0x01
+    bad = tmp_path / "flipped.ccbackup"
+    bad.write_bytes(bytes(flipped))
+    short = tmp_path / "truncated.ccbackup"
+    short.write_bytes(data[:len(data) // 2])
+    junk = tmp_path / "junk.ccbackup"
+    junk.write_bytes(b"PK\x03\x04 not a backup\n")
+    return {bad: "corrupt", short: "truncated", junk: "not a commandcenter backup"}
+
+
+def round_trip(daemon, tmp_path, env_a, env_b, admin_token=None):
+    a = daemon(env=env_a)
+    if admin_token:
+        a._admin_token = admin_token
+    before, reader = populate(a)
+    out = tmp_path / "store.ccbackup"
+    r = run_cc(["backup", "--output", out, "--json"], env=backup_env(a))
+    assert r.returncode == 0, r
+    m = r.json
+    assert m["file"] == str(out) and m["schema_version"] >= 1
+    assert re.fullmatch(r"[0-9a-f]{64}", m["payload_sha256"])
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    v = run_cc(["restore", "--check", out, "--json"])
+    assert v.returncode == 0 and v.json["payload_sha256"] == m["payload_sha256"], v
+    # Damaged copies are refused before anything changes.
+    env_b_cli = dict(env_b)
+    for bad, word in corrupt_copies(out, tmp_path).items():
+        r = run_cc(["restore", bad], env=env_b_cli)
+        assert r.returncode == 1 and word in r.stderr, r
+    assert a.stop() == 0
+
+    r = run_cc(["restore", out], env=env_b_cli)
+    assert r.returncode == 0 and r.stdout.startswith("restored "), r
+    # A second restore over the data now there needs --force.
+    r = run_cc(["restore", out], env=env_b_cli)
+    assert r.returncode == 1 and "--force" in r.stderr, r
+    b = daemon(env=env_b)
+    b._admin_token = a.admin_token
+    after = snapshot(b)
+    assert after == before
+    assert search(b, "lighthouse keeper", token=reader)["results"], "the read token is lost"
+    # The restored store keeps working: a new document is searchable.
+    post_document(b, external_id="new", content="# New\n\nquokka after restore\n")
+    wait_queue_idle(b, timeout=120)
+    assert search(b, "quokka")["results"]
+    # While it runs, restore refuses (one daemon per data directory).
+    r = run_cc(["restore", "--force", out], env=env_b_cli)
+    assert r.returncode == 1 and "a daemon (pid %d)" % b.proc.pid in r.stderr, r
+    return a, b, out
+
+
+def test_sqlite_backup_restore_round_trip(daemon, tmp_path):
+    env_a = {"CC_HTTP_RATE_LIMIT_RPS": "0"}
+    data_b = tmp_path / "restored"
+    env_b = {"CC_DATA_DIR": str(data_b), "CC_HTTP_RATE_LIMIT_RPS": "0"}
+    a, b, out = round_trip(daemon, tmp_path, env_a, env_b)
+    assert not list(data_b.glob("*.tmp")), list(data_b.iterdir())
+    # --force replaces a stopped daemon's store, which then answers as before.
+    assert b.stop() == 0
+    r = run_cc(["restore", "--force", out], env=env_b)
+    assert r.returncode == 0, r
+    c = daemon(env=env_b, data_dir=data_b)
+    c._admin_token = a.admin_token
+    assert not search(c, "quokka")["results"], "--force did not replace the store"
+
+
+def test_backup_refuses_another_backends_file_and_bad_usage(daemon, tmp_path):
+    d = daemon()
+    out = tmp_path / "x.ccbackup"
+    assert run_cc(["backup", "-o", out], env=backup_env(d)).returncode == 0
+    r = run_cc(["restore", out], env={"CC_DATA_DIR": str(tmp_path / "pg"),
+                                      "CC_STORE_DRIVER": "postgres",
+                                      "CC_STORE_POSTGRES_DSN": "host=/nonexistent"})
+    assert r.returncode == 2 and "sqlite store" in r.stderr and "postgres" in r.stderr, r
+    r = run_cc(["restore"])
+    assert r.returncode == 2, r
+    r = run_cc(["backup", "extra"])
+    assert r.returncode == 2, r
+    # The default output lands in DATA_DIR/backups with a UTC time stamp.
+    r = run_cc(["backup"], env=backup_env(d))
+    assert r.returncode == 0, r
+    made = list((d.data_dir / "backups").glob("commandcenter-*Z.ccbackup"))
+    assert len(made) == 1 and r.stdout.startswith(str(made[0])), (made, r)
+
+
+@pytest.fixture
+def two_pg_schemas():
+    from test_postgres import pg_base_dsn, psql
+    import uuid
+    base = pg_base_dsn()
+    names = ["cc_bk_" + uuid.uuid4().hex[:12] for _ in range(2)]
+    for n in names:
+        psql(base, "CREATE SCHEMA %s" % n)
+    yield ["%s options='-csearch_path=%s'" % (base, n) for n in names]
+    for n in names:
+        psql(base, "SET client_min_messages = warning; DROP SCHEMA %s CASCADE" % n)
+
+
+def test_postgres_backup_restore_round_trip(daemon, tmp_path, two_pg_schemas):
+    token = new_token()
+    common = {"CC_STORE_DRIVER": "postgres", "CC_AUTH_ADMIN_TOKEN": token,
+              "CC_HTTP_RATE_LIMIT_RPS": "0", "CC_STORE_POOL_SIZE": "4"}
+    env_a = dict(common, CC_STORE_POSTGRES_DSN=two_pg_schemas[0])
+    env_b = dict(common, CC_STORE_POSTGRES_DSN=two_pg_schemas[1],
+                 CC_DATA_DIR=str(tmp_path / "restored"))
+    a, b, out = round_trip(daemon, tmp_path, env_a, env_b, admin_token=token)
+    assert out.read_bytes().split(b"\n", 2)[1].find(b'"backend":"postgres"') > 0
+    # Identities continue after the restored ids: new rows get fresh ones.
+    t = b.create_token("after-restore")
+    assert t["id"] > max(x["id"] for x in snapshot(b)["tokens"]["tokens"] if x["name"] != "after-restore"), t
