@@ -37,6 +37,13 @@ void store__backup_sync_dir(const char *path);
 cc_err store__backup_fail(cc_err err, char *why, size_t whysz, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* PostgreSQL payload framing: reads one "T <20 digits> <table>\n" section
+ * head from f, of the *left bytes the payload has left (decremented). On
+ * CC_OK name (64 bytes) and *bytes (at most *left) describe the section;
+ * CC_EPARSE with why when it is malformed. Exposed for the fuzz target. */
+cc_err store__backup_pg_section(FILE *f, uint64_t *left, char *name, uint64_t *bytes,
+                                char *why, size_t whysz);
+
 /* Copies n bytes from `in` to `out`; CC_EPARSE if `in` ends first. */
 cc_err store__backup_copy(FILE *in, FILE *out, uint64_t n, char *why, size_t whysz);
 

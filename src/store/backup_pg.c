@@ -273,8 +273,7 @@ static cc_err truncate_all(PGconn *c, const struct tables *t, char *why, size_t 
     return err;
 }
 
-/* Reads "T <20 digits> <name>\n"; *left is what remains of the payload. */
-static cc_err read_section_head(FILE *f, uint64_t *left, char *name, uint64_t *bytes, char *why,
+cc_err store__backup_pg_section(FILE *f, uint64_t *left, char *name, uint64_t *bytes, char *why,
                                 size_t whysz)
 {
     char line[SECTION_HEAD_MAX];
@@ -366,7 +365,7 @@ static cc_err load_sections(PGconn *c, FILE *f, const struct store_backup_manife
     while (left > 0 && !err) {
         char name[NAME_MAX_LEN + 1];
         uint64_t bytes = 0;
-        err = read_section_head(f, &left, name, &bytes, why, whysz);
+        err = store__backup_pg_section(f, &left, name, &bytes, why, whysz);
         if (!err && !has_table(t, name))
             err = store__backup_fail(CC_EPARSE, why, whysz,
                                      "the backup has a table this store does not: %s", name);
