@@ -9,7 +9,8 @@
 #   PREFIX/share/doc/commandcenter/commandcenter.example.yml
 #   SYSCONFDIR/commandcenter/commandcenter.yml   (only if absent: never
 #                                                 overwrites an operator's file)
-#   PREFIX/lib/systemd/system/commandcenter.service
+#   PREFIX/lib/systemd/system/commandcenter.service, commandcenter-backup.service
+#                              and commandcenter-backup.timer
 #   PREFIX/lib/sysusers.d/commandcenter.conf
 set(prefix "${CMAKE_INSTALL_PREFIX}")
 if(prefix STREQUAL "/usr")
@@ -43,11 +44,13 @@ else()
   message(STATUS "Keeping: $ENV{DESTDIR}${sysconfdir}/commandcenter/commandcenter.yml")
 endif()
 
-file(READ "${CC_SRC}/deploy/systemd/commandcenter.service" unit)
-string(REPLACE "/usr/local/bin/commandcenter" "${prefix}/bin/commandcenter" unit "${unit}")
-string(REPLACE "/usr/local/etc/commandcenter" "${sysconfdir}/commandcenter" unit "${unit}")
-file(WRITE "${CC_WORK}/commandcenter.service" "${unit}")
-file(INSTALL "${CC_WORK}/commandcenter.service" DESTINATION "${prefix}/lib/systemd/system")
+foreach(name commandcenter.service commandcenter-backup.service commandcenter-backup.timer)
+  file(READ "${CC_SRC}/deploy/systemd/${name}" unit)
+  string(REPLACE "/usr/local/bin/commandcenter" "${prefix}/bin/commandcenter" unit "${unit}")
+  string(REPLACE "/usr/local/etc/commandcenter" "${sysconfdir}/commandcenter" unit "${unit}")
+  file(WRITE "${CC_WORK}/systemd/${name}" "${unit}")
+  file(INSTALL "${CC_WORK}/systemd/${name}" DESTINATION "${prefix}/lib/systemd/system")
+endforeach()
 file(MAKE_DIRECTORY "${CC_WORK}/sysusers")
 configure_file("${CC_SRC}/deploy/systemd/commandcenter.sysusers"
                "${CC_WORK}/sysusers/commandcenter.conf" COPYONLY)

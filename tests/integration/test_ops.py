@@ -135,6 +135,7 @@ def test_watchdog_pid_of_another_process_is_ignored(daemon, tmp_path):
 
 
 UNIT = REPO / "deploy" / "systemd" / "commandcenter.service"
+UNITS = ("commandcenter.service", "commandcenter-backup.service", "commandcenter-backup.timer")
 
 
 def systemd_analyze():
@@ -155,9 +156,14 @@ def unit_settings(text):
 
 def test_systemd_unit_verifies_and_is_hardened(tmp_path):
     exe = systemd_analyze()
+    units = []
+    for name in UNITS:
+        unit = tmp_path / name
+        unit.write_text((UNIT.parent / name).read_text().replace("/usr/local/bin/commandcenter",
+                                                                CC_BIN))
+        units.append(str(unit))
     unit = tmp_path / "commandcenter.service"
-    unit.write_text(UNIT.read_text().replace("/usr/local/bin/commandcenter", CC_BIN))
-    p = subprocess.run([exe, "verify", "--man=no", str(unit)], cwd=str(tmp_path),
+    p = subprocess.run([exe, "verify", "--man=no"] + units, cwd=str(tmp_path),
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
     assert p.returncode == 0 and not p.stdout.strip(), p.stdout.decode()
     s = unit_settings(UNIT.read_text())
@@ -248,14 +254,17 @@ def test_every_man_page_renders_without_warnings(installed):
 
 def test_installed_unit_verifies_with_its_man_pages(installed, tmp_path):
     exe = systemd_analyze()
-    unit = (installed / "usr/lib/systemd/system/commandcenter.service").read_text()
     # The binary is under DESTDIR, not yet at /usr/bin; the man pages are
     # looked up where install put them (Documentation=man:... is checked).
-    local = tmp_path / "commandcenter.service"
-    local.write_text(unit.replace("/usr/bin/commandcenter",
-                                  str(installed / "usr/bin/commandcenter")))
+    local = []
+    for name in UNITS:
+        unit = (installed / "usr/lib/systemd/system" / name).read_text()
+        assert "/usr/local" not in unit, (name, unit)
+        (tmp_path / name).write_text(unit.replace("/usr/bin/commandcenter",
+                                                  str(installed / "usr/bin/commandcenter")))
+        local.append(str(tmp_path / name))
     env = clean_env({"MANPATH": str(installed / "usr/share/man")})
-    p = subprocess.run([exe, "verify", str(local)], cwd=str(tmp_path), env=env,
+    p = subprocess.run([exe, "verify"] + local, cwd=str(tmp_path), env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
     assert p.returncode == 0 and not p.stdout.strip(), p.stdout.decode()
 
