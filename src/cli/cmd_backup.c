@@ -21,7 +21,6 @@
 #include "core/lockfile.h"
 #include "store/backup.h"
 
-extern char **environ;
 
 static const char backup_usage[] =
     "usage: commandcenter backup [--output FILE] [--config FILE] [--json]\n"

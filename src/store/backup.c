@@ -138,25 +138,35 @@ static cc_err write_head(FILE *f, const struct store_backup_manifest *m)
 
 /* ---- copying and hashing --------------------------------------------- */
 
-cc_err store__backup_copy(FILE *in, FILE *out, uint64_t n, char *why, size_t whysz)
+/* Reads n bytes of in from its position into out and/or h (either may be
+ * NULL): CC_EPARSE if in ends first, CC_EIO on a read or write error. */
+static cc_err pump(FILE *in, uint64_t n, FILE *out, struct cc_sha256 *h)
 {
     char *chunk = cc_xmalloc(COPY_CHUNK);
     cc_err err = CC_OK;
-    while (n > 0) {
+    while (n > 0 && !err) {
         size_t want = n < COPY_CHUNK ? (size_t)n : COPY_CHUNK;
         size_t got = fread(chunk, 1, want, in);
-        if (got == 0) {
-            err = store__backup_fail(CC_EPARSE, why, whysz, "the backup is truncated");
-            break;
-        }
-        if (fwrite(chunk, 1, got, out) != got) {
-            err = store__backup_fail(CC_EIO, why, whysz, "write: %s", strerror(errno));
-            break;
-        }
+        if (got == 0)
+            err = ferror(in) ? CC_EIO : CC_EPARSE;
+        else if (out && fwrite(chunk, 1, got, out) != got)
+            err = CC_EIO;
+        else if (h)
+            cc_sha256_update(h, chunk, got);
         n -= got;
     }
     free(chunk);
     return err;
+}
+
+cc_err store__backup_copy(FILE *in, FILE *out, uint64_t n, char *why, size_t whysz)
+{
+    cc_err err = pump(in, n, out, NULL);
+    if (err == CC_EPARSE)
+        return store__backup_fail(err, why, whysz, "the backup is truncated");
+    if (err)
+        return store__backup_fail(err, why, whysz, "copy: %s", strerror(errno));
+    return CC_OK;
 }
 
 /* Hashes n bytes of f from its position; *extra is set when bytes follow. */
@@ -164,19 +174,7 @@ static cc_err hash_stream(FILE *f, uint64_t n, char hex[CC_SHA256_HEX_LEN], bool
 {
     struct cc_sha256 h;
     cc_sha256_init(&h);
-    char *chunk = cc_xmalloc(COPY_CHUNK);
-    cc_err err = CC_OK;
-    while (n > 0) {
-        size_t want = n < COPY_CHUNK ? (size_t)n : COPY_CHUNK;
-        size_t got = fread(chunk, 1, want, f);
-        if (got == 0) {
-            err = ferror(f) ? CC_EIO : CC_EPARSE;
-            break;
-        }
-        cc_sha256_update(&h, chunk, got);
-        n -= got;
-    }
-    free(chunk);
+    cc_err err = pump(f, n, NULL, &h);
     uint8_t d[CC_SHA256_DIGEST_LEN];
     cc_sha256_final(&h, d);
     cc_hex_encode(d, sizeof(d), hex);

@@ -76,6 +76,17 @@ def lines_of(msg):
     return msg.split("\n")
 
 
+def ready_then_stop(d, ns):
+    """Waits for READY=1, checks the daemon serves, stops it with SIGTERM
+    and waits for STOPPING=1; returns READY=1's message."""
+    ready = ns.wait_for(lambda m: "READY=1" in lines_of(m), 60, "READY=1")
+    d.assert_serving()
+    d.proc.send_signal(signal.SIGTERM)
+    ns.wait_for(lambda m: "STOPPING=1" in lines_of(m), 30, "STOPPING=1")
+    assert d.stop() == 0
+    return ready
+
+
 def test_sd_notify_ready_watchdog_and_stopping(daemon, tmp_path):
     ns = NotifySocket(tmp_path / "notify.sock")
     try:
@@ -105,13 +116,7 @@ def test_no_watchdog_pings_without_watchdog_usec(daemon, tmp_path):
     ns = NotifySocket(tmp_path / "notify.sock")
     try:
         d = daemon(env={"NOTIFY_SOCKET": ns.path})
-        ns.wait_for(lambda m: "READY=1" in lines_of(m), 60, "READY=1")
-        # Ask /health twice: had a watchdog thread been started at READY, its
-        # first ping would come with or before the daemon's first answers.
-        d.assert_serving()
-        d.proc.send_signal(signal.SIGTERM)
-        ns.wait_for(lambda m: "STOPPING=1" in lines_of(m), 30, "STOPPING=1")
-        assert d.stop() == 0
+        ready_then_stop(d, ns)
         assert "WATCHDOG=1" not in ns.messages, ns.messages
         assert not any(e.get("msg") == "systemd watchdog on" for e in d.logs())
     finally:
@@ -123,11 +128,7 @@ def test_watchdog_pid_of_another_process_is_ignored(daemon, tmp_path):
     try:
         d = daemon(env={"NOTIFY_SOCKET": ns.path, "WATCHDOG_USEC": "100000",
                         "WATCHDOG_PID": str(os.getpid())})
-        ns.wait_for(lambda m: "READY=1" in lines_of(m), 60, "READY=1")
-        d.assert_serving()
-        d.proc.send_signal(signal.SIGTERM)
-        ns.wait_for(lambda m: "STOPPING=1" in lines_of(m), 30, "STOPPING=1")
-        assert d.stop() == 0
+        ready_then_stop(d, ns)
         assert "WATCHDOG=1" not in ns.messages, ns.messages
         assert not any(e.get("msg") == "systemd watchdog on" for e in d.logs())
     finally:
