@@ -4,8 +4,9 @@
  * Threads: the main thread only waits for signals (sigwait); libmicrohttpd's
  * pool runs the requests. Signals are blocked before any thread starts so
  * that every thread inherits the mask and only sigwait sees them.
- * Order: config -> log -> data dir -> store -> metrics -> auth -> ingest ->
- * orchestrator -> HTTP; teardown in reverse.
+ * Order: config -> log -> data dir and its lock -> store -> metrics -> auth
+ * -> ingest -> orchestrator -> HTTP -> READY=1 to systemd (notify.c) and the
+ * watchdog thread; teardown in reverse, after STOPPING=1.
  */
 #include "daemon/daemon.h"
 
