@@ -137,8 +137,10 @@ out:
 }
 
 /* Folds the old database's WAL into it and removes -wal/-shm, so the file
- * renamed over it starts clean. */
-static cc_err retire_old(const struct store_cfg *cfg, char *why, size_t whysz)
+ * renamed over it starts clean. With force, an old database that cannot be
+ * checkpointed (the damaged store a disaster recovery replaces) is
+ * replaced anyway: its -wal goes with it. */
+static cc_err retire_old(const struct store_cfg *cfg, bool force, char *why, size_t whysz)
 {
     sqlite3 *db = NULL;
     cc_err err = open_db(cfg->sqlite_path, SQLITE_OPEN_READWRITE, cfg->busy_timeout_ms, &db, why,
@@ -146,7 +148,7 @@ static cc_err retire_old(const struct store_cfg *cfg, char *why, size_t whysz)
     if (!err && sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK)
         err = db_fail(db, "checkpoint of the old database", why, whysz);
     sqlite3_close(db);
-    if (err)
+    if (err && !force)
         return err;
     const char *suffix[] = {"-wal", "-shm", "-journal"};
     for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
@@ -193,7 +195,7 @@ static cc_err load(const struct store_cfg *cfg, FILE *f, const struct store_back
                                  "its database has %d", m->schema_version, version);
         goto out;
     }
-    if (exists && (err = retire_old(cfg, why, whysz)))
+    if (exists && (err = retire_old(cfg, force, why, whysz)))
         goto out;
     if (rename(tmp, cfg->sqlite_path) != 0) {
         err = store__backup_fail(CC_EIO, why, whysz, "cannot rename %s to %s: %s", tmp,

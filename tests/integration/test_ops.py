@@ -426,3 +426,53 @@ def test_postgres_backup_restore_round_trip(daemon, tmp_path, two_pg_schemas):
     # Identities continue after the restored ids: new rows get fresh ones.
     t = b.create_token("after-restore")
     assert t["id"] > max(x["id"] for x in snapshot(b)["tokens"]["tokens"] if x["name"] != "after-restore"), t
+
+
+def test_backup_during_ingest_restores_a_consistent_store(daemon, tmp_path):
+    """A backup taken while documents stream in: every document whose POST
+    was answered before the backup started is in the restored store and
+    searchable once the restored daemon has run the jobs it inherited (jobs
+    that were running at backup time come back when their lease ends)."""
+    import threading
+    a = daemon(env={"CC_HTTP_RATE_LIMIT_RPS": "0", "CC_JOBS_WORKERS": "1"})
+    answered = []
+    stop = threading.Event()
+    errors = []
+
+    def poster():
+        i = 0
+        try:
+            while not stop.is_set() and i < 400:
+                post_document(a, external_id="d%03d" % i,
+                              content="# D %d\n\nuniq%03dword in the stream.\n" % (i, i))
+                answered.append(i)
+                i += 1
+        except AssertionError as e:
+            errors.append(str(e))
+
+    t = threading.Thread(target=poster)
+    t.start()
+    deadline = time.monotonic() + 60
+    while len(answered) < 40 and time.monotonic() < deadline and t.is_alive():
+        time.sleep(0.05)
+    before = len(answered)
+    out = tmp_path / "mid-ingest.ccbackup"
+    r = run_cc(["backup", "-o", out], env=backup_env(a))
+    stop.set()
+    t.join(timeout=120)
+    assert not errors, errors
+    assert r.returncode == 0, r
+    assert before >= 40, "only %d documents posted in 60s" % before
+    assert a.stop() == 0
+
+    data_b = tmp_path / "b"
+    env_b = {"CC_DATA_DIR": str(data_b), "CC_HTTP_RATE_LIMIT_RPS": "0", "CC_JOBS_LEASE": "1s"}
+    assert run_cc(["restore", out], env=env_b).returncode == 0
+    b = daemon(env=env_b, data_dir=data_b)
+    b._admin_token = a.admin_token
+    counts = wait_queue_idle(b, timeout=180)
+    assert counts["dead"] == 0, counts
+    for i in range(before):
+        hits = search(b, "uniq%03dword" % i)["results"]
+        assert hits, "document d%03d was answered before the backup but is not in the " \
+                     "restored store (%d answered before, counts %r)" % (i, before, counts)

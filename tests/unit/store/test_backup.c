@@ -126,6 +126,14 @@ static void test_round_trip_and_refusals(void **state)
     assert_int_equal(store_restore(&d, bk, false, NULL, why, sizeof(why)), CC_ECONFLICT);
     assert_int_equal(store_restore(&d, bk, true, NULL, why, sizeof(why)), CC_OK);
     assert_int_equal(kept_tokens(dst), 1);
+    /* A damaged store (disaster recovery) is replaced with force. */
+    FILE *junk = fopen(dst, "wb");
+    assert_non_null(junk);
+    fputs("this is not a database, it is what a bad disk left", junk);
+    fclose(junk);
+    assert_int_not_equal(store_restore(&d, bk, false, NULL, why, sizeof(why)), CC_OK);
+    assert_int_equal(store_restore(&d, bk, true, NULL, why, sizeof(why)), CC_OK);
+    assert_int_equal(kept_tokens(dst), 1);
     /* A backup of a missing database is an error, not an empty file. */
     struct store_cfg none = cfg_for("/nonexistent/x.db");
     assert_int_equal(store_backup(&none, bad, 1, NULL, why, sizeof(why)), CC_ENOTFOUND);
