@@ -6,6 +6,7 @@
  * refuses to run beside a daemon on the same data directory, and a daemon
  * cannot start while it runs. The format and checks: src/store/backup.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/clock.h"
@@ -23,16 +25,19 @@
 
 
 static const char backup_usage[] =
-    "usage: commandcenter backup [--output FILE] [--config FILE] [--json]\n"
+    "usage: commandcenter backup [--output FILE] [--keep N] [--config FILE] [--json]\n"
     "\n"
     "Writes a backup of the store the configuration names (SQLite or PostgreSQL):\n"
     "a manifest (versions, schema, time, SHA-256) and a consistent copy of the\n"
     "data, taken while the daemon runs or not. Restore it with 'commandcenter\n"
-    "restore'. Run it as the daemon's user.\n"
+    "restore'; the new file is read back and verified before this exits 0. Run it\n"
+    "as the daemon's user.\n"
     "\n"
     "  -o, --output FILE  where to write it (default: DATA_DIR/backups/\n"
     "                     commandcenter-YYYYMMDDTHHMMSSZ.ccbackup); written aside\n"
     "                     and renamed into place, mode 0600\n"
+    "  -k, --keep N       then delete the oldest commandcenter-*.ccbackup files in\n"
+    "                     the same directory, so that N remain (1-10000)\n"
     "  -c, --config FILE  the daemon's configuration (default: $CC_CONFIG); CC_*\n"
     "                     variables override its keys, as for serve\n"
     "      --json         print the manifest as JSON\n";
@@ -122,20 +127,89 @@ static void default_output(const struct cc_config *c, char *out, size_t outsz)
     snprintf(out, outsz, "%s/commandcenter-%s.ccbackup", dir, stamp);
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Keeps the newest `keep` backups named commandcenter-<UTC time>.ccbackup
+ * in the directory of path (the names sort by time); prints what it
+ * removes unless quiet (--json). Other files are never touched. */
+static int prune(const char *path, long keep, bool quiet)
+{
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
+    DIR *d = opendir(dir);
+    if (!d) {
+        cli__error(NULL, "cannot list %s to apply --keep: %s", dir, strerror(errno));
+        return CLI_FAIL;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    const char *pre = "commandcenter-", *suf = ".ccbackup";
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (len <= strlen(pre) + strlen(suf) || strncmp(e->d_name, pre, strlen(pre)) != 0 ||
+            strcmp(e->d_name + len - strlen(suf), suf) != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            names = cc_xrealloc(names, cap * sizeof(*names));
+        }
+        names[n++] = cc_xstrdup(e->d_name);
+    }
+    closedir(d);
+    if (n > 0)
+        qsort(names, n, sizeof(*names), by_name);
+    int rc = CLI_OK;
+    for (size_t i = 0; i < n; i++) {
+        if ((long)(n - i) > keep) {
+            char p[4500];
+            snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+            if (unlink(p) == 0) {
+                if (!quiet)
+                    printf("removed %s\n", p);
+            } else {
+                cli__error(NULL, "cannot remove %s: %s", p, strerror(errno));
+                rc = CLI_FAIL;
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
 int cmd_backup(int argc, char **argv, char *const *envp)
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"config", required_argument, NULL, 'c'},
         {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"keep", required_argument, NULL, 'k'},   {NULL, 0, NULL, 0},
     };
     const char *output = NULL, *config = NULL;
     bool json = false;
+    long keep = 0;
+    char *end = NULL;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "o:c:h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "o:c:k:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'o': output = optarg; break;
+        case 'k':
+            errno = 0;
+            keep = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || keep < 1 || keep > 10000) {
+                cli__error("see 'commandcenter backup --help'",
+                           "--keep takes a number of backups from 1 to 10000, not '%s'", optarg);
+                return CLI_USAGE;
+            }
+            break;
         case 'c': config = optarg; break;
         case 'j': json = true; break;
         case 'h': fputs(backup_usage, stdout); return CLI_OK;
@@ -162,10 +236,14 @@ int cmd_backup(int argc, char **argv, char *const *envp)
     struct store_backup_manifest m;
     char why[1024] = "";
     cc_err err = store_backup(&sc, path, cc_wall_ms(cc_clock_system()), &m, why, sizeof(why));
-    if (err)
+    if (!err && (err = store_backup_verify(path, NULL, why, sizeof(why))) != CC_OK)
+        rc = fail(err, "the backup just written does not verify", why);
+    else if (err)
         rc = fail(err, "backup failed", why);
     else
         print_manifest(&m, path, json);
+    if (!rc && keep > 0)
+        rc = prune(path, keep, json);
     free(db);
     cc_config_release(&cfg);
     return rc;

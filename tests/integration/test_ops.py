@@ -399,6 +399,20 @@ def test_backup_refuses_another_backends_file_and_bad_usage(daemon, tmp_path):
     assert r.returncode == 0, r
     made = list((d.data_dir / "backups").glob("commandcenter-*Z.ccbackup"))
     assert len(made) == 1 and r.stdout.startswith(str(made[0])), (made, r)
+    # --keep N leaves the newest N backups of that directory and nothing else
+    # is touched.
+    keep = tmp_path / "kept"
+    keep.mkdir()
+    for stamp in ("20250101T000000Z", "20250102T000000Z", "20250103T000000Z"):
+        (keep / ("commandcenter-%s.ccbackup" % stamp)).write_text("old")
+    (keep / "notes.txt").write_text("mine")
+    newest = keep / "commandcenter-20991231T000000Z.ccbackup"
+    r = run_cc(["backup", "-o", newest, "--keep", "2"], env=backup_env(d))
+    assert r.returncode == 0, r
+    assert sorted(p.name for p in keep.iterdir()) == [
+        "commandcenter-20250103T000000Z.ccbackup", newest.name, "notes.txt"], r
+    assert "removed %s" % (keep / "commandcenter-20250101T000000Z.ccbackup") in r.stdout
+    assert run_cc(["backup", "--keep", "0"], env=backup_env(d)).returncode == 2
 
 
 @pytest.fixture
