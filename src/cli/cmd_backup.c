@@ -106,7 +106,9 @@ static int fail(cc_err err, const char *what, const char *why)
     const char *hint = NULL;
     switch (err) {
     case CC_EPARSE: hint = "the file is damaged or not a backup: use another copy"; break;
-    case CC_ECONFLICT: hint = "restore into an empty data directory, or add --force to replace it"; break;
+    case CC_ECONFLICT:
+        hint = "restore into an empty data directory, or add --force to replace it";
+        break;
     case CC_EINVAL: hint = "set store.driver (and store.postgres_dsn) to the backup's store"; break;
     default: break;
     }

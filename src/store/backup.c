@@ -70,14 +70,16 @@ cc_err store_backup_parse_head(const char *buf, size_t len, struct store_backup_
     const size_t ml = sizeof(STORE_BACKUP_MAGIC) - 1;
     const char *prefix = "commandcenter-backup ";
     if (len < strlen(prefix) || memcmp(buf, prefix, strlen(prefix)) != 0)
-        return store__backup_fail(CC_EPARSE, why, whysz, "not a commandcenter backup (no magic line)");
+        return store__backup_fail(CC_EPARSE, why, whysz,
+            "not a commandcenter backup (no magic line)");
     if (len < ml || memcmp(buf, STORE_BACKUP_MAGIC, ml) != 0)
         return store__backup_fail(CC_EUNSUPPORTED, why, whysz,
                      "a backup format this binary does not read (a newer version made it?)");
     size_t limit = len < STORE_BACKUP_HEAD_MAX ? len : STORE_BACKUP_HEAD_MAX;
     const char *nl = memchr(buf + ml, '\n', limit - ml);
     if (!nl)
-        return store__backup_fail(CC_EPARSE, why, whysz, "the manifest line is missing or too long");
+        return store__backup_fail(CC_EPARSE, why, whysz,
+            "the manifest line is missing or too long");
     json_error_t jerr;
     json_t *j = json_loadb(buf + ml, (size_t)(nl - buf - ml), JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(j)) {
@@ -86,7 +88,8 @@ cc_err store_backup_parse_head(const char *buf, size_t len, struct store_backup_
     }
     struct store_backup_manifest m = {0};
     json_t *format = json_object_get(j, "format"), *schema = json_object_get(j, "schema_version");
-    json_t *created = json_object_get(j, "created_ms"), *bytes = json_object_get(j, "payload_bytes");
+    json_t *created = json_object_get(j, "created_ms");
+    json_t *bytes = json_object_get(j, "payload_bytes");
     cc_err err = CC_EPARSE;
     if (!json_is_integer(format) || !json_is_integer(schema) || !json_is_integer(created) ||
         !json_is_integer(bytes) || !copy_str(j, "backend", m.backend, sizeof(m.backend)) ||
@@ -96,12 +99,14 @@ cc_err store_backup_parse_head(const char *buf, size_t len, struct store_backup_
         !copy_str(j, "payload_sha256", m.payload_sha256, sizeof(m.payload_sha256)) ||
         !is_hex64(m.payload_sha256) || json_integer_value(schema) < 1 ||
         json_integer_value(schema) > 1000000 || json_integer_value(bytes) < 0) {
-        store__backup_fail(err, why, whysz, "the manifest lacks a field or has one of the wrong type");
+        store__backup_fail(err, why, whysz,
+            "the manifest lacks a field or has one of the wrong type");
         goto out;
     }
     if (json_integer_value(format) != STORE_BACKUP_FORMAT) {
-        err = store__backup_fail(CC_EUNSUPPORTED, why, whysz, "manifest format %" JSON_INTEGER_FORMAT
-                    " is not %d", json_integer_value(format), STORE_BACKUP_FORMAT);
+        err = store__backup_fail(CC_EUNSUPPORTED, why, whysz,
+            "manifest format %" JSON_INTEGER_FORMAT
+            " is not %d", json_integer_value(format), STORE_BACKUP_FORMAT);
         goto out;
     }
     m.format = STORE_BACKUP_FORMAT;
@@ -227,7 +232,8 @@ cc_err store_backup(const struct store_cfg *cfg, const char *output, int64_t now
 {
     const struct store__backup_ops *b = find_backend(cfg->driver);
     if (!b)
-        return store__backup_fail(CC_EINVAL, why, whysz, "no backup for store driver '%s'", cfg->driver);
+        return store__backup_fail(CC_EINVAL, why, whysz,
+            "no backup for store driver '%s'", cfg->driver);
     char payload_path[4200], part[4200], scratch[4200];
     snprintf(payload_path, sizeof(payload_path), "%s.payload.tmp", output);
     snprintf(part, sizeof(part), "%s.partial", output);
@@ -237,7 +243,8 @@ cc_err store_backup(const struct store_cfg *cfg, const char *output, int64_t now
     cc_err err = CC_EIO;
     payload = store__backup_create(payload_path);
     if (!payload) {
-        err = store__backup_fail(CC_EIO, why, whysz, "cannot create %s: %s", payload_path, strerror(errno));
+        err = store__backup_fail(CC_EIO, why, whysz,
+            "cannot create %s: %s", payload_path, strerror(errno));
         goto out;
     }
     err = b->dump(cfg, scratch, payload, &m.schema_version, why, whysz);
@@ -320,9 +327,10 @@ static cc_err open_verified(const char *file, FILE **out_f, struct store_backup_
     }
     err = hash_stream(f, m->payload_bytes, hex, &extra);
     if (err == CC_EPARSE || (!err && extra)) {
-        err = store__backup_fail(CC_EPARSE, why, whysz, "the backup is %s: its manifest says %" PRIu64
-                    " bytes of payload", extra ? "longer than it should be" : "truncated",
-                    m->payload_bytes);
+        err = store__backup_fail(CC_EPARSE, why, whysz,
+            "the backup is %s: its manifest says %" PRIu64
+            " bytes of payload", extra ? "longer than it should be" : "truncated",
+            m->payload_bytes);
         goto out;
     }
     if (err) {
@@ -330,8 +338,9 @@ static cc_err open_verified(const char *file, FILE **out_f, struct store_backup_
         goto out;
     }
     if (strcmp(hex, m->payload_sha256) != 0) {
-        err = store__backup_fail(CC_EPARSE, why, whysz, "the backup is corrupt: its payload's SHA-256 is %s, "
-                    "the manifest says %s", hex, m->payload_sha256);
+        err = store__backup_fail(CC_EPARSE, why, whysz,
+            "the backup is corrupt: its payload's SHA-256 is %s, "
+            "the manifest says %s", hex, m->payload_sha256);
         goto out;
     }
     if (fseek(f, (long)head_len, SEEK_SET) != 0) {
@@ -370,19 +379,22 @@ cc_err store_restore(const struct store_cfg *cfg, const char *file, bool force,
         return err;
     const struct store__backup_ops *b = find_backend(m.backend);
     if (!b) {
-        err = store__backup_fail(CC_EPARSE, why, whysz, "the backup is of an unknown store '%s'", m.backend);
+        err = store__backup_fail(CC_EPARSE, why, whysz,
+            "the backup is of an unknown store '%s'", m.backend);
         goto out;
     }
     if (strcmp(m.backend, cfg->driver) != 0) {
-        err = store__backup_fail(CC_EINVAL, why, whysz, "the backup is of a %s store; this configuration "
-                    "uses %s (store.driver)", m.backend, cfg->driver);
+        err = store__backup_fail(CC_EINVAL, why, whysz,
+            "the backup is of a %s store; this configuration "
+            "uses %s (store.driver)", m.backend, cfg->driver);
         goto out;
     }
     int latest = b->schema_latest();
     if (m.schema_version > latest) {
-        err = store__backup_fail(CC_ESTATE, why, whysz, "the backup's schema (version %d) is newer than "
-                    "this binary's (%d): restore it with commandcenter %s or later",
-                    m.schema_version, latest, m.version);
+        err = store__backup_fail(CC_ESTATE, why, whysz,
+            "the backup's schema (version %d) is newer than "
+            "this binary's (%d): restore it with commandcenter %s or later",
+            m.schema_version, latest, m.version);
         goto out;
     }
     err = b->load(cfg, f, &m, force, why, whysz);

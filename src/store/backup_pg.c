@@ -291,7 +291,8 @@ cc_err store__backup_pg_section(FILE *f, uint64_t *left, char *name, uint64_t *b
     uint64_t v = 0;
     for (int i = 2; i < 22; i++) {
         if (line[i] < '0' || line[i] > '9')
-            return store__backup_fail(CC_EPARSE, why, whysz, "the backup's table section is malformed");
+            return store__backup_fail(CC_EPARSE, why, whysz,
+                "the backup's table section is malformed");
         v = v * 10 + (uint64_t)(line[i] - '0');
     }
     size_t nl = n - 1 - 23;
