@@ -143,9 +143,8 @@ static cc_err write_head(FILE *f, const struct store_backup_manifest *m)
 
 /* ---- copying and hashing --------------------------------------------- */
 
-/* Reads n bytes of in from its position into out and/or h (either may be
- * NULL): CC_EPARSE if in ends first, CC_EIO on a read or write error. */
-static cc_err pump(FILE *in, uint64_t n, FILE *out, struct cc_sha256 *h)
+cc_err store__backup_pump(FILE *in, uint64_t n, bool (*sink)(void *arg, const char *p, size_t len),
+                          void *arg)
 {
     char *chunk = cc_xmalloc(COPY_CHUNK);
     cc_err err = CC_OK;
@@ -154,19 +153,28 @@ static cc_err pump(FILE *in, uint64_t n, FILE *out, struct cc_sha256 *h)
         size_t got = fread(chunk, 1, want, in);
         if (got == 0)
             err = ferror(in) ? CC_EIO : CC_EPARSE;
-        else if (out && fwrite(chunk, 1, got, out) != got)
+        else if (!sink(arg, chunk, got))
             err = CC_EIO;
-        else if (h)
-            cc_sha256_update(h, chunk, got);
         n -= got;
     }
     free(chunk);
     return err;
 }
 
+static bool to_file(void *arg, const char *p, size_t len)
+{
+    return fwrite(p, 1, len, arg) == len;
+}
+
+static bool to_hash(void *arg, const char *p, size_t len)
+{
+    cc_sha256_update(arg, p, len);
+    return true;
+}
+
 cc_err store__backup_copy(FILE *in, FILE *out, uint64_t n, char *why, size_t whysz)
 {
-    cc_err err = pump(in, n, out, NULL);
+    cc_err err = store__backup_pump(in, n, to_file, out);
     if (err == CC_EPARSE)
         return store__backup_fail(err, why, whysz, "the backup is truncated");
     if (err)
@@ -179,7 +187,7 @@ static cc_err hash_stream(FILE *f, uint64_t n, char hex[CC_SHA256_HEX_LEN], bool
 {
     struct cc_sha256 h;
     cc_sha256_init(&h);
-    cc_err err = pump(f, n, NULL, &h);
+    cc_err err = store__backup_pump(f, n, to_hash, &h);
     uint8_t d[CC_SHA256_DIGEST_LEN];
     cc_sha256_final(&h, d);
     cc_hex_encode(d, sizeof(d), hex);

@@ -44,6 +44,12 @@ cc_err store__backup_fail(cc_err err, char *why, size_t whysz, const char *fmt, 
 cc_err store__backup_pg_section(FILE *f, uint64_t *left, char *name, uint64_t *bytes,
                                 char *why, size_t whysz);
 
+/* Reads n bytes of in from its position and hands them to sink in pieces:
+ * CC_EPARSE if in ends first, CC_EIO on a read error or when sink returns
+ * false. */
+cc_err store__backup_pump(FILE *in, uint64_t n, bool (*sink)(void *arg, const char *p, size_t len),
+                          void *arg);
+
 /* Copies n bytes from `in` to `out`; CC_EPARSE if `in` ends first. */
 cc_err store__backup_copy(FILE *in, FILE *out, uint64_t n, char *why, size_t whysz);
 

@@ -35,7 +35,6 @@
 #define SECTION_HEAD_MAX 128
 #define NAME_MAX_LEN 63
 #define MAX_TABLES 64
-#define CHUNK (64 * 1024)
 
 struct tables {
     char name[MAX_TABLES][NAME_MAX_LEN + 1];
@@ -304,6 +303,11 @@ cc_err store__backup_pg_section(FILE *f, uint64_t *left, char *name, uint64_t *b
     return CC_OK;
 }
 
+static bool put_copy(void *arg, const char *p, size_t len)
+{
+    return PQ(PQputCopyData)(arg, p, (int)len) == 1;
+}
+
 static cc_err load_table(PGconn *c, FILE *f, const char *name, uint64_t bytes, char *why,
                          size_t whysz)
 {
@@ -314,18 +318,11 @@ static cc_err load_table(PGconn *c, FILE *f, const char *name, uint64_t bytes, c
     PQ(PQclear)(r);
     if (!copying)
         return pg_fail(c, sql, why, whysz);
-    char *buf = cc_xmalloc(CHUNK);
-    cc_err err = CC_OK;
-    while (bytes > 0 && !err) {
-        size_t want = bytes < CHUNK ? (size_t)bytes : CHUNK;
-        size_t got = fread(buf, 1, want, f);
-        if (got == 0)
-            err = store__backup_fail(CC_EPARSE, why, whysz, "the backup is truncated");
-        else if (PQ(PQputCopyData)(c, buf, (int)got) != 1)
-            err = pg_fail(c, sql, why, whysz);
-        bytes -= got;
-    }
-    free(buf);
+    cc_err err = store__backup_pump(f, bytes, put_copy, c);
+    if (err == CC_EPARSE)
+        store__backup_fail(err, why, whysz, "the backup is truncated");
+    else if (err)
+        pg_fail(c, sql, why, whysz);
     if (PQ(PQputCopyEnd)(c, err ? "aborted" : NULL) != 1 && !err)
         err = pg_fail(c, sql, why, whysz);
     while ((r = PQ(PQgetResult)(c)) != NULL) {
