@@ -34,9 +34,17 @@ const struct cli_command cli_commands[] = {
      .run = cmd_config},
     {.name = "lint", .summary = "security checklist of a Compose file (exit 1 on failures)",
      .run = cmd_lint},
+    {.name = "backup", .summary = "offline: back up the store (SQLite or PostgreSQL)",
+     .run = cmd_backup},
+    {.name = "restore", .summary = "offline: restore a backup into a stopped daemon's store",
+     .run = cmd_restore},
     {.name = "version", .summary = "print the version of this binary", .run = cmd_version},
     {.name = "shim", .summary = "internal: the process driver's per-service shim",
      .run = cmd_shim, .hidden = true},
+    {.name = "man-pages", .summary = "internal: write the man pages (make install)",
+     .run = cmd_man_pages, .hidden = true},
+    {.name = "config-example", .summary = "internal: print the example configuration",
+     .run = cmd_config_example, .hidden = true},
     {.name = NULL},
 };
 
