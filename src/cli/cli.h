@@ -51,6 +51,8 @@ int cmd_logs(int argc, char **argv, char *const *envp);
 int cmd_restart(int argc, char **argv, char *const *envp);
 int cmd_resources(int argc, char **argv, char *const *envp);
 int cmd_shim(int argc, char **argv, char *const *envp);
+int cmd_robots(int argc, char **argv, char *const *envp);
+int cmd_extract(int argc, char **argv, char *const *envp);
 
 /* Options every client command accepts. */
 struct cli_client {
@@ -97,5 +99,10 @@ int cli__compose_load(const char *file, const char *env_file, char *const *envp,
 
 /* Prints JSON pretty (indent 2) to stdout. */
 void cli__print_json(json_t *j);
+
+/* Appends the whole of the file at path to out (initialized by the caller;
+ * out's limit is `limit`, named in the message). CLI_OK, or CLI_FAIL after
+ * printing why (missing, unreadable, over the limit). */
+int cli__read_file(const char *path, size_t limit, struct cc_buf *out);
 
 #endif

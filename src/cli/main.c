@@ -35,6 +35,8 @@ const struct cli_command cli_commands[] = {
     {.name = "lint", .summary = "security checklist of a Compose file (exit 1 on failures)",
      .run = cmd_lint},
     {.name = "version", .summary = "print the version of this binary", .run = cmd_version},
+    {.name = "robots", .summary = "offline: whether robots.txt lets an agent fetch a URL",
+     .run = cmd_robots},
     {.name = "shim", .summary = "internal: the process driver's per-service shim",
      .run = cmd_shim, .hidden = true},
     {.name = NULL},
