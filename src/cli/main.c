@@ -37,6 +37,8 @@ const struct cli_command cli_commands[] = {
     {.name = "version", .summary = "print the version of this binary", .run = cmd_version},
     {.name = "robots", .summary = "offline: whether robots.txt lets an agent fetch a URL",
      .run = cmd_robots},
+    {.name = "extract", .summary = "offline: main content of an HTML page as JSON",
+     .run = cmd_extract},
     {.name = "shim", .summary = "internal: the process driver's per-service shim",
      .run = cmd_shim, .hidden = true},
     {.name = NULL},

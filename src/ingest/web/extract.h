@@ -133,9 +133,10 @@ struct ingest_doc_versions {
 
 /* Parses mike's versions.json ([{"version","title","aliases"}...], at most
  * INGEST_VERSIONS_MAX entries and INGEST_VERSION_ALIASES_MAX aliases
- * each). Entries without a usable "version" string are skipped. CC_EPARSE
- * (reason in d) when it is not a JSON array; `out` written only on
- * success. Pure. */
+ * each). Entries without a usable "version" string (empty, with a "/",
+ * or INGEST_VERSION_MAX bytes or more) are skipped, as are such aliases.
+ * CC_EPARSE (reason in d) when it is not a JSON array. `out` is written
+ * only on success, without freeing what it held. Pure. */
 cc_err ingest_doc_versions_parse(const char *json, size_t len, struct ingest_doc_versions *out,
                                  struct cc_diag *d);
 void ingest_doc_versions_release(struct ingest_doc_versions *v);   /* NULL-safe */
