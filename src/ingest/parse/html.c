@@ -21,10 +21,12 @@
  * navigation, banner, contentinfo, complementary, search; class or id
  * containing sidebar, breadcrumb, navbar, footer, cookie, or "toc" as a word
  * part (theme-doc-toc-desktop, tocCollapsible, not "protocol"), or equal to
- * headerlink, hash-link, anchorjs-link, sr-only, visually-hidden.
+ * headerlink, hash-link, anchorjs-link, sr-only, visually-hidden, linenos,
+ * linenodiv (Pygments' line-number column beside a code table).
  *
  * Output: h1-h6 as headings; <pre> as code (lang from language-x, lang-x or
- * highlight-x classes on the pre, its code child or three ancestors; <br>
+ * highlight-x classes on the pre, its code child or five ancestors (Sphinx
+ * puts a numbered block's pre in a table inside div.highlight-x); <br>
  * inside is a line end); li as list items; each table row as one paragraph
  * with cells joined by " | " (a row's cells belong together for search);
  * text of every other block element (p, div, dd, blockquote, ...) as
@@ -152,7 +154,8 @@ static bool chrome_name(const char *v)
 {
     static const char *const PARTS[] = { "sidebar", "breadcrumb", "footer", "cookie", NULL };
     static const char *const TOKENS[] = { "headerlink", "hash-link", "anchorjs-link",
-                                          "sr-only", "visually-hidden", NULL };
+                                          "sr-only", "visually-hidden", "linenos",
+                                          "linenodiv", NULL };
     if (!v)
         return false;
     for (const char *const *p = PARTS; *p; p++)
@@ -341,7 +344,7 @@ static void code_lang(const xmlNode *pre, char *out, size_t outsz)
         if (is(c, "code") && class_lang(c, out, outsz))
             return;
     const xmlNode *a = pre->parent;
-    for (int i = 0; i < 3 && a; i++, a = a->parent)
+    for (int i = 0; i < 5 && a; i++, a = a->parent)
         if (class_lang(a, out, outsz))
             return;
 }

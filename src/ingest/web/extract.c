@@ -30,6 +30,7 @@ struct stats {
     size_t links;
     double score;         /* readability score, when a candidate */
     bool candidate;
+    bool dropped;         /* chrome, or inside chrome: not counted, never a candidate */
 };
 
 struct ex {
@@ -96,9 +97,12 @@ static void count_text(struct stats *s, const char *t, bool in_link)
     }
 }
 
-/* Fills x->st for n's subtree (dropped subtrees are not counted) and adds
- * the subtree's figures to *sum. */
-static void measure(struct ex *x, xmlNode *n, int depth, bool in_link, struct stats *sum)
+/* Fills x->st for n's subtree and adds its figures to *sum. Chrome
+ * subtrees (what html.c drops) get figures too, since a site rule may pick
+ * content inside them (a wrapper whose class says "toc"), but they are
+ * not added to their ancestors'. */
+static void measure(struct ex *x, xmlNode *n, int depth, bool in_link, bool in_chrome,
+                    struct stats *sum)
 {
     for (; n && depth < MAX_DEPTH; n = n->next) {
         if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
@@ -119,7 +123,7 @@ static void measure(struct ex *x, xmlNode *n, int depth, bool in_link, struct st
                 (*ingest__libs()->xmlFree)(t);
             continue;
         }
-        if (ingest__html_dropped(n))
+        if (ingest__html_is(n, "style") || ingest__html_is(n, "template"))
             continue;
         if (x->n == x->cap) {
             x->cap = x->cap ? x->cap * 2 : 256;
@@ -128,17 +132,19 @@ static void measure(struct ex *x, xmlNode *n, int depth, bool in_link, struct st
                 abort();
         }
         size_t i = x->n++;
-        x->st[i] = (struct stats){ 0 };
         n->_private = (void *)(uintptr_t)(i + 1);
-        struct stats sub = { 0 };
+        bool chrome = in_chrome || ingest__html_dropped(n);
+        struct stats sub = { .dropped = chrome };
         bool link = ingest__html_is(n, "a");
-        measure(x, n->children, depth + 1, in_link || link, &sub);
+        measure(x, n->children, depth + 1, in_link || link, chrome, &sub);
         sub.links += link;
+        x->st[i] = sub;
+        if (chrome && !in_chrome)
+            continue;
         sum->chars += sub.chars;
         sum->commas += sub.commas;
         sum->link_chars += sub.link_chars;
         sum->links += sub.links;
-        x->st[i] = sub;
     }
 }
 
@@ -250,7 +256,7 @@ static double tag_weight(const xmlNode *n)
 static void credit(struct ex *x, xmlNode *n, double score)
 {
     struct stats *s = n ? stats_of(x, n) : NULL;
-    if (!s)
+    if (!s || s->dropped)
         return;
     if (!s->candidate) {
         s->candidate = true;
@@ -269,7 +275,7 @@ static void score_paragraphs(struct ex *x, xmlNode *n, int depth)
         bool para = false;
         for (const char *const *p = PARA; *p && !para; p++)
             para = ingest__html_is(n, *p);
-        if (para && s->chars >= MIN_PARA_CHARS && n->parent) {
+        if (para && !s->dropped && s->chars >= MIN_PARA_CHARS && n->parent) {
             double score = 1 + (double)s->commas +
                            (s->chars / 100 < 3 ? (double)(s->chars / 100) : 3);
             credit(x, n->parent, score);
@@ -285,7 +291,7 @@ static void best_candidate(struct ex *x, xmlNode *n, int depth, xmlNode **best, 
         const struct stats *s = n->type == XML_ELEMENT_NODE ? stats_of(x, n) : NULL;
         if (!s)
             continue;
-        if (s->candidate && s->chars) {
+        if (s->candidate && !s->dropped && s->chars) {
             double score = s->score * (1 - (double)s->link_chars / (double)s->chars);
             if (!*best || score > *top) {
                 *best = n;
@@ -509,7 +515,7 @@ static cc_err extract(xmlDoc *doc, const char *url, struct ingest_page *p)
     if (!root)
         return CC_OK;
     struct stats total = { 0 };
-    measure(&x, root, 0, false, &total);
+    measure(&x, root, 0, false, false, &total);
     x.rule = detect(root);
     p->site = x.rule->site;
     xmlNode *content = content_root(&x, root);
