@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "ingest/parse/html_int.h"
 #include "ingest/parse/libs.h"
 
@@ -127,9 +128,7 @@ static void measure(struct ex *x, xmlNode *n, int depth, bool in_link, bool in_c
             continue;
         if (x->n == x->cap) {
             x->cap = x->cap ? x->cap * 2 : 256;
-            x->st = realloc(x->st, x->cap * sizeof(*x->st));
-            if (!x->st)
-                abort();
+            x->st = cc_xrealloc(x->st, x->cap * sizeof(*x->st));
         }
         size_t i = x->n++;
         n->_private = (void *)(uintptr_t)(i + 1);
