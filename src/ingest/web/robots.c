@@ -227,8 +227,8 @@ static void set_delay(struct parser *p, const char *v, size_t n)
 
 static void add_sitemap(struct ingest_robots *r, const char *v, size_t n, size_t *cap)
 {
-    if (n == 0)
-        return;
+    if (n == 0 || memchr(v, '\0', n))
+        return;                 /* no URL holds a NUL byte */
     for (size_t i = 0; i < r->nsitemaps; i++)
         if (strlen(r->sitemaps[i]) == n && memcmp(r->sitemaps[i], v, n) == 0)
             return;
