@@ -116,7 +116,7 @@ def test_extract_shape_docusaurus():
     ("sphinx/en/v1.0/quickstart.html", "http://docs.acme.test/en/v1.0/quickstart.html",
      "sphinx", "Quickstart", "v1.0", {"level": 1, "text": "Quickstart"}),
     ("gitbook/getting-started/quickstart/index.html", None, "gitbook", "Quickstart", None,
-     {"level": 2, "text": "Install"}),
+     {"level": 1, "text": "Quickstart"}),
     ("blog/posts/why-sqlite/index.html", None, "generic", "Why we moved our queue to SQLite",
      None, {"level": 1, "text": "Why we moved our queue to SQLite"}),
 ])

@@ -506,6 +506,27 @@ static xmlNode *content_root(struct ex *x, xmlNode *root)
     return c ? c : root;
 }
 
+static bool inside(const xmlNode *n, const xmlNode *ancestor)
+{
+    for (; n; n = n->parent)
+        if (n == ancestor)
+            return true;
+    return false;
+}
+
+/* The generator's page heading when it stands outside the content (and
+ * the content has no h1 of its own), so the page keeps its top heading. */
+static xmlNode *outside_heading(const struct ex *x, xmlNode *root, xmlNode *content)
+{
+    if (!x->rule->heading || x->generic)
+        return NULL;
+    static const struct ingest__sel H1 = { "h1", NULL, NULL, NULL };
+    if (find_sel(content->children, &H1, 0))
+        return NULL;
+    xmlNode *h = find_sel(root, x->rule->heading, 0);
+    return h && !inside(h, content) ? h : NULL;
+}
+
 static cc_err extract(xmlDoc *doc, const char *url, struct ingest_page *p)
 {
     xmlNode *root = ingest__libs()->xmlDocGetRootElement(doc);
@@ -518,7 +539,11 @@ static cc_err extract(xmlDoc *doc, const char *url, struct ingest_page *p)
     x.rule = detect(root);
     p->site = x.rule->site;
     xmlNode *content = content_root(&x, root);
-    err = ingest__html_walk(content, &p->text, skip, &x);
+    xmlNode *heading = outside_heading(&x, root, content);
+    if (heading)
+        err = ingest__html_walk(heading, &p->text, NULL, NULL);
+    if (!err)
+        err = ingest__html_walk(content, &p->text, skip, &x);
     if (!err && needs_javascript(&x, root, &p->text)) {
         /* Its text is a loading screen or "enable JavaScript": not content. */
         p->needs_javascript = true;

@@ -18,7 +18,8 @@
  *   GitBook          generator "GitBook", or .book .page-inner, or
  *                    [data-testid=page.contentEditor]:
  *                    [data-testid=page.contentEditor], .markdown-section,
- *                    .page-inner, main
+ *                    .page-inner, main; the page header's h1, which
+ *                    stands outside the content, is kept as its heading
  *
  * and, on any other page or when the site's containers are missing, by a
  * readability-style score: text blocks (p, pre, td, li, blockquote) of 25

@@ -31,6 +31,9 @@ struct ingest__site_rule {
     const struct ingest__sel *markers;
     const struct ingest__sel *content;
     const struct ingest__sel *drop;
+    /* Where the page's h1 is when the generator puts it outside the
+     * content root (GitBook's page header); NULL when it never does. */
+    const struct ingest__sel *heading;
 };
 
 /* The rules in detection order (MkDocs Material before MkDocs, whose

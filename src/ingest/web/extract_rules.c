@@ -88,6 +88,8 @@ static const struct ingest__sel GITBOOK_DROP[] = {
     { "a", "navigation", NULL, NULL },    { NULL, NULL, "data-testid", "page.footer" }, END,
 };
 
+static const struct ingest__sel GITBOOK_HEADING[] = { { "h1", NULL, NULL, NULL }, END };
+
 static const char *const NONE[] = { NULL };
 static const struct ingest__sel EMPTY[] = { END };
 
@@ -101,7 +103,7 @@ const struct ingest__site_rule ingest__site_rules[] = {
     { .site = INGEST_SITE_SPHINX, .generators = SPHINX_GEN, .markers = SPHINX_MARK,
       .content = SPHINX_CONTENT, .drop = SPHINX_DROP },
     { .site = INGEST_SITE_GITBOOK, .generators = GITBOOK_GEN, .markers = GITBOOK_MARK,
-      .content = GITBOOK_CONTENT, .drop = GITBOOK_DROP },
+      .content = GITBOOK_CONTENT, .drop = GITBOOK_DROP, .heading = GITBOOK_HEADING },
     { .site = INGEST_SITE_GENERIC, .generators = NONE, .markers = EMPTY, .content = EMPTY,
       .drop = EMPTY },
 };

@@ -230,11 +230,13 @@ static void test_gitbook(void **state)
     (void)state;
     struct ingest_page p;
     static const struct want_heading H[] = {
-        { 2, "Install" }, { 2, "First steps" }, { 3, "Using the API" }, { 0, NULL },
+        { 1, "Quickstart" }, { 2, "Install" }, { 2, "First steps" }, { 3, "Using the API" },
+        { 0, NULL },
     };
     static const char *const CHROME[] = { "Ask or search", "Welcome", "Getting started",
                                           "On this page", "Was this helpful", "Last updated",
-                                          "Previous", "Copy", "__next_f", NULL };
+                                          "Previous", "Copy", "__next_f",
+                                          "Run Acme locally", NULL };
     extract_site("gitbook/getting-started/quickstart/index.html",
                  "http://docs.acme.test/getting-started/quickstart", &p);
     assert_int_equal(p.site, INGEST_SITE_GITBOOK);
