@@ -364,6 +364,12 @@ static void test_crawl_delay_and_sitemaps(void **state)
     assert_string_equal(maps[0], "https://foo.bar/sitemap.xml");
     assert_string_equal(maps[1], "https://foo.bar/sitemap-docs.xml.gz");
     ingest_robots_free(r);
+    /* A value with a NUL byte is no URL (found by fuzz_robots). */
+    static const char nul[] = "Sitemap: \0\0https://x\nSitemap: https://ok.test/s.xml\n";
+    assert_int_equal(ingest_robots_parse(nul, sizeof(nul) - 1, &r), CC_OK);
+    assert_int_equal(ingest_robots_sitemaps(r, &maps), 1);
+    assert_string_equal(maps[0], "https://ok.test/s.xml");
+    ingest_robots_free(r);
 }
 
 /* Content past 500 KiB is ignored, not an error. */
