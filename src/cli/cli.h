@@ -40,6 +40,8 @@ int cmd_sources(int argc, char **argv, char *const *envp);
 int cmd_jobs(int argc, char **argv, char *const *envp);
 int cmd_ingest(int argc, char **argv, char *const *envp);
 int cmd_cron(int argc, char **argv, char *const *envp);
+int cmd_robots(int argc, char **argv, char *const *envp);
+int cmd_extract(int argc, char **argv, char *const *envp);
 int cmd_config(int argc, char **argv, char *const *envp);
 int cmd_lint(int argc, char **argv, char *const *envp);
 int cmd_projects(int argc, char **argv, char *const *envp);
@@ -51,8 +53,6 @@ int cmd_logs(int argc, char **argv, char *const *envp);
 int cmd_restart(int argc, char **argv, char *const *envp);
 int cmd_resources(int argc, char **argv, char *const *envp);
 int cmd_shim(int argc, char **argv, char *const *envp);
-int cmd_robots(int argc, char **argv, char *const *envp);
-int cmd_extract(int argc, char **argv, char *const *envp);
 
 /* Options every client command accepts. */
 struct cli_client {
