@@ -98,6 +98,22 @@ static void count_text(struct stats *s, const char *t, bool in_link)
     }
 }
 
+/* Whether n's subtree holds the page's main element: then n is a layout
+ * wrapper whose class merely mentions chrome ("layout-with-sidebar",
+ * "page-has-toc"), not chrome itself. */
+static bool holds_main(const xmlNode *n, int depth)
+{
+    for (n = n->children; n && depth < MAX_DEPTH; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        const char *role = ingest__html_attr(n, "role");
+        if (ingest__html_is(n, "main") || ingest__html_is(n, "article") ||
+            (role && strcasecmp(role, "main") == 0) || holds_main(n, depth + 1))
+            return true;
+    }
+    return false;
+}
+
 /* Fills x->st for n's subtree and adds its figures to *sum. Chrome
  * subtrees (what html.c drops) get figures too, since a site rule may pick
  * content inside them (a wrapper whose class says "toc"), but they are
@@ -132,7 +148,9 @@ static void measure(struct ex *x, xmlNode *n, int depth, bool in_link, bool in_c
         }
         size_t i = x->n++;
         n->_private = (void *)(uintptr_t)(i + 1);
-        bool chrome = in_chrome || ingest__html_dropped(n);
+        bool chrome = in_chrome || (ingest__html_dropped(n) &&
+                                    (ingest__html_is(n, "nav") || ingest__html_is(n, "aside") ||
+                                     !holds_main(n, depth)));
         struct stats sub = { .dropped = chrome };
         bool link = ingest__html_is(n, "a");
         measure(x, n->children, depth + 1, in_link || link, chrome, &sub);

@@ -373,6 +373,28 @@ static void test_generic_div_soup(void **state)
     ingest_page_release(&p);
 }
 
+/* A layout wrapper whose class mentions a sidebar is not chrome when it
+ * holds the article; the sidebar inside it still is. */
+static void test_generic_wrapper_named_like_chrome(void **state)
+{
+    (void)state;
+    const char *html = "<html><head><title>Post | Blog</title></head><body>"
+                       "<div class=\"layout-with-sidebar\"><div class=\"col\"><article>"
+                       "<h1>Post</h1><p>The first paragraph of the post, with enough text, "
+                       "commas, and words to score.</p><p>The second paragraph says more, "
+                       "at length, about the subject.</p></article></div>"
+                       "<div class=\"sidebar\"><p>Sidebar text that is long enough to "
+                       "score, if it were content, which it is not.</p></div></div>"
+                       "</body></html>";
+    struct ingest_page p;
+    ingest_page_init(&p, 0);
+    assert_int_equal(ingest_page_extract(html, strlen(html), NULL, &p, NULL), CC_OK);
+    assert_int_equal(p.text.nblocks, 3);
+    assert_int_equal(find_block(&p.text, INGEST_HEADING, "Post"), 0);
+    assert_false(any_block_contains(&p.text, "Sidebar"));
+    ingest_page_release(&p);
+}
+
 static void test_plain_text_and_errors(void **state)
 {
     (void)state;
@@ -510,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_javascript_inline),
         cmocka_unit_test(test_generic_blog),
         cmocka_unit_test(test_generic_div_soup),
+        cmocka_unit_test(test_generic_wrapper_named_like_chrome),
         cmocka_unit_test(test_plain_text_and_errors),
         cmocka_unit_test(test_version_from_url),
         cmocka_unit_test(test_mike_versions),
