@@ -51,6 +51,7 @@ int cmd_logs(int argc, char **argv, char *const *envp);
 int cmd_restart(int argc, char **argv, char *const *envp);
 int cmd_resources(int argc, char **argv, char *const *envp);
 int cmd_shim(int argc, char **argv, char *const *envp);
+int cmd_fetch(int argc, char **argv, char *const *envp);
 
 /* Options every client command accepts. */
 struct cli_client {

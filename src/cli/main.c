@@ -37,6 +37,8 @@ const struct cli_command cli_commands[] = {
     {.name = "version", .summary = "print the version of this binary", .run = cmd_version},
     {.name = "shim", .summary = "internal: the process driver's per-service shim",
      .run = cmd_shim, .hidden = true},
+    {.name = "fetch", .summary = "offline: fetch URLs the way sources do (JSON per URL)",
+     .run = cmd_fetch, .hidden = true},
     {.name = NULL},
 };
 

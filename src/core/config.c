@@ -904,3 +904,8 @@ cc_err cc_config_reference(struct cc_buf *out)
         err = reference_row(out, &cc__cfg_keys[i]);
     return err;
 }
+
+cc_err cc_config_read_secret(const char *path, char **out, char *why, size_t whysz)
+{
+    return cc__cfg_read_secret(path, out, why, whysz) ? CC_OK : CC_EIO;
+}

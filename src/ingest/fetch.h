@@ -86,6 +86,10 @@ struct ingest_fetch_req {
     int64_t timeout_ms;            /* whole transfer; 0 = fetch.timeout */
     int64_t min_delay_ms;          /* e.g. a robots.txt crawl-delay; 0 = fetch.host_delay */
     bool trusted;                  /* operator-configured endpoint: no SSRF guard */
+    /* "host:port:address" entries that bypass DNS (libcurl's
+     * CURLOPT_RESOLVE), for tests and `commandcenter fetch --resolve`; the
+     * guard still judges the address. NULL-terminated; may be NULL. */
+    const char *const *resolve;
 };
 
 struct ingest_fetch_resp {
