@@ -291,7 +291,7 @@ cc_err ingest_fetch_auth_parse(const char *json, struct ingest_fetch_auth *out,
     json_t *o = NULL;
     if (json && json[0]) {
         json_error_t je;
-        o = json_loads(json, JSON_REJECT_DUPLICATES, &je);
+        o = json_loads(json, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
         if (!o) {
             cc_diag_set(d, NULL, 0, 0, "auth is not valid JSON: %s", je.text);
             rc = CC_EINVAL;
