@@ -14,7 +14,6 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <strings.h>
-#include <curl/curl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -52,6 +51,11 @@ struct ingest_fetcher {
     unsigned char proxy_addrs[PROXY_ADDRS_MAX][16]; /* the proxies' own addresses */
     size_t nproxy;
     struct ingest__hosts hosts;
+    /* libcurl and the proxies' addresses are looked up on the first request
+     * (fetch_lib.c: an idle daemon does not load libcurl). */
+    pthread_mutex_t ready_mu;
+    bool mu_made;
+    bool ready;
     struct cc_clock *clock;
     struct cc_log *log;
     struct obs_series *m_result[FR__COUNT];
@@ -70,14 +74,6 @@ struct hop {
     const char *refused_why;
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-
-static void curl_init(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 /* ---------------------------------------------------------------------------
  * The fetcher
  */
@@ -86,11 +82,12 @@ static void curl_init(void)
  * proxies' list. */
 static void add_proxy_host(struct ingest_fetcher *f, const char *proxy_url)
 {
-    CURLU *u = curl_url();
+    const struct ingest__curl *L = ingest__curl();
+    CURLU *u = L->curl_url();
     char *host = NULL;
-    if (!u || curl_url_set(u, CURLUPART_URL, proxy_url,
+    if (!u || L->curl_url_set(u, CURLUPART_URL, proxy_url,
                            CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0))
+        L->curl_url_get(u, CURLUPART_HOST, &host, 0))
         goto out;
     size_t n = strlen(host);
     if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
@@ -113,8 +110,8 @@ static void add_proxy_host(struct ingest_fetcher *f, const char *proxy_url)
     }
     freeaddrinfo(res);
 out:
-    curl_free(host);
-    curl_url_cleanup(u);
+    L->curl_free(host);
+    L->curl_url_cleanup(u);
 }
 
 /* The proxies libcurl may connect to: fetch.proxy, else the environment
@@ -185,13 +182,11 @@ cc_err ingest_fetcher_new(const struct cc_config *cfg, struct cc_clock *clock,
         rc = CC_ENOMEM;
         goto out;
     }
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_rc != CURLE_OK) {
-        cc_diag_set(d, NULL, 0, 0, "libcurl cannot start: %s", curl_easy_strerror(curl_init_rc));
-        rc = CC_EUPSTREAM;
+    if (pthread_mutex_init(&f->ready_mu, NULL) != 0) {
+        rc = CC_ENOMEM;
         goto out;
     }
-    find_proxies(f);
+    f->mu_made = true;
     if (metrics)
         register_metrics(f, metrics);
     *out = f;
@@ -207,6 +202,8 @@ void ingest_fetcher_free(struct ingest_fetcher *f)
     if (!f)
         return;
     ingest__hosts_release(&f->hosts);
+    if (f->mu_made)
+        pthread_mutex_destroy(&f->ready_mu);
     free(f->ca_file);
     free(f->proxy);
     free(f->user_agent);
@@ -300,16 +297,17 @@ struct call {
 static cc_err split_url(const char *url, char **origin, char *host, size_t hostsz,
                         unsigned char literal[16], bool *is_literal)
 {
-    CURLU *u = curl_url();
+    const struct ingest__curl *L = ingest__curl();
+    CURLU *u = L->curl_url();
     char *scheme = NULL, *h = NULL, *port = NULL;
     cc_err rc = CC_EINVAL;
     if (!u)
         return CC_ENOMEM;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+    if (L->curl_url_set(u, CURLUPART_URL, url, 0) ||
+        L->curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
         (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
-        curl_url_get(u, CURLUPART_HOST, &h, 0) ||
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) || !h[0])
+        L->curl_url_get(u, CURLUPART_HOST, &h, 0) ||
+        L->curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) || !h[0])
         goto out;
     for (char *p = h; *p; p++)
         *p = (char)tolower((unsigned char)*p);
@@ -339,10 +337,10 @@ static cc_err split_url(const char *url, char **origin, char *host, size_t hosts
     cc_strlcpy(host, bare, hostsz);
     rc = CC_OK;
 out:
-    curl_free(scheme);
-    curl_free(h);
-    curl_free(port);
-    curl_url_cleanup(u);
+    L->curl_free(scheme);
+    L->curl_free(h);
+    L->curl_free(port);
+    L->curl_url_cleanup(u);
     return rc;
 }
 
@@ -369,6 +367,7 @@ static void refusal(char *err, size_t errsz, const char *ip, const char *why, co
 static cc_err build_headers(struct call *c, bool same_origin, struct curl_slist **out,
                             char *err, size_t errsz)
 {
+    const struct ingest__curl *L = ingest__curl();
     const struct ingest_fetch_req *r = c->req;
     struct curl_slist *l = NULL;
     struct cc_buf line;
@@ -379,7 +378,7 @@ static cc_err build_headers(struct call *c, bool same_origin, struct curl_slist 
         cc_buf_reset(&line);                                                      \
         if (cc_buf_addf(&line, __VA_ARGS__) || !ingest__header_value_ok(line.ptr)) \
             goto bad;                                                             \
-        struct curl_slist *n_ = curl_slist_append(l, line.ptr);                   \
+        struct curl_slist *n_ = L->curl_slist_append(l, line.ptr);                   \
         if (!n_) {                                                                \
             rc = CC_ENOMEM;                                                       \
             goto fail;                                                            \
@@ -411,7 +410,7 @@ static cc_err build_headers(struct call *c, bool same_origin, struct curl_slist 
 bad:
     say(err, errsz, "a request header is too long or holds a line break");
 fail:
-    curl_slist_free_all(l);
+    L->curl_slist_free_all(l);
     cc_buf_release(&line);
     return rc;
 }
@@ -419,54 +418,55 @@ fail:
 static void set_options(struct call *c, CURL *e, struct hop *h, const char *url,
                         struct curl_slist *headers, bool same_origin, char *errbuf)
 {
+    const struct ingest__curl *L = ingest__curl();
     struct ingest_fetcher *f = c->f;
     int64_t left = c->deadline_mono - cc_mono_ms(f->clock);
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(e, CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
+    L->curl_easy_setopt(e, CURLOPT_URL, url);
+    L->curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    L->curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+    L->curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    L->curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    L->curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    L->curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    L->curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    L->curl_easy_setopt(e, CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
+    L->curl_easy_setopt(e, CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
     if (f->ca_file[0]) {
-        curl_easy_setopt(e, CURLOPT_CAINFO, f->ca_file);
-        curl_easy_setopt(e, CURLOPT_PROXY_CAINFO, f->ca_file);
+        L->curl_easy_setopt(e, CURLOPT_CAINFO, f->ca_file);
+        L->curl_easy_setopt(e, CURLOPT_PROXY_CAINFO, f->ca_file);
     }
     if (f->proxy[0])
-        curl_easy_setopt(e, CURLOPT_PROXY, f->proxy); /* else libcurl reads the environment */
-    curl_easy_setopt(e, CURLOPT_USERAGENT, f->user_agent);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)f->connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left > 1 ? left : 1));
+        L->curl_easy_setopt(e, CURLOPT_PROXY, f->proxy); /* else libcurl reads the environment */
+    L->curl_easy_setopt(e, CURLOPT_USERAGENT, f->user_agent);
+    L->curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    L->curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)f->connect_timeout_ms);
+    L->curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left > 1 ? left : 1));
     if (f->low_speed_limit) {
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)f->low_speed_limit);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)(f->low_speed_time_ms / 1000));
+        L->curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)f->low_speed_limit);
+        L->curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)(f->low_speed_time_ms / 1000));
     }
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->cap);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(e, CURLOPT_RESOLVE, c->resolve);
+    L->curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->cap);
+    L->curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    L->curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
+    L->curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    L->curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h);
+    L->curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    L->curl_easy_setopt(e, CURLOPT_RESOLVE, c->resolve);
     if (same_origin && c->auth.type == INGEST_AUTH_BASIC) {
-        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(e, CURLOPT_USERNAME, c->auth.name);
-        curl_easy_setopt(e, CURLOPT_PASSWORD, c->secret);
+        L->curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        L->curl_easy_setopt(e, CURLOPT_USERNAME, c->auth.name);
+        L->curl_easy_setopt(e, CURLOPT_PASSWORD, c->secret);
     }
     if (strcmp(c->method, "HEAD") == 0)
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        L->curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     else if (strcmp(c->method, "GET") != 0 && strcmp(c->method, "POST") != 0)
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
+        L->curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
     if (c->send_body) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->req->body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->req->body ? c->req->body : "");
+        L->curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->req->body_len);
+        L->curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->req->body ? c->req->body : "");
     } else if (strcmp(c->method, "POST") == 0) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+        L->curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+        L->curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
     }
 }
 
@@ -475,7 +475,8 @@ static cc_err transfer_error(struct call *c, struct hop *h, CURLcode cr, const c
                              const char *errbuf, enum fetch_result *res, char *err,
                              size_t errsz)
 {
-    const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(cr);
+    const struct ingest__curl *L = ingest__curl();
+    const char *detail = errbuf[0] ? errbuf : L->curl_easy_strerror(cr);
     if (h->refused && !h->opened) {
         *res = FR_REFUSED;
         refusal(err, errsz, h->refused_ip, h->refused_why, url);
@@ -522,9 +523,10 @@ static cc_err transfer_error(struct call *c, struct hop *h, CURLcode cr, const c
 
 static void copy_header(CURL *e, const char *name, char *out, size_t outsz)
 {
+    const struct ingest__curl *L = ingest__curl();
     struct curl_header *hd = NULL;
     out[0] = '\0';
-    if (curl_easy_header(e, name, 0, CURLH_HEADER, -1, &hd) == CURLHE_OK && hd->value &&
+    if (L->curl_easy_header(e, name, 0, CURLH_HEADER, -1, &hd) == CURLHE_OK && hd->value &&
         strlen(hd->value) < outsz)
         cc_strlcpy(out, hd->value, outsz);
 }
@@ -561,10 +563,11 @@ static void split_content_type(const char *ct, struct ingest_fetch_resp *r)
 static void take_answer(struct call *c, CURL *e, struct hop *h, long status,
                         struct ingest_fetch_resp *resp)
 {
+    const struct ingest__curl *L = ingest__curl();
     struct ingest_fetch_resp r = {.status = status, .not_modified = status == 304,
                                   .retry_after_ms = -1};
     char *ct = NULL, *eff = NULL, ra[128];
-    if (curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+    if (L->curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
         split_content_type(ct, &r);
     copy_header(e, "ETag", r.etag, sizeof(r.etag));
     copy_header(e, "Last-Modified", r.last_modified, sizeof(r.last_modified));
@@ -572,7 +575,7 @@ static void take_answer(struct call *c, CURL *e, struct hop *h, long status,
     int64_t ms;
     if (ra[0] && ingest__retry_after_parse(ra, cc_wall_ms(c->f->clock), &ms))
         r.retry_after_ms = ms;
-    curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &eff);
+    L->curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &eff);
     r.final_url = cc_xstrdup(eff ? eff : c->req->url);
     r.len = h->body.len;
     r.body = cc_buf_take(&h->body);
@@ -591,6 +594,7 @@ static cc_err run_hop(struct call *c, CURL *e, const char *url, const char *host
                       bool same_origin, struct ingest_fetch_resp *resp,
                       enum fetch_result *res, char *err, size_t errsz)
 {
+    const struct ingest__curl *L = ingest__curl();
     struct ingest_fetcher *f = c->f;
     struct hop h = {.f = f, .trusted = c->req->trusted};
     struct curl_slist *headers = NULL;
@@ -616,18 +620,18 @@ static cc_err run_hop(struct call *c, CURL *e, const char *url, const char *host
     /* The timeout counts transfers, not the turn waited for. */
     if (!c->deadline_mono)
         c->deadline_mono = cc_mono_ms(f->clock) + c->timeout_ms;
-    curl_easy_reset(e);
+    L->curl_easy_reset(e);
     set_options(c, e, &h, url, headers, same_origin, errbuf);
-    CURLcode cr = curl_easy_perform(e);
+    CURLcode cr = L->curl_easy_perform(e);
     double secs = 0;
-    curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &secs);
+    L->curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &secs);
     c->seconds += secs;
     if (cr != CURLE_OK) {
         rc = transfer_error(c, &h, cr, url, errbuf, res, err, errsz);
         goto out;
     }
     long status = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    L->curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     take_answer(c, e, &h, status, resp);
     if ((status == 429 || status == 503) && resp->retry_after_ms >= 0)
         retry_after = resp->retry_after_ms;
@@ -635,7 +639,7 @@ static cc_err run_hop(struct call *c, CURL *e, const char *url, const char *host
 out:
     if (entered)
         ingest__hosts_leave(&f->hosts, host, retry_after);
-    curl_slist_free_all(headers);
+    L->curl_slist_free_all(headers);
     cc_buf_release(&h.body);
     return rc;
 }
@@ -670,14 +674,32 @@ static cc_err load_auth(struct call *c, char *err, size_t errsz)
 /* The next hop's URL from the Location of a redirect, or an error. */
 static cc_err next_url(CURL *e, char **url, char *err, size_t errsz)
 {
+    const struct ingest__curl *L = ingest__curl();
     char *loc = NULL;
-    if (curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK || !loc) {
+    if (L->curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK || !loc) {
         say(err, errsz, "%s answered a redirect without a usable Location", *url);
         return CC_EUPSTREAM;
     }
     char *next = cc_xstrdup(loc);
     free(*url);
     *url = next;
+    return CC_OK;
+}
+
+/* Loads libcurl (once per process) and finds the proxies (once per
+ * fetcher) before the first request. */
+static cc_err get_ready(struct ingest_fetcher *f, char *err, size_t errsz)
+{
+    if (!ingest__curl()) {
+        say(err, errsz, "%s", ingest__curl_error());
+        return CC_EUPSTREAM;
+    }
+    pthread_mutex_lock(&f->ready_mu);
+    if (!f->ready) {
+        find_proxies(f);
+        f->ready = true;
+    }
+    pthread_mutex_unlock(&f->ready_mu);
     return CC_OK;
 }
 
@@ -696,7 +718,12 @@ cc_err ingest_fetch(struct ingest_fetcher *f, const struct ingest_fetch_req *req
     unsigned char literal[16];
     bool is_literal;
     CURL *e = NULL;
-    cc_err rc = CC_EINVAL;
+    const struct ingest__curl *L = NULL;
+    cc_err rc = get_ready(f, err, errsz);
+    if (rc)
+        goto out;
+    L = ingest__curl();
+    rc = CC_EINVAL;
     if (split_url(url, &c.origin, host, sizeof(host), literal, &is_literal)) {
         say(err, errsz, "'%.200s' is not an http:// or https:// URL", url);
         goto out;
@@ -704,14 +731,14 @@ cc_err ingest_fetch(struct ingest_fetcher *f, const struct ingest_fetch_req *req
     if ((rc = load_auth(&c, err, errsz)))
         goto out;
     for (const char *const *rl = req->resolve; rl && *rl; rl++) {
-        struct curl_slist *n = curl_slist_append(c.resolve, *rl);
+        struct curl_slist *n = L->curl_slist_append(c.resolve, *rl);
         if (!n) {
             rc = CC_ENOMEM;
             goto out;
         }
         c.resolve = n;
     }
-    if (!(e = curl_easy_init())) {
+    if (!(e = L->curl_easy_init())) {
         rc = CC_ENOMEM;
         goto out;
     }
@@ -771,13 +798,15 @@ out:
         cc_log_debug(f->log, "fetch", "outbound request failed",
                      CC_LS("error", err ? err : cc_err_str(rc)));
     ingest_fetch_resp_release(&r);
-    curl_easy_cleanup(e);
+    if (L) {
+        L->curl_easy_cleanup(e);
+        L->curl_slist_free_all(c.resolve);
+    }
     if (c.secret) {
         memset(c.secret, 0, strlen(c.secret));
         free(c.secret);
     }
     memset(&c.auth, 0, sizeof(c.auth));
-    curl_slist_free_all(c.resolve);
     free(c.origin);
     free(url);
     return rc;

@@ -60,7 +60,9 @@ struct ingest_fetcher;
  * away). clock serves the politeness waits (a fake in tests); log and
  * metrics may be NULL. metrics gets cc_fetch_requests_total{result} and
  * cc_fetch_duration_seconds. CC_EINVAL with d filled on a bad
- * fetch.allow_networks or proxy; CC_EUPSTREAM if libcurl cannot start. */
+ * fetch.allow_networks. libcurl itself is loaded on the first request
+ * (dlopen, so an idle daemon does not carry it); if it cannot be,
+ * requests fail with CC_EUPSTREAM saying so. */
 cc_err ingest_fetcher_new(const struct cc_config *cfg, struct cc_clock *clock,
                           struct cc_log *log, struct obs_registry *metrics,
                           struct ingest_fetcher **out, struct cc_diag *d);

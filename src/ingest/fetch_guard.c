@@ -3,7 +3,6 @@
  * guard refuses, Retry-After values, header values, and the auth JSON of
  * sources (see fetch.h and fetch_int.h).
  */
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +122,7 @@ const char *ingest__guard_check(const unsigned char a[16], const struct cc_cidr 
 
 bool ingest__retry_after_parse(const char *v, int64_t now_wall_ms, int64_t *out_ms)
 {
+    const struct ingest__curl *L = ingest__curl();
     v += strspn(v, " \t");
     size_t n = strlen(v);
     while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
@@ -142,7 +142,7 @@ bool ingest__retry_after_parse(const char *v, int64_t now_wall_ms, int64_t *out_
          * for a back-off hint. A date must at least name a month and a time. */
         if (!strchr(text, ':') || !strpbrk(text, "JFMASONDjfmasond"))
             return false;
-        time_t t = curl_getdate(text, NULL);
+        time_t t = L->curl_getdate(text, NULL);
         if (t == (time_t)-1)
             return false;
         ms = (int64_t)t * 1000 - now_wall_ms;

@@ -11,10 +11,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The calls go through the table below: no type-checking macros. */
+#define CURL_DISABLE_TYPECHECK 1
+#include <curl/curl.h>
+
 #include "core/cidr.h"
 #include "core/err.h"
 
 struct cc_clock;
+
+/*
+ * libcurl, loaded with dlopen on the first request (fetch_lib.c); the
+ * headers come from libcurl4-openssl-dev at build time, so every pointer
+ * has libcurl's own prototype. ingest__curl() loads it once (and runs
+ * curl_global_init) and returns the immutable table, or NULL with the
+ * reason in ingest__curl_error().
+ */
+#define INGEST_CURL_FUNCS(X)                                                   \
+    X(curl_global_init) X(curl_easy_init) X(curl_easy_cleanup)                \
+    X(curl_easy_reset) X(curl_easy_setopt) X(curl_easy_perform)               \
+    X(curl_easy_getinfo) X(curl_easy_strerror) X(curl_easy_header)            \
+    X(curl_slist_append) X(curl_slist_free_all) X(curl_url) X(curl_url_set)   \
+    X(curl_url_get) X(curl_url_cleanup) X(curl_free) X(curl_getdate)
+
+struct ingest__curl {
+#define INGEST_CURL_MEMBER(f) __typeof__(&f) f;
+    INGEST_CURL_FUNCS(INGEST_CURL_MEMBER)
+#undef INGEST_CURL_MEMBER
+};
+
+const struct ingest__curl *ingest__curl(void);
+const char *ingest__curl_error(void);
 
 /* Why the SSRF guard refuses address a (16-byte form, see core/cidr.h):
  * "loopback", "private", "link-local (cloud metadata)" ... including the

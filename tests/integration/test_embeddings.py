@@ -204,6 +204,8 @@ def test_https_endpoint_verified_against_the_configured_ca(daemon, tmp_path):
               if ln.startswith('cc_fetch_requests_total{result="ok"}')]
         assert ok and float(ok[0].split()[-1]) >= 1, ok
         assert "cc_fetch_duration_seconds_count" in metrics
+        # loaded on the first request (an idle daemon does not carry it: test_fetch.py)
+        assert "libcurl" in open("/proc/%d/maps" % d.proc.pid).read()
     finally:
         server.stop()
 

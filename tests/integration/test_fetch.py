@@ -302,3 +302,11 @@ def test_bad_urls_and_configuration_are_usage_errors():
     assert res.returncode == 2 and "CC_FETCH_ALLOW_NETWORKS" in res.stderr, res.stderr
     res = run_cc(["fetch"])
     assert res.returncode == 2 and "missing the URL" in res.stderr
+
+
+def test_an_idle_daemon_does_not_load_libcurl(daemon, tmp_path):
+    """libcurl (with OpenSSL and friends, ~5.5 MB resident) is loaded on the first
+    outbound request, not at start."""
+    d = daemon()
+    maps = open("/proc/%d/maps" % d.proc.pid).read()
+    assert "libcurl" not in maps
