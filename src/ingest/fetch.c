@@ -703,100 +703,121 @@ static cc_err get_ready(struct ingest_fetcher *f, char *err, size_t errsz)
     return CC_OK;
 }
 
+/* Follows the request from url (owned, replaced on redirects) to its last
+ * hop; the answer in *r. */
+static cc_err follow(struct call *c, CURL *e, char **url, struct ingest_fetch_resp *r,
+                     enum fetch_result *res, char *err, size_t errsz)
+{
+    struct ingest_fetcher *f = c->f;
+    for (unsigned hop = 0;; hop++) {
+        char *origin = NULL, host[256];
+        unsigned char literal[16];
+        bool is_literal;
+        if (split_url(*url, &origin, host, sizeof(host), literal, &is_literal)) {
+            say(err, errsz, "a redirect leads to '%.200s', not an http(s) URL", *url);
+            return CC_EUPSTREAM;
+        }
+        bool same_origin = hop == 0 || strcmp(origin, c->origin) == 0;
+        free(origin);
+        /* Through a proxy libcurl never resolves the target; an address
+         * literal can still be judged here. */
+        const char *why = is_literal && !c->req->trusted
+                              ? ingest__guard_check(literal, f->allow, f->nallow) : NULL;
+        if (why) {
+            char text[64];
+            cc_ip_format(literal, text, sizeof(text));
+            refusal(err, errsz, text, why, *url);
+            *res = FR_REFUSED;
+            return CC_EPERM;
+        }
+        ingest_fetch_resp_release(r);
+        cc_err rc = run_hop(c, e, *url, host, same_origin, r, res, err, errsz);
+        if (rc)
+            return rc;
+        if (!is_redirect(r->status))
+            return CC_OK;
+        if (hop >= f->max_redirects) {
+            say(err, errsz, "%s: more than %u redirects (fetch.max_redirects)", c->req->url,
+                f->max_redirects);
+            *res = FR_ERROR;
+            return CC_EUPSTREAM;
+        }
+        if ((rc = next_url(e, url, err, errsz)))
+            return rc;
+        if (r->status == 303 || ((r->status == 301 || r->status == 302) &&
+                                 strcmp(c->method, "POST") == 0)) {
+            c->method = strcmp(c->method, "HEAD") == 0 ? "HEAD" : "GET";
+            c->send_body = false;
+        }
+    }
+}
+
+/* What the first hop needs: the URL's origin, the auth secret, the
+ * --resolve entries. */
+static cc_err prepare(struct call *c, const char *url, char *err, size_t errsz)
+{
+    const struct ingest__curl *L = ingest__curl();
+    char host[256];
+    unsigned char literal[16];
+    bool is_literal;
+    if (split_url(url, &c->origin, host, sizeof(host), literal, &is_literal)) {
+        say(err, errsz, "'%.200s' is not an http:// or https:// URL", url);
+        return CC_EINVAL;
+    }
+    cc_err rc = load_auth(c, err, errsz);
+    if (rc)
+        return rc;
+    for (const char *const *rl = c->req->resolve; rl && *rl; rl++) {
+        struct curl_slist *n = L->curl_slist_append(c->resolve, *rl);
+        if (!n)
+            return CC_ENOMEM;
+        c->resolve = n;
+    }
+    return CC_OK;
+}
+
 cc_err ingest_fetch(struct ingest_fetcher *f, const struct ingest_fetch_req *req,
                     struct ingest_fetch_resp *resp, char *err, size_t errsz)
 {
+    char local[512];
+    if (!err || !errsz) {
+        err = local;
+        errsz = sizeof(local);
+    }
+    err[0] = '\0';
     struct call c = {.f = f, .req = req, .method = req->method ? req->method : "GET",
-                     .cap = req->max_bytes ? req->max_bytes : f->max_bytes};
-    c.send_body = req->body != NULL;
-    c.timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : f->timeout_ms;
+                     .cap = req->max_bytes ? req->max_bytes : f->max_bytes,
+                     .send_body = req->body != NULL,
+                     .timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : f->timeout_ms};
     c.wait_deadline_mono = cc_mono_ms(f->clock) + c.timeout_ms + f->hosts.retry_after_max_ms;
     struct ingest_fetch_resp r = {0};
     enum fetch_result res = FR_ERROR;
     char *url = cc_xstrdup(req->url ? req->url : "");
-    char host[256];
-    unsigned char literal[16];
-    bool is_literal;
     CURL *e = NULL;
     const struct ingest__curl *L = NULL;
     cc_err rc = get_ready(f, err, errsz);
     if (rc)
         goto out;
     L = ingest__curl();
-    rc = CC_EINVAL;
-    if (split_url(url, &c.origin, host, sizeof(host), literal, &is_literal)) {
-        say(err, errsz, "'%.200s' is not an http:// or https:// URL", url);
+    if ((rc = prepare(&c, url, err, errsz)))
         goto out;
-    }
-    if ((rc = load_auth(&c, err, errsz)))
-        goto out;
-    for (const char *const *rl = req->resolve; rl && *rl; rl++) {
-        struct curl_slist *n = L->curl_slist_append(c.resolve, *rl);
-        if (!n) {
-            rc = CC_ENOMEM;
-            goto out;
-        }
-        c.resolve = n;
-    }
     if (!(e = L->curl_easy_init())) {
         rc = CC_ENOMEM;
         goto out;
     }
-    for (unsigned hop = 0;; hop++) {
-        char *origin = NULL;
-        if (hop > 0 && split_url(url, &origin, host, sizeof(host), literal, &is_literal)) {
-            say(err, errsz, "a redirect leads to '%.200s', not an http(s) URL", url);
-            rc = CC_EUPSTREAM;
-            goto out;
-        }
-        bool same_origin = hop == 0 || strcmp(origin, c.origin) == 0;
-        free(origin);
-        /* Through a proxy libcurl never resolves the target; an address
-         * literal can still be judged here. */
-        const char *why = is_literal && !req->trusted
-                              ? ingest__guard_check(literal, f->allow, f->nallow) : NULL;
-        if (why) {
-            char text[64];
-            cc_ip_format(literal, text, sizeof(text));
-            refusal(err, errsz, text, why, url);
-            res = FR_REFUSED;
-            rc = CC_EPERM;
-            goto out;
-        }
-        ingest_fetch_resp_release(&r);
-        rc = run_hop(&c, e, url, host, same_origin, &r, &res, err, errsz);
-        if (rc)
-            goto out;
-        if (!is_redirect(r.status))
-            break;
-        if (hop >= f->max_redirects) {
-            say(err, errsz, "%s: more than %u redirects (fetch.max_redirects)", req->url,
-                f->max_redirects);
-            res = FR_ERROR;
-            rc = CC_EUPSTREAM;
-            goto out;
-        }
-        if ((rc = next_url(e, &url, err, errsz)))
-            goto out;
-        if (r.status == 303 || ((r.status == 301 || r.status == 302) &&
-                                strcmp(c.method, "POST") == 0)) {
-            c.method = strcmp(c.method, "HEAD") == 0 ? "HEAD" : "GET";
-            c.send_body = false;
-        }
-    }
+    if ((rc = follow(&c, e, &url, &r, &res, err, errsz)))
+        goto out;
     res = r.status == 304 ? FR_NOT_MODIFIED : r.status >= 500 ? FR_HTTP_5XX
                                            : r.status >= 400 ? FR_HTTP_4XX : FR_OK;
     *resp = r;
     r = (struct ingest_fetch_resp){0};
-    rc = CC_OK;
 out:
     if (f->m_result[res])
         obs_counter_inc(f->m_result[res]);
     if (f->m_duration)
         obs_histogram_observe(f->m_duration, c.seconds);
     if (rc && f->log)
-        cc_log_debug(f->log, "fetch", "outbound request failed",
-                     CC_LS("error", err ? err : cc_err_str(rc)));
+        cc_log_debug(f->log, "fetch", "outbound request failed", CC_LS("error", err));
     ingest_fetch_resp_release(&r);
     if (L) {
         L->curl_easy_cleanup(e);

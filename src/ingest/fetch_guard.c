@@ -122,7 +122,7 @@ const char *ingest__guard_check(const unsigned char a[16], const struct cc_cidr 
 
 bool ingest__retry_after_parse(const char *v, int64_t now_wall_ms, int64_t *out_ms)
 {
-    const struct ingest__curl *L = ingest__curl();
+    const struct ingest__curl *L = ingest__curl(); /* NULL without libcurl: no dates */
     v += strspn(v, " \t");
     size_t n = strlen(v);
     while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
@@ -140,7 +140,7 @@ bool ingest__retry_after_parse(const char *v, int64_t now_wall_ms, int64_t *out_
         /* libcurl's date parser reads the three HTTP-date forms (IMF-fixdate,
          * RFC 850, asctime); it is also lenient with others, which is harmless
          * for a back-off hint. A date must at least name a month and a time. */
-        if (!strchr(text, ':') || !strpbrk(text, "JFMASONDjfmasond"))
+        if (!L || !strchr(text, ':') || !strpbrk(text, "JFMASONDjfmasond"))
             return false;
         time_t t = L->curl_getdate(text, NULL);
         if (t == (time_t)-1)

@@ -55,8 +55,9 @@ const char *ingest__guard_check(const unsigned char a[16], const struct cc_cidr 
                                 size_t nallow);
 
 /* A Retry-After value (delta-seconds or an HTTP-date) as milliseconds
- * from now_wall_ms (a date in the past is 0). False on anything else.
- * Values beyond a year are clamped to it. */
+ * from now_wall_ms (a date in the past is 0). False on anything else
+ * (and on dates when libcurl, whose date parser is used, cannot be
+ * loaded). Values beyond a year are clamped to it. */
 bool ingest__retry_after_parse(const char *v, int64_t now_wall_ms, int64_t *out_ms);
 
 /* Whether s can go into a header line: no CR, LF or NUL before its end,
