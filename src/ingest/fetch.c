@@ -48,7 +48,10 @@ struct ingest_fetcher {
     unsigned max_redirects;
     struct cc_cidr allow[CC_CFG_MAX_NETWORKS];
     size_t nallow;
-    unsigned char proxy_addrs[PROXY_ADDRS_MAX][16]; /* the proxies' own addresses */
+    struct proxy_addr {
+        unsigned char ip[16];
+        unsigned port;
+    } proxies[PROXY_ADDRS_MAX];               /* the proxies' own addresses */
     size_t nproxy;
     struct ingest__hosts hosts;
     /* libcurl and the proxies' addresses are looked up on the first request
@@ -80,13 +83,32 @@ struct hop {
 
 /* Adds the addresses host resolves to (numerically or by DNS) to the
  * proxies' list. */
+/* The port libcurl connects to for a proxy URL: its own, else libcurl's
+ * defaults (1080, 443 for an https:// proxy). */
+static unsigned proxy_port(CURLU *u)
+{
+    const struct ingest__curl *L = ingest__curl();
+    char *port = NULL, *scheme = NULL;
+    unsigned p = 1080;
+    if (L->curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK && port)
+        p = (unsigned)strtoul(port, NULL, 10);
+    else if (L->curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+             strcmp(scheme, "https") == 0)
+        p = 443;
+    L->curl_free(port);
+    L->curl_free(scheme);
+    return p;
+}
+
+/* Adds the addresses (with the port) the proxy URL resolves to, numerically
+ * or by DNS, to the proxies' list. */
 static void add_proxy_host(struct ingest_fetcher *f, const char *proxy_url)
 {
     const struct ingest__curl *L = ingest__curl();
     CURLU *u = L->curl_url();
     char *host = NULL;
     if (!u || L->curl_url_set(u, CURLUPART_URL, proxy_url,
-                           CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) ||
+                              CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) ||
         L->curl_url_get(u, CURLUPART_HOST, &host, 0))
         goto out;
     size_t n = strlen(host);
@@ -94,6 +116,7 @@ static void add_proxy_host(struct ingest_fetcher *f, const char *proxy_url)
         memmove(host, host + 1, n - 2);
         host[n - 2] = '\0';
     }
+    unsigned port = proxy_port(u);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     if (getaddrinfo(host, NULL, &hints, &res) != 0) {
         if (f->log)
@@ -101,12 +124,16 @@ static void add_proxy_host(struct ingest_fetcher *f, const char *proxy_url)
         goto out;
     }
     for (struct addrinfo *a = res; a && f->nproxy < PROXY_ADDRS_MAX; a = a->ai_next) {
+        struct proxy_addr *p = &f->proxies[f->nproxy];
         if (a->ai_family == AF_INET)
             cc_ip4_to16((const unsigned char *)&((struct sockaddr_in *)a->ai_addr)->sin_addr,
-                        f->proxy_addrs[f->nproxy++]);
+                        p->ip);
         else if (a->ai_family == AF_INET6)
-            memcpy(f->proxy_addrs[f->nproxy++],
-                   &((struct sockaddr_in6 *)a->ai_addr)->sin6_addr, 16);
+            memcpy(p->ip, &((struct sockaddr_in6 *)a->ai_addr)->sin6_addr, 16);
+        else
+            continue;
+        p->port = port;
+        f->nproxy++;
     }
     freeaddrinfo(res);
 out:
@@ -234,10 +261,13 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
     return n;
 }
 
-static bool is_proxy(const struct ingest_fetcher *f, const unsigned char a[16])
+/* Whether a connection to ip:port is one to a proxy (the port matters: a
+ * proxy on 127.0.0.1:3128 does not open 127.0.0.1:6379 to sources that
+ * no_proxy sends directly). */
+static bool is_proxy(const struct ingest_fetcher *f, const unsigned char ip[16], unsigned port)
 {
     for (size_t i = 0; i < f->nproxy; i++)
-        if (memcmp(f->proxy_addrs[i], a, 16) == 0)
+        if (f->proxies[i].port == port && memcmp(f->proxies[i].ip, ip, 16) == 0)
             return true;
     return false;
 }
@@ -248,10 +278,15 @@ static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_so
 {
     struct hop *h = arg;
     unsigned char ip[16];
+    unsigned port;
     if (sa->family == AF_INET) {
-        cc_ip4_to16((const unsigned char *)&((struct sockaddr_in *)&sa->addr)->sin_addr, ip);
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&sa->addr;
+        cc_ip4_to16((const unsigned char *)&in->sin_addr, ip);
+        port = ntohs(in->sin_port);
     } else if (sa->family == AF_INET6) {
-        memcpy(ip, &((struct sockaddr_in6 *)&sa->addr)->sin6_addr, 16);
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&sa->addr;
+        memcpy(ip, &in6->sin6_addr, 16);
+        port = ntohs(in6->sin6_port);
     } else {
         h->refused = true;
         cc_strlcpy(h->refused_ip, "a non-IP address", sizeof(h->refused_ip));
@@ -259,7 +294,7 @@ static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_so
         return CURL_SOCKET_BAD;
     }
     const char *why = NULL;
-    if (!h->trusted && !is_proxy(h->f, ip))
+    if (!h->trusted && !is_proxy(h->f, ip, port))
         why = ingest__guard_check(ip, h->f->allow, h->f->nallow);
     if (why) {
         cc_ip_format(ip, h->refused_ip, sizeof(h->refused_ip));

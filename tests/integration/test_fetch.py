@@ -291,6 +291,13 @@ def test_a_proxy_from_the_environment_is_used_and_not_refused(servers):
     assert rc == 1 and out[0]["error"] == "EPERM", out
     assert [r.path for r in p.requests] == ["http://origin.example/page",
                                             "http://origin.example/x"]
+    # no_proxy sends a name straight to its address, which the guard judges: the
+    # proxy's address opens the proxy's port only, not the rest of 127.0.0.1
+    target = servers(page)
+    rc, out, _ = fetch(target.url("/", host="localhost"),
+                       env={"http_proxy": p.url(""), "no_proxy": "localhost"})
+    assert rc == 1 and out[0]["error"] == "EPERM", out
+    assert target.requests == []
 
 
 def test_bad_urls_and_configuration_are_usage_errors():
