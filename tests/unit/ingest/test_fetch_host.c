@@ -47,6 +47,15 @@ static void finish(struct entrant *e)
     assert_int_equal(pthread_join(e->t, NULL), 0);
 }
 
+/* A fake clock at wall time wall_ms and a table of nslots hosts, per_host
+ * requests in flight each, Retry-After waited out up to 10 minutes. */
+static void setup(struct fake_clock *fc, struct ingest__hosts *h, int64_t wall_ms,
+                  size_t nslots, unsigned per_host)
+{
+    fake_clock_init(fc, wall_ms);
+    assert_int_equal(ingest__hosts_init(h, &fc->base, nslots, per_host, 600000), CC_OK);
+}
+
 static cc_err enter_now(struct ingest__hosts *h, const char *host, char *err)
 {
     return ingest__hosts_enter(h, host, 0, FAR, err, 256);
@@ -57,9 +66,8 @@ static void test_concurrency_per_host(void **state)
     (void)state;
     struct fake_clock fc;
     struct ingest__hosts h;
-    char err[256];
-    fake_clock_init(&fc, 1000000);
-    assert_int_equal(ingest__hosts_init(&h, &fc.base, 8, 2, 600000), CC_OK);
+    char err[256] = "";
+    setup(&fc, &h, 1000000, 8, 2);
     assert_int_equal(enter_now(&h, "a.example", err), CC_OK);
     assert_int_equal(enter_now(&h, "a.example", err), CC_OK);
     assert_int_equal(enter_now(&h, "b.example", err), CC_OK); /* another host is free */
@@ -81,9 +89,8 @@ static void test_min_delay_between_starts(void **state)
     (void)state;
     struct fake_clock fc;
     struct ingest__hosts h;
-    char err[256];
-    fake_clock_init(&fc, 1000000);
-    assert_int_equal(ingest__hosts_init(&h, &fc.base, 8, 4, 600000), CC_OK);
+    char err[256] = "";
+    setup(&fc, &h, 1000000, 8, 4);
     assert_int_equal(ingest__hosts_enter(&h, "a.example", 1500, FAR, err, sizeof(err)), CC_OK);
     ingest__hosts_leave(&h, "a.example", -1);
     int64_t t0 = fake_clock_mono(&fc);
@@ -103,9 +110,8 @@ static void test_retry_after_waited_out_within_the_cap(void **state)
     (void)state;
     struct fake_clock fc;
     struct ingest__hosts h;
-    char err[256];
-    fake_clock_init(&fc, 1000000);
-    assert_int_equal(ingest__hosts_init(&h, &fc.base, 8, 2, 600000), CC_OK);
+    char err[256] = "";
+    setup(&fc, &h, 1000000, 8, 2);
     assert_int_equal(enter_now(&h, "a.example", err), CC_OK);
     ingest__hosts_leave(&h, "a.example", 5000); /* a 429 with Retry-After: 5 */
     assert_int_equal(enter_now(&h, "b.example", err), CC_OK); /* others unaffected */
@@ -146,9 +152,8 @@ static void test_wait_deadline(void **state)
     (void)state;
     struct fake_clock fc;
     struct ingest__hosts h;
-    char err[256];
-    fake_clock_init(&fc, 1000000);
-    assert_int_equal(ingest__hosts_init(&h, &fc.base, 8, 1, 600000), CC_OK);
+    char err[256] = "";
+    setup(&fc, &h, 1000000, 8, 1);
     assert_int_equal(enter_now(&h, "a.example", err), CC_OK);
     struct entrant late;
     start(&late, &h, "a.example", 0, fake_clock_mono(&fc) + 250);
@@ -166,9 +171,8 @@ static void test_slots_are_recycled(void **state)
     (void)state;
     struct fake_clock fc;
     struct ingest__hosts h;
-    char err[256];
-    fake_clock_init(&fc, 1000000);
-    assert_int_equal(ingest__hosts_init(&h, &fc.base, 2, 1, 600000), CC_OK);
+    char err[256] = "";
+    setup(&fc, &h, 1000000, 2, 1);
     /* idle hosts give their slots to new ones */
     const char *hosts[] = {"a", "b", "c", "d", "e"};
     for (size_t i = 0; i < 5; i++) {
