@@ -101,6 +101,13 @@ struct cc_config {
             unsigned pids;
         } limits_postgres, limits_redis, limits_backend, limits_frontend, limits_default;
     } orchestrator;
+    struct {
+        char *github_secret;     /* secret; "" = per-source secrets only */
+        uint64_t max_body_bytes; /* the webhook routes' body limit */
+        int64_t replay_window_ms;
+        int64_t delivery_retention_ms;
+        unsigned max_documents;  /* per generic delivery */
+    } webhooks;
 };
 
 /* Fills every key with its default. Must be called before anything else. */
