@@ -377,3 +377,26 @@ def test_generic_body_checks(gen):
     assert_error(generic(d, "inbox", b"not json", s), 400)
     assert_error(generic(d, "inbox", {"run": True}, s, delivery="bad id!"), 400)
     wait_queue_idle(d)
+
+
+def test_github_body_limit_is_the_webhooks_own(daemon, tmp_path):
+    path = secret_file(tmp_path, "gh.secret", GH_DOC_SECRET)
+    # http.max_body_bytes stays at its 1 MiB default; deliveries may be larger
+    d = daemon(config="webhooks:\n  github_secret_file: %s\n  max_body_bytes: 3MiB\n" % path)
+    create_source(d, name="hb", type="webhook",
+                  options={"github": {"repository": "acme/handbook"}})
+    commits = [{"added": ["docs/p%05d.md" % i], "modified": [], "removed": [],
+                "message": "x" * 1000} for i in range(2000)]
+    body = json.dumps(push_body(commits=commits)).encode()
+    assert 2 * 1024 * 1024 < len(body) < 3 * 1024 * 1024
+    r = github(d, "push", body, secret=GH_DOC_SECRET, delivery="big-1")
+    assert r.status == 202, r
+    p = r.json["queued"][0]["payload"]
+    assert len(p["changed"]) == 1000 and p["truncated"] is True, {k: p[k] for k in ("truncated",)}
+    # over the webhooks limit: 413 before the body is read, nothing queued
+    before = jobs_total(d)
+    big = body + b" " * (3 * 1024 * 1024 - len(body) + 1)
+    err = assert_error(github(d, "push", big, secret=GH_DOC_SECRET, delivery="big-2"), 413,
+                       "ELIMIT")
+    assert "webhooks.max_body_bytes" in err.get("hint", ""), err
+    assert jobs_total(d) == before
