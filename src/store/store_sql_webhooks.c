@@ -5,7 +5,8 @@
  * A delivery is recorded and its jobs queued in one write transaction, so
  * a crash leaves either both or neither: a delivery retried after a crash
  * or a full queue is new, never a duplicate that queued nothing. The
- * insert is "ON CONFLICT DO NOTHING RETURNING id" on both dialects: no row
+ * insert (with the number of jobs, all of which are queued or none) is
+ * "ON CONFLICT DO NOTHING RETURNING id" on both dialects: no row
  * back means the delivery is a duplicate (on PostgreSQL a concurrent
  * insert of the same key waits for the other transaction, then sees it).
  */
@@ -15,11 +16,9 @@
 
 const struct store_sql_stmt store__sql_webhook_stmts[SQL__COUNT] = {
     [SQL_WEBHOOK_INSERT] = {.name = "webhook_insert", .sql =
-        "INSERT INTO webhook_deliveries (provider, delivery_id, source_id, event, received_ms)"
-        " VALUES (?1, ?2, NULLIF(CAST(?3 AS BIGINT), 0), ?4, ?5)"
+        "INSERT INTO webhook_deliveries (provider, delivery_id, source_id, event, received_ms,"
+        " jobs) VALUES (?1, ?2, NULLIF(CAST(?3 AS BIGINT), 0), ?4, ?5, ?6)"
         " ON CONFLICT (provider, delivery_id) DO NOTHING RETURNING id"},
-    [SQL_WEBHOOK_SET_JOBS] = {.name = "webhook_set_jobs", .sql =
-        "UPDATE webhook_deliveries SET jobs = ?2 WHERE id = ?1"},
     [SQL_WEBHOOK_PRUNE_SOME] = {.name = "webhook_prune_some", .sql =
         "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries"
         " WHERE received_ms < ?1 ORDER BY received_ms LIMIT ?2)"},
@@ -53,14 +52,12 @@ static cc_err delivery_try(struct store *st, struct store_sql_conn *c,
     if (!err)
         err = dl->query(st, c, SQL_WEBHOOK_INSERT,
                         SQL_PARAMS(SQL_T(d->provider), SQL_T(d->delivery_id),
-                                   SQL_I(d->source_id), SQL_T(d->event), SQL_I(d->received_ms)),
+                                   SQL_I(d->source_id), SQL_T(d->event), SQL_I(d->received_ms),
+                                   SQL_I(n)),
                         row_first_id, &row, NULL);
     if (!err && row && n)
         err = store__sql_job_enqueue_on(st, c, jobs, n, queue_limit, out_ids, out_existing,
                                         &done, &stop);
-    if (!err && row && n && !stop)
-        err = dl->query(st, c, SQL_WEBHOOK_SET_JOBS, SQL_PARAMS(SQL_I(row), SQL_I(n)), NULL,
-                        NULL, NULL);
     if (!err && !stop)
         err = dl->commit(st, c);
     if (err || stop)
