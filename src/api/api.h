@@ -104,9 +104,11 @@ cc_err api__document_check(const struct api_deps *deps, json_t *doc, bool with_s
 /* The ingest.document job payload of a checked document (heap, the
  * caller frees): the document without "source", with source_id,
  * source_name, content_type and an external_id (the URL, else the
- * content's SHA-256: the same content posted twice is one document). */
+ * content's SHA-256: the same content posted twice is one document).
+ * With `external_id`, that id is also copied into the arena `a` (NULL
+ * when the arena is full). */
 char *api__document_payload(json_t *doc, int64_t source_id, const char *source_name,
-                            const char *type);
+                            const char *type, struct cc_arena *a, const char **external_id);
 
 /* A source as the API shows it (new reference). */
 json_t *api__source_json(const struct store_source *s);

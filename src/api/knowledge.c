@@ -166,7 +166,7 @@ static int64_t source_id_of(struct http_req *req, struct http_resp *resp, const 
 }
 
 char *api__document_payload(json_t *doc, int64_t source_id, const char *source_name,
-                            const char *type)
+                            const char *type, struct cc_arena *a, const char **external_id)
 {
     json_t *p = json_deep_copy(doc);
     json_object_del(p, "source");
@@ -189,6 +189,10 @@ char *api__document_payload(json_t *doc, int64_t source_id, const char *source_n
             snprintf(id, sizeof(id), "sha256:%s", hex);
             json_object_set_new(p, "external_id", json_string(id));
         }
+    }
+    if (external_id) {
+        const char *id = json_string_value(json_object_get(p, "external_id"));
+        *external_id = id ? cc_arena_strdup(a, id) : NULL;
     }
     char *out = json_dumps(p, JSON_COMPACT);
     json_decref(p);
@@ -219,7 +223,9 @@ void api__documents_create(struct http_req *req, struct http_resp *resp)
     int64_t source_id = source_id_of(req, resp, source ? source : "manual", &source_name);
     if (!source_id)
         goto out;
-    payload = api__document_payload(body, source_id, source_name, type);
+    const char *external_id = NULL;
+    payload = api__document_payload(body, source_id, source_name, type, req->arena,
+                                     &external_id);
     int64_t now = cc_wall_ms(req->ctx->clock);
     struct store_job j = {.kind = "ingest.document", .source_id = source_id,
                           .payload = payload, .payload_len = strlen(payload),
@@ -238,13 +244,10 @@ void api__documents_create(struct http_req *req, struct http_resp *resp)
         goto out;
     }
     ingest_workers_wake(deps->workers);
-    json_t *pj = json_loads(payload, 0, NULL);
     char *status = cc_arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)id);
-    http_resp_json(resp, 202, json_pack("{s:I, s:s, s:O, s:s}", "job_id", (json_int_t)id,
-                                        "state", "queued", "external_id",
-                                        json_object_get(pj, "external_id"),
+    http_resp_json(resp, 202, json_pack("{s:I, s:s, s:s?, s:s}", "job_id", (json_int_t)id,
+                                        "state", "queued", "external_id", external_id,
                                         "status_url", status ? status : ""));
-    json_decref(pj);
 out:
     free(payload);
     json_decref(body);

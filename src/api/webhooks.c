@@ -135,6 +135,7 @@ struct delivery {
     struct store_delivery rec;
     struct store_job jobs[JOBS_MAX];
     const char *job_source[JOBS_MAX]; /* source name of each job, for the answer */
+    const char *external_id[JOBS_MAX]; /* documents: their external id (arena) */
     char *payloads[JOBS_MAX];         /* heap, freed by delivery_release */
     size_t n;
 };
@@ -205,12 +206,10 @@ static void record_and_answer(struct http_req *req, struct http_resp *resp, stru
                               existing[i]);
         /* What the job will do: a run's whole payload (small: paths, a
          * version), a document's external id (not its content). */
-        json_t *p = json_loads(d->payloads[i], 0, NULL);
         if (strcmp(d->jobs[i].kind, "source.run") == 0)
-            json_object_set(j, "payload", p);
-        else
-            json_object_set(j, "external_id", json_object_get(p, "external_id"));
-        json_decref(p);
+            json_object_set_new(j, "payload", json_loads(d->payloads[i], 0, NULL));
+        else if (d->external_id[i])
+            json_object_set_new(j, "external_id", json_string(d->external_id[i]));
         json_array_append_new(queued, j);
     }
     json_object_set_new(body, "queued", queued);
@@ -539,8 +538,12 @@ static bool generic_documents(struct http_req *req, struct http_resp *resp, json
                 http_resp_err(resp, err, msg ? msg : p.msg, p.hint);
             return false;
         }
+        const char *ext = NULL;
         err = add_job(req, d, "ingest.document", src->id, src->name,
-                      api__document_payload(doc, src->id, src->name, type), NULL);
+                      api__document_payload(doc, src->id, src->name, type, req->arena, &ext),
+                      NULL);
+        if (!err)
+            d->external_id[d->n - 1] = ext;
         if (err) {
             http_resp_err(resp, err, "cannot build the document jobs", NULL);
             return false;
