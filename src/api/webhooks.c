@@ -351,13 +351,56 @@ static bool verify_github(struct http_req *req, const uint8_t want[CC_SHA256_DIG
     return any;
 }
 
+/* A verified push or release: one job per reached source with work,
+ * recorded with the delivery; the others are listed as skipped. */
+static void queue_github(struct http_req *req, struct http_resp *resp, json_t *body,
+                         const char *id, const char *event, const struct candidates *cs,
+                         const bool reached[CANDIDATES_MAX])
+{
+    bool push = strcmp(event, "push") == 0;
+    struct delivery *d = cc_xcalloc(1, sizeof(*d));
+    d->rec = (struct store_delivery){.provider = "github", .delivery_id = id, .event = event};
+    json_t *skipped = json_array();
+    cc_err err = CC_OK;
+    for (size_t i = 0; i < cs->n && !err; i++) {
+        const struct candidate *c = &cs->c[i];
+        const char *skip = NULL;
+        char *payload = NULL;
+        if (!reached[i])
+            continue;   /* another secret signed it: not this source's delivery */
+        if (!c->enabled)
+            skip = "the source is paused";
+        else
+            payload = push ? push_payload(body, c, &skip) : release_payload(body, c, &skip);
+        if (payload)
+            err = add_job(req, d, "source.run", c->id, c->name, payload, NULL);
+        if (skip)
+            json_array_append_new(skipped, json_pack("{s:s, s:s}", "source", c->name,
+                                                     "reason", skip));
+    }
+    if (err) {
+        count(req, "github", "error");
+        http_resp_err(resp, err, "cannot build the jobs of the delivery", NULL);
+        json_decref(skipped);
+        goto out;
+    }
+    json_t *extra = json_pack("{s:o}", "skipped", skipped);
+    if (cs->more)
+        json_object_set_new(extra, "warning",
+                            json_string("more sources name this repository than one delivery "
+                                        "reaches; some were left out"));
+    record_and_answer(req, resp, d, extra);
+out:
+    delivery_release(d);
+    free(d);
+}
+
 void api__webhook_github(struct http_req *req, struct http_resp *resp)
 {
     const char *event = http_req_header(req, "X-GitHub-Event");
     const char *id = http_req_header(req, "X-GitHub-Delivery");
     uint8_t want[CC_SHA256_DIGEST_LEN];
-    json_t *body = NULL, *skipped = NULL;
-    struct delivery *d = NULL;
+    json_t *body = NULL;
     if (ingest_webhook_sig_parse(http_req_header(req, "X-Hub-Signature-256"), want)) {
         refuse_signature(req, resp, "github",
                          "GitHub signs with X-Hub-Signature-256: sha256=<hex>; set a secret "
@@ -416,44 +459,8 @@ void api__webhook_github(struct http_req *req, struct http_resp *resp)
                                             event, "ignored", 1, "duplicate", 0));
         goto out;
     }
-    d = cc_xcalloc(1, sizeof(*d));
-    d->rec = (struct store_delivery){.provider = "github", .delivery_id = id, .event = event};
-    skipped = json_array();
-    for (size_t i = 0; i < cs->n; i++) {
-        const struct candidate *c = &cs->c[i];
-        const char *skip = NULL;
-        char *payload = NULL;
-        if (!reached[i])
-            continue;   /* another secret signed it: not this source's delivery */
-        if (!c->enabled)
-            skip = "the source is paused";
-        else
-            payload = push ? push_payload(body, c, &skip) : release_payload(body, c, &skip);
-        if (payload)
-            err = add_job(req, d, "source.run", c->id, c->name, payload, NULL);
-        if (skip)
-            json_array_append_new(skipped, json_pack("{s:s, s:s}", "source", c->name,
-                                                     "reason", skip));
-        if (err)
-            break;
-    }
-    if (err) {
-        count(req, "github", "error");
-        http_resp_err(resp, err, "cannot build the jobs of the delivery", NULL);
-        goto out;
-    }
-    json_t *extra = json_pack("{s:o}", "skipped", skipped);
-    skipped = NULL;
-    if (cs->more)
-        json_object_set_new(extra, "warning",
-                            json_string("more sources name this repository than one delivery "
-                                        "reaches; some were left out"));
-    record_and_answer(req, resp, d, extra);
+    queue_github(req, resp, body, id, event, cs, reached);
 out:
-    if (d)
-        delivery_release(d);
-    free(d);
-    json_decref(skipped);
     json_decref(body);
     cc_secure_zero(want, sizeof(want));
 }
@@ -576,6 +583,32 @@ static bool generic_run(struct http_req *req, struct http_resp *resp,
     return true;
 }
 
+/* The source named in the path, if the delivery's signature verifies
+ * with its secret; otherwise the answer (401 alike for every reason, or
+ * the store's error) is written and false returned. */
+static bool load_and_verify(struct http_req *req, struct http_resp *resp, const char *ref,
+                            const char *ts, const uint8_t want[CC_SHA256_DIGEST_LEN],
+                            struct src_copy *c)
+{
+    struct store *st = req->ctx->store;
+    long long sid;
+    cc_err err = api__int(ref, 1, INT64_MAX, &sid) == CC_OK
+                     ? st->ops->source_get(st, sid, copy_source, c)
+                     : st->ops->source_get_by_name(st, ref, copy_source, c);
+    if (err && err != CC_ENOTFOUND) {
+        count(req, "generic", "error");
+        http_resp_err(resp, err, "cannot read the source", NULL);
+        return false;
+    }
+    if (!c->found || !verify_generic(req, &c->src, ts, want)) {
+        refuse_signature(req, resp, "generic",
+                         "check the source's name and options.secret_file, and sign "
+                         "timestamp \".\" body with that secret");
+        return false;
+    }
+    return true;
+}
+
 void api__webhook_generic(struct http_req *req, struct http_resp *resp)
 {
     const char *ts = http_req_header(req, "X-Timestamp");
@@ -598,23 +631,9 @@ void api__webhook_generic(struct http_req *req, struct http_resp *resp)
                       "webhooks.replay_window either way");
         return;
     }
-    struct store *st = req->ctx->store;
     struct src_copy c = {.arena = req->arena};
-    long long sid;
-    cc_err err = api__int(ref, 1, INT64_MAX, &sid) == CC_OK
-                     ? st->ops->source_get(st, sid, copy_source, &c)
-                     : st->ops->source_get_by_name(st, ref, copy_source, &c);
-    if (err && err != CC_ENOTFOUND) {
-        count(req, "generic", "error");
-        http_resp_err(resp, err, "cannot read the source", NULL);
+    if (!load_and_verify(req, resp, ref, ts, want, &c))
         return;
-    }
-    if (!c.found || !verify_generic(req, &c.src, ts, want)) {
-        refuse_signature(req, resp, "generic",
-                         "check the source's name and options.secret_file, and sign "
-                         "timestamp \".\" body with that secret");
-        return;
-    }
     /* Verified. */
     if (given_id && !ingest_webhook_id_ok(given_id)) {
         count(req, "generic", "error");
