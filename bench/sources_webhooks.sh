@@ -14,6 +14,8 @@
 # daemon's own counter cc_webhook_deliveries_total{provider="github",result}
 # (accepted / duplicate) divided by wrk's duration; wrk's status errors and the
 # p50/p99 latency are kept too. Target: at least 5,000 accepted deliveries/s.
+# GET /health on the same daemon (3 s) and the load average are recorded beside
+# them, to tell a slow daemon from a busy machine.
 #
 # Results: the key "webhooks" of bench/results/sources.json (read, modified,
 # written: other sources benchmarks keep their keys), and a summary on stdout.
@@ -182,6 +184,13 @@ def wrk(script):
 call("POST", "/api/v1/sources", {"name": "bench", "type": "webhook",
                                  "options": {"github": {"repository": "acme/bench",
                                                         "path_prefix": "docs/"}}})
+# the same daemon's GET /health in the same run: what this machine gives at the
+# moment (bench/results/http.json has the figure on a quiet machine)
+loadavg_before = open("/proc/loadavg").read().split()[0]
+out = subprocess.run([E["WRK"], "-t" + E["THREADS"], "-c" + E["CONNECTIONS"], "-d3s",
+                      url + "/health"], capture_output=True, text=True, timeout=120)
+m = re.search(r"Requests/sec:\s+([0-9.]+)", out.stdout)
+health_rps = float(m.group(1)) if m else None
 runs = {}
 for name, result in (("distinct", "accepted"), ("duplicate", "duplicate")):
     before = counter(result)
@@ -221,6 +230,8 @@ res = {
     "target_per_second": target,
     "target_met": runs["distinct"]["per_second"] >= target,
     "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    "health_requests_per_second_same_run": health_rps,
+    "loadavg_before": loadavg_before,
     "loadavg_after": open("/proc/loadavg").read().split()[0],
 }
 path = E["OUT"]
@@ -235,9 +246,10 @@ with open(tmp, "w") as f:
     json.dump(whole, f, indent=2, sort_keys=True)
     f.write("\n")
 os.replace(tmp, path)
-print("webhooks: %.0f distinct deliveries/s accepted (target %d: %s), %.0f duplicates/s"
+print("webhooks: %.0f distinct deliveries/s accepted (target %d: %s), %.0f duplicates/s; "
+      "GET /health %s requests/s in the same run, load average %s"
       % (runs["distinct"]["per_second"], target, "met" if res["target_met"] else "MISSED",
-         runs["duplicate"]["per_second"]))
+         runs["duplicate"]["per_second"], health_rps, loadavg_before))
 EOF
 
 kill -TERM "$D_PID" 2>/dev/null || true
