@@ -40,6 +40,7 @@ struct api_deps {
     struct ingest_source_env sources_env;  /* what source checks consult */
     struct obs_series *m_search_duration;  /* set by api_init */
     struct obs_series *m_search_results;
+    struct obs_family *m_webhooks;          /* cc_webhook_deliveries_total{provider,result} */
 };
 
 struct obs_registry;
@@ -86,6 +87,28 @@ void api__projects_health(struct http_req *req, struct http_resp *resp);
 void api__projects_resources(struct http_req *req, struct http_resp *resp);
 void api__projects_restart(struct http_req *req, struct http_resp *resp);
 void api__projects_logs(struct http_req *req, struct http_resp *resp);
+
+void api__webhook_github(struct http_req *req, struct http_resp *resp);
+void api__webhook_generic(struct http_req *req, struct http_resp *resp);
+
+/* A document as POST /api/v1/knowledge/documents takes it (without
+ * "source" when !with_source), checked completely. CC_OK with *type_out
+ * its content type; else the answer's error (CC_EINVAL, CC_ELIMIT,
+ * CC_EUNSUPPORTED: 415) with msg and hint filled. */
+struct api_doc_problem {
+    char msg[256];
+    const char *hint;          /* static text, or NULL */
+};
+cc_err api__document_check(const struct api_deps *deps, json_t *doc, bool with_source,
+                           const char **type_out, struct api_doc_problem *p);
+/* The ingest.document job payload of a checked document (heap, the
+ * caller frees): the document without "source", with source_id,
+ * source_name, content_type and an external_id (the URL, else the
+ * content's SHA-256: the same content posted twice is one document).
+ * With `external_id`, that id is also copied into the arena `a` (NULL
+ * when the arena is full). */
+char *api__document_payload(json_t *doc, int64_t source_id, const char *source_name,
+                            const char *type, struct cc_arena *a, const char **external_id);
 
 /* A source as the API shows it (new reference). */
 json_t *api__source_json(const struct store_source *s);

@@ -7,6 +7,7 @@
  * queued as an "ingest.document" job (202) whose pipeline extracts, chunks
  * and indexes it (docs/KNOWLEDGE.md).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,21 @@ static bool bad(struct http_resp *resp, const char *msg, const char *hint)
     return false;
 }
 
-static bool check_fields(struct http_req *req, struct http_resp *resp, json_t *body)
+/* Fills the problem; returns err for the caller to return. */
+static cc_err problem(struct api_doc_problem *p, cc_err err, const char *hint,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static cc_err problem(struct api_doc_problem *p, cc_err err, const char *hint,
+                      const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->msg, sizeof(p->msg), fmt, ap);
+    va_end(ap);
+    p->hint = hint;
+    return err;
+}
+
+static cc_err check_fields(json_t *body, bool with_source, struct api_doc_problem *p)
 {
     static const char *const fields[] = {
         "source", "external_id", "title", "url", "content", "content_base64",
@@ -35,80 +50,98 @@ static bool check_fields(struct http_req *req, struct http_resp *resp, json_t *b
     json_t *v;
     json_object_foreach(body, key, v) {
         bool known = false;
-        for (const char *const *f = fields; *f && !known; f++)
+        for (const char *const *f = fields + !with_source; *f && !known; f++)
             known = strcmp(*f, key) == 0;
-        if (!known) {
-            char *msg = cc_arena_printf(req->arena, "unknown field '%s'", key);
-            return bad(resp, msg ? msg : "unknown field",
-                       "fields: source, external_id, title, url, content or content_base64, "
-                       "content_type, tags, version, published, metadata");
-        }
+        if (!known)
+            return problem(p, CC_EINVAL,
+                           with_source
+                               ? "fields: source, external_id, title, url, content or "
+                                 "content_base64, content_type, tags, version, published, "
+                                 "metadata"
+                               : "fields: external_id, title, url, content or "
+                                 "content_base64, content_type, tags, version, published, "
+                                 "metadata",
+                           "unknown field '%.64s'", key);
     }
     const char *strs[] = {"source", "external_id", "title", "url", "content",
                           "content_base64", "content_type", "version", "published"};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         json_t *f = json_object_get(body, strs[i]);
-        if (f && !json_is_string(f) && !json_is_null(f)) {
-            char *msg = cc_arena_printf(req->arena, "'%s' must be a string", strs[i]);
-            return bad(resp, msg ? msg : "a field must be a string", NULL);
-        }
+        if (f && !json_is_string(f) && !json_is_null(f))
+            return problem(p, CC_EINVAL, NULL, "'%s' must be a string", strs[i]);
     }
     json_t *tags = json_object_get(body, "tags");
     size_t i;
     json_t *t;
     if (tags && !json_is_array(tags))
-        return bad(resp, "'tags' must be an array of strings", NULL);
+        return problem(p, CC_EINVAL, NULL, "'tags' must be an array of strings");
     json_array_foreach(tags, i, t) {
         if (!json_is_string(t) || json_string_length(t) == 0 || json_string_length(t) > 64)
-            return bad(resp, "every tag must be a string of 1-64 characters", NULL);
+            return problem(p, CC_EINVAL, NULL, "every tag must be a string of 1-64 characters");
     }
     if (json_array_size(tags) > 32)
-        return bad(resp, "at most 32 tags per document", NULL);
+        return problem(p, CC_EINVAL, NULL, "at most 32 tags per document");
     json_t *meta = json_object_get(body, "metadata");
     if (meta && !json_is_object(meta))
-        return bad(resp, "'metadata' must be an object", NULL);
-    return true;
+        return problem(p, CC_EINVAL, NULL, "'metadata' must be an object");
+    return CC_OK;
 }
 
 /* Content checks: present, non-empty, a supported type, base64 where binary. */
-static bool check_content(struct http_req *req, struct http_resp *resp, json_t *body,
-                          const char **type_out)
+static cc_err check_content(const struct api_deps *deps, json_t *body, const char **type_out,
+                            struct api_doc_problem *p)
 {
-    struct api_deps *deps = req->server_data;
     const char *text = json_string_value(json_object_get(body, "content"));
     const char *b64 = json_string_value(json_object_get(body, "content_base64"));
     const char *type = json_string_value(json_object_get(body, "content_type"));
     if (!type)
         type = "text/markdown";
     if (text && b64)
-        return bad(resp, "send either 'content' or 'content_base64', not both", NULL);
+        return problem(p, CC_EINVAL, NULL, "send either 'content' or 'content_base64', not both");
     if ((!text || !*text) && (!b64 || !*b64))
-        return bad(resp, "the document is empty",
-                   "send the text in 'content', or binary files (PDF, DOCX) in "
-                   "'content_base64'");
-    if (!ingest_content_type_supported(type)) {
-        http_resp_unsupported_media(resp, "this content_type is not supported",
-                                    "use text/markdown, text/plain, text/html, "
-                                    "application/pdf or application/vnd.openxmlformats-"
-                                    "officedocument.wordprocessingml.document");
-        return false;
-    }
+        return problem(p, CC_EINVAL,
+                       "send the text in 'content', or binary files (PDF, DOCX) in "
+                       "'content_base64'",
+                       "the document is empty");
+    if (!ingest_content_type_supported(type))
+        return problem(p, CC_EUNSUPPORTED,
+                       "use text/markdown, text/plain, text/html, application/pdf or "
+                       "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                       "this content_type is not supported");
     if (ingest_content_type_binary(type) && !b64)
-        return bad(resp, "PDF and DOCX documents must be sent in 'content_base64'", NULL);
+        return problem(p, CC_EINVAL, NULL,
+                       "PDF and DOCX documents must be sent in 'content_base64'");
     if (b64 && strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                            "0123456789+/=\r\n") != strlen(b64))
-        return bad(resp, "'content_base64' is not valid base64", NULL);
+        return problem(p, CC_EINVAL, NULL, "'content_base64' is not valid base64");
     /* The decoded size, to within the padding of the last quantum. */
     size_t size = text ? strlen(text) : strlen(b64) / 4 * 3;
-    if (size > deps->knowledge.max_document_bytes + 2) {
-        char *msg = cc_arena_printf(req->arena, "the document is %zu bytes; the limit is %zu",
-                                    size, deps->knowledge.max_document_bytes);
-        http_resp_err(resp, CC_ELIMIT, msg ? msg : "the document is too large",
-                      "split it, or raise knowledge.max_document_bytes");
-        return false;
-    }
+    if (size > deps->knowledge.max_document_bytes + 2)
+        return problem(p, CC_ELIMIT, "split it, or raise knowledge.max_document_bytes",
+                       "the document is %zu bytes; the limit is %zu", size,
+                       deps->knowledge.max_document_bytes);
     *type_out = type;
-    return true;
+    return CC_OK;
+}
+
+cc_err api__document_check(const struct api_deps *deps, json_t *doc, bool with_source,
+                           const char **type_out, struct api_doc_problem *p)
+{
+    if (!json_is_object(doc))
+        return problem(p, CC_EINVAL, NULL, "a document must be a JSON object");
+    const char *type = NULL;
+    cc_err err = check_fields(doc, with_source, p);
+    if (!err)
+        err = check_content(deps, doc, &type, p);
+    if (err)
+        return err;
+    const char *published = json_string_value(json_object_get(doc, "published"));
+    int64_t ms;
+    if (published && cc_parse_rfc3339(published, &ms))
+        return problem(p, CC_EINVAL, "e.g. 2026-11-22T09:30:00Z",
+                       "'published' must be an RFC 3339 time");
+    *type_out = type;
+    return CC_OK;
 }
 
 static int64_t source_id_of(struct http_req *req, struct http_resp *resp, const char *name,
@@ -132,13 +165,10 @@ static int64_t source_id_of(struct http_req *req, struct http_resp *resp, const 
     return id;
 }
 
-/* The job payload: the validated request plus the source id and a default
- * external id (the URL, else the content's hash: posting the same content
- * twice is then a no-op). */
-static char *build_payload(json_t *body, int64_t source_id, const char *source_name,
-                           const char *type)
+char *api__document_payload(json_t *doc, int64_t source_id, const char *source_name,
+                            const char *type, struct cc_arena *a, const char **external_id)
 {
-    json_t *p = json_deep_copy(body);
+    json_t *p = json_deep_copy(doc);
     json_object_del(p, "source");
     json_object_set_new(p, "source_id", json_integer(source_id));
     if (source_name)
@@ -160,6 +190,10 @@ static char *build_payload(json_t *body, int64_t source_id, const char *source_n
             json_object_set_new(p, "external_id", json_string(id));
         }
     }
+    if (external_id) {
+        const char *id = json_string_value(json_object_get(p, "external_id"));
+        *external_id = id ? cc_arena_strdup(a, id) : NULL;
+    }
     char *out = json_dumps(p, JSON_COMPACT);
     json_decref(p);
     return out;
@@ -173,12 +207,15 @@ void api__documents_create(struct http_req *req, struct http_resp *resp)
     if (http_req_json(req, resp, &body))
         return;
     const char *type = NULL;
-    if (!check_fields(req, resp, body) || !check_content(req, resp, body, &type))
+    struct api_doc_problem prob;
+    cc_err cerr = api__document_check(deps, body, true, &type, &prob);
+    if (cerr == CC_EUNSUPPORTED) {
+        http_resp_unsupported_media(resp, prob.msg, prob.hint);
         goto out;
-    const char *published = json_string_value(json_object_get(body, "published"));
-    int64_t ms;
-    if (published && cc_parse_rfc3339(published, &ms)) {
-        bad(resp, "'published' must be an RFC 3339 time", "e.g. 2026-11-22T09:30:00Z");
+    }
+    if (cerr) {
+        char *msg = cc_arena_strdup(req->arena, prob.msg);
+        http_resp_err(resp, cerr, msg ? msg : "the document is not valid", prob.hint);
         goto out;
     }
     const char *source = json_string_value(json_object_get(body, "source"));
@@ -186,7 +223,9 @@ void api__documents_create(struct http_req *req, struct http_resp *resp)
     int64_t source_id = source_id_of(req, resp, source ? source : "manual", &source_name);
     if (!source_id)
         goto out;
-    payload = build_payload(body, source_id, source_name, type);
+    const char *external_id = NULL;
+    payload = api__document_payload(body, source_id, source_name, type, req->arena,
+                                     &external_id);
     int64_t now = cc_wall_ms(req->ctx->clock);
     struct store_job j = {.kind = "ingest.document", .source_id = source_id,
                           .payload = payload, .payload_len = strlen(payload),
@@ -205,13 +244,10 @@ void api__documents_create(struct http_req *req, struct http_resp *resp)
         goto out;
     }
     ingest_workers_wake(deps->workers);
-    json_t *pj = json_loads(payload, 0, NULL);
     char *status = cc_arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)id);
-    http_resp_json(resp, 202, json_pack("{s:I, s:s, s:O, s:s}", "job_id", (json_int_t)id,
-                                        "state", "queued", "external_id",
-                                        json_object_get(pj, "external_id"),
+    http_resp_json(resp, 202, json_pack("{s:I, s:s, s:s?, s:s}", "job_id", (json_int_t)id,
+                                        "state", "queued", "external_id", external_id,
                                         "status_url", status ? status : ""));
-    json_decref(pj);
 out:
     free(payload);
     json_decref(body);

@@ -68,6 +68,10 @@ const struct http_route api_routes[] = {
      .handler = api__jobs_get},
     {.methods = HTTP_POST, .template = "/api/v1/jobs/{id}/retry", .access = HTTP_ADMIN,
      .handler = api__jobs_retry},
+    {.methods = HTTP_POST, .template = "/api/v1/webhooks/github", .access = HTTP_SIGNED,
+     .handler = api__webhook_github},
+    {.methods = HTTP_POST, .template = "/api/v1/webhooks/generic/{source}",
+     .access = HTTP_SIGNED, .handler = api__webhook_generic},
     {.methods = HTTP_GET, .template = "/", .access = HTTP_PUBLIC, .handler = api__hub_index},
     {.methods = HTTP_GET, .template = "/hub/{file}", .access = HTTP_PUBLIC,
      .handler = api__hub_asset},
@@ -85,4 +89,9 @@ void api_init(struct api_deps *deps, struct obs_registry *metrics)
     deps->m_search_results = obs_series_nolabels(
         obs_histogram(metrics, "cc_search_results", "Passages returned per search.", NULL,
                       result_buckets, sizeof(result_buckets) / sizeof(result_buckets[0])));
+    static const char *const webhook_labels[] = {"provider", "result", NULL};
+    deps->m_webhooks = obs_counter(metrics, "cc_webhook_deliveries_total",
+                                   "Webhook deliveries by provider and result (accepted, "
+                                   "duplicate, bad_signature, ignored, error).",
+                                   webhook_labels);
 }

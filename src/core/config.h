@@ -119,6 +119,13 @@ struct cc_config {
         int64_t retry_after_max_ms; /* longest Retry-After wait; beyond: the job backs off */
         char *user_agent;        /* "" = CommandCenter/<version> (+docs URL) */
     } fetch;
+    struct {
+        char *github_secret;     /* secret; "" = per-source secrets only */
+        uint64_t max_body_bytes; /* the webhook routes' body limit */
+        int64_t replay_window_ms;
+        int64_t delivery_retention_ms;
+        unsigned max_documents;  /* per generic delivery */
+    } webhooks;
 };
 
 /* Fills every key with its default. Must be called before anything else. */

@@ -588,6 +588,45 @@ static const struct cc_cfg_key keys[] = {
      .def = "",
      .help = "User-Agent of outbound requests; empty means \"CommandCenter/<version> "
              "(+docs/FETCH.md)\", naming the product and where to read about it."},
+    {.path = "webhooks.github_secret",
+     .type = CC_CFG_STRING,
+     .offset = OFF(webhooks.github_secret),
+     .def = "",
+     .flags = CC_CFG_SECRET,
+     .help = "Secret of GitHub webhooks that reach every source naming the repository "
+             "(options.github.repository) without a secret_file of its own; empty means "
+             "only per-source secrets are accepted (docs/WEBHOOKS.md)."},
+    {.path = "webhooks.max_body_bytes",
+     .type = CC_CFG_SIZE,
+     .offset = OFF(webhooks.max_body_bytes),
+     .def = "25MB",
+     .min = KIB,
+     .max = GIB,
+     .help = "Largest webhook delivery body (GitHub sends at most 25 MB); these two routes "
+             "take it instead of http.max_body_bytes."},
+    {.path = "webhooks.replay_window",
+     .type = CC_CFG_DURATION,
+     .offset = OFF(webhooks.replay_window_ms),
+     .def = "5m",
+     .min = SEC,
+     .max = HOUR,
+     .help = "Generic webhooks: how far X-Timestamp may be from the daemon's clock, in "
+             "either direction."},
+    {.path = "webhooks.delivery_retention",
+     .type = CC_CFG_DURATION,
+     .offset = OFF(webhooks.delivery_retention_ms),
+     .def = "7d",
+     .min = 2 * HOUR,
+     .max = 3650 * 24 * HOUR,
+     .help = "How long delivery ids are remembered: a delivery repeated within it is "
+             "acknowledged as a duplicate and queues nothing."},
+    {.path = "webhooks.max_documents",
+     .type = CC_CFG_UINT,
+     .offset = OFF(webhooks.max_documents),
+     .def = "100",
+     .min = 1,
+     .max = 256,
+     .help = "Documents one generic webhook delivery may carry."},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

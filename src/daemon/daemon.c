@@ -381,6 +381,7 @@ static int start_http(struct daemon *d)
         .max_body_bytes = c->http.max_body_bytes, .read_timeout_ms = c->http.read_timeout_ms,
         /* A document travels base64-encoded inside JSON: 4/3 of it, plus fields. */
         .max_upload_bytes = c->knowledge.max_document_bytes / 3 * 4 + 64 * 1024,
+        .max_signed_bytes = c->webhooks.max_body_bytes,
         .public_metrics = c->http.public_metrics, .rate_limit_rps = c->http.rate_limit_rps,
         .rate_limit_burst = c->http.rate_limit_burst,
         .rate_limit_clients = c->http.rate_limit_clients, .auth = d->auth,

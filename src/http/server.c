@@ -242,6 +242,8 @@ static enum MHD_Result check_body_size(struct MHD_Connection *c, struct conn_req
     size_t limit = cr->srv->cfg.max_body_bytes;
     if (cr->route->upload)
         limit = cr->srv->cfg.max_upload_bytes;
+    else if (cr->route->access == HTTP_SIGNED && cr->srv->cfg.max_signed_bytes)
+        limit = cr->srv->cfg.max_signed_bytes;   /* webhooks: the sender decides the size */
     else if (cr->route->max_body && cr->route->max_body < limit)
         limit = cr->route->max_body;
     cc_buf_init(&cr->body, limit);
@@ -257,6 +259,8 @@ static enum MHD_Result check_body_size(struct MHD_Connection *c, struct conn_req
                                     "the limit is %zu", n, limit);
         const char *hint = cr->route->upload
                                ? "send a smaller document or raise knowledge.max_document_bytes"
+                           : cr->route->access == HTTP_SIGNED
+                               ? "send a smaller delivery or raise webhooks.max_body_bytes"
                                : "send a smaller body or raise http.max_body_bytes";
         return fail(c, cr, CC_ELIMIT, msg ? msg : "request body too large", hint);
     }

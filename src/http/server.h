@@ -116,6 +116,7 @@ struct http_server_cfg {
     size_t max_header_bytes;
     size_t max_body_bytes;
     size_t max_upload_bytes;      /* for routes marked .upload (document uploads) */
+    size_t max_signed_bytes;      /* for HTTP_SIGNED routes (webhooks); 0 = max_body_bytes */
     unsigned max_streams;         /* SSE/log-follow streams at once; 0 = HTTP_STREAM_MAX */
     int64_t read_timeout_ms;
     bool public_metrics;

@@ -412,6 +412,25 @@ static cc_err chk_job_prune(struct store *s, int64_t before_ms, int64_t *out_del
     return BACKEND(s)->job_prune(s, before_ms, out_deleted);
 }
 
+static cc_err chk_webhook_delivery(struct store *s, const struct store_delivery *d,
+                                   const struct store_job *jobs, size_t n,
+                                   unsigned queue_limit, int64_t *out_ids, bool *out_existing,
+                                   bool *out_duplicate)
+{
+    if (!store__delivery_valid(d) || !out_duplicate || (n && !jobs) || n > STORE_BATCH_MAX)
+        return CC_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!store__job_valid(&jobs[i]))
+            return CC_EINVAL;
+    return BACKEND(s)->webhook_delivery(s, d, jobs, n, queue_limit, out_ids, out_existing,
+                                        out_duplicate);
+}
+
+static cc_err chk_webhook_prune(struct store *s, int64_t before_ms, int64_t *out_deleted)
+{
+    return BACKEND(s)->webhook_prune(s, before_ms, out_deleted);
+}
+
 /* The batch pointers stay NULL here: callers use store_job_enqueue_batch()
  * and friends below, which check and then call the backend's. */
 static const struct store_ops checked_ops = {
@@ -463,6 +482,8 @@ static const struct store_ops checked_ops = {
     .job_retry = chk_job_retry,
     .job_counts = chk_job_counts,
     .job_prune = chk_job_prune,
+    .webhook_delivery = chk_webhook_delivery,
+    .webhook_prune = chk_webhook_prune,
 };
 
 /* The backend's own table: behind the checks, or the only one (a fake). */

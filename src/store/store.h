@@ -231,6 +231,21 @@ struct store_doc_write {
 
 #define STORE_BATCH_MAX 256u       /* items per batch call, at most */
 
+/* ------------------------------------------------------------------ */
+/* Webhook deliveries: remembered for idempotency (docs/WEBHOOKS.md)   */
+
+#define STORE_DELIVERY_ID_MAX 200u   /* bytes of a delivery id, at most */
+#define STORE_DELIVERY_PRUNE_MAX 64u /* expired deliveries one record deletes */
+
+struct store_delivery {
+    const char *provider;      /* "github" | "generic" */
+    const char *delivery_id;   /* unique per provider, 1..STORE_DELIVERY_ID_MAX bytes */
+    int64_t source_id;         /* 0 = none (a GitHub delivery may reach several) */
+    const char *event;         /* "push", "release", "documents", ...; may be NULL */
+    int64_t received_ms;
+    int64_t prune_before_ms;   /* > 0: up to STORE_DELIVERY_PRUNE_MAX older ones go */
+};
+
 typedef void (*store_source_cb)(void *arg, const struct store_source *src);
 /* One source_state entry; the strings are valid during the call only. */
 typedef void (*store_state_cb)(void *arg, const char *key, const char *value,
@@ -383,6 +398,24 @@ struct store_ops {
     cc_err (*job_counts)(struct store *s, struct store_job_counts *out);
     /* Deletes succeeded jobs finished before before_ms. */
     cc_err (*job_prune)(struct store *s, int64_t before_ms, int64_t *out_deleted);
+
+    /* --- webhooks ---
+     * Records a delivery and queues its jobs in one write transaction,
+     * all or nothing. A delivery already recorded under (provider,
+     * delivery_id): nothing is written and *out_duplicate is true.
+     * Otherwise the jobs are queued as job_enqueue would one by one
+     * (dedup keys, queue_limit per source; out_ids / out_existing,
+     * optional, get n entries); a job that cannot be queued (CC_ELIMIT:
+     * its source's queue is full; CC_ENOTFOUND: no such source) rolls the
+     * whole delivery back and its error is returned, so a retried
+     * delivery is not a duplicate. Also deletes up to
+     * STORE_DELIVERY_PRUNE_MAX deliveries received before
+     * prune_before_ms. n <= STORE_BATCH_MAX. */
+    cc_err (*webhook_delivery)(struct store *s, const struct store_delivery *d,
+                               const struct store_job *jobs, size_t n, unsigned queue_limit,
+                               int64_t *out_ids, bool *out_existing, bool *out_duplicate);
+    /* Deletes the deliveries received before before_ms. */
+    cc_err (*webhook_prune)(struct store *s, int64_t before_ms, int64_t *out_deleted);
 
     /* --- batches (OPTIONAL: NULL is fine) ---
      * Each does in one call what a loop over the single-item ops above

@@ -29,6 +29,9 @@ bool store__job_valid(const struct store_job *j);
 bool store__job_state_valid(const char *state);
 /* A non-empty owner, lease_ms > 0, 0 <= now_ms and now_ms + lease_ms fits. */
 bool store__lease_valid(const char *owner, int64_t now_ms, int64_t lease_ms);
+/* A non-empty provider, a delivery id of 1..STORE_DELIVERY_ID_MAX bytes,
+ * source_id >= 0, received_ms >= 0. */
+bool store__delivery_valid(const struct store_delivery *d);
 /* Name [A-Za-z0-9._-]{1,STORE_NAME_MAX}, a known type, priority 1..10. */
 bool store__source_valid(const struct store_source *src);
 /* Checks a document: source and external id, content hash (normalized to

@@ -91,6 +91,9 @@ enum store_sql_id {
     SQL_JOB_COUNTS,
     SQL_JOB_OLDEST,
     SQL_JOB_PRUNE,
+    SQL_WEBHOOK_INSERT,
+    SQL_WEBHOOK_PRUNE_SOME,
+    SQL_WEBHOOK_PRUNE,
     SQL__COUNT
 };
 
@@ -351,6 +354,22 @@ cc_err store__sql_job_list(struct store *st, const char *state, int64_t before_i
 cc_err store__sql_job_counts(struct store *st, struct store_job_counts *out);
 cc_err store__sql_job_prune(struct store *st, int64_t before_ms, int64_t *out_deleted);
 
+/* Queues jobs[0..n) on a connection inside the caller's write
+ * transaction, as job_enqueue_batch does: *out_done jobs were queued (or
+ * found by their dedup key) before *out_stop (CC_ELIMIT, CC_ENOTFOUND)
+ * stopped it. A database error is returned (the transaction is then
+ * lost; roll it back). */
+cc_err store__sql_job_enqueue_on(struct store *st, struct store_sql_conn *c,
+                                 const struct store_job *jobs, size_t n, unsigned queue_limit,
+                                 int64_t *out_ids, bool *out_existing, size_t *out_done,
+                                 cc_err *out_stop);
+
+cc_err store__sql_webhook_delivery(struct store *st, const struct store_delivery *d,
+                                   const struct store_job *jobs, size_t n,
+                                   unsigned queue_limit, int64_t *out_ids, bool *out_existing,
+                                   bool *out_duplicate);
+cc_err store__sql_webhook_prune(struct store *st, int64_t before_ms, int64_t *out_deleted);
+
 /* The ops a SQL backend's table takes from this layer, as designated
  * initializers: `static const struct store_ops x = {.name = ..., .open =
  * ..., <the backend's own ops>, STORE_SQL_OPS};`. The optional batch ops
@@ -385,6 +404,8 @@ cc_err store__sql_job_prune(struct store *st, int64_t before_ms, int64_t *out_de
     .job_succeed = store__sql_job_succeed, .job_fail = store__sql_job_fail,            \
     .job_get = store__sql_job_get, .job_list = store__sql_job_list,                    \
     .job_retry = store__sql_job_retry, .job_counts = store__sql_job_counts,            \
-    .job_prune = store__sql_job_prune
+    .job_prune = store__sql_job_prune,                                                 \
+    .webhook_delivery = store__sql_webhook_delivery,                                   \
+    .webhook_prune = store__sql_webhook_prune
 
 #endif

@@ -262,21 +262,16 @@ static cc_err enqueue_one(struct store *st, struct store_sql_conn *c, const stru
     return err;
 }
 
-/* One try at jobs[0..n) in one write transaction. Stopped by the queue's
- * rules (an unknown source, a full queue), the jobs before are committed;
- * a database error loses them all (*out_done 0). */
-static cc_err enqueue_try(struct store *st, struct store_sql_conn *c,
-                          const struct store_job *jobs, size_t n, unsigned queue_limit,
-                          int64_t *out_ids, bool *out_existing, size_t *out_done,
-                          cc_err *out_stop)
+cc_err store__sql_job_enqueue_on(struct store *st, struct store_sql_conn *c,
+                                 const struct store_job *jobs, size_t n, unsigned queue_limit,
+                                 int64_t *out_ids, bool *out_existing, size_t *out_done,
+                                 cc_err *out_stop)
 {
-    const struct store_sql_dialect *d = dialect_of(st);
     struct limit_cache lc = {0};
     size_t done = 0;
-    cc_err stop = CC_OK;
+    cc_err stop = CC_OK, err = CC_OK;
     bool sql = false;
-    cc_err err = d->begin(st, c, STORE_SQL_WRITE);
-    for (; !err && done < n; done++) {
+    for (; done < n; done++) {
         int64_t id = 0;
         bool existing = false;
         stop = enqueue_one(st, c, &jobs[done], queue_limit, &lc, &id, &existing, &sql);
@@ -289,6 +284,26 @@ static cc_err enqueue_try(struct store *st, struct store_sql_conn *c,
         if (out_existing)
             out_existing[done] = existing;
     }
+    *out_done = done;
+    *out_stop = err ? CC_OK : stop;
+    return err;
+}
+
+/* One try at jobs[0..n) in one write transaction. Stopped by the queue's
+ * rules (an unknown source, a full queue), the jobs before are committed;
+ * a database error loses them all (*out_done 0). */
+static cc_err enqueue_try(struct store *st, struct store_sql_conn *c,
+                          const struct store_job *jobs, size_t n, unsigned queue_limit,
+                          int64_t *out_ids, bool *out_existing, size_t *out_done,
+                          cc_err *out_stop)
+{
+    const struct store_sql_dialect *d = dialect_of(st);
+    size_t done = 0;
+    cc_err stop = CC_OK;
+    cc_err err = d->begin(st, c, STORE_SQL_WRITE);
+    if (!err)
+        err = store__sql_job_enqueue_on(st, c, jobs, n, queue_limit, out_ids, out_existing,
+                                        &done, &stop);
     if (!err)
         err = d->commit(st, c);
     if (err) {

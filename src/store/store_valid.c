@@ -63,6 +63,13 @@ bool store__job_valid(const struct store_job *j)
            (!j->dedup_key || *j->dedup_key);
 }
 
+bool store__delivery_valid(const struct store_delivery *d)
+{
+    size_t n = d && d->delivery_id ? strlen(d->delivery_id) : 0;
+    return d && d->provider && *d->provider && n > 0 && n <= STORE_DELIVERY_ID_MAX &&
+           d->source_id >= 0 && d->received_ms >= 0 && d->prune_before_ms >= 0;
+}
+
 bool store__job_state_valid(const char *state)
 {
     static const char *const states[] = {"queued", "running", "succeeded", "failed", "dead"};

@@ -91,7 +91,7 @@ def test_source_validation(served, tmp_path):
     assert_error(create_source(d, expect=400, name="x", type="file", path="relative/dir"), 400)
     assert_error(create_source(d, expect=400, name="x", type="file",
                                path=str(tmp_path / "missing")), 400)
-    for t in ("rss", "docs", "webhook"):
+    for t in ("rss", "docs"):
         assert_error(create_source(d, expect=501, name="x" + t, type=t,
                                    url="https://example.test/feed"), 501)
     # inline secrets are refused

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "ingest/pipeline.h"
+#include "ingest/sources/github.h"
 #include "ingest/sources/types.h"
 
 /* Documents posted to the API (or uploaded without a source) land in a
@@ -23,6 +24,7 @@ static const struct ingest_source_type manual_type = {
 
 const struct ingest_source_type *const ingest_source_types[] = {
     &ingest_source_file,
+    &ingest_source_webhook,
     &manual_type,
     NULL,
 };
@@ -45,6 +47,38 @@ void ingest_source_type_names(char *out, size_t outsz)
         len += (size_t)snprintf(out + len, outsz - len, "%s%s",
                                 i == 0 ? "" : i + 1 == n ? " or " : ", ",
                                 ingest_source_types[i]->name);
+}
+
+/* The webhook options any type may carry (docs/WEBHOOKS.md): secrets
+ * only as files, like auth's; options.github only on the types a GitHub
+ * delivery reaches. */
+static cc_err check_webhook_options(const struct store_source *s,
+                                    struct ingest_source_problem *p)
+{
+    json_t *opts = s->options_json ? json_loads(s->options_json, 0, NULL) : NULL;
+    json_t *sf = json_object_get(opts, "secret_file");
+    struct ingest_github_opts gh;
+    char why[200] = "";
+    cc_err err = CC_OK;
+    p->hint = "see docs/WEBHOOKS.md";
+    if (json_object_get(opts, "secret")) {
+        snprintf(p->msg, sizeof(p->msg), "secrets in 'options' must come from files");
+        p->hint = "use options.secret_file with a path the daemon can read";
+        err = CC_EINVAL;
+    } else if (sf && (!json_is_string(sf) || json_string_value(sf)[0] != '/' ||
+                      json_string_length(sf) > INGEST_GITHUB_FIELD_MAX)) {
+        snprintf(p->msg, sizeof(p->msg), "options.secret_file must be an absolute path");
+        err = CC_EINVAL;
+    } else if ((err = ingest_github_opts_parse(opts, &gh, why, sizeof(why))) == CC_ENOTFOUND) {
+        err = CC_OK;
+    } else if (err) {
+        snprintf(p->msg, sizeof(p->msg), "%s", why);
+    } else if (strcmp(s->type, "docs") != 0 && strcmp(s->type, "webhook") != 0) {
+        snprintf(p->msg, sizeof(p->msg), "options.github is for docs and webhook sources");
+        err = CC_EINVAL;
+    }
+    json_decref(opts);
+    return err;
 }
 
 cc_err ingest_source_check(const struct store_source *s, const struct ingest_source_env *env,
@@ -73,6 +107,9 @@ cc_err ingest_source_check(const struct store_source *s, const struct ingest_sou
         p->hint = t->what;
         return CC_EINVAL;
     }
+    cc_err err = check_webhook_options(s, p);
+    if (err)
+        return err;
     return t->check ? t->check(s, env, p) : CC_OK;
 }
 
