@@ -346,6 +346,8 @@ static int start_http(struct daemon *d)
         .public_metrics = c->http.public_metrics, .rate_limit_rps = c->http.rate_limit_rps,
         .rate_limit_burst = c->http.rate_limit_burst,
         .rate_limit_clients = c->http.rate_limit_clients, .auth = d->auth,
+        .request_timeout_ms = c->http.request_timeout_ms,
+        .max_connections_per_client = c->http.max_connections_per_client,
         .handler_data = &d->deps,
     };
     if (http_server_new(&d->ctx, &hc, api_routes, api_routes_len, &d->http, err, sizeof(err)) ||

@@ -117,7 +117,9 @@ struct http_server_cfg {
     size_t max_body_bytes;
     size_t max_upload_bytes;      /* for routes marked .upload (document uploads) */
     unsigned max_streams;         /* SSE/log-follow streams at once; 0 = HTTP_STREAM_MAX */
-    int64_t read_timeout_ms;
+    int64_t read_timeout_ms;      /* idle time on a connection (libmicrohttpd's timeout) */
+    int64_t request_timeout_ms;   /* whole time to receive one request; 0 = no cap */
+    unsigned max_connections_per_client; /* per client address; 0 = no limit */
     bool public_metrics;
     double rate_limit_rps;
     unsigned rate_limit_burst;

@@ -1,0 +1,229 @@
+"""The HTTP edge under attack (issue 13): slow clients, password guessing, the
+HTTP library's own errors and request smuggling, bad bytes, secrets in
+children. Everything runs against the real binary on loopback; held sockets
+come from several 127.0.0.x source addresses so that per-address limits can
+be told apart from the global ones."""
+
+import json
+import re
+import select
+import socket
+import time
+
+import pytest
+
+from conftest import (assert_error, assert_security_headers, http_request,
+                      parse_raw_response)
+
+DEADLINE = 30.0     # generous: a busy 2-core machine, maybe an ASan build
+
+
+def connect_from(d, src, timeout=10.0):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((src, 0))
+    s.connect((d.host, d.port))
+    return s
+
+
+def closed_by_server(s, timeout):
+    """True once the server has closed (EOF or reset) within timeout seconds;
+    bytes the server sends before closing are skipped."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        r, _, _ = select.select([s], [], [], min(left, 1.0))
+        if not r:
+            continue
+        try:
+            if s.recv(65536) == b"":
+                return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+
+
+def read_response(s, timeout=DEADLINE):
+    """One HTTP/1.1 response with Content-Length read from a kept-alive
+    socket: (status, headers, body)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while b"\r\n\r\n" not in data:
+        assert time.monotonic() < deadline, "no response head: %r" % data
+        b = s.recv(65536)
+        assert b, "connection closed before a response: %r" % data
+        data += b
+    head, _, rest = data.partition(b"\r\n\r\n")
+    status, hdrs, _ = parse_raw_response(head + b"\r\n\r\n")
+    n = int(hdrs.get("content-length", "0"))
+    while len(rest) < n:
+        assert time.monotonic() < deadline, "short body"
+        b = s.recv(65536)
+        assert b, "connection closed inside a body"
+        rest += b
+    return status, hdrs, rest[:n]
+
+
+def timed_health(d):
+    t = time.monotonic()
+    r = http_request(d.url, "GET", "/health", timeout=DEADLINE)
+    return r, time.monotonic() - t
+
+
+# --------------------------------------------------------------------------
+# 1. slow clients
+
+def test_health_answers_while_1100_idle_connections_are_held(daemon):
+    d = daemon()
+    held = []
+    try:
+        # 5 addresses x 220: under the per-address limit (256), over the old
+        # global limit of 1024 that made /health time out.
+        for i in range(1100):
+            held.append(connect_from(d, "127.0.0.%d" % (2 + i // 220)))
+        for _ in range(5):
+            r, secs = timed_health(d)
+            assert r.status == 200 and r.json == {"status": "ok"}, r
+            assert secs < 5.0, "/health took %.2fs with 1100 idle connections" % secs
+        r = http_request(d.url, "GET", "/ready", timeout=DEADLINE)
+        assert r.status == 200, r
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_connections_over_the_per_address_limit_are_closed(daemon):
+    d = daemon(env={"CC_HTTP_MAX_CONNECTIONS_PER_CLIENT": "8"})
+    held = [connect_from(d, "127.0.0.2") for _ in range(8)]
+    try:
+        extra = connect_from(d, "127.0.0.2")
+        assert closed_by_server(extra, DEADLINE), "the 9th connection of one address was kept"
+        extra.close()
+        # the eight are still served, and another address is not affected
+        held[0].sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        status, _, body = read_response(held[0])
+        assert status == 200 and json.loads(body) == {"status": "ok"}
+        r, _ = timed_health(d)
+        assert r.status == 200
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_header_trickle_is_cut_at_request_timeout(daemon):
+    # read_timeout (idle) is far above the trickle's interval, so only the
+    # cap on the whole request can end it.
+    d = daemon(env={"CC_HTTP_REQUEST_TIMEOUT": "3s", "CC_HTTP_READ_TIMEOUT": "30s"})
+    s = connect_from(d, "127.0.0.2")
+    start = time.monotonic()
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+    cut = False
+    try:
+        while time.monotonic() - start < DEADLINE:
+            try:
+                s.sendall(b"X-Slow: 1\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                cut = True
+                break
+            if closed_by_server(s, 0.5):
+                cut = True
+                break
+    finally:
+        s.close()
+    took = time.monotonic() - start
+    assert cut, "a client trickling header lines kept its connection for %.0fs" % took
+    assert 2.5 <= took < 15.0, "header trickle cut after %.1fs; the cap is 3s" % took
+    m = http_request(d.url, "GET", "/metrics").text
+    assert re.search(r"^cc_http_request_timeouts_total [1-9]", m, re.M), m[-2000:]
+    d.assert_serving()
+
+
+def test_body_trickle_is_cut_at_request_timeout(daemon):
+    d = daemon(env={"CC_HTTP_REQUEST_TIMEOUT": "3s", "CC_HTTP_READ_TIMEOUT": "30s"})
+    tok = d.admin_token
+    s = connect_from(d, "127.0.0.2")
+    start = time.monotonic()
+    s.sendall(("POST /api/v1/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+               "Content-Type: application/json\r\nContent-Length: 8000\r\n\r\n{" % tok).encode())
+    cut = False
+    try:
+        while time.monotonic() - start < DEADLINE:
+            try:
+                s.sendall(b" ")
+            except (BrokenPipeError, ConnectionResetError):
+                cut = True
+                break
+            if closed_by_server(s, 0.5):
+                cut = True
+                break
+    finally:
+        s.close()
+    took = time.monotonic() - start
+    assert cut, "a client trickling its body kept its connection"
+    assert 2.5 <= took < 15.0, "body trickle cut after %.1fs; the cap is 3s" % took
+    d.assert_serving()
+
+
+# --------------------------------------------------------------------------
+# 4. errors, keep-alive and smuggling on the wire
+
+@pytest.mark.parametrize("path,status,hdr", [
+    ("/no-such-route", 404, ""),
+    ("/api/v1/status", 401, ""),
+    ("/api/v1/tokens", 403, "read"),
+])
+def test_early_refusals_keep_the_connection(daemon, path, status, hdr):
+    d = daemon()
+    extra = ""
+    if hdr == "read":
+        extra = "Authorization: Bearer %s\r\n" % d.create_token("edge-read")["token"]
+    s = connect_from(d, "127.0.0.1")
+    try:
+        for _ in range(3):
+            s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (path, extra)).encode())
+            got, hdrs, body = read_response(s)
+            assert got == status, (got, body)
+            assert "close" not in hdrs.get("connection", "").lower(), hdrs
+            assert json.loads(body)["error"]["code"].startswith("E")
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(s)[0] == 200
+    finally:
+        s.close()
+
+
+def test_refusal_with_an_unread_body_closes(daemon):
+    d = daemon()
+    s = connect_from(d, "127.0.0.1")
+    try:
+        s.sendall(b"POST /api/v1/projects HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 2\r\n\r\n{}")
+        status, hdrs, _ = read_response(s)
+        assert status == 401
+        assert closed_by_server(s, DEADLINE)
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("framing", [
+    b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+    b"Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+])
+def test_smuggling_framing_is_400_and_closed(daemon, framing):
+    d = daemon()
+    s = connect_from(d, "127.0.0.1")
+    try:
+        s.sendall(b"POST /api/v1/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                  + d.admin_token.encode() + b"\r\nContent-Type: application/json\r\n" + framing)
+        status, hdrs, body = read_response(s)
+        assert status == 400, body
+        assert json.loads(body)["error"]["code"] == "EINVAL"
+        assert "close" in hdrs.get("connection", "").lower(), hdrs
+        assert hdrs.get("x-content-type-options") == "nosniff"
+        assert closed_by_server(s, DEADLINE)
+    finally:
+        s.close()
+    # nothing was created by the smuggled request
+    r = d.admin("GET", "/api/v1/projects")
+    assert r.status == 200 and not r.json.get("projects"), r
