@@ -63,6 +63,21 @@ static int config_error(const struct cc_diag *d)
     return EXIT_CONFIG;
 }
 
+/* A guessable admin token behind a network port is found by brute force
+ * (issue 13): refuse it unless the operator said this is a test. */
+static int check_admin_token(const struct cc_config *c)
+{
+    char why[160];
+    if (!c->auth.admin_token[0] || c->auth.allow_weak_tokens ||
+        !http_auth_token_weak(c->auth.admin_token, why, sizeof(why)))
+        return 0;
+    fprintf(stderr, "commandcenter: auth.admin_token (CC_AUTH_ADMIN_TOKEN) is too weak: %s; "
+            "use at least %d random characters (e.g. 'openssl rand -base64 32'), or set "
+            "auth.allow_weak_tokens: true (CC_AUTH_ALLOW_WEAK_TOKENS) for a test setup\n",
+            why, HTTP_TOKEN_STRONG_MIN);
+    return EXIT_CONFIG;
+}
+
 static int load_config(struct daemon *d, const struct daemon_opts *opts, char *const *envp)
 {
     struct cc_diag diag = {0};
@@ -348,6 +363,7 @@ static int start_http(struct daemon *d)
         .rate_limit_clients = c->http.rate_limit_clients, .auth = d->auth,
         .request_timeout_ms = c->http.request_timeout_ms,
         .max_connections_per_client = c->http.max_connections_per_client,
+        .auth_failure_rate = c->auth.failure_rate, .auth_failure_burst = c->auth.failure_burst,
         .handler_data = &d->deps,
     };
     if (http_server_new(&d->ctx, &hc, api_routes, api_routes_len, &d->http, err, sizeof(err)) ||
@@ -413,6 +429,11 @@ int daemon_run(const struct daemon_opts *opts, char *const *envp)
     struct daemon d;
     memset(&d, 0, sizeof(d));
     int rc = load_config(&d, opts, envp);
+    if (rc) {
+        cc_config_release(&d.cfg);
+        return rc;
+    }
+    rc = check_admin_token(&d.cfg);
     if (rc) {
         cc_config_release(&d.cfg);
         return rc;

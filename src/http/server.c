@@ -33,6 +33,7 @@
 #include "core/log.h"
 #include "core/rand.h"
 #include "http/auth.h"
+#include "http/authguard.h"
 #include "http/conns.h"
 #include "http/ratelimit.h"
 #include "http/stream_int.h"
@@ -49,6 +50,7 @@ struct http_server {
     struct http_server_cfg cfg;
     struct http_router *router;
     struct http_ratelimit *ratelimit;
+    struct http_authguard *authguard; /* failed authentications per address */
     struct MHD_Daemon *mhd;
     unsigned port;
     atomic_int inflight;
@@ -266,7 +268,20 @@ static enum MHD_Result check_auth(struct MHD_Connection *c, struct conn_req *cr)
     if (access == HTTP_PUBLIC || access == HTTP_SIGNED)
         return MHD_YES;
     const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!authz || http_auth_check(s->cfg.auth, authz, &cr->who) != CC_OK) {
+    /* A blocked address is refused before its token is even looked at. */
+    int64_t retry_s = 0;
+    bool blocked = authz && http__authguard_blocked(s->authguard, cr->client_addr, &retry_s);
+    bool valid = !blocked && authz && http_auth_check(s->cfg.auth, authz, &cr->who) == CC_OK;
+    if (authz && !blocked && !valid)
+        blocked = http__authguard_failed(s->authguard, cr->client_addr, &retry_s);
+    if (blocked) {
+        http_resp_too_many(&cr->resp, retry_s, "too many failed authentications from this "
+                           "address", "wait for the number of seconds in Retry-After; "
+                           "until then every token is refused, even a valid one");
+        cr->phase = PHASE_REFUSED;
+        return MHD_YES;
+    }
+    if (!valid) {
         http_resp_header(&cr->resp, "WWW-Authenticate", "Bearer realm=\"commandcenter\"");
         return refuse(cr, CC_EAUTH,
                     authz ? "the bearer token is not valid" : "this route needs a bearer token",
@@ -619,6 +634,12 @@ cc_err http_server_new(struct cc_ctx *ctx, const struct http_server_cfg *cfg,
     cc_err e = http_router_new(routes, nroutes, &s->router, err, errsz);
     if (e)
         goto fail;
+    e = http__authguard_new(ctx, cfg->auth_failure_rate, cfg->auth_failure_burst,
+                            cfg->rate_limit_clients, &s->authguard);
+    if (e) {
+        snprintf(err, errsz, "cannot set up the authentication guard: %s", cc_err_str(e));
+        goto fail;
+    }
     e = http_ratelimit_new(cfg->rate_limit_rps, cfg->rate_limit_burst,
                            cfg->rate_limit_clients, &s->ratelimit);
     if (e) {
@@ -764,6 +785,7 @@ void http_server_free(struct http_server *s)
     http__conns_free(s->conns);
     http_router_free(s->router);
     http_ratelimit_free(s->ratelimit);
+    http__authguard_free(s->authguard);
     http_streams_destroy(&s->streams);
     free(s);
 }

@@ -120,6 +120,8 @@ struct http_server_cfg {
     int64_t read_timeout_ms;      /* idle time on a connection (libmicrohttpd's timeout) */
     int64_t request_timeout_ms;   /* whole time to receive one request; 0 = no cap */
     unsigned max_connections_per_client; /* per client address; 0 = no limit */
+    double auth_failure_rate;     /* failed auths/s earned back per address; 0 = off */
+    unsigned auth_failure_burst;
     bool public_metrics;
     double rate_limit_rps;
     unsigned rate_limit_burst;

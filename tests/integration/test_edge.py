@@ -227,3 +227,93 @@ def test_smuggling_framing_is_400_and_closed(daemon, framing):
     # nothing was created by the smuggled request
     r = d.admin("GET", "/api/v1/projects")
     assert r.status == 200 and not r.json.get("projects"), r
+
+
+# --------------------------------------------------------------------------
+# 2. password guessing
+
+def send_get(s, path, token):
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+               % (path, token)).encode())
+    return read_response(s)
+
+
+def test_wrong_token_flood_is_throttled_per_address(daemon):
+    from conftest import new_token
+    d = daemon(env={"CC_AUTH_FAILURE_BURST": "20", "CC_AUTH_FAILURE_RATE": "1"})
+    good = d.admin_token
+    s = connect_from(d, "127.0.0.2")
+    statuses = []
+    try:
+        for _ in range(300):
+            status, hdrs, body = send_get(s, "/api/v1/status", new_token())
+            statuses.append(status)
+            if status == 429:
+                retry = hdrs.get("retry-after")
+                assert retry and int(retry) >= 1, hdrs
+                assert json.loads(body)["error"]["code"] == "ELIMIT"
+        assert statuses[:20] == [401] * 20, statuses[:25]
+        assert set(statuses[20:]) == {429}, statuses[20:40]
+        # while blocked, even the right token gets 429 (and says nothing)
+        status, hdrs, _ = send_get(s, "/api/v1/status", good)
+        assert status == 429 and int(hdrs["retry-after"]) >= 1
+    finally:
+        s.close()
+    # another address is not blocked
+    other = connect_from(d, "127.0.0.3")
+    try:
+        assert send_get(other, "/api/v1/status", good)[0] == 200
+    finally:
+        other.close()
+    # public routes still answer the blocked address
+    s = connect_from(d, "127.0.0.2")
+    try:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(s)[0] == 200
+        # the block ends once a failure has been earned back (1/s here)
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            status = send_get(s, "/api/v1/status", good)[0]
+            if status == 200:
+                break
+            assert status == 429 and time.monotonic() < deadline, status
+            time.sleep(0.25)
+    finally:
+        s.close()
+    m = http_request(d.url, "GET", "/metrics").text
+    rejected = re.search(r'^cc_http_auth_failures_total\{result="rejected"\} (\d+)', m, re.M)
+    blocked = re.search(r'^cc_http_auth_failures_total\{result="blocked"\} (\d+)', m, re.M)
+    assert rejected and int(rejected.group(1)) >= 20, m[-3000:]
+    assert blocked and int(blocked.group(1)) >= 281, m[-3000:]
+    # logged, but not once per failure
+    lines = [e for e in d.logs() if e.get("msg") == "authentication failures"]
+    assert 1 <= len(lines) <= 5, lines
+    assert lines[0].get("client") == "127.0.0.2", lines[0]
+
+
+def test_missing_token_is_not_counted_as_a_guess(daemon):
+    d = daemon(env={"CC_AUTH_FAILURE_BURST": "3"})
+    for _ in range(10):
+        assert_error(d.get("/api/v1/status"), 401, "EAUTH")
+    assert d.get("/api/v1/status", token=d.admin_token).status == 200
+
+
+@pytest.mark.parametrize("token", [
+    "short-token-123",
+    "passwordpasswordpasswordpassword",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
+])
+def test_weak_configured_admin_token_refuses_to_start(tmp_path, token):
+    from conftest import run_cc, daemon_env
+    env = daemon_env(tmp_path / "data", {"CC_AUTH_ADMIN_TOKEN": token})
+    (tmp_path / "data").mkdir()
+    res = run_cc(["serve"], env=env, timeout=15)
+    assert res.returncode == 2, res
+    assert "auth.admin_token" in res.stderr and "allow_weak_tokens" in res.stderr, res.stderr
+    assert token not in res.stderr
+
+
+def test_weak_admin_token_allowed_explicitly(daemon):
+    d = daemon(env={"CC_AUTH_ADMIN_TOKEN": "short-but-allowed",
+                    "CC_AUTH_ALLOW_WEAK_TOKENS": "true"})
+    assert d.get("/api/v1/status", token="short-but-allowed").status == 200
