@@ -85,7 +85,14 @@ const char *http_req_query(const struct http_req *r, const char *name);
  * JSON or a non-object) and returns CC_EINVAL; the handler just returns. */
 cc_err http_req_json(struct http_req *r, struct http_resp *resp, json_t **out);
 
-/* Replaces the body with the JSON (stolen: decref'd here). */
+/* A JSON string of s that never fails on its bytes: valid UTF-8 is kept,
+ * each byte that is not becomes U+FFFD. For anything a handler echoes
+ * back (names, paths, messages quoting input). NULL s gives JSON null. */
+json_t *http_json_str(const char *s);
+json_t *http_json_strn(const char *s, size_t len);
+
+/* Replaces the body with the JSON (stolen: decref'd here). j NULL (a
+ * failed json_pack) answers 500 EIO instead of a truncated body. */
 void http_resp_json(struct http_resp *r, int status, json_t *j);
 /*
  * Error answers, SPEC 2.2: {"error":{"code","message","hint"}}. A handler
