@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from orch_helpers import orch  # noqa: F401
 from conftest import (assert_error, assert_security_headers, http_request,
                       parse_raw_response)
 
@@ -317,3 +318,69 @@ def test_weak_admin_token_allowed_explicitly(daemon):
     d = daemon(env={"CC_AUTH_ADMIN_TOKEN": "short-but-allowed",
                     "CC_AUTH_ALLOW_WEAK_TOKENS": "true"})
     assert d.get("/api/v1/status", token="short-but-allowed").status == 200
+
+
+# --------------------------------------------------------------------------
+# 6. secrets in child processes
+
+def test_process_shim_and_service_do_not_inherit_daemon_secrets(orch):
+    import os
+    import subprocess
+    from conftest import new_token
+    from orch_helpers import BUSYBOX, wait_for
+    assert os.access(BUSYBOX, os.X_OK), "scripts/deps.sh test installs busybox-static"
+    tok = new_token()
+    o = orch(env={"CC_AUTH_ADMIN_TOKEN": tok, "CC_EDGE_MARKER": "leak-me"})
+    o.d._admin_token = tok
+    f = o.write("envleak", """
+name: envleak
+x-commandcenter: {driver: process}
+services:
+  sleeper:
+    command: ["%s", "sleep", "300"]
+    environment:
+      SERVICE_OWN: "kept"
+""" % BUSYBOX)
+    o.register(f)
+    o.up("envleak")
+    o.wait_status("envleak", "sleeper", ("running", "healthy"), timeout=30)
+
+    def shims():
+        out = subprocess.run(["pgrep", "-f", "--", " shim %s" % o.d.data_dir],
+                             stdout=subprocess.PIPE, text=True).stdout
+        return [int(x) for x in out.split()]
+    wait_for(lambda: shims(), 30, "the shim process")
+    shim = shims()[0]
+    kids = subprocess.run(["pgrep", "-P", str(shim)], stdout=subprocess.PIPE,
+                          text=True).stdout.split()
+    assert kids, "the shim has no service child"
+    for pid in [shim] + [int(k) for k in kids]:
+        env = open("/proc/%d/environ" % pid, "rb").read().split(b"\0")
+        names = [e.split(b"=", 1)[0] for e in env if e]
+        assert tok.encode() not in b"\0".join(env), "pid %d has the admin token" % pid
+        assert not [n for n in names if n.startswith(b"CC_") and n != b"CC_SECRETS_DIR"], \
+            (pid, names)
+    service_env = open("/proc/%s/environ" % kids[0], "rb").read()
+    assert b"SERVICE_OWN=kept" in service_env
+
+
+def test_pdftotext_gets_a_minimal_environment(daemon, tmp_path):
+    import base64
+    import os
+    from conftest import PDF_MIME, make_pdf, post_document, search, wait_job
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake = bindir / "pdftotext"
+    # stands in for poppler's tool: prints its own environment as the text
+    fake.write_text("#!/bin/sh\ncat >/dev/null\necho envprobe\nenv\n")
+    fake.chmod(0o755)
+    d = daemon(env={"PATH": "%s:%s" % (bindir, os.environ.get("PATH", "/usr/bin:/bin")),
+                    "CC_EDGE_MARKER": "zorblaxsecret", "OTHER_MARKER": "quuxsecret"})
+    pdf = make_pdf(["anything"])
+    r = post_document(d, content_base64=base64.b64encode(pdf).decode(), content_type=PDF_MIME,
+                      title="env probe", external_id="env.pdf")
+    job = wait_job(d, r.json["job_id"])
+    assert job["state"] == "succeeded", job
+    assert search(d, "envprobe")["results"], "the stand-in pdftotext did not run"
+    assert search(d, "zorblaxsecret")["results"] == []
+    assert search(d, "quuxsecret")["results"] == []
