@@ -134,11 +134,13 @@ static int64_t source_id_of(struct http_req *req, struct http_resp *resp, const 
 
 /* The job payload: the validated request plus the source id and a default
  * external id (the URL, else the content's hash: posting the same content
- * twice is then a no-op). */
-static char *build_payload(json_t *body, int64_t source_id, const char *source_name,
-                           const char *type)
+ * twice is then a no-op). Changes body. */
+static char *build_payload(struct http_req *req, json_t *body, int64_t source_id,
+                           const char *source_name, const char *type, const char **ext_out)
 {
-    json_t *p = json_deep_copy(body);
+    /* The body itself, not a copy: it holds the whole document and is not
+     * used after this. */
+    json_t *p = json_incref(body);
     json_object_del(p, "source");
     json_object_set_new(p, "source_id", json_integer(source_id));
     if (source_name)
@@ -160,6 +162,8 @@ static char *build_payload(json_t *body, int64_t source_id, const char *source_n
             json_object_set_new(p, "external_id", json_string(id));
         }
     }
+    const char *ext = json_string_value(json_object_get(p, "external_id"));
+    *ext_out = cc_arena_strdup(req->arena, ext ? ext : "");
     char *out = json_dumps(p, JSON_COMPACT);
     json_decref(p);
     return out;
@@ -186,7 +190,8 @@ void api__documents_create(struct http_req *req, struct http_resp *resp)
     int64_t source_id = source_id_of(req, resp, source ? source : "manual", &source_name);
     if (!source_id)
         goto out;
-    payload = build_payload(body, source_id, source_name, type);
+    const char *external_id = NULL;
+    payload = build_payload(req, body, source_id, source_name, type, &external_id);
     int64_t now = cc_wall_ms(req->ctx->clock);
     struct store_job j = {.kind = "ingest.document", .source_id = source_id,
                           .payload = payload, .payload_len = strlen(payload),
@@ -205,13 +210,13 @@ void api__documents_create(struct http_req *req, struct http_resp *resp)
         goto out;
     }
     ingest_workers_wake(deps->workers);
-    json_t *pj = json_loads(payload, 0, NULL);
+    /* Not parsed back from the payload: that would be the whole document
+     * once more in memory. */
     char *status = cc_arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)id);
-    http_resp_json(resp, 202, json_pack("{s:I, s:s, s:O, s:s}", "job_id", (json_int_t)id,
+    http_resp_json(resp, 202, json_pack("{s:I, s:s, s:o, s:s}", "job_id", (json_int_t)id,
                                         "state", "queued", "external_id",
-                                        json_object_get(pj, "external_id"),
+                                        http_json_str(external_id ? external_id : ""),
                                         "status_url", status ? status : ""));
-    json_decref(pj);
 out:
     free(payload);
     json_decref(body);

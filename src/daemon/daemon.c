@@ -50,6 +50,7 @@ struct daemon {
     struct ingest_workers *workers;
     struct ingest_scheduler *scheduler;
     char node_id[128];
+    char spool_dir[4096];                 /* <data_dir>/spool: upload bodies */
     struct obs_family *m_jobs_queue;      /* gauge {state} */
     struct obs_series *m_jobs_oldest;     /* gauge */
     struct orch_engine *engine;
@@ -351,6 +352,7 @@ static int start_http(struct daemon *d)
 {
     char err[512] = "";
     const struct cc_config *c = &d->cfg;
+    snprintf(d->spool_dir, sizeof(d->spool_dir), "%s/spool", c->data_dir);
     struct http_server_cfg hc = {
         .listen = c->http.listen, .threads = c->http.threads,
         .max_connections = c->http.max_connections,
@@ -364,6 +366,7 @@ static int start_http(struct daemon *d)
         .request_timeout_ms = c->http.request_timeout_ms,
         .max_connections_per_client = c->http.max_connections_per_client,
         .auth_failure_rate = c->auth.failure_rate, .auth_failure_burst = c->auth.failure_burst,
+        .spool_dir = d->spool_dir,
         .handler_data = &d->deps,
     };
     if (http_server_new(&d->ctx, &hc, api_routes, api_routes_len, &d->http, err, sizeof(err)) ||

@@ -36,6 +36,7 @@
 #include "http/authguard.h"
 #include "http/conns.h"
 #include "http/ratelimit.h"
+#include "http/spool.h"
 #include "http/stream_int.h"
 #include "observe/metrics.h"
 
@@ -76,6 +77,8 @@ struct conn_req {
     struct http_principal who;
     struct cc_buf body;
     enum req_phase phase;
+    struct http_spool spool;   /* upload routes with http_server_cfg.spool_dir */
+    bool spool_failed;         /* the spool file could not be written: 503 */
     bool too_large;            /* body over the limit: drained, then 413 */
     size_t drained;
     const struct http_route *route;
@@ -325,6 +328,10 @@ static enum MHD_Result check_body_size(struct MHD_Connection *c, struct conn_req
     else if (cr->route->max_body && cr->route->max_body < limit)
         limit = cr->route->max_body;
     cc_buf_init(&cr->body, limit);
+    if (cr->route->upload && cr->srv->cfg.spool_dir &&
+        http__spool_open(&cr->spool, cr->srv->cfg.spool_dir, limit) != CC_OK)
+        return refuse(cr, CC_EAGAIN, "cannot store the upload for processing",
+                      "check that data_dir is writable and has free space");
     if (!cl)
         return MHD_YES;
     char *end;
@@ -419,6 +426,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
     cc_arena_init(&cr->arena, ARENA_BLOCK, ARENA_LIMIT);
     cc_buf_init(&cr->resp.body, RESP_LIMIT);
     cc_buf_init(&cr->body, 0);
+    http__spool_init(&cr->spool);
     new_request_id(cr->request_id);
     client_address(c, cr->client_addr, sizeof(cr->client_addr));
     cr->req.ctx = s->ctx;
@@ -477,6 +485,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;   /* discard what the client sends anyway */
         return MHD_YES;
     }
+    if (*upload_data_size && cr->spool.fd >= 0) {
+        if (!cr->too_large && !cr->spool_failed) {
+            cc_err e = http__spool_add(&cr->spool, upload_data, *upload_data_size);
+            cr->too_large = e == CC_ELIMIT;
+            cr->spool_failed = e == CC_EIO;
+        }
+        if (cr->too_large || cr->spool_failed) {
+            cr->drained += *upload_data_size;
+            if (cr->drained > DRAIN_LIMIT)
+                return MHD_NO;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
     if (*upload_data_size) {
         if (!cr->too_large && cc_buf_add(&cr->body, upload_data, *upload_data_size) != CC_OK) {
             /* Only a body without Content-Length (chunked) gets here.
@@ -497,6 +519,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (cr->too_large)
         return fail(c, cr, CC_ELIMIT, "the request body is too large",
                     "send a smaller body or raise http.max_body_bytes");
+    if (cr->spool_failed ||
+        (cr->spool.len && http__spool_map(&cr->spool, &cr->req.body, &cr->req.body_len)))
+        return fail(c, cr, CC_EAGAIN, "cannot store the upload for processing",
+                    "check that data_dir is writable and has free space");
     http__conn_received(c);
     run_handler(cr);
     return send_response(c, cr);
@@ -540,6 +566,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         cr->req.route = cr->req.route ? cr->req.route : "unmatched";
     log_access(cr, method, status, secs);
     cc_buf_release(&cr->body);
+    http__spool_release(&cr->spool);
     cc_buf_release(&cr->resp.body);
     cc_arena_release(&cr->arena);
     free(cr);

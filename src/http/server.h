@@ -127,6 +127,7 @@ struct http_server_cfg {
     int64_t read_timeout_ms;      /* idle time on a connection (libmicrohttpd's timeout) */
     int64_t request_timeout_ms;   /* whole time to receive one request; 0 = no cap */
     unsigned max_connections_per_client; /* per client address; 0 = no limit */
+    const char *spool_dir;        /* upload bodies received into files here; NULL = memory */
     double auth_failure_rate;     /* failed auths/s earned back per address; 0 = off */
     unsigned auth_failure_burst;
     bool public_metrics;

@@ -384,3 +384,53 @@ def test_pdftotext_gets_a_minimal_environment(daemon, tmp_path):
     assert search(d, "envprobe")["results"], "the stand-in pdftotext did not run"
     assert search(d, "zorblaxsecret")["results"] == []
     assert search(d, "quuxsecret")["results"] == []
+
+
+# --------------------------------------------------------------------------
+# 5. memory per request: uploads are spooled to a file while they arrive
+
+def spool_fds(d):
+    import os
+    out = []
+    for fd in os.listdir("/proc/%d/fd" % d.proc.pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (d.proc.pid, fd))
+        except OSError:
+            continue
+        if "/spool/upload-" in target:
+            out.append(target)
+    return out
+
+
+def test_upload_is_spooled_to_an_unlinked_file_while_it_arrives(daemon):
+    from conftest import wait_job
+    d = daemon()
+    text = ("# Spooled\n\n" + "spoolwombat grazes quietly. " * 40000 + "\n")
+    body = json.dumps({"content": text, "content_type": "text/markdown",
+                       "title": "spooled", "external_id": "spooled.md"}).encode()
+    s = connect_from(d, "127.0.0.1")
+    try:
+        s.sendall(("POST /api/v1/knowledge/documents HTTP/1.1\r\nHost: x\r\n"
+                   "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                   "Content-Length: %d\r\n\r\n" % (d.admin_token, len(body))).encode())
+        half = len(body) // 2
+        s.sendall(body[:half])
+        deadline = time.monotonic() + DEADLINE
+        while not spool_fds(d):
+            assert time.monotonic() < deadline, "no spool file open while the upload arrives"
+            time.sleep(0.05)
+        assert all(t.endswith("(deleted)") for t in spool_fds(d)), spool_fds(d)
+        s.sendall(body[half:])
+        status, _, answer = read_response(s)
+        assert status == 202, answer
+        job = wait_job(d, json.loads(answer)["job_id"])
+        assert job["state"] == "succeeded", job
+    finally:
+        s.close()
+    deadline = time.monotonic() + DEADLINE
+    while spool_fds(d):
+        assert time.monotonic() < deadline, "the spool file stayed open: %r" % spool_fds(d)
+        time.sleep(0.05)
+    assert list((d.data_dir / "spool").iterdir()) == []
+    r = d.admin("GET", "/api/v1/knowledge/search?q=spoolwombat")
+    assert r.status == 200 and r.json["results"], r
