@@ -220,6 +220,12 @@ static bool refill(const struct http_ratelimit *rl, struct bucket *b, int64_t no
     return false;
 }
 
+static struct stripe *stripe_of(struct http_ratelimit *rl, const char *key, uint64_t *h)
+{
+    *h = hash_key(rl->seed, key);
+    return &rl->stripes[(*h >> 32) % rl->nstripes];
+}
+
 bool http_ratelimit_take(struct http_ratelimit *rl, const char *key, int64_t now_ms,
                          int64_t *retry_after_ms)
 {
@@ -227,8 +233,8 @@ bool http_ratelimit_take(struct http_ratelimit *rl, const char *key, int64_t now
         return true;
     if (!key)
         key = "";
-    uint64_t h = hash_key(rl->seed, key);
-    struct stripe *s = &rl->stripes[(h >> 32) % rl->nstripes];
+    uint64_t h;
+    struct stripe *s = stripe_of(rl, key, &h);
     pthread_mutex_lock(&s->mu);
     uint32_t i = lookup(s, h, key);
     if (i == NIL) {
@@ -252,8 +258,8 @@ bool http_ratelimit_peek(struct http_ratelimit *rl, const char *key, int64_t now
         return true;
     if (!key)
         key = "";
-    uint64_t h = hash_key(rl->seed, key);
-    struct stripe *s = &rl->stripes[(h >> 32) % rl->nstripes];
+    uint64_t h;
+    struct stripe *s = stripe_of(rl, key, &h);
     pthread_mutex_lock(&s->mu);
     uint32_t i = lookup(s, h, key);
     bool ok = i == NIL || refill(rl, &s->b[i], now_ms, retry_after_ms);
