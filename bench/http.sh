@@ -203,8 +203,11 @@ if [ "$ONLY" != peers ]; then
     # GET /health again while 1,000 idle connections are held open (5 loopback
     # source addresses x 200, under the per-address limit), as slowloris would.
     start_bg "$WORK/idle.log" "$PY" -c '
-import socket, sys, time
+import resource, socket, sys, time
 port, n = int(sys.argv[1]), int(sys.argv[2])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if soft != resource.RLIM_INFINITY and soft < n + 64:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 held = []
 for i in range(n):
     s = socket.socket()

@@ -89,7 +89,21 @@ def timed_health(d):
 # --------------------------------------------------------------------------
 # 1. slow clients
 
+def raise_nofile(need):
+    """This process holds many sockets: lift its soft descriptor limit (1024 on a
+    fresh machine) towards the hard one."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < need:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard == resource.RLIM_INFINITY
+                                                    else min(hard, max(need, soft)), hard))
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert soft == resource.RLIM_INFINITY or soft >= need, \
+        "need %d descriptors, the hard limit allows %d" % (need, soft)
+
+
 def test_health_answers_while_1100_idle_connections_are_held(daemon):
+    raise_nofile(1400)
     d = daemon()
     held = []
     try:
