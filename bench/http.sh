@@ -5,7 +5,10 @@
 #   - nginx (2 workers) serving a small static file, the practical ceiling.
 #
 # Each target gets `wrk -t2 -c64 -d10s --latency`; the daemon is also measured
-# on GET /metrics, and its RSS is read from /proc idle and (sampled) under load.
+# on GET /metrics, on GET /health while 1,000 idle connections are held open,
+# and under a flood of wrong bearer tokens (401s/s, each counted in
+# cc_http_auth_failures_total); its RSS is read from /proc idle and (sampled)
+# under load.
 # Results: bench/results/http.json plus a readable summary on stdout. Missing a
 # target is reported there, not by the exit status: this script exits non-zero
 # only when the benchmark itself could not run.
@@ -145,11 +148,13 @@ start_rss_sampler() {
     SAMPLER=$!
 }
 
-# run_wrk NAME URL: one wrk run; figures to $WORK/wrk-NAME.json, text appended to the raw log.
+# run_wrk NAME URL [WRK ARGS...]: one wrk run; figures to $WORK/wrk-NAME.json, text
+# appended to the raw log.
 run_wrk() {
     local name=$1 url=$2
-    log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency $url"
-    if ! "$WRK" -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+    shift 2
+    log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency $* $url"
+    if ! "$WRK" -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" \
             -s "$ROOT/bench/wrk_report.lua" "$url" >"$WORK/wrk-$name.txt" 2>&1; then
         cat "$WORK/wrk-$name.txt" >&2
         die "wrk failed against $url"
@@ -184,7 +189,7 @@ if [ "$ONLY" != peers ]; then
     start_bg "$WORK/daemon.log" env -i PATH="$PATH" HOME="$WORK" \
         CC_DATA_DIR="$WORK/cc-data" CC_HTTP_LISTEN="127.0.0.1:$D_PORT" \
         CC_LOG_FORMAT=json CC_LOG_LEVEL="$LOG_LEVEL" CC_HTTP_RATE_LIMIT_RPS=0 \
-        "$CC_BIN" serve
+        CC_AUTH_FAILURE_RATE=0 "$CC_BIN" serve
     D_PID=$BG_PID
     log "daemon pid $D_PID on 127.0.0.1:$D_PORT"
     wait_http "http://127.0.0.1:$D_PORT/health" "$D_PID" 10 "$WORK/daemon.log" \
@@ -195,6 +200,37 @@ if [ "$ONLY" != peers ]; then
     start_rss_sampler "$D_PID"
     run_wrk daemon-health "http://127.0.0.1:$D_PORT/health"
     run_wrk daemon-metrics "http://127.0.0.1:$D_PORT/metrics"
+    # GET /health again while 1,000 idle connections are held open (5 loopback
+    # source addresses x 200, under the per-address limit), as slowloris would.
+    start_bg "$WORK/idle.log" "$PY" -c '
+import resource, socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if soft != resource.RLIM_INFINITY and soft < n + 64:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+held = []
+for i in range(n):
+    s = socket.socket()
+    s.bind(("127.0.0.%d" % (2 + i // 200), 0))
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")   # an unfinished head
+    held.append(s)
+open(sys.argv[3], "w").write("%d\n" % len(held))
+time.sleep(3600)' "$D_PORT" 1000 "$WORK/idle.ready"
+    IDLE_PID=$BG_PID
+    for _ in $(seq 1 300); do [ -s "$WORK/idle.ready" ] && break; sleep 0.1; done
+    [ -s "$WORK/idle.ready" ] || die "could not open 1,000 idle connections; see $WORK/idle.log"
+    run_wrk daemon-health-idle "http://127.0.0.1:$D_PORT/health"
+    stop_proc "$IDLE_PID" 5
+    # A flood of wrong tokens (the failed-authentication guard is off here, so
+    # every answer is a 401; with it on they turn into 429 after 20).
+    run_wrk daemon-wrong-token "http://127.0.0.1:$D_PORT/api/v1/status" \
+        -H "Authorization: Bearer cc_wrongwrongwrongwrongwrongwrongwrongwrongwro"
+    "$PY" -c 'import sys, urllib.request
+for ln in urllib.request.urlopen(sys.argv[1], timeout=10).read().decode().splitlines():
+    if ln.startswith("cc_http_auth_failures_total{result=\"rejected\"}"):
+        print(int(float(ln.split()[-1])))' "http://127.0.0.1:$D_PORT/metrics" >"$WORK/auth-failures" \
+        || true
     kill "$SAMPLER" 2>/dev/null || true
     wait "$SAMPLER" 2>/dev/null || true
     SAMPLER=""
@@ -267,7 +303,8 @@ ELAPSED=$(( $(date +%s) - T0 ))
 export B_THREADS="$THREADS" B_CONNECTIONS="$CONNECTIONS" B_DURATION="$DURATION" B_LOG_LEVEL="$LOG_LEVEL" \
     B_ONLY="$ONLY" B_ELAPSED="$ELAPSED" B_CC_BIN="$CC_BIN" B_D_VERSION="$D_VERSION" \
     B_RSS_IDLE_KB="$D_RSS_IDLE_KB" B_RSS_PEAK_KB="$D_RSS_PEAK_KB" B_D_EXIT="$D_EXIT" \
-    B_LOADAVG_BEFORE="$LOADAVG_BEFORE"
+    B_LOADAVG_BEFORE="$LOADAVG_BEFORE" \
+    B_AUTH_FAILURES="$(cat "$WORK/auth-failures" 2>/dev/null || true)"
 "$PY" - "$WORK" "$OUT" <<'EOF' || die "could not write the results"
 import json, os, platform, sys, time
 work, out = sys.argv[1], sys.argv[2]
@@ -295,6 +332,8 @@ def kb(v):
     return int(v) * 1024 if v not in ("", None) else None
 
 d_health, d_metrics = wrk("daemon-health"), wrk("daemon-metrics")
+d_idle, d_flood = wrk("daemon-health-idle"), wrk("daemon-wrong-token")
+auth_counted = int(E["B_AUTH_FAILURES"]) if E.get("B_AUTH_FAILURES") else None
 f_health, n_static = wrk("fastapi-health"), wrk("nginx-static")
 rss_idle, rss_peak = kb(E["B_RSS_IDLE_KB"]), kb(E["B_RSS_PEAK_KB"])
 
@@ -319,6 +358,20 @@ targets = {
                           d_errors, None if d_errors is None else d_errors == 0),
     "idle_rss": target("idle RSS <= 10 MB (10,000,000 bytes)", rss_idle,
                        None if rss_idle is None else rss_idle <= IDLE_RSS_MAX),
+    "health_with_1000_idle": target(
+        "GET /health requests/s and p99 with 1,000 idle connections within 20% of without",
+        None if not (d_idle and d_health) else
+        {"rps_ratio": ratio(d_idle, d_health),
+         "p99_ratio": round(d_idle["latency_ms"]["p99"] / d_health["latency_ms"]["p99"], 3)
+         if d_health["latency_ms"]["p99"] else None},
+        None if not (d_idle and d_health) else
+        (ratio(d_idle, d_health) >= 0.8 and d_idle["errors"] == 0 and
+         d_idle["latency_ms"]["p99"] <= 1.2 * d_health["latency_ms"]["p99"])),
+    "wrong_token_flood_counted": target(
+        "every 401 of a wrong-token flood counted in cc_http_auth_failures_total, no socket errors",
+        None if d_flood is None else {"answers": d_flood["requests"], "counted": auth_counted},
+        None if d_flood is None or auth_counted is None else
+        (auth_counted >= d_flood["requests"] and d_flood["errors"] == d_flood["errors_detail"]["non_2xx_3xx"])),
 }
 checked = [t["met"] for t in targets.values() if t["met"] is not None]
 doc = {
@@ -332,6 +385,8 @@ doc = {
     "daemon": None if d_health is None else {
         "binary": E["B_CC_BIN"], "version": E["B_D_VERSION"],
         "health": d_health, "metrics": d_metrics,
+        "health_with_1000_idle_connections": d_idle,
+        "wrong_token_flood_401": d_flood, "auth_failures_counted": auth_counted,
         "rss_idle_bytes": rss_idle, "rss_peak_loaded_bytes": rss_peak,
         "exit_status_after_sigterm": int(E["B_D_EXIT"]) if E["B_D_EXIT"] else None,
     },
@@ -358,6 +413,8 @@ print("HTTP benchmark (wrk -t%s -c%s -d%s), %s CPUs" % (E["B_THREADS"], E["B_CON
 print("  %-22s %12s %9s %9s %9s %8s" % ("target", "requests/s", "p50 ms", "p90 ms", "p99 ms", "errors"))
 print(row("daemon GET /health", d_health))
 print(row("daemon GET /metrics", d_metrics))
+print(row("daemon /health 1k idle", d_idle))
+print(row("daemon wrong token 401", d_flood))
 print(row("fastapi GET /health", f_health))
 print(row("nginx static file", n_static))
 if rss_idle is not None:

@@ -106,7 +106,7 @@ cc_err api__document_check(const struct api_deps *deps, json_t *doc, bool with_s
  * source_name, content_type and an external_id (the URL, else the
  * content's SHA-256: the same content posted twice is one document).
  * With `external_id`, that id is also copied into the arena `a` (NULL
- * when the arena is full). */
+ * when the arena is full). doc itself is changed (used, not copied). */
 char *api__document_payload(json_t *doc, int64_t source_id, const char *source_name,
                             const char *type, struct cc_arena *a, const char **external_id);
 

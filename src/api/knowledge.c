@@ -165,10 +165,15 @@ static int64_t source_id_of(struct http_req *req, struct http_resp *resp, const 
     return id;
 }
 
+/* The job payload: the validated document plus the source id and a default
+ * external id (the URL, else the content's hash: posting the same content
+ * twice is then a no-op). Changes doc: it is used, not copied, since it
+ * may hold a whole document and is not needed afterwards. *external_id
+ * (optional) gets the external id, in a. */
 char *api__document_payload(json_t *doc, int64_t source_id, const char *source_name,
                             const char *type, struct cc_arena *a, const char **external_id)
 {
-    json_t *p = json_deep_copy(doc);
+    json_t *p = json_incref(doc);
     json_object_del(p, "source");
     json_object_set_new(p, "source_id", json_integer(source_id));
     if (source_name)
@@ -244,9 +249,12 @@ void api__documents_create(struct http_req *req, struct http_resp *resp)
         goto out;
     }
     ingest_workers_wake(deps->workers);
+    /* Not parsed back from the payload: that would be the whole document
+     * once more in memory. */
     char *status = cc_arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)id);
-    http_resp_json(resp, 202, json_pack("{s:I, s:s, s:s?, s:s}", "job_id", (json_int_t)id,
-                                        "state", "queued", "external_id", external_id,
+    http_resp_json(resp, 202, json_pack("{s:I, s:s, s:o, s:s}", "job_id", (json_int_t)id,
+                                        "state", "queued", "external_id",
+                                        http_json_str(external_id ? external_id : ""),
                                         "status_url", status ? status : ""));
 out:
     free(payload);

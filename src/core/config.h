@@ -45,6 +45,8 @@ struct cc_config {
         double rate_limit_rps;   /* per token or client address; 0 = off */
         unsigned rate_limit_burst;
         unsigned rate_limit_clients; /* distinct clients tracked at once */
+        int64_t request_timeout_ms;  /* whole request (head + body); 0 = no cap */
+        unsigned max_connections_per_client; /* 0 = no per-address limit */
     } http;
     struct {
         char *level;             /* debug|info|warn|error */
@@ -53,6 +55,9 @@ struct cc_config {
     struct {
         char *admin_token;       /* secret; optional extra admin token */
         char *bootstrap_token_file; /* relative to data_dir */
+        bool allow_weak_tokens;  /* start with a short/guessable admin_token */
+        double failure_rate;     /* failed auths per second per address; 0 = off */
+        unsigned failure_burst;
     } auth;
     struct {
         char *driver;            /* sqlite | postgres */

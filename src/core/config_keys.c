@@ -53,7 +53,7 @@ static const struct cc_cfg_key keys[] = {
     {.path = "http.max_connections",
      .type = CC_CFG_UINT,
      .offset = OFF(http.max_connections),
-     .def = "1024",
+     .def = "4096",
      .min = 1,
      .max = 100000,
      .help = "Connections served at once; more are refused."},
@@ -77,7 +77,9 @@ static const struct cc_cfg_key keys[] = {
      .def = "30s",
      .min = 1,
      .max = 24 * HOUR,
-     .help = "Time a client may take to send a request."},
+     .help = "Idle time allowed on a connection: closed when nothing arrives for "
+             "this long. Any byte resets it; http.request_timeout caps the whole "
+             "request."},
     {.path = "http.shutdown_timeout",
      .type = CC_CFG_DURATION,
      .offset = OFF(http.shutdown_timeout_ms),
@@ -113,6 +115,23 @@ static const struct cc_cfg_key keys[] = {
      .max = 10000000,
      .help = "Distinct clients tracked by the rate limiter; the least recently "
              "seen are forgotten first."},
+    {.path = "http.request_timeout",
+     .type = CC_CFG_DURATION,
+     .offset = OFF(http.request_timeout_ms),
+     .def = "30s",
+     .min = 0,
+     .max = 24 * HOUR,
+     .help = "Longest time a client may take to send one whole request (head and "
+             "body), counted from when the server starts waiting for it; the "
+             "connection is closed past it. 0 turns the cap off."},
+    {.path = "http.max_connections_per_client",
+     .type = CC_CFG_UINT,
+     .offset = OFF(http.max_connections_per_client),
+     .def = "256",
+     .min = 0,
+     .max = 100000,
+     .help = "Connections one client address may hold open at once; more are "
+             "closed on accept. 0 means no per-address limit."},
     {.path = "log.level",
      .type = CC_CFG_ENUM,
      .offset = OFF(log.level),
@@ -137,6 +156,29 @@ static const struct cc_cfg_key keys[] = {
      .def = "admin.token",
      .help = "Where the first admin token is written on first start; relative to "
              "data_dir."},
+    {.path = "auth.allow_weak_tokens",
+     .type = CC_CFG_BOOL,
+     .offset = OFF(auth.allow_weak_tokens),
+     .def = "false",
+     .help = "Start even when auth.admin_token is shorter than 32 characters or "
+             "looks guessable (few distinct characters, repeats). Only for tests."},
+    {.path = "auth.failure_rate",
+     .type = CC_CFG_DOUBLE,
+     .offset = OFF(auth.failure_rate),
+     .def = "0.2",
+     .dmin = 0,
+     .dmax = 1e6,
+     .help = "Failed authentications per second one client address earns back; "
+             "past auth.failure_burst it gets 429 with Retry-After, even with a "
+             "right token, until it has earned one back. 0 turns this off."},
+    {.path = "auth.failure_burst",
+     .type = CC_CFG_UINT,
+     .offset = OFF(auth.failure_burst),
+     .def = "20",
+     .min = 1,
+     .max = 1000000,
+     .help = "Failed authentications one client address may make at once before "
+             "auth.failure_rate applies."},
     {.path = "store.driver",
      .type = CC_CFG_ENUM,
      .offset = OFF(store.driver),

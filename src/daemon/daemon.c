@@ -55,6 +55,7 @@ struct daemon {
     struct ingest_workers *workers;
     struct ingest_scheduler *scheduler;
     char node_id[128];
+    char spool_dir[4096];                 /* <data_dir>/spool: upload bodies */
     struct obs_family *m_jobs_queue;      /* gauge {state} */
     struct obs_series *m_jobs_oldest;     /* gauge */
     struct orch_engine *engine;
@@ -68,6 +69,21 @@ static int config_error(const struct cc_diag *d)
     char msg[1024];
     cc_diag_format(d, msg, sizeof(msg));
     fprintf(stderr, "commandcenter: %s\n", msg);
+    return EXIT_CONFIG;
+}
+
+/* A guessable admin token behind a network port is found by brute force
+ * (issue 13): refuse it unless the operator said this is a test. */
+static int check_admin_token(const struct cc_config *c)
+{
+    char why[160];
+    if (!c->auth.admin_token[0] || c->auth.allow_weak_tokens ||
+        !http_auth_token_weak(c->auth.admin_token, why, sizeof(why)))
+        return 0;
+    fprintf(stderr, "commandcenter: auth.admin_token (CC_AUTH_ADMIN_TOKEN) is too weak: %s; "
+            "use at least %d random characters (e.g. 'openssl rand -base64 32'), or set "
+            "auth.allow_weak_tokens: true (CC_AUTH_ALLOW_WEAK_TOKENS) for a test setup\n",
+            why, HTTP_TOKEN_STRONG_MIN);
     return EXIT_CONFIG;
 }
 
@@ -374,6 +390,7 @@ static int start_http(struct daemon *d)
 {
     char err[512] = "";
     const struct cc_config *c = &d->cfg;
+    snprintf(d->spool_dir, sizeof(d->spool_dir), "%s/spool", c->data_dir);
     struct http_server_cfg hc = {
         .listen = c->http.listen, .threads = c->http.threads,
         .max_connections = c->http.max_connections,
@@ -385,6 +402,10 @@ static int start_http(struct daemon *d)
         .public_metrics = c->http.public_metrics, .rate_limit_rps = c->http.rate_limit_rps,
         .rate_limit_burst = c->http.rate_limit_burst,
         .rate_limit_clients = c->http.rate_limit_clients, .auth = d->auth,
+        .request_timeout_ms = c->http.request_timeout_ms,
+        .max_connections_per_client = c->http.max_connections_per_client,
+        .auth_failure_rate = c->auth.failure_rate, .auth_failure_burst = c->auth.failure_burst,
+        .spool_dir = d->spool_dir,
         .handler_data = &d->deps,
     };
     if (http_server_new(&d->ctx, &hc, api_routes, api_routes_len, &d->http, err, sizeof(err)) ||
@@ -455,6 +476,11 @@ int daemon_run(const struct daemon_opts *opts, char *const *envp)
     memset(&d, 0, sizeof(d));
     d.lock_fd = -1;
     int rc = load_config(&d, opts, envp);
+    if (rc) {
+        cc_config_release(&d.cfg);
+        return rc;
+    }
+    rc = check_admin_token(&d.cfg);
     if (rc) {
         cc_config_release(&d.cfg);
         return rc;

@@ -20,7 +20,9 @@
 #include "http/auth.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -274,6 +276,51 @@ cc_err http_auth_check(struct http_auth *a, const char *authorization,
         return CC_EAUTH;
     *out = p;
     return CC_OK;
+}
+
+/* The smallest period p such that t[i] == t[i - p] for all i >= p. */
+static size_t period(const char *t, size_t n)
+{
+    for (size_t p = 1; p < n; p++) {
+        size_t i = p;
+        while (i < n && t[i] == t[i - p])
+            i++;
+        if (i == n)
+            return p;
+    }
+    return n;
+}
+
+bool http_auth_token_weak(const char *token, char *why, size_t whysz)
+{
+    size_t n = strlen(token);
+    if (n < HTTP_TOKEN_STRONG_MIN) {
+        snprintf(why, whysz, "it has %zu characters; at least %d are needed", n,
+                 HTTP_TOKEN_STRONG_MIN);
+        return true;
+    }
+    size_t p = period(token, n);
+    if (p <= n / 2) {
+        snprintf(why, whysz, "it repeats a pattern of %zu characters", p);
+        return true;
+    }
+    unsigned count[256] = {0};
+    for (size_t i = 0; i < n; i++)
+        count[(unsigned char)token[i]]++;
+    double bits = 0;
+    for (size_t c = 0; c < 256; c++) {
+        if (!count[c])
+            continue;
+        double f = (double)count[c] / (double)n;
+        bits -= f * log2(f);
+    }
+    bits *= (double)n;
+    if (bits < 96.0) {
+        snprintf(why, whysz, "its characters carry about %.0f bits; at least 96 are needed "
+                 "(use more distinct characters, e.g. random base64)", bits);
+        return true;
+    }
+    return false;
 }
 
 static bool valid_name(const char *name)

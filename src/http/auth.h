@@ -16,6 +16,7 @@
 #define CC_HTTP_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -48,6 +49,17 @@ cc_err http_auth_create(struct http_auth *a, const char *name, const char *scope
 cc_err http_auth_delete(struct http_auth *a, int64_t id);
 /* Number of tokens in the store (not counting the config token). */
 size_t http_auth_count(struct http_auth *a);
+
+/*
+ * Whether a configured token is too weak to expose: shorter than
+ * HTTP_TOKEN_STRONG_MIN characters, or guessable by its make-up - the
+ * Shannon entropy of its characters times its length under 96 bits (a
+ * word repeated, a keyboard walk), or a short pattern repeated. A
+ * heuristic: 32 random base64url or hex characters pass, and so does a
+ * token this module issues. When weak, why gets a reason for the operator.
+ */
+#define HTTP_TOKEN_STRONG_MIN 32
+bool http_auth_token_weak(const char *token, char *why, size_t whysz);
 
 /* Lower-case hex SHA-256 of s into out (65 bytes). */
 void http_auth_hash(const char *s, char out[65]);

@@ -198,6 +198,34 @@ static uint32_t insert(struct stripe *s, uint64_t h, const char *key, double bur
     return i;
 }
 
+/* Refills b up to now_ms; true when it holds a whole token. Otherwise
+ * *retry_after_ms (if given) gets when it will. */
+static bool refill(const struct http_ratelimit *rl, struct bucket *b, int64_t now_ms,
+                   int64_t *retry_after_ms)
+{
+    if (now_ms > b->last_ms) {    /* a clock going back refills nothing */
+        b->tokens += (double)(now_ms - b->last_ms) * rl->rps / 1000.0;
+        if (b->tokens > rl->burst)
+            b->tokens = rl->burst;
+        b->last_ms = now_ms;
+    }
+    if (b->tokens >= 1.0)
+        return true;
+    if (retry_after_ms) {
+        /* The epsilon absorbs rounding in the refill sum (0.99 tokens at
+         * 10/s is 1 ms away, not 1.0000000000000009 -> 2). */
+        double ms = ceil((1.0 - b->tokens) * 1000.0 / rl->rps - 1e-6);
+        *retry_after_ms = ms < 1.0 ? 1 : ms > (double)INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)ms;
+    }
+    return false;
+}
+
+static struct stripe *stripe_of(struct http_ratelimit *rl, const char *key, uint64_t *h)
+{
+    *h = hash_key(rl->seed, key);
+    return &rl->stripes[(*h >> 32) % rl->nstripes];
+}
+
 bool http_ratelimit_take(struct http_ratelimit *rl, const char *key, int64_t now_ms,
                          int64_t *retry_after_ms)
 {
@@ -205,9 +233,8 @@ bool http_ratelimit_take(struct http_ratelimit *rl, const char *key, int64_t now
         return true;
     if (!key)
         key = "";
-    uint64_t h = hash_key(rl->seed, key);
-    struct stripe *s = &rl->stripes[(h >> 32) % rl->nstripes];
-    bool ok;
+    uint64_t h;
+    struct stripe *s = stripe_of(rl, key, &h);
     pthread_mutex_lock(&s->mu);
     uint32_t i = lookup(s, h, key);
     if (i == NIL) {
@@ -217,21 +244,25 @@ bool http_ratelimit_take(struct http_ratelimit *rl, const char *key, int64_t now
         lru_push_front(s, i);
     }
     struct bucket *b = &s->b[i];
-    if (now_ms > b->last_ms) {    /* a clock going back refills nothing */
-        b->tokens += (double)(now_ms - b->last_ms) * rl->rps / 1000.0;
-        if (b->tokens > rl->burst)
-            b->tokens = rl->burst;
-        b->last_ms = now_ms;
-    }
-    ok = b->tokens >= 1.0;
-    if (ok) {
+    bool ok = refill(rl, b, now_ms, retry_after_ms);
+    if (ok)
         b->tokens -= 1.0;
-    } else if (retry_after_ms) {
-        /* The epsilon absorbs rounding in the refill sum (0.99 tokens at
-         * 10/s is 1 ms away, not 1.0000000000000009 -> 2). */
-        double ms = ceil((1.0 - b->tokens) * 1000.0 / rl->rps - 1e-6);
-        *retry_after_ms = ms < 1.0 ? 1 : ms > (double)INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)ms;
-    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+bool http_ratelimit_peek(struct http_ratelimit *rl, const char *key, int64_t now_ms,
+                         int64_t *retry_after_ms)
+{
+    if (rl->disabled)
+        return true;
+    if (!key)
+        key = "";
+    uint64_t h;
+    struct stripe *s = stripe_of(rl, key, &h);
+    pthread_mutex_lock(&s->mu);
+    uint32_t i = lookup(s, h, key);
+    bool ok = i == NIL || refill(rl, &s->b[i], now_ms, retry_after_ms);
     pthread_mutex_unlock(&s->mu);
     return ok;
 }

@@ -31,4 +31,10 @@ void http_ratelimit_free(struct http_ratelimit *rl);
 bool http_ratelimit_take(struct http_ratelimit *rl, const char *key, int64_t now_ms,
                          int64_t *retry_after_ms);
 
+/* Whether `key` could take a token at now_ms, without taking one and
+ * without creating a bucket (an unknown key could). When not, sets
+ * *retry_after_ms like http_ratelimit_take. */
+bool http_ratelimit_peek(struct http_ratelimit *rl, const char *key, int64_t now_ms,
+                         int64_t *retry_after_ms);
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/utf8.h"
 #include "http/server.h"
 
 /* No default: a cc_err added without a status here fails to compile
@@ -97,6 +98,42 @@ cc_err http_req_json(struct http_req *r, struct http_resp *resp, json_t **out)
     return CC_OK;
 }
 
+static size_t utf8_seq_len(unsigned char lead)
+{
+    return lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3
+                                                 : (lead >> 3) == 0x1e ? 4 : 0;
+}
+
+json_t *http_json_strn(const char *s, size_t len)
+{
+    if (!s)
+        return json_null();
+    if (cc_utf8_valid(s, len))
+        return json_stringn(s, len);
+    /* Each byte that does not start a valid sequence becomes U+FFFD, as a
+     * browser decodes it; 3 bytes out for 1 in at most. */
+    struct cc_buf b;
+    cc_buf_init(&b, len * 3 + 1);
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq_len((unsigned char)s[i]);
+        if (n && i + n <= len && cc_utf8_valid(s + i, n)) {
+            cc_buf_add(&b, s + i, n);
+            i += n;
+        } else {
+            cc_buf_add(&b, "\xef\xbf\xbd", 3);
+            i++;
+        }
+    }
+    json_t *j = json_stringn(b.ptr ? b.ptr : "", b.len);
+    cc_buf_release(&b);
+    return j;
+}
+
+json_t *http_json_str(const char *s)
+{
+    return http_json_strn(s, s ? strlen(s) : 0);
+}
+
 static int dump_cb(const char *buf, size_t size, void *data)
 {
     return cc_buf_add(data, buf, size) == CC_OK ? 0 : -1;
@@ -107,6 +144,13 @@ void http_resp_json(struct http_resp *r, int status, json_t *j)
     cc_buf_reset(&r->body);
     r->status = status;
     r->content_type = "application/json";
+    if (!j) {
+        /* json_pack refused a value (text that is not UTF-8 is the usual
+         * cause): our bug, not the client's, and not a size problem. */
+        http_resp_err(r, CC_EIO, "the answer could not be built",
+                      "report this: a value in it could not be written as JSON");
+        return;
+    }
     if (json_dump_callback(j, dump_cb, &r->body, JSON_COMPACT | JSON_ENSURE_ASCII) != 0) {
         json_decref(j);
         /* Our own buffer's cap, not the client's fault: a 500. */
@@ -123,10 +167,12 @@ static void error_body(struct http_resp *r, int status, cc_err err, const char *
                        const char *hint)
 {
     const char *code = cc_err_name(err);
-    json_t *e = json_pack("{s:s, s:s}", "code", code,
-                          "message", message ? message : cc_err_str(err));
+    /* message and hint may quote what the client sent: never let their
+     * bytes make the answer fail. */
+    json_t *e = json_pack("{s:s, s:o}", "code", code,
+                          "message", http_json_str(message ? message : cc_err_str(err)));
     if (e && hint)
-        json_object_set_new(e, "hint", json_string(hint));
+        json_object_set_new(e, "hint", http_json_str(hint));
     json_t *j = e ? json_pack("{s:o}", "error", e) : NULL;
     cc_buf_reset(&r->body);
     r->status = status;

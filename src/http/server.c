@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,7 +33,10 @@
 #include "core/log.h"
 #include "core/rand.h"
 #include "http/auth.h"
+#include "http/authguard.h"
+#include "http/conns.h"
 #include "http/ratelimit.h"
+#include "http/spool.h"
 #include "http/stream_int.h"
 #include "observe/metrics.h"
 
@@ -47,6 +51,7 @@ struct http_server {
     struct http_server_cfg cfg;
     struct http_router *router;
     struct http_ratelimit *ratelimit;
+    struct http_authguard *authguard; /* failed authentications per address */
     struct MHD_Daemon *mhd;
     unsigned port;
     atomic_int inflight;
@@ -56,9 +61,13 @@ struct http_server {
     struct obs_series *m_rate_limited;
     struct obs_series *m_rejected;    /* refused before routing (size, syntax) */
     struct http_streams streams;      /* SSE and log follow (stream.c) */
+    struct http_conns *conns;         /* receive clocks, slow-client reaper (conns.c) */
+    struct obs_series *m_cut;         /* connections cut at http.request_timeout */
 };
 
-enum req_phase { PHASE_NEW, PHASE_BODY, PHASE_DONE };
+/* PHASE_REFUSED: a check of the first call built an error answer that is
+ * not queued yet (see on_request for when it is). */
+enum req_phase { PHASE_NEW, PHASE_BODY, PHASE_REFUSED, PHASE_DONE };
 
 struct conn_req {
     struct http_server *srv;
@@ -68,6 +77,8 @@ struct conn_req {
     struct http_principal who;
     struct cc_buf body;
     enum req_phase phase;
+    struct http_spool spool;   /* upload routes with http_server_cfg.spool_dir */
+    bool spool_failed;         /* the spool file could not be written: 503 */
     bool too_large;            /* body over the limit: drained, then 413 */
     size_t drained;
     const struct http_route *route;
@@ -146,6 +157,7 @@ static void add_security_headers(struct MHD_Response *r, bool api)
 static enum MHD_Result send_response(struct MHD_Connection *c, struct conn_req *cr)
 {
     struct http_resp *resp = &cr->resp;
+    http__conn_received(c);
     struct MHD_Response *r;
     if (resp->stream_fn) {
         struct http_stream_req sr = {resp->stream_fn, resp->stream_arg, resp->stream_arg_free};
@@ -193,6 +205,63 @@ static enum MHD_Result fail(struct MHD_Connection *c, struct conn_req *cr, cc_er
 /* ------------------------------------------------------------------ */
 /* The checks of the first call                                        */
 
+/* The checks below refuse with this: the answer is built now and queued
+ * by on_request. */
+static enum MHD_Result refuse(struct conn_req *cr, cc_err err, const char *msg,
+                              const char *hint)
+{
+    http_resp_err(&cr->resp, err, msg, hint);
+    cr->phase = PHASE_REFUSED;
+    return MHD_YES;
+}
+
+/* Whether the client announced a body (which an early answer leaves
+ * unread, so the connection must close after it). */
+static bool body_announced(struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+    return te || (cl && strcmp(cl, "0") != 0);
+}
+
+struct framing {
+    const char *cl;
+    bool cl_differs;
+    bool te;
+};
+
+static enum MHD_Result see_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct framing *f = cls;
+    if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->te = true;
+    } else if (strcasecmp(key, "Content-Length") == 0) {
+        if (f->cl && (!value || strcmp(f->cl, value) != 0))
+            f->cl_differs = true;
+        if (!f->cl)
+            f->cl = value ? value : "";
+    }
+    return MHD_YES;
+}
+
+/* Request smuggling: a front proxy and we must agree on where a request
+ * ends. Content-Length with Transfer-Encoding, or two different
+ * Content-Lengths, are refused and the connection closed (RFC 9112 6.3). */
+static enum MHD_Result check_framing(struct MHD_Connection *c, struct conn_req *cr)
+{
+    struct framing f = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, see_framing, &f);
+    if (!(f.cl && (f.te || f.cl_differs)))
+        return MHD_YES;
+    obs_counter_inc(cr->srv->m_rejected);
+    http_resp_header(&cr->resp, "Connection", "close");
+    return refuse(cr, CC_EINVAL,
+                  f.te ? "the request has both Content-Length and Transfer-Encoding"
+                       : "the request has two different Content-Length headers",
+                  "send exactly one of Content-Length or Transfer-Encoding: chunked");
+}
+
 static enum MHD_Result check_auth(struct MHD_Connection *c, struct conn_req *cr)
 {
     struct http_server *s = cr->srv;
@@ -202,16 +271,29 @@ static enum MHD_Result check_auth(struct MHD_Connection *c, struct conn_req *cr)
     if (access == HTTP_PUBLIC || access == HTTP_SIGNED)
         return MHD_YES;
     const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!authz || http_auth_check(s->cfg.auth, authz, &cr->who) != CC_OK) {
+    /* A blocked address is refused before its token is even looked at. */
+    int64_t retry_s = 0;
+    bool blocked = authz && http__authguard_blocked(s->authguard, cr->client_addr, &retry_s);
+    bool valid = !blocked && authz && http_auth_check(s->cfg.auth, authz, &cr->who) == CC_OK;
+    if (authz && !blocked && !valid)
+        blocked = http__authguard_failed(s->authguard, cr->client_addr, &retry_s);
+    if (blocked) {
+        http_resp_too_many(&cr->resp, retry_s, "too many failed authentications from this "
+                           "address", "wait for the number of seconds in Retry-After; "
+                           "until then every token is refused, even a valid one");
+        cr->phase = PHASE_REFUSED;
+        return MHD_YES;
+    }
+    if (!valid) {
         http_resp_header(&cr->resp, "WWW-Authenticate", "Bearer realm=\"commandcenter\"");
-        return fail(c, cr, CC_EAUTH,
+        return refuse(cr, CC_EAUTH,
                     authz ? "the bearer token is not valid" : "this route needs a bearer token",
                     "send 'Authorization: Bearer <token>'; create tokens with "
                     "'commandcenter tokens create'");
     }
     cr->req.who = &cr->who;
     if (access == HTTP_ADMIN && !cr->who.admin)
-        return fail(c, cr, CC_EPERM, "this route needs a token with the admin scope",
+        return refuse(cr, CC_EPERM, "this route needs a token with the admin scope",
                     "use an admin token; read tokens may only call GET routes");
     return MHD_YES;
 }
@@ -232,7 +314,8 @@ static enum MHD_Result check_rate(struct MHD_Connection *c, struct conn_req *cr)
     obs_counter_inc(s->m_rate_limited);
     http_resp_too_many(&cr->resp, (retry_ms + 999) / 1000, "too many requests",
                        "slow down and retry after the number of seconds in Retry-After");
-    return send_response(c, cr);
+    cr->phase = PHASE_REFUSED;
+    return MHD_YES;
 }
 
 static enum MHD_Result check_body_size(struct MHD_Connection *c, struct conn_req *cr)
@@ -247,13 +330,17 @@ static enum MHD_Result check_body_size(struct MHD_Connection *c, struct conn_req
     else if (cr->route->max_body && cr->route->max_body < limit)
         limit = cr->route->max_body;
     cc_buf_init(&cr->body, limit);
+    if (cr->route->upload && cr->srv->cfg.spool_dir &&
+        http__spool_open(&cr->spool, cr->srv->cfg.spool_dir, limit) != CC_OK)
+        return refuse(cr, CC_EAGAIN, "cannot store the upload for processing",
+                      "check that data_dir is writable and has free space");
     if (!cl)
         return MHD_YES;
     char *end;
     errno = 0;
     unsigned long long n = strtoull(cl, &end, 10);
     if (errno || *end || end == cl)
-        return fail(c, cr, CC_EINVAL, "the Content-Length header is not a number", NULL);
+        return refuse(cr, CC_EINVAL, "the Content-Length header is not a number", NULL);
     if (n > limit) {
         char *msg = cc_arena_printf(&cr->arena, "the request body is %llu bytes; "
                                     "the limit is %zu", n, limit);
@@ -262,7 +349,7 @@ static enum MHD_Result check_body_size(struct MHD_Connection *c, struct conn_req
                            : cr->route->access == HTTP_SIGNED
                                ? "send a smaller delivery or raise webhooks.max_body_bytes"
                                : "send a smaller body or raise http.max_body_bytes";
-        return fail(c, cr, CC_ELIMIT, msg ? msg : "request body too large", hint);
+        return refuse(cr, CC_ELIMIT, msg ? msg : "request body too large", hint);
     }
     return MHD_YES;
 }
@@ -275,9 +362,11 @@ static enum MHD_Result first_call(struct MHD_Connection *c, struct conn_req *cr,
     MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &header_bytes);
     if (header_bytes > s->cfg.max_header_bytes) {
         obs_counter_inc(s->m_rejected);
-        return fail(c, cr, CC_ELIMIT, "the request headers are too large",
+        return refuse(cr, CC_ELIMIT, "the request headers are too large",
                     "send fewer or smaller headers, or raise http.max_header_bytes");
     }
+    if (check_framing(c, cr) != MHD_YES || cr->phase == PHASE_REFUSED)
+        return MHD_YES;
     const char *rid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
     if (rid && request_id_ok(rid))
         cc_strlcpy(cr->request_id, rid, sizeof(cr->request_id));
@@ -286,30 +375,30 @@ static enum MHD_Result first_call(struct MHD_Connection *c, struct conn_req *cr,
     cc_err err = http_target_split(cr->req.target, &cr->arena, &path, &query);
     if (err) {
         obs_counter_inc(s->m_rejected);
-        return fail(c, cr, CC_EINVAL, "the request path is malformed",
+        return refuse(cr, CC_EINVAL, "the request path is malformed",
                     "check the percent-encoding of the URL: decoded, it must be "
                     "UTF-8, and '.' and '..' segments are not allowed");
     }
     cr->req.path = path;
     if (query && http_query_parse(query, &cr->arena, &cr->req.query, &cr->req.nquery))
-        return fail(c, cr, CC_EINVAL, "the query string is malformed",
+        return refuse(cr, CC_EINVAL, "the query string is malformed",
                     "check the percent-encoding of the query parameters: decoded, "
                     "each must be UTF-8");
     struct http_match m;
     switch (http_router_match(s->router, cr->req.method, path, &cr->arena, &m)) {
     case HTTP_MATCH_NOT_FOUND:
-        return fail(c, cr, CC_ENOTFOUND, "no such route",
+        return refuse(cr, CC_ENOTFOUND, "no such route",
                     "see docs/API.md for the routes this server has");
     case HTTP_MATCH_BAD_METHOD: {
         char allow[96];
         http_methods_allow(m.allow, allow, sizeof(allow));
         char *a = cc_arena_strdup(&cr->arena, allow);
         http_resp_header(&cr->resp, "Allow", a ? a : "");
-        return fail(c, cr, CC_EMETHOD, "this method is not allowed on this route",
+        return refuse(cr, CC_EMETHOD, "this method is not allowed on this route",
                     "use one of the methods in the Allow header");
     }
     case HTTP_MATCH_LIMIT:
-        return fail(c, cr, CC_ELIMIT, "the request path is too large to process",
+        return refuse(cr, CC_ELIMIT, "the request path is too large to process",
                     "use shorter path segments");
     case HTTP_MATCH_OK:
         break;
@@ -318,11 +407,11 @@ static enum MHD_Result first_call(struct MHD_Connection *c, struct conn_req *cr,
     cr->req.route = m.route->template;
     memcpy(cr->req.params, m.params, sizeof(m.params));
     cr->req.nparams = m.nparams;
-    if (check_auth(c, cr) != MHD_YES || cr->phase == PHASE_DONE)
+    if (check_auth(c, cr) != MHD_YES || cr->phase == PHASE_REFUSED)
         return MHD_YES;
-    if (check_rate(c, cr) != MHD_YES || cr->phase == PHASE_DONE)
+    if (check_rate(c, cr) != MHD_YES || cr->phase == PHASE_REFUSED)
         return MHD_YES;
-    if (check_body_size(c, cr) != MHD_YES || cr->phase == PHASE_DONE)
+    if (check_body_size(c, cr) != MHD_YES || cr->phase == PHASE_REFUSED)
         return MHD_YES;
     cr->phase = PHASE_BODY;
     return MHD_YES;
@@ -341,6 +430,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
     cc_arena_init(&cr->arena, ARENA_BLOCK, ARENA_LIMIT);
     cc_buf_init(&cr->resp.body, RESP_LIMIT);
     cc_buf_init(&cr->body, 0);
+    http__spool_init(&cr->spool);
     new_request_id(cr->request_id);
     client_address(c, cr->client_addr, sizeof(cr->client_addr));
     cr->req.ctx = s->ctx;
@@ -380,14 +470,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO;
     if (cr->phase == PHASE_NEW) {
         enum MHD_Result r = first_call(c, cr, method);
-        if (cr->phase == PHASE_DONE || r != MHD_YES)
+        if (r != MHD_YES)
             return r;
+        /* A refusal of a request with a body is queued now, so the body is
+         * never read (libmicrohttpd then closes the connection). Without a
+         * body it waits for the next call, when libmicrohttpd has the whole
+         * request: an answer queued then keeps the connection alive, which
+         * matters under a flood of 401/404/429. */
+        if (cr->phase == PHASE_REFUSED && body_announced(c))
+            return send_response(c, cr);
         /* Body-less requests may arrive with the whole request at once. */
         if (*upload_data_size == 0)
             return MHD_YES;
     }
-    if (cr->phase == PHASE_DONE) {
+    if (cr->phase == PHASE_REFUSED && *upload_data_size == 0)
+        return send_response(c, cr);
+    if (cr->phase == PHASE_DONE || cr->phase == PHASE_REFUSED) {
         *upload_data_size = 0;   /* discard what the client sends anyway */
+        return MHD_YES;
+    }
+    if (*upload_data_size && cr->spool.fd >= 0) {
+        if (!cr->too_large && !cr->spool_failed) {
+            cc_err e = http__spool_add(&cr->spool, upload_data, *upload_data_size);
+            cr->too_large = e == CC_ELIMIT;
+            cr->spool_failed = e == CC_EIO;
+        }
+        if (cr->too_large || cr->spool_failed) {
+            cr->drained += *upload_data_size;
+            if (cr->drained > DRAIN_LIMIT)
+                return MHD_NO;
+        }
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -410,6 +523,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (cr->too_large)
         return fail(c, cr, CC_ELIMIT, "the request body is too large",
                     "send a smaller body or raise http.max_body_bytes");
+    if (cr->spool_failed ||
+        (cr->spool.len && http__spool_map(&cr->spool, &cr->req.body, &cr->req.body_len)))
+        return fail(c, cr, CC_EAGAIN, "cannot store the upload for processing",
+                    "check that data_dir is writable and has free space");
+    http__conn_received(c);
     run_handler(cr);
     return send_response(c, cr);
 }
@@ -452,9 +570,11 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         cr->req.route = cr->req.route ? cr->req.route : "unmatched";
     log_access(cr, method, status, secs);
     cc_buf_release(&cr->body);
+    http__spool_release(&cr->spool);
     cc_buf_release(&cr->resp.body);
     cc_arena_release(&cr->arena);
     free(cr);
+    http__conn_idle(s->conns, c);
     obs_gauge_add(s->m_inflight, -1);
     atomic_fetch_sub(&s->inflight, 1);
 }
@@ -545,6 +665,12 @@ cc_err http_server_new(struct cc_ctx *ctx, const struct http_server_cfg *cfg,
     cc_err e = http_router_new(routes, nroutes, &s->router, err, errsz);
     if (e)
         goto fail;
+    e = http__authguard_new(ctx, cfg->auth_failure_rate, cfg->auth_failure_burst,
+                            cfg->rate_limit_clients, &s->authguard);
+    if (e) {
+        snprintf(err, errsz, "cannot set up the authentication guard: %s", cc_err_str(e));
+        goto fail;
+    }
     e = http_ratelimit_new(cfg->rate_limit_rps, cfg->rate_limit_burst,
                            cfg->rate_limit_clients, &s->ratelimit);
     if (e) {
@@ -563,6 +689,15 @@ cc_err http_server_new(struct cc_ctx *ctx, const struct http_server_cfg *cfg,
     s->m_rate_limited = obs_series_nolabels(
         obs_counter(ctx->metrics, "cc_http_rate_limited_total",
                     "Requests refused with 429 by the rate limiter.", NULL));
+    s->m_cut = obs_series_nolabels(
+        obs_counter(ctx->metrics, "cc_http_request_timeouts_total",
+                    "Connections cut because a request took longer than "
+                    "http.request_timeout to arrive.", NULL));
+    e = http__conns_new(ctx->clock, cfg->request_timeout_ms, s->m_cut, &s->conns);
+    if (e) {
+        snprintf(err, errsz, "cannot start the slow-client reaper: %s", cc_err_str(e));
+        goto fail;
+    }
     s->m_rejected = obs_series_nolabels(
         obs_counter(ctx->metrics, "cc_http_rejected_total",
                     "Requests refused before routing (malformed path, oversize headers).",
@@ -572,6 +707,28 @@ cc_err http_server_new(struct cc_ctx *ctx, const struct http_server_cfg *cfg,
 fail:
     http_server_free(s);
     return e;
+}
+
+/* Every connection is a descriptor: with the soft limit at its usual 1024,
+ * a thousand idle clients would starve everything else of descriptors
+ * (store, pipes, log files). The hard limit is ours to take. */
+static void raise_fd_limit(struct http_server *s)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)s->cfg.max_connections + 256)
+        cc_log_emit(s->ctx->log, CC_LOG_WARN, "http", "descriptor limit below connections",
+                    CC_LOG_FIELDS(CC_LI("nofile", (int64_t)rl.rlim_cur),
+                                  CC_LI("max_connections", (int64_t)s->cfg.max_connections),
+                                  CC_LS("hint", "raise the open-files limit (ulimit -n, "
+                                                "LimitNOFILE=) or lower "
+                                                "http.max_connections")));
 }
 
 cc_err http_server_start(struct http_server *s, char *err, size_t errsz)
@@ -595,6 +752,7 @@ cc_err http_server_start(struct http_server *s, char *err, size_t errsz)
         threads = n > 0 ? (unsigned)n : 1;
     }
     unsigned timeout_s = (unsigned)((s->cfg.read_timeout_ms + 999) / 1000);
+    raise_fd_limit(s);
     /* MHD keeps headers in a per-connection pool; leave room above our own
      * limit so our check answers 413 before MHD's own refusal kicks in. */
     size_t pool = s->cfg.max_header_bytes * 2 + 64 * 1024;
@@ -608,6 +766,8 @@ cc_err http_server_start(struct http_server *s, char *err, size_t errsz)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log, s,
         MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, http__conns_notify, s->conns,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.max_connections_per_client,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
         MHD_OPTION_END);
     if (!s->mhd) {
@@ -640,6 +800,7 @@ cc_err http_server_stop(struct http_server *s, int64_t deadline_ms)
     while (atomic_load(&s->inflight) > 0 && cc_mono_ms(clk) < until)
         clk->sleep_ms(clk, 10);
     int left = atomic_load(&s->inflight);
+    http__conns_stop(s->conns);
     MHD_stop_daemon(s->mhd);
     s->mhd = NULL;
     return left > 0 ? CC_ETIMEOUT : CC_OK;
@@ -649,10 +810,13 @@ void http_server_free(struct http_server *s)
 {
     if (!s)
         return;
+    http__conns_stop(s->conns);
     if (s->mhd)
         MHD_stop_daemon(s->mhd);
+    http__conns_free(s->conns);
     http_router_free(s->router);
     http_ratelimit_free(s->ratelimit);
+    http__authguard_free(s->authguard);
     http_streams_destroy(&s->streams);
     free(s);
 }

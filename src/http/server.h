@@ -85,7 +85,14 @@ const char *http_req_query(const struct http_req *r, const char *name);
  * JSON or a non-object) and returns CC_EINVAL; the handler just returns. */
 cc_err http_req_json(struct http_req *r, struct http_resp *resp, json_t **out);
 
-/* Replaces the body with the JSON (stolen: decref'd here). */
+/* A JSON string of s that never fails on its bytes: valid UTF-8 is kept,
+ * each byte that is not becomes U+FFFD. For anything a handler echoes
+ * back (names, paths, messages quoting input). NULL s gives JSON null. */
+json_t *http_json_str(const char *s);
+json_t *http_json_strn(const char *s, size_t len);
+
+/* Replaces the body with the JSON (stolen: decref'd here). j NULL (a
+ * failed json_pack) answers 500 EIO instead of a truncated body. */
 void http_resp_json(struct http_resp *r, int status, json_t *j);
 /*
  * Error answers, SPEC 2.2: {"error":{"code","message","hint"}}. A handler
@@ -118,7 +125,12 @@ struct http_server_cfg {
     size_t max_upload_bytes;      /* for routes marked .upload (document uploads) */
     size_t max_signed_bytes;      /* for HTTP_SIGNED routes (webhooks); 0 = max_body_bytes */
     unsigned max_streams;         /* SSE/log-follow streams at once; 0 = HTTP_STREAM_MAX */
-    int64_t read_timeout_ms;
+    int64_t read_timeout_ms;      /* idle time on a connection (libmicrohttpd's timeout) */
+    int64_t request_timeout_ms;   /* whole time to receive one request; 0 = no cap */
+    unsigned max_connections_per_client; /* per client address; 0 = no limit */
+    const char *spool_dir;        /* upload bodies received into files here; NULL = memory */
+    double auth_failure_rate;     /* failed auths/s earned back per address; 0 = off */
+    unsigned auth_failure_burst;
     bool public_metrics;
     double rate_limit_rps;
     unsigned rate_limit_burst;

@@ -558,6 +558,8 @@ static cc_err launch_shim(struct pdrv *d, const char *dir, const char *id, struc
         return err;
     }
     char *argv[] = {d->self_exe, "shim", (char *)dir, "--ready-fd", "3", NULL};
+    char *env[16];
+    orch__shim_env(environ, env, sizeof(env) / sizeof(env[0]));
     pid_t pid = fork();
     if (pid == 0) {
         /* Async-signal-safe only: the daemon has threads. */
@@ -569,7 +571,7 @@ static cc_err launch_shim(struct pdrv *d, const char *dir, const char *id, struc
             dup2(rd[1], 3) < 0)
             _exit(127);
         syscall(SYS_close_range, 4u, ~0u, 0u);
-        execve(d->self_exe, argv, environ);
+        execve(d->self_exe, argv, env);
         _exit(127);
     }
     close(rd[1]);

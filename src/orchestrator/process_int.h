@@ -135,6 +135,9 @@ char **orch__penv(const struct pspec *sp, const char *dir, bool secrets_ns, char
 /* Finds argv0 in the PATH of envp (or the default PATH) when it has no
  * slash. CC_ENOTFOUND when nothing executable matches. */
 cc_err orch__pexec_resolve(const char *argv0, char *const *envp, char *out, size_t outsz);
+/* The shim's own environment: the allowlisted entries of envp into out
+ * (see core/env.h), never the daemon's secrets. */
+size_t orch__shim_env(char *const *envp, char **out, size_t max);
 
 /* ---- cgroups (process_cg.c) ---- */
 

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/env.h"
 #include "core/sha256.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -407,6 +408,16 @@ out:
         close(ready);
     close(lock);   /* last: the lock says "alive" until state.json is final */
     return rc;
+}
+
+size_t orch__shim_env(char *const *envp, char **out, size_t max)
+{
+    /* The shim itself reads none of the daemon's settings: the service's
+     * environment is in its spec. What is kept serves diagnostics of the
+     * shim (locale, time zone, sanitizer options of a test build). */
+    static const char *const keep[] = {"PATH", "LANG", "LC_ALL", "TZ", "TMPDIR",
+                                       "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL};
+    return cc_env_allow(envp, keep, out, max);
 }
 
 int orch_process_shim_main(int argc, char **argv)

@@ -9,7 +9,8 @@
  * cap (INGEST_DOCX_MAX_XML, CORE_MAX) and read through a cap regardless, so
  * a zip bomb or a lying size costs at most cap + 1 bytes. XML is parsed with
  * NONET, without NOENT and DTDLOAD (no external entities, no entity
- * substitution), and a document with any DOCTYPE is refused outright: Word
+ * substitution), and a document with any DOCTYPE (an internal or external
+ * subset in the parsed tree, so in any encoding) is refused outright: Word
  * never writes one, so it can only be an attack.
  *
  * Mapping: every w:p (also inside tables, text boxes, content controls) is
@@ -222,6 +223,8 @@ static cc_err parse_xml(const struct cc_buf *b, const char *name, xmlDoc **out,
 {
     if (b->len > INT_MAX)
         return CC_ELIMIT;
+    /* A cheap early refusal for the usual UTF-8 case; the check on the
+     * parsed document below is the one relied on. */
     if (contains(cc_buf_str(b), b->len, "<!DOCTYPE")) {
         cc_diag_set(d, name, 0, 0, "not a DOCX file: %s has a DOCTYPE", name);
         return CC_EPARSE;
@@ -250,6 +253,12 @@ static cc_err parse_xml(const struct cc_buf *b, const char *name, xmlDoc **out,
         err = CC_EPARSE;
         if (doc)
             ingest__libs()->xmlFreeDoc(doc);
+    } else if (doc->intSubset || doc->extSubset) {
+        /* The authority: what libxml2 parsed, whatever the encoding (the
+         * byte scan above cannot see a UTF-16 "<!DOCTYPE"). */
+        cc_diag_set(d, name, 0, 0, "not a DOCX file: %s has a DOCTYPE", name);
+        err = CC_EPARSE;
+        ingest__libs()->xmlFreeDoc(doc);
     } else {
         *out = doc;
     }

@@ -38,6 +38,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/env.h"
 
 extern char **environ;
 
@@ -106,8 +107,13 @@ static cc_err spawn(const char *tool, struct child *c, struct cc_diag *d)
         posix_spawn_file_actions_adddup2(&fa, pairs[i][1], i);
     }
     child_signals(&attr);
-    int rc = strchr(tool, '/') ? posix_spawn(&c->pid, tool, &fa, &attr, argv, environ)
-                               : posix_spawnp(&c->pid, tool, &fa, &attr, argv, environ);
+    /* pdftotext needs to find itself and its fonts, nothing of ours. */
+    static const char *const keep[] = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "HOME",
+                                       "TZ", NULL};
+    char *env[16];
+    cc_env_allow(environ, keep, env, sizeof(env) / sizeof(env[0]));
+    int rc = strchr(tool, '/') ? posix_spawn(&c->pid, tool, &fa, &attr, argv, env)
+                               : posix_spawnp(&c->pid, tool, &fa, &attr, argv, env);
     if (rc != 0) {
         cc_diag_set(d, NULL, 0, 0, "cannot run %s: %s (is poppler-utils installed?)", tool,
                     strerror(rc));

@@ -10,6 +10,7 @@ no_document.docx  a zip without word/document.xml
 bomb.docx         word/document.xml inflating to 51 MiB (over the 50 MiB cap)
                   from about 50 KB
 doctype.docx      word/document.xml with a DOCTYPE declaring entities
+doctype_utf16.docx  the same in UTF-16 (with a BOM): no "<!DOCTYPE" bytes in it
 Run from this directory: python3 make_docx.py
 """
 import zipfile
@@ -96,3 +97,5 @@ if __name__ == "__main__":
               '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
               f'<w:document xmlns:w="{W}"><w:body><w:p><w:r><w:t>&b;</w:t></w:r></w:p></w:body></w:document>')
     write("doctype.docx", base(laughs, core=False))
+    laughs16 = laughs.replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+    write("doctype_utf16.docx", base(laughs16.encode("utf-16"), core=False))

@@ -84,7 +84,9 @@ static void test_defaults(void **state)
     assert_string_equal(c.data_dir, "");
     assert_string_equal(c.http.listen, "127.0.0.1:8470");
     assert_int_equal(c.http.threads, 0);
-    assert_int_equal(c.http.max_connections, 1024);
+    assert_int_equal(c.http.max_connections, 4096);
+    assert_int_equal(c.http.request_timeout_ms, 30000);
+    assert_int_equal(c.http.max_connections_per_client, 256);
     assert_int_equal(c.http.max_header_bytes, 16 * 1024);
     assert_int_equal(c.http.max_body_bytes, 1024 * 1024);
     assert_int_equal(c.http.read_timeout_ms, 30000);

@@ -310,9 +310,31 @@ static void test_concurrent_reloads(void **state)
     free(tok);
 }
 
+static void test_token_strength(void **state)
+{
+    (void)state;
+    char why[160];
+    /* weak: short, repeated pattern, few distinct characters */
+    assert_true(http_auth_token_weak("hunter2", why, sizeof(why)));
+    assert_non_null(strstr(why, "7 characters"));
+    assert_true(http_auth_token_weak("passwordpasswordpasswordpassword", why, sizeof(why)));
+    assert_non_null(strstr(why, "pattern of 8"));
+    assert_true(http_auth_token_weak("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", why, sizeof(why)));
+    assert_true(http_auth_token_weak("abababababababababababababababababababababcab", why,
+                                     sizeof(why)));
+    /* strong: random base64url, random hex (32 and 64), an issued token */
+    assert_false(http_auth_token_weak("q3V9xk1ZpL0wTn8rGd2bYf7mHc5sJa4e", why, sizeof(why)));
+    assert_false(http_auth_token_weak("9f86d081884c7d659a2feaa0c55ad015", why, sizeof(why)));
+    assert_false(http_auth_token_weak(
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", why, sizeof(why)));
+    assert_false(http_auth_token_weak("cc_Xq2vD9kPz7LwB3nR8tYh1mFs4cJe6aGu0oKi5Ud_-Qz", why,
+                                      sizeof(why)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_token_strength),
         cmocka_unit_test(test_hash_and_equal),
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_forms, setup, teardown),

@@ -182,10 +182,33 @@ static void test_threads_eviction(void **state)
     http_ratelimit_free(rl);
 }
 
+/* peek never takes, never creates, and agrees with take on Retry-After. */
+static void test_peek(void **state)
+{
+    (void)state;
+    struct http_ratelimit *rl;
+    int64_t retry = 0, retry2 = 0;
+    assert_int_equal(http_ratelimit_new(0.5, 2, 16, &rl), CC_OK);
+    assert_true(http_ratelimit_peek(rl, "a", 1000, &retry));      /* unknown: could take */
+    assert_true(http_ratelimit_take(rl, "a", 1000, &retry));
+    assert_true(http_ratelimit_peek(rl, "a", 1000, &retry));
+    assert_true(http_ratelimit_peek(rl, "a", 1000, &retry));      /* still one left */
+    assert_true(http_ratelimit_take(rl, "a", 1000, &retry));
+    assert_false(http_ratelimit_peek(rl, "a", 1000, &retry));
+    assert_false(http_ratelimit_take(rl, "a", 1000, &retry2));
+    assert_int_equal(retry, 2000);
+    assert_int_equal(retry2, 2000);
+    assert_false(http_ratelimit_peek(rl, "a", 2999, &retry));
+    assert_int_equal(retry, 1);
+    assert_true(http_ratelimit_peek(rl, "a", 3000, &retry));
+    http_ratelimit_free(rl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_burst_then_refusal),
+        cmocka_unit_test(test_peek),
         cmocka_unit_test(test_refill),
         cmocka_unit_test(test_retry_after_at_least_one),
         cmocka_unit_test(test_disabled),

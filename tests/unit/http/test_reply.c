@@ -108,6 +108,36 @@ static void test_resp_err(void **state)
     cc_buf_release(&r.body);
 }
 
+/* What a handler echoes back never makes the writer fail (issue 13):
+ * bytes that are not UTF-8 become U+FFFD, valid text is kept as is. */
+static void test_echo_never_fails(void **state)
+{
+    (void)state;
+    json_t *j = http_json_str("caf\xc3\xa9 \xff|\xe2\x82|\xed\xa0\x80|\xf0\x9f\x98\x80");
+    assert_non_null(j);
+    assert_string_equal(json_string_value(j), "caf\xc3\xa9 \xef\xbf\xbd|\xef\xbf\xbd"
+                        "\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|\xf0\x9f\x98\x80");
+    json_decref(j);
+    j = http_json_strn("a\0b", 3);    /* NUL is a code point: kept */
+    assert_int_equal(json_string_length(j), 3);
+    json_decref(j);
+    j = http_json_str(NULL);
+    assert_true(json_is_null(j));
+    json_decref(j);
+
+    struct http_resp r = {0};
+    cc_buf_init(&r.body, 1 << 16);
+    http_resp_err(&r, CC_ENOTFOUND, "no project named '\xff\xfe'", "\x80");
+    check_error(&r, 404, "ENOTFOUND", "no project named '\xef\xbf\xbd\xef\xbf\xbd'",
+                "\xef\xbf\xbd");
+    /* a failed json_pack is a 500 saying so, not "too large" */
+    r.nheaders = 0;
+    http_resp_json(&r, 200, json_pack("{s:s}", "name", "\xff"));
+    check_error(&r, 500, "EIO", "the answer could not be built",
+                "report this: a value in it could not be written as JSON");
+    cc_buf_release(&r.body);
+}
+
 static void test_overrides(void **state)
 {
     (void)state;
@@ -246,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_map_only_spec_statuses),
         cmocka_unit_test(test_resp_err),
         cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_echo_never_fails),
         cmocka_unit_test(test_scanner_catches_numbers),
         cmocka_unit_test(test_handlers_pass_cc_err),
     };

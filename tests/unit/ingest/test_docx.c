@@ -88,6 +88,8 @@ static void test_refused(void **state)
                    "not a DOCX file: the archive has no word/document.xml");
     expect_refused("docx/bomb.docx", CC_ELIMIT, "over the 52428800-byte limit");
     expect_refused("docx/doctype.docx", CC_EPARSE, "DOCTYPE");
+    /* UTF-16: no "<!DOCTYPE" bytes for a scan to find; the parsed tree has it. */
+    expect_refused("docx/doctype_utf16.docx", CC_EPARSE, "DOCTYPE");
     /* A PDF renamed .docx, and nothing at all. */
     expect_refused("pdf/two_paragraphs.pdf", CC_EPARSE, "not a DOCX file: ");
     struct ingest_text t;
