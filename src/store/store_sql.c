@@ -117,6 +117,7 @@ const struct store_sql_stmt store__sql_core_stmts[SQL__COUNT] = {
 };
 
 extern const struct store_sql_stmt store__sql_job_stmts[SQL__COUNT];
+extern const struct store_sql_stmt store__sql_alert_stmts[SQL__COUNT];
 
 static const struct store_sql_stmt *stmt_def(enum store_sql_id id)
 {
@@ -126,6 +127,8 @@ static const struct store_sql_stmt *stmt_def(enum store_sql_id id)
         return &store__sql_core_stmts[id];
     if (store__sql_job_stmts[id].name)
         return &store__sql_job_stmts[id];
+    if (store__sql_alert_stmts[id].name)
+        return &store__sql_alert_stmts[id];
     return NULL;
 }
 

@@ -87,6 +87,12 @@ enum store_sql_id {
     SQL_JOB_COUNTS,
     SQL_JOB_OLDEST,
     SQL_JOB_PRUNE,
+    SQL_ALERT_GET,
+    SQL_ALERT_INSERT,
+    SQL_ALERT_UPDATE,
+    SQL_ALERT_LIST,
+    SQL_ALERT_PRUNE_RESOLVED,
+    SQL_ALERT_PRUNE_CAP,
     SQL__COUNT
 };
 
@@ -340,6 +346,13 @@ cc_err store__sql_job_list(struct store *st, const char *state, int64_t before_i
 cc_err store__sql_job_counts(struct store *st, struct store_job_counts *out);
 cc_err store__sql_job_prune(struct store *st, int64_t before_ms, int64_t *out_deleted);
 
+cc_err store__sql_alert_upsert(struct store *st, const struct store_alert *a,
+                              enum store_alert_change *out_change);
+cc_err store__sql_alert_list(struct store *st, const char *status, unsigned limit,
+                            store_alert_cb cb, void *arg);
+cc_err store__sql_alert_prune(struct store *st, int64_t resolved_before_ms, unsigned keep_max,
+                             int64_t *out_deleted);
+
 /* The ops a SQL backend's table takes from this layer, as designated
  * initializers: `static const struct store_ops x = {.name = ..., .open =
  * ..., <the backend's own ops>, STORE_SQL_OPS};`. The optional batch ops
@@ -371,6 +384,8 @@ cc_err store__sql_job_prune(struct store *st, int64_t before_ms, int64_t *out_de
     .job_succeed = store__sql_job_succeed, .job_fail = store__sql_job_fail,            \
     .job_get = store__sql_job_get, .job_list = store__sql_job_list,                    \
     .job_retry = store__sql_job_retry, .job_counts = store__sql_job_counts,            \
-    .job_prune = store__sql_job_prune
+    .job_prune = store__sql_job_prune,                                                 \
+    .alert_upsert = store__sql_alert_upsert, .alert_list = store__sql_alert_list,      \
+    .alert_prune = store__sql_alert_prune
 
 #endif
