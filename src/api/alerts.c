@@ -41,29 +41,48 @@ static cc_err fault(char *why, size_t whysz, size_t i, const char *field, const 
     return CC_EINVAL;
 }
 
-/* An object whose values are all strings, dumped compactly into the arena. */
-static const char *string_map(json_t *o, struct cc_arena *arena)
+/* Copies into the arena; a full arena sets *full (the caller answers
+ * CC_ELIMIT once, rather than checking every copy). */
+static const char *keep(struct cc_arena *arena, const char *s, bool *full)
+{
+    if (!s)
+        return NULL;
+    const char *copy = cc_arena_strdup(arena, s);
+    if (!copy)
+        *full = true;
+    return copy;
+}
+
+static bool string_values(json_t *o)
 {
     const char *k;
     json_t *v;
     if (!json_is_object(o))
-        return NULL;
+        return false;
     json_object_foreach(o, k, v) {
         if (!json_is_string(v))
-            return NULL;
+            return false;
     }
+    return true;
+}
+
+/* The object dumped compactly (keys sorted) into the arena. */
+static const char *dump(json_t *o, struct cc_arena *arena, bool *full)
+{
     char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!text)
+    if (!text) {
+        *full = true;
         return NULL;
-    const char *copy = cc_arena_strdup(arena, text);
+    }
+    const char *copy = keep(arena, text, full);
     free(text);
     return copy;
 }
 
-static const char *opt_string(json_t *o, const char *key, struct cc_arena *arena)
+static const char *opt_string(json_t *o, const char *key, struct cc_arena *arena, bool *full)
 {
     const char *s = json_string_value(json_object_get(o, key));
-    return s && *s ? cc_arena_strdup(arena, s) : NULL;
+    return s && *s ? keep(arena, s, full) : NULL;
 }
 
 static cc_err one_alert(json_t *in, size_t i, int64_t now_ms, struct cc_arena *arena,
@@ -72,21 +91,17 @@ static cc_err one_alert(json_t *in, size_t i, int64_t now_ms, struct cc_arena *a
     if (!json_is_object(in))
         return fault(why, whysz, i, "", "is not an object");
     const char *status = json_string_value(json_object_get(in, "status"));
-    if (!status || !status_known(status))
+    if (!status_known(status))
         return fault(why, whysz, i, "status", "must be firing or resolved");
     json_t *labels = json_object_get(in, "labels");
-    const char *name = json_string_value(json_object_get(labels, "alertname"));
-    a->labels_json = string_map(labels, arena);
-    if (!a->labels_json)
+    if (!string_values(labels))
         return fault(why, whysz, i, "labels", "must be an object of strings");
+    const char *name = json_string_value(json_object_get(labels, "alertname"));
     if (!name || !*name || strlen(name) > STORE_ALERT_NAME_MAX)
-        return fault(why, whysz, i, "labels.alertname",
-                     "must be a string of 1 to 256 bytes");
+        return fault(why, whysz, i, "labels.alertname", "must be a string of 1 to 256 bytes");
     json_t *ann = json_object_get(in, "annotations");
-    a->annotations_json = ann ? string_map(ann, arena) : "{}";
-    if (!a->annotations_json)
-        return fault(why, whysz, i, "annotations",
-                     "must be an object of strings");
+    if (ann && !string_values(ann))
+        return fault(why, whysz, i, "annotations", "must be an object of strings");
     const char *fp = json_string_value(json_object_get(in, "fingerprint"));
     size_t fplen = fp ? strlen(fp) : 0;
     bool fp_ok = fplen > 0 && fplen <= STORE_FINGERPRINT_MAX;
@@ -99,8 +114,7 @@ static cc_err one_alert(json_t *in, size_t i, int64_t now_ms, struct cc_arena *a
     const char *starts = json_string_value(json_object_get(in, "startsAt"));
     int64_t starts_ms = 0, ends_ms = 0;
     if (!starts || cc_parse_rfc3339(starts, &starts_ms) || starts_ms < 0)
-        return fault(why, whysz, i, "startsAt",
-                     "must be an RFC 3339 time after 1970");
+        return fault(why, whysz, i, "startsAt", "must be an RFC 3339 time after 1970");
     json_t *ends = json_object_get(in, "endsAt");
     if (ends && (!json_is_string(ends) || cc_parse_rfc3339(json_string_value(ends), &ends_ms)))
         return fault(why, whysz, i, "endsAt", "must be an RFC 3339 time");
@@ -109,19 +123,24 @@ static cc_err one_alert(json_t *in, size_t i, int64_t now_ms, struct cc_arena *a
         ends_ms = 0;    /* "0001-01-01T00:00:00Z": not ended */
     if (resolved && ends_ms == 0)
         ends_ms = now_ms;
+    bool full = false;
     *a = (struct store_alert){
-        .fingerprint = cc_arena_strdup(arena, fp),
+        .fingerprint = keep(arena, fp, &full),
         .status = resolved ? "resolved" : "firing",
-        .name = cc_arena_strdup(arena, name),
-        .severity = opt_string(labels, "severity", arena),
-        .labels_json = a->labels_json,
-        .annotations_json = a->annotations_json,
-        .generator_url = opt_string(in, "generatorURL", arena),
+        .name = keep(arena, name, &full),
+        .severity = opt_string(labels, "severity", arena, &full),
+        .labels_json = dump(labels, arena, &full),
+        .annotations_json = ann ? dump(ann, arena, &full) : "{}",
+        .generator_url = opt_string(in, "generatorURL", arena, &full),
         .starts_ms = starts_ms,
         .ends_ms = ends_ms,
         .created_ms = now_ms,
         .updated_ms = now_ms,
     };
+    if (full) {
+        snprintf(why, whysz, "the notification is too large to store in one request");
+        return CC_ELIMIT;
+    }
     return CC_OK;
 }
 
@@ -150,6 +169,11 @@ cc_err api_alerts_parse(const char *body, size_t len, int64_t now_ms, struct cc_
     }
     n = json_array_size(alerts);
     v = cc_arena_calloc(arena, n ? n : 1, sizeof(*v));
+    if (!v) {
+        snprintf(why, whysz, "the notification is too large to store in one request");
+        err = CC_ELIMIT;
+        goto out;
+    }
     for (size_t i = 0; i < n; i++) {
         err = one_alert(json_array_get(alerts, i), i, now_ms, arena, &v[i], why, whysz);
         if (err)
@@ -204,9 +228,13 @@ void api__alerts_receive(struct http_req *req, struct http_resp *resp)
     struct store_alert *v = NULL;
     size_t n = 0;
     char why[256];
-    if (api_alerts_parse(req->body, req->body_len, now, req->arena, &v, &n, why, sizeof(why))) {
-        http_resp_err(resp, CC_EINVAL, why,
-                      "send Alertmanager's webhook payload (version 4) unchanged");
+    cc_err perr = api_alerts_parse(req->body, req->body_len, now, req->arena, &v, &n, why,
+                                   sizeof(why));
+    if (perr) {
+        http_resp_err(resp, perr, why,
+                      perr == CC_ELIMIT ? "lower max_alerts in Alertmanager's webhook_config"
+                                        : "send Alertmanager's webhook payload (version 4) "
+                                          "unchanged");
         return;
     }
     size_t counts[STORE_ALERT_STALE + 1] = {0};

@@ -30,8 +30,9 @@
 
 /* Parses body[0..len). On success *out gets n records (created_ms and
  * updated_ms set to now_ms; a firing alert's ends_ms is 0, a resolved one
- * without endsAt ends at now_ms) in arena memory. On CC_EINVAL `why` gets
- * a message for the client; *out and *out_n are left alone. */
+ * without endsAt ends at now_ms) in arena memory. On CC_EINVAL (bad input)
+ * or CC_ELIMIT (the arena is full) `why` gets a message for the client;
+ * *out and *out_n are left alone. */
 cc_err api_alerts_parse(const char *body, size_t len, int64_t now_ms, struct cc_arena *arena,
                         struct store_alert **out, size_t *out_n, char *why, size_t whysz);
 
