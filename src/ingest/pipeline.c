@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "ingest/chunk.h"
 #include "ingest/parse/parse.h"
+#include "ingest/source_metrics.h"
 #include "ingest/text.h"
 #include "observe/metrics.h"
 #include "store/store.h"
@@ -758,6 +759,7 @@ cc_err ingest_handle_source_run(struct ingest_job_ctx *jc)
                                        .ok = !err, .error = err ? jc->error : NULL,
                                        .next_run_ms = -1};
         st->ops->source_record_run(st, &run);
+        ingest_source_run_counted(jc->ctx->metrics, src.name, !err, run.ran_ms);
     }
     return err;
 }

@@ -401,6 +401,15 @@ static cc_err chk_alert_prune(struct store *s, int64_t resolved_before_ms, unsig
     return BACKEND(s)->alert_prune(s, resolved_before_ms, keep_max, out_deleted);
 }
 
+static cc_err chk_pool_stats(struct store *s, struct store_pool_stats *out)
+{
+    if (!out)
+        return CC_EINVAL;
+    if (!BACKEND(s)->pool_stats)
+        return CC_EUNSUPPORTED;
+    return BACKEND(s)->pool_stats(s, out);
+}
+
 /* The batch pointers stay NULL here: callers use store_job_enqueue_batch()
  * and friends below, which check and then call the backend's. */
 static const struct store_ops checked_ops = {
@@ -452,6 +461,7 @@ static const struct store_ops checked_ops = {
     .alert_upsert = chk_alert_upsert,
     .alert_list = chk_alert_list,
     .alert_prune = chk_alert_prune,
+    .pool_stats = chk_pool_stats,
 };
 
 /* The backend's own table: behind the checks, or the only one (a fake). */

@@ -42,6 +42,19 @@ struct store_cfg {
     const char *postgres_dsn;
     struct cc_log *log;        /* borrowed; may be NULL */
     struct cc_clock *clock;    /* borrowed; NULL = cc_clock_system() (pool waits) */
+    /* Optional: told of every take from the connection pool, with the
+     * nanoseconds it waited (0 when a connection was idle) and whether it
+     * gave up at busy_timeout; called without the pool's lock, from any
+     * thread. For the pool's metrics (pool_stats below). */
+    void (*pool_wait)(void *arg, int64_t waited_ns, bool timed_out);
+    void *pool_wait_arg;
+};
+
+/* The connection pool now: SQLite's readers (its one writer is not
+ * pooled), PostgreSQL's connections. */
+struct store_pool_stats {
+    unsigned in_use;           /* taken, not yet given back */
+    unsigned size;             /* store.pool_size */
 };
 
 struct store_token {
@@ -411,6 +424,10 @@ struct store_ops {
      * oldest rows (by updated_ms) past keep_max, whatever their status. */
     cc_err (*alert_prune)(struct store *s, int64_t resolved_before_ms, unsigned keep_max,
                           int64_t *out_deleted);
+
+    /* OPTIONAL (NULL: a store without a pool, e.g. a test fake; the
+     * wrapper answers CC_EUNSUPPORTED). Never waits. */
+    cc_err (*pool_stats)(struct store *s, struct store_pool_stats *out);
 
     /* --- batches (OPTIONAL: NULL is fine) ---
      * Each does in one call what a loop over the single-item ops above
