@@ -22,6 +22,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/embedded.h"
 #include "core/log.h"
 #include "store/store.h"
 
@@ -178,6 +179,15 @@ static void test_ranking_parity_with_sqlite(void **state)
 
 /* ---- migrations ------------------------------------------------------ */
 
+/* Versions need not be contiguous (each one is recorded once). */
+static int64_t migrations_in_binary(void)
+{
+    int64_t n = 0;
+    for (const struct cc_embedded *m = postgres_migrations; m->name; m++)
+        n++;
+    return n;
+}
+
 static void test_migrations_recorded_once_and_newer_refused(void **state)
 {
     struct fixture *f = *state;
@@ -187,7 +197,7 @@ static void test_migrations_recorded_once_and_newer_refused(void **state)
     assert_true(info.schema_latest >= 3);
     assert_int_equal(info.schema_version, info.schema_latest);
     int64_t rows = raw_int(f, "SELECT COUNT(*) FROM schema_migrations");
-    assert_int_equal(rows, info.schema_latest);
+    assert_int_equal(rows, migrations_in_binary());
     /* Reopening applies nothing. */
     store_close(f->s);
     struct store_cfg cfg = fixture_cfg(f, 5000);
@@ -242,7 +252,8 @@ static void test_concurrent_open_migrates_once(void **state)
     }
     struct store_info info = {0};
     assert_int_equal(o[0].s->ops->info(o[0].s, &info), CC_OK);
-    assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), info.schema_latest);
+    assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), migrations_in_binary());
+    assert_int_equal(info.schema_version, info.schema_latest);
     for (int i = 0; i < 4; i++)
         store_close(o[i].s);
 }
