@@ -17,24 +17,35 @@
  * each series saw; a raw value below it means a reset, and then the whole
  * new value is added, so the counters only go up while the daemon runs
  * (cAdvisor's CPU counter, by contrast, restarts with each container).
+ * The restart counters also outlive the daemon: their totals are written
+ * to <state_dir>/restarts.json when they change (by the sampler, at most
+ * every ORCH_USAGE_EVERY_MS, and at stop) and added back at start, so a
+ * re-adopted service continues its count. Restarts in the last seconds
+ * before a crash of the daemon can be lost; a counter is never lowered.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "orchestrator/engine.h"
 #include "orchestrator/engine_int.h"
 #include "observe/metrics.h"
 
 #define ORCH_USAGE_EVERY_MS 15000
-#define ORCH_METRICS_LAST_MAX 4096   /* services whose raw values are remembered */
+#define ORCH_METRICS_LAST_MAX 1024   /* counter series whose raw values are remembered */
+#define RESTARTS_FILE "restarts.json"
 
-/* The raw value a counter series last saw (see the top of the file). */
+/* The raw value a counter series last saw (see the top of the file);
+ * restart counters keep their labels, to be saved. */
 struct last_raw {
     struct obs_series *series;
     double raw;
+    bool persist;
+    char project[128], service[128];
 };
 
 struct orch__metrics {
@@ -46,6 +57,7 @@ struct orch__metrics {
     pthread_mutex_t last_mu;                 /* the collector and the sampler both add */
     struct last_raw last[ORCH_METRICS_LAST_MAX];
     size_t nlast;
+    bool dirty;                              /* a restart counter changed since saved */
     pthread_t thread;
     bool started;
     pthread_mutex_t mu;
@@ -59,18 +71,24 @@ static void set2(struct obs_family *f, const char *project, const char *service,
     obs_gauge_set(obs_series_get(f, lv), v);
 }
 
+/* The series' entry in `last` (m->last_mu held); NULL when the table is full. */
+static struct last_raw *last_of(struct orch__metrics *m, struct obs_series *series)
+{
+    for (size_t i = 0; i < m->nlast; i++)
+        if (m->last[i].series == series)
+            return &m->last[i];
+    if (m->nlast == ORCH_METRICS_LAST_MAX)
+        return NULL;
+    struct last_raw *l = &m->last[m->nlast++];
+    *l = (struct last_raw){.series = series};
+    return l;
+}
+
 /* Adds to a counter series what its raw source gained since last time. */
 static void add_raw(struct orch__metrics *m, struct obs_series *series, double raw)
 {
     pthread_mutex_lock(&m->last_mu);
-    struct last_raw *l = NULL;
-    for (size_t i = 0; i < m->nlast && !l; i++)
-        if (m->last[i].series == series)
-            l = &m->last[i];
-    if (!l && m->nlast < ORCH_METRICS_LAST_MAX) {
-        l = &m->last[m->nlast++];
-        *l = (struct last_raw){.series = series, .raw = 0};
-    }
+    struct last_raw *l = last_of(m, series);
     if (l) {
         obs_counter_add(series, raw >= l->raw ? raw - l->raw : raw);
         l->raw = raw;
@@ -83,6 +101,100 @@ static void add2(struct orch__metrics *m, struct obs_family *f, const char *proj
 {
     const char *lv[] = {project, service};
     add_raw(m, obs_series_get(f, lv), raw);
+}
+
+/* add_raw for a service's restart counter, remembered for restarts.json. */
+static void add_restarts(struct orch__metrics *m, const char *project, const char *service,
+                         double raw)
+{
+    const char *lv[] = {project, service};
+    struct obs_series *series = obs_series_get(m->restarts_total, lv);
+    pthread_mutex_lock(&m->last_mu);
+    struct last_raw *l = last_of(m, series);
+    if (l) {
+        double gained = raw >= l->raw ? raw - l->raw : raw;
+        obs_counter_add(series, gained);
+        l->raw = raw;
+        if (!l->persist) {
+            l->persist = true;
+            snprintf(l->project, sizeof(l->project), "%s", project);
+            snprintf(l->service, sizeof(l->service), "%s", service);
+        }
+        m->dirty = m->dirty || gained > 0;
+    }
+    pthread_mutex_unlock(&m->last_mu);
+}
+
+static char *restarts_path(const struct orch__metrics *m)
+{
+    const char *dir = m->eng->state_dir;
+    if (!dir || !*dir)
+        return NULL;
+    size_t n = strlen(dir) + sizeof("/" RESTARTS_FILE) + 1;
+    char *path = cc_xmalloc(n);
+    snprintf(path, n, "%s/%s", dir, RESTARTS_FILE);
+    return path;
+}
+
+/* Adds the totals a previous run saved: [{"project","service","restarts"}]. */
+static void load_restarts(struct orch__metrics *m)
+{
+    char *path = restarts_path(m);
+    json_t *list = path ? json_load_file(path, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    size_t i;
+    json_t *row;
+    json_array_foreach(list, i, row) {
+        const char *project = json_string_value(json_object_get(row, "project"));
+        const char *service = json_string_value(json_object_get(row, "service"));
+        double n = json_number_value(json_object_get(row, "restarts"));
+        if (!project || !service || !(n > 0))
+            continue;
+        const char *lv[] = {project, service};
+        struct obs_series *series = obs_series_get(m->restarts_total, lv);
+        pthread_mutex_lock(&m->last_mu);
+        struct last_raw *l = last_of(m, series);
+        if (l && !l->persist) {
+            obs_counter_add(series, n);
+            l->persist = true;
+            snprintf(l->project, sizeof(l->project), "%s", project);
+            snprintf(l->service, sizeof(l->service), "%s", service);
+        }
+        pthread_mutex_unlock(&m->last_mu);
+    }
+    json_decref(list);
+    free(path);
+}
+
+/* Writes the totals (temporary file, then rename) when they changed. */
+static void save_restarts(struct orch__metrics *m)
+{
+    pthread_mutex_lock(&m->last_mu);
+    json_t *list = NULL;
+    if (m->dirty) {
+        list = json_array();
+        for (size_t i = 0; i < m->nlast; i++) {
+            const struct last_raw *l = &m->last[i];
+            if (l->persist)
+                json_array_append_new(list, json_pack("{s:s, s:s, s:f}", "project",
+                                                      l->project, "service", l->service,
+                                                      "restarts",
+                                                      obs_series_value(l->series)));
+        }
+        m->dirty = false;
+    }
+    pthread_mutex_unlock(&m->last_mu);
+    char *path = list ? restarts_path(m) : NULL;
+    if (path) {
+        char tmp[4200];
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        if (json_dump_file(list, tmp, JSON_COMPACT) != 0 || rename(tmp, path) != 0) {
+            unlink(tmp);
+            cc_log_warn(orch__log(m->eng), "orchestrator", "cannot save the restart counters",
+                        CC_LS("path", path));
+        }
+    }
+    free(path);
+    json_decref(list);
 }
 
 /* One service as the collector reads it, copied out under the locks. */
@@ -137,11 +249,16 @@ static void collect_breakers(struct orch__metrics *m)
         add_raw(m, obs_series_get(m->eng_breaker_opens, lv),
                 (double)cc_breaker_opened_total(&sl->br));
     }
+}
+
+/* Restart counters and restart breakers; the collector and the sampler. */
+static void update_services(struct orch__metrics *m)
+{
     struct svc_row *rows = NULL;
-    size_t n = read_services(eng, &rows);
+    size_t n = read_services(m->eng, &rows);
     for (size_t i = 0; i < n; i++) {
         set2(m->svc_breaker, rows[i].project, rows[i].service, rows[i].breaker_open ? 2 : 0);
-        add2(m, m->restarts_total, rows[i].project, rows[i].service, rows[i].restarts);
+        add_restarts(m, rows[i].project, rows[i].service, rows[i].restarts);
     }
     free(rows);
 }
@@ -184,6 +301,7 @@ static void collect(void *arg, struct obs_registry *r)
     }
     json_decref(list);
     collect_breakers(m);
+    update_services(m);
     (void)r;
 }
 
@@ -229,6 +347,8 @@ static void *sampler(void *arg)
     while (!m->stop) {
         pthread_mutex_unlock(&m->mu);
         sample_once(m);
+        update_services(m);
+        save_restarts(m);
         pthread_mutex_lock(&m->mu);
         int64_t due = cc_mono_ms(m->eng->clock) + ORCH_USAGE_EVERY_MS;
         while (!m->stop && !cc_wait_until(m->eng->clock, &m->cv, &m->mu, due))
@@ -280,6 +400,7 @@ struct orch__metrics *orch__metrics_start(struct orch_engine *eng, struct obs_re
     pthread_mutex_init(&m->mu, NULL);
     if (cc_clock_cond_init(&m->cv) != 0)
         abort();
+    load_restarts(m);
     obs_register_collector(r, collect, m);
     m->started = pthread_create(&m->thread, NULL, sampler, m) == 0;
     return m;
@@ -296,6 +417,8 @@ void orch__metrics_stop(struct orch__metrics *m)
     if (m->started)
         pthread_join(m->thread, NULL);
     obs_unregister_collector(m->reg, collect, m);
+    update_services(m);
+    save_restarts(m);
     pthread_mutex_destroy(&m->mu);
     pthread_mutex_destroy(&m->last_mu);
     pthread_cond_destroy(&m->cv);
