@@ -7,8 +7,10 @@ the binary really exports."""
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import REPO
@@ -115,3 +117,50 @@ def test_rules_use_only_metrics_the_binary_exports(served):
     assert used, "no CommandCenter metric in the rules?"
     missing = sorted(used - exported)
     assert not missing, "rules use metrics /metrics does not declare: %s" % missing
+
+
+def metric_value(d, series):
+    """The value of one exact series line of /metrics, or None."""
+    for ln in d.get("/metrics").text.splitlines():
+        name, _, value = ln.rpartition(" ")
+        if name == series:
+            return float(value)
+    return None
+
+
+def test_source_freshness_and_outcomes(daemon, tmp_path):
+    """What SourceFailing and SourceStale read: runs by result, the time of the
+    last success, and the failures since, per source."""
+    from conftest import create_source
+    from orch_helpers import wait_for
+    d = daemon(config="jobs:\n  max_attempts: 1\n")
+    good, gone = tmp_path / "good", tmp_path / "gone"
+    good.mkdir()
+    gone.mkdir()
+    (good / "a.md").write_text("# A\n\nsome text\n")
+    create_source(d, name="good", type="file", path=str(good))
+    create_source(d, name="gone", type="file", path=str(gone))
+    gone.rmdir()
+    assert metric_value(d, 'cc_source_last_success_timestamp_seconds{source="good"}') == 0
+    before = time.time()
+    for name in ("good", "gone", "gone"):
+        r = d.admin("POST", "/api/v1/sources/%s/run" % name)
+        assert r.status == 202, r
+        job = r.json["job_id"]
+        wait_for(lambda: d.admin("GET", "/api/v1/jobs/%s" % job).json["state"]
+                 in ("succeeded", "dead"), 60, "source.run job %s to finish" % job)
+    wait_for(lambda: metric_value(d, 'cc_source_runs_total{source="gone",result="failed"}') == 2,
+             30, "two failed runs of gone counted")
+    assert metric_value(d, 'cc_source_runs_total{source="good",result="ok"}') == 1
+    assert metric_value(d, 'cc_source_runs_total{source="good",result="failed"}') is None
+    ok_at = metric_value(d, 'cc_source_last_success_timestamp_seconds{source="good"}')
+    assert before - 1 <= ok_at <= time.time() + 1, ok_at
+    assert metric_value(d, 'cc_source_last_success_timestamp_seconds{source="gone"}') == 0
+    assert metric_value(d, 'cc_source_consecutive_failures{source="gone"}') == 2
+    assert metric_value(d, 'cc_source_consecutive_failures{source="good"}') == 0
+    # the freshness comes from the store: a restarted daemon still knows it
+    d.stop()
+    d2 = daemon(config="jobs:\n  max_attempts: 1\n", data_dir=d.data_dir)
+    assert metric_value(d2, 'cc_source_last_success_timestamp_seconds{source="good"}') == \
+        pytest.approx(ok_at, abs=0.002)
+    assert metric_value(d2, 'cc_source_consecutive_failures{source="gone"}') == 2
