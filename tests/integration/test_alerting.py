@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, free_port
+from conftest import REPO, free_port, run_cc
 from orch_helpers import BUSYBOX, orch, wait_for  # noqa: F401
 
 MON = REPO / "deploy" / "monitoring"
@@ -330,6 +330,17 @@ services:
     assert len(a["fingerprint"]) == 16 and a["ends_at"] is None and a["starts_at"]
     assert any(e["kind"] == "alert.firing" and e["service"] == "web" and
                "ServiceDown" in e["message"] for e in o.events("mon"))
+
+    # and the CLI shows it
+    env = {"CC_SERVER": d.url, "CC_TOKEN": d.admin_token}
+    res = run_cc(["alerts", "--state", "firing"], env=env)
+    assert res.returncode == 0, res
+    line = [ln for ln in res.stdout.splitlines() if "ServiceDown" in ln]
+    assert line and "mon/web" in line[0] and "critical" in line[0], res.stdout
+    res = run_cc(["alerts", "--state", "firing", "--json"], env=env)
+    assert res.returncode == 0 and json.loads(res.stdout)["alerts"][0]["name"] == "ServiceDown"
+    res = run_cc(["alerts", "--state", "open"], env=env)
+    assert res.returncode != 0 and "firing or resolved" in res.stderr, res
 
     # the same alert went the shipped routes: critical pages and chats
     wait_for(lambda: any("ServiceDown" in b for b in sink.bodies("/pagerduty")), 60,
