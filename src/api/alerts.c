@@ -5,9 +5,8 @@
  * fingerprint (store.h, alert_upsert: firing -> resolved transitions, and
  * old notifications delivered late are ignored), records an event
  * "alert.firing" / "alert.resolved" on each transition so the events
- * stream shows it, then prunes: resolved alerts older than
- * ALERTS_RETENTION_MS go, and the table never holds more than
- * ALERTS_KEEP_MAX rows. It needs an admin token (a mutation); Alertmanager
+ * stream shows it, then prunes: resolved alerts older than alerts.retention
+ * go, and the table never holds more than alerts.max_stored rows. It needs an admin token (a mutation); Alertmanager
  * sends one with http_config.authorization.credentials_file.
  * GET lists them, most recently updated first (?state=, ?limit=), for any
  * token.
@@ -21,11 +20,10 @@
 
 #include "api/api.h"
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/log.h"
 
 #define ALERTS_DEFAULT_LIMIT 100
-#define ALERTS_RETENTION_MS (30LL * 24 * 3600 * 1000)   /* resolved alerts kept 30 days */
-#define ALERTS_KEEP_MAX 10000u                         /* rows, whatever their state */
 
 /* ---- the parser ------------------------------------------------------- */
 
@@ -250,7 +248,9 @@ void api__alerts_receive(struct http_req *req, struct http_resp *resp)
         record_transition(req, &v[i], change);
     }
     int64_t pruned = 0;
-    cc_err err = st->ops->alert_prune(st, now - ALERTS_RETENTION_MS, ALERTS_KEEP_MAX, &pruned);
+    const struct cc_config *cfg = req->ctx->cfg;
+    cc_err err = st->ops->alert_prune(st, now - cfg->alerts.retention_ms, cfg->alerts.max_stored,
+                                      &pruned);
     if (err)
         cc_log_warn(req->ctx->log, "alerts", "cannot prune old alerts",
                     CC_LS("error", cc_err_str(err)));

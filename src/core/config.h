@@ -101,6 +101,10 @@ struct cc_config {
             unsigned pids;
         } limits_postgres, limits_redis, limits_backend, limits_frontend, limits_default;
     } orchestrator;
+    struct {
+        int64_t retention_ms;      /* resolved alerts are pruned after this */
+        unsigned max_stored;       /* alerts kept at once */
+    } alerts;
 };
 
 /* Fills every key with its default. Must be called before anything else. */

@@ -389,3 +389,28 @@ def test_the_webhook_needs_an_admin_token(served):
     assert r.status == 400 and "firing or resolved" in r.text, r
     r = served.admin("POST", "/api/v1/alerts", json_body={"version": "4", "alerts": [{}]})
     assert r.status == 400 and "alerts[0].status" in r.text, r
+
+
+def test_stored_alerts_are_bounded(daemon):
+    """alerts.max_stored caps the table whatever a sender posts; a resolved
+    notification for a fingerprint the daemon never saw is kept as resolved."""
+    d = daemon(config="alerts:\n  max_stored: 100\n")
+
+    def alert(i, status="firing"):
+        return {"status": status, "labels": {"alertname": "Load%d" % i, "severity": "warning"},
+                "annotations": {}, "startsAt": "2026-12-07T20:00:00Z",
+                "endsAt": "2026-12-07T20:05:00Z" if status == "resolved" else
+                "0001-01-01T00:00:00Z", "generatorURL": "", "fingerprint": "%016x" % i}
+    for start in (0, 75):
+        r = d.admin("POST", "/api/v1/alerts",
+                    json_body={"version": "4", "status": "firing",
+                               "alerts": [alert(i) for i in range(start, start + 75)]})
+        assert r.status == 200 and r.json["new"] == 75, r
+    r = d.admin("GET", "/api/v1/alerts?limit=1000")
+    assert r.status == 200 and len(r.json["alerts"]) == 100, len(r.json["alerts"])
+    r = d.admin("POST", "/api/v1/alerts",
+                json_body={"version": "4", "alerts": [alert(999, "resolved")]})
+    assert r.status == 200 and r.json["new"] == 1, r
+    res = d.admin("GET", "/api/v1/alerts?state=resolved").json["alerts"]
+    assert [a["name"] for a in res] == ["Load999"], res
+    assert res[0]["ends_at"] == "2026-12-07T20:05:00.000Z", res
