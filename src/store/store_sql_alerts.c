@@ -86,15 +86,9 @@ static cc_err upsert_in(struct store *st, struct store_sql_conn *c, const struct
         return err;
     enum store_alert_change change = decide(&old, a);
     const char *ann = a->annotations_json ? a->annotations_json : "{}";
-    if (change == STORE_ALERT_NEW)
-        err = d->query(st, c, SQL_ALERT_INSERT,
-                       SQL_PARAMS(SQL_T(a->fingerprint), SQL_T(a->status), SQL_T(a->name),
-                                  SQL_T(a->severity), SQL_T(a->labels_json), SQL_T(ann),
-                                  SQL_T(a->generator_url), SQL_I(a->starts_ms),
-                                  SQL_I(a->ends_ms), SQL_I(a->updated_ms)),
-                       NULL, NULL, NULL);
-    else if (change != STORE_ALERT_STALE)
-        err = d->query(st, c, SQL_ALERT_UPDATE,
+    /* both statements take the same ten parameters */
+    if (change != STORE_ALERT_STALE)
+        err = d->query(st, c, change == STORE_ALERT_NEW ? SQL_ALERT_INSERT : SQL_ALERT_UPDATE,
                        SQL_PARAMS(SQL_T(a->fingerprint), SQL_T(a->status), SQL_T(a->name),
                                   SQL_T(a->severity), SQL_T(a->labels_json), SQL_T(ann),
                                   SQL_T(a->generator_url), SQL_I(a->starts_ms),

@@ -477,11 +477,10 @@ static void test_unhealthy_restarts(void **state)
     json_decref(h);
 }
 
-static void test_breaker_then_restart(void **state)
+/* Three restarts in the window (breaker_restarts), then the fourth exit
+ * opens the backend's restart breaker. */
+static void trip_backend_breaker(struct fx *f)
 {
-    struct fx *f = *state;
-    register_up(f);
-    wait_status(f, NULL, "ready");
     for (unsigned i = 1; i <= 3; i++) {
         wait_status(f, "backend", "healthy");
         assert_true(fake_driver_kill(&f->fd, "shop", "backend", 2, false));
@@ -490,6 +489,14 @@ static void test_breaker_then_restart(void **state)
     wait_status(f, "backend", "healthy");
     assert_true(fake_driver_kill(&f->fd, "shop", "backend", 2, false));
     wait_status(f, "backend", "failed");
+}
+
+static void test_breaker_then_restart(void **state)
+{
+    struct fx *f = *state;
+    register_up(f);
+    wait_status(f, NULL, "ready");
+    trip_backend_breaker(f);
     wait_event(f, "service.failed shop backend", 1);
     run_for(f, 300);
     assert_int_equal(count_events(f, "service.restarted shop backend"), 3);
@@ -828,14 +835,7 @@ static void test_breaker_metrics(void **state)
     wait_status(f, NULL, "ready");
     assert_true(metric(f, svc_state) == 0);
     /* the restart breaker: three restarts in the window, then given up */
-    for (unsigned i = 1; i <= 3; i++) {
-        wait_status(f, "backend", "healthy");
-        assert_true(fake_driver_kill(&f->fd, "shop", "backend", 2, false));
-        wait_event(f, "service.restarted shop backend", i);
-    }
-    wait_status(f, "backend", "healthy");
-    assert_true(fake_driver_kill(&f->fd, "shop", "backend", 2, false));
-    wait_status(f, "backend", "failed");
+    trip_backend_breaker(f);
     assert_true(metric(f, svc_state) == 2);
     struct orch_err e = {0};
     assert_int_equal(orch_engine_restart(f->eng, "shop", "backend", &e), CC_OK);
