@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -185,6 +186,7 @@ static void save_restarts(struct orch__metrics *m)
     pthread_mutex_unlock(&m->last_mu);
     char *path = list ? restarts_path(m) : NULL;
     if (path) {
+        mkdir(m->eng->state_dir, 0700);   /* EEXIST is the usual answer */
         char tmp[4200];
         snprintf(tmp, sizeof(tmp), "%s.tmp", path);
         if (json_dump_file(list, tmp, JSON_COMPACT) != 0 || rename(tmp, path) != 0) {
