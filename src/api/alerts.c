@@ -207,7 +207,7 @@ static void record_transition(struct http_req *req, const struct store_alert *a,
         .kind = fired ? "alert.firing" : "alert.resolved",
         .project = json_string_value(json_object_get(labels, "project")),
         .service = json_string_value(json_object_get(labels, "service")),
-        .message = msg,
+        .message = msg ? msg : a->name,    /* a full arena: the name alone */
     };
     int64_t id;
     struct store *st = req->ctx->store;
