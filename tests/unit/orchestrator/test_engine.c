@@ -856,6 +856,37 @@ static void test_breaker_metrics(void **state)
     fake_driver_set_down(&f->fd, false, 0);
 }
 
+static void set_cpu_seconds(struct fx *f, const char *svc, double v)
+{
+    struct fake_script *sc = fake_driver_script(&f->fd, svc);
+    fake_driver_lock(&f->fd);
+    sc->usage.cpu_seconds = v;
+    fake_driver_unlock(&f->fd);
+}
+
+/* The sampler (every 15 s) turns each instance's CPU seconds into one
+ * counter that a new instance's smaller number does not lower. */
+static void test_cpu_seconds_counter(void **state)
+{
+    struct fx *f = *state;
+    const char *cpu = "cc_container_cpu_seconds_total{project=\"shop\",service=\"backend\"}";
+    set_cpu_seconds(f, "backend", 10);
+    register_up(f);
+    wait_status(f, NULL, "ready");
+    run_for(f, 15100);
+    assert_true(metric(f, cpu) == 10);
+    set_cpu_seconds(f, "backend", 12.5);
+    run_for(f, 15100);
+    assert_true(metric(f, cpu) == 12.5);
+    /* a restart: the new instance starts from 0 */
+    set_cpu_seconds(f, "backend", 4);
+    run_for(f, 15100);
+    assert_true(metric(f, cpu) == 16.5);
+    set_cpu_seconds(f, "backend", 6);
+    run_for(f, 15100);
+    assert_true(metric(f, cpu) == 18.5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -873,6 +904,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_counter_survives_up_and_readopt, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_breaker_metrics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cpu_seconds_counter, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
