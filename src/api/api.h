@@ -87,6 +87,8 @@ void api__projects_health(struct http_req *req, struct http_resp *resp);
 void api__projects_resources(struct http_req *req, struct http_resp *resp);
 void api__projects_restart(struct http_req *req, struct http_resp *resp);
 void api__projects_logs(struct http_req *req, struct http_resp *resp);
+void api__alerts_receive(struct http_req *req, struct http_resp *resp);
+void api__alerts_list(struct http_req *req, struct http_resp *resp);
 
 void api__webhook_github(struct http_req *req, struct http_resp *resp);
 void api__webhook_generic(struct http_req *req, struct http_resp *resp);

@@ -40,6 +40,7 @@ int cmd_events(int argc, char **argv, char *const *envp);
 int cmd_search(int argc, char **argv, char *const *envp);
 int cmd_sources(int argc, char **argv, char *const *envp);
 int cmd_jobs(int argc, char **argv, char *const *envp);
+int cmd_alerts(int argc, char **argv, char *const *envp);
 int cmd_ingest(int argc, char **argv, char *const *envp);
 int cmd_cron(int argc, char **argv, char *const *envp);
 int cmd_robots(int argc, char **argv, char *const *envp);

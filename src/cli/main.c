@@ -29,6 +29,7 @@ const struct cli_command cli_commands[] = {
      .run = cmd_ingest},
     {.name = "search", .summary = "search the knowledge store", .run = cmd_search},
     {.name = "jobs", .summary = "show the ingestion queue; retry failed jobs", .run = cmd_jobs},
+    {.name = "alerts", .summary = "show the alerts Alertmanager delivered", .run = cmd_alerts},
     {.name = "cron", .summary = "offline: next run times of a cron expression", .run = cmd_cron},
     {.name = "robots", .summary = "offline: whether robots.txt lets an agent fetch a URL",
      .run = cmd_robots},

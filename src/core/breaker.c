@@ -157,3 +157,11 @@ const char *cc_breaker_state_str(enum cc_breaker_state s)
     }
     return "unknown";
 }
+
+uint64_t cc_breaker_opened_total(struct cc_breaker *b)
+{
+    pthread_mutex_lock(&b->lock);
+    uint64_t n = b->opened_total;
+    pthread_mutex_unlock(&b->lock);
+    return n;
+}

@@ -49,5 +49,7 @@ enum cc_breaker_state cc_breaker_state(struct cc_breaker *b);
 /* Milliseconds until an open breaker lets a trial through (0 if not open). */
 int64_t cc_breaker_retry_after_ms(struct cc_breaker *b);
 const char *cc_breaker_state_str(enum cc_breaker_state s);
+/* How many times it has opened since cc_breaker_init (for a counter). */
+uint64_t cc_breaker_opened_total(struct cc_breaker *b);
 
 #endif

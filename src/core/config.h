@@ -131,6 +131,10 @@ struct cc_config {
         int64_t delivery_retention_ms;
         unsigned max_documents;  /* per generic delivery */
     } webhooks;
+    struct {
+        int64_t retention_ms;      /* resolved alerts are pruned after this */
+        unsigned max_stored;       /* alerts kept at once */
+    } alerts;
 };
 
 /* Fills every key with its default. Must be called before anything else. */

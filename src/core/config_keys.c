@@ -669,6 +669,20 @@ static const struct cc_cfg_key keys[] = {
      .min = 1,
      .max = 256,
      .help = "Documents one generic webhook delivery may carry."},
+    {.path = "alerts.retention",
+     .type = CC_CFG_DURATION,
+     .offset = OFF(alerts.retention_ms),
+     .def = "30d",
+     .min = HOUR,
+     .max = 3650 * 24 * HOUR,
+     .help = "How long alerts received from Alertmanager are kept after they resolve."},
+    {.path = "alerts.max_stored",
+     .type = CC_CFG_UINT,
+     .offset = OFF(alerts.max_stored),
+     .def = "10000",
+     .min = 100,
+     .max = 1000000,
+     .help = "Most alerts kept at once, firing or resolved; the least recently updated go first."},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

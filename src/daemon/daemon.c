@@ -4,7 +4,7 @@
  * Threads: the main thread only waits for signals (sigwait); libmicrohttpd's
  * pool runs the requests. Signals are blocked before any thread starts so
  * that every thread inherits the mask and only sigwait sees them.
- * Order: config -> log -> data dir and its lock -> store -> metrics -> auth
+ * Order: config -> log -> metrics -> data dir and its lock -> store -> auth
  * -> ingest -> orchestrator -> HTTP -> READY=1 to systemd (notify.c) and the
  * watchdog thread; teardown in reverse, after STOPPING=1.
  */
@@ -26,6 +26,7 @@
 #include "core/lockfile.h"
 #include "core/log.h"
 #include "daemon/notify.h"
+#include "daemon/store_metrics.h"
 #include "http/auth.h"
 #include "http/server.h"
 #include "ingest/parse/parse.h"
@@ -62,6 +63,7 @@ struct daemon {
     int lock_fd;                          /* data_dir/lock, held for our life */
     struct daemon_notify notify;          /* systemd readiness and watchdog */
     char url[300];                        /* where the HTTP server answers */
+    struct daemon_store_metrics store_metrics;
 };
 
 static int config_error(const struct cc_diag *d)
@@ -260,7 +262,8 @@ static int open_store(struct daemon *d)
                            .busy_timeout_ms = d->cfg.store.busy_timeout_ms,
                            .pool_size = d->cfg.store.pool_size,
                            .postgres_dsn = d->cfg.store.postgres_dsn, .log = &d->log,
-                           .clock = d->ctx.clock};
+                           .clock = d->ctx.clock, .pool_wait = daemon__store_pool_wait,
+                           .pool_wait_arg = &d->store_metrics};
     cc_err err = store_open(&sc, &d->store);
     if (err) {
         bool pg = strcmp(d->cfg.store.driver, "postgres") == 0;
@@ -461,6 +464,7 @@ static void teardown(struct daemon *d)
     if (d->store)
         record_event(d, "daemon.stopped", "daemon stopped");
     http_auth_free(d->auth);
+    daemon__store_metrics_stop(&d->store_metrics);
     store_close(d->store);
     obs_registry_free(d->metrics);
     if (d->ctx.log)
@@ -520,11 +524,14 @@ int daemon_run(const struct daemon_opts *opts, char *const *envp)
     daemon_notify_init(&d.notify, envp, &d.log, d.ctx.clock);
     daemon_notify_send(&d.notify, "STATUS=opening the store");
 
+    /* The registry before the store: the pool reports its waits into it. */
+    d.metrics = obs_registry_new();
+    d.ctx.metrics = d.metrics;
+    daemon__store_metrics_init(&d.store_metrics, d.metrics);
     rc = open_store(&d);
     if (rc)
         goto out;
-    d.metrics = obs_registry_new();
-    d.ctx.metrics = d.metrics;
+    daemon__store_metrics_start(&d.store_metrics, d.store);
     obs_register_process_metrics(d.metrics);
     register_job_metrics(&d);
     api_init(&d.deps, d.metrics);

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "ingest/chunk.h"
 #include "ingest/parse/parse.h"
+#include "ingest/source_metrics.h"
 #include "ingest/text.h"
 #include "observe/metrics.h"
 #include "store/store.h"

@@ -16,6 +16,7 @@
 #include "core/tz.h"
 #include "ingest/cron.h"
 #include "ingest/queue.h"
+#include "ingest/source_metrics.h"
 #include "store/store.h"
 
 #define TICK_MS 1000
@@ -26,6 +27,7 @@ struct ingest_scheduler {
     struct cc_ctx *ctx;
     struct ingest_workers *workers;
     struct ingest_scheduler_cfg cfg;
+    struct ingest_source_metrics *metrics;
     int64_t next_prune_ms;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -206,6 +208,7 @@ cc_err ingest_scheduler_start(struct cc_ctx *ctx, struct ingest_workers *workers
         free(s);
         return CC_EIO;
     }
+    s->metrics = ingest_source_metrics_new(ctx);
     *out = s;
     return CC_OK;
 }
@@ -237,6 +240,7 @@ void ingest_scheduler_free(struct ingest_scheduler *s)
 {
     if (!s)
         return;
+    ingest_source_metrics_free(s->metrics);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->mu);
     free(s);

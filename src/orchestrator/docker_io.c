@@ -279,6 +279,7 @@ cc_err orch__docker_stats(struct orch_driver *drv, const char *id, struct orch_u
         online = (int64_t)json_array_size(
             json_object_get(json_object_get(cpu, "cpu_usage"), "percpu_usage"));
     struct orch_usage u = {0};
+    u.cpu_seconds = (double)num(json_object_get(cpu, "cpu_usage"), "total_usage") / 1e9;
     if (cpu_delta > 0 && sys_delta > 0)
         u.cpu_percent = (double)cpu_delta / (double)sys_delta * (double)online * 100.0;
     const json_t *mem = json_object_get(a.json, "memory_stats");

@@ -117,6 +117,7 @@ struct orch_log_query {
 
 struct orch_usage {
     double cpu_percent;        /* like docker stats: share of one CPU x 100, so 2 CPUs busy = 200 */
+    double cpu_seconds;        /* CPU time the instance used since it started (0 = unknown) */
     int64_t mem_bytes;         /* usage minus page cache (docker stats' rule) */
     int64_t mem_limit;         /* 0 = none */
     int64_t pids;

@@ -790,7 +790,8 @@ cc_err orch_engine_resources(struct orch_engine *eng, const char *name, json_t *
             }
             if (!it->r) {
                 struct orch_usage *u = &it->u;
-                usage = json_pack("{s:f, s:I, s:I, s:I, s:I}", "cpu_percent", u->cpu_percent,
+                usage = json_pack("{s:f, s:f, s:I, s:I, s:I, s:I}", "cpu_percent",
+                                  u->cpu_percent, "cpu_seconds", u->cpu_seconds,
                                   "memory_bytes", (json_int_t)u->mem_bytes, "memory_limit",
                                   (json_int_t)u->mem_limit, "pids", (json_int_t)u->pids,
                                   "pids_limit", (json_int_t)u->pids_limit);

@@ -844,6 +844,7 @@ static cc_err p_stats(struct orch_driver *drv, const char *id, struct orch_usage
         }
         if (now > pat && cpu >= pcpu)
             u.cpu_percent = (double)(cpu - pcpu) / (double)(now - pat) * 100.0;
+        u.cpu_seconds = (double)cpu / 1e9;
         pthread_mutex_lock(&d->mu);
         if (!prev || strcmp(prev->id, id) != 0)
             prev = &d->samples[d->next_sample++ % NSAMPLES];

@@ -720,6 +720,9 @@ static cc_err pg_open(const struct store_cfg *cfg, struct store **out)
                : (int)cfg->busy_timeout_ms;
     s->sql.clock = cfg->clock ? cfg->clock : cc_clock_system();
     store__pool_init(&s->pool, n, s->sql.clock);
+    s->pool.on_wait = cfg->pool_wait;
+    s->pool.on_wait_arg = cfg->pool_wait_arg;
+    s->sql.pool = &s->pool;
     s->conns = cc_xcalloc(n, sizeof(*s->conns));
     cc_err err = check_stmt_tables(s);
     for (unsigned i = 0; !err && i < n; i++) {

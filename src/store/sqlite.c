@@ -672,6 +672,7 @@ static cc_err open_readers(struct sqlite_store *s, unsigned n)
 {
     s->readers = cc_xcalloc(n, sizeof(*s->readers));
     store__pool_init(&s->pool, n, s->sql.clock);
+    s->sql.pool = &s->pool;
     for (unsigned i = 0; i < n; i++) {
         cc_err err = conn_open(s, true, &s->readers[i]);
         if (err)
@@ -734,6 +735,10 @@ static cc_err sqlite_open(const struct store_cfg *cfg, struct store **out)
         err = migrate(s);
     if (!err)
         err = open_readers(s, readers);
+    if (!err) {
+        s->pool.on_wait = cfg->pool_wait;
+        s->pool.on_wait_arg = cfg->pool_wait_arg;
+    }
     if (err) {
         cc_log_error(s->log, MOD, "cannot open the sqlite store", CC_LS("path", s->path),
                      CC_LS("error", cc_err_str(err)));

@@ -431,6 +431,39 @@ static cc_err chk_webhook_prune(struct store *s, int64_t before_ms, int64_t *out
     return BACKEND(s)->webhook_prune(s, before_ms, out_deleted);
 }
 
+static cc_err chk_alert_upsert(struct store *s, const struct store_alert *a,
+                               enum store_alert_change *out_change)
+{
+    if (!store__alert_valid(a))
+        return CC_EINVAL;
+    return BACKEND(s)->alert_upsert(s, a, out_change);
+}
+
+static cc_err chk_alert_list(struct store *s, const char *status, unsigned limit,
+                             store_alert_cb cb, void *arg)
+{
+    if (!cb || (status && !store__alert_status_valid(status)))
+        return CC_EINVAL;
+    if (limit > STORE_ALERT_LIST_MAX)
+        limit = STORE_ALERT_LIST_MAX;
+    return BACKEND(s)->alert_list(s, status, limit, cb, arg);
+}
+
+static cc_err chk_alert_prune(struct store *s, int64_t resolved_before_ms, unsigned keep_max,
+                              int64_t *out_deleted)
+{
+    return BACKEND(s)->alert_prune(s, resolved_before_ms, keep_max, out_deleted);
+}
+
+static cc_err chk_pool_stats(struct store *s, struct store_pool_stats *out)
+{
+    if (!out)
+        return CC_EINVAL;
+    if (!BACKEND(s)->pool_stats)
+        return CC_EUNSUPPORTED;
+    return BACKEND(s)->pool_stats(s, out);
+}
+
 /* The batch pointers stay NULL here: callers use store_job_enqueue_batch()
  * and friends below, which check and then call the backend's. */
 static const struct store_ops checked_ops = {
@@ -484,6 +517,10 @@ static const struct store_ops checked_ops = {
     .job_prune = chk_job_prune,
     .webhook_delivery = chk_webhook_delivery,
     .webhook_prune = chk_webhook_prune,
+    .alert_upsert = chk_alert_upsert,
+    .alert_list = chk_alert_list,
+    .alert_prune = chk_alert_prune,
+    .pool_stats = chk_pool_stats,
 };
 
 /* The backend's own table: behind the checks, or the only one (a fake). */

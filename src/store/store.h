@@ -3,7 +3,8 @@
  *
  * The daemon remembers everything that must survive a restart through this
  * interface: API tokens, projects, the event log, knowledge sources,
- * documents with their chunks and search index, and the job queue. Backends embed `struct store` first and are chosen at
+ * documents with their chunks and search index, the job queue, and the
+ * alerts Alertmanager sent. Backends embed `struct store` first and are chosen at
  * run time by name from the registry in store.c; nothing outside
  * src/store/<backend>.c includes a backend's own headers.
  *
@@ -41,6 +42,19 @@ struct store_cfg {
     const char *postgres_dsn;
     struct cc_log *log;        /* borrowed; may be NULL */
     struct cc_clock *clock;    /* borrowed; NULL = cc_clock_system() (pool waits) */
+    /* Optional: told of every take from the connection pool, with the
+     * nanoseconds it waited (0 when a connection was idle) and whether it
+     * gave up at busy_timeout; called without the pool's lock, from any
+     * thread. For the pool's metrics (pool_stats below). */
+    void (*pool_wait)(void *arg, int64_t waited_ns, bool timed_out);
+    void *pool_wait_arg;
+};
+
+/* The connection pool now: SQLite's readers (its one writer is not
+ * pooled), PostgreSQL's connections. */
+struct store_pool_stats {
+    unsigned in_use;           /* taken, not yet given back */
+    unsigned size;             /* store.pool_size */
 };
 
 struct store_token {
@@ -246,6 +260,36 @@ struct store_delivery {
     int64_t prune_before_ms;   /* > 0: up to STORE_DELIVERY_PRUNE_MAX older ones go */
 };
 
+/* Alerts: what Alertmanager's webhook reported (docs/OBSERVABILITY.md) */
+
+#define STORE_ALERT_LIST_MAX 1000u
+#define STORE_FINGERPRINT_MAX 64   /* Alertmanager's are 16 hex digits */
+#define STORE_ALERT_NAME_MAX 256
+
+struct store_alert {
+    int64_t id;                /* out only */
+    const char *fingerprint;   /* the key: [A-Za-z0-9]{1,STORE_FINGERPRINT_MAX} */
+    const char *status;        /* "firing" | "resolved" */
+    const char *name;          /* labels.alertname, 1..256 bytes */
+    const char *severity;      /* labels.severity; NULL = none */
+    const char *labels_json;   /* a JSON object */
+    const char *annotations_json; /* a JSON object; NULL = {} */
+    const char *generator_url; /* NULL = none */
+    int64_t starts_ms;         /* >= 0 */
+    int64_t ends_ms;           /* 0 = not ended */
+    int64_t created_ms;        /* first notification about this fingerprint */
+    int64_t updated_ms;        /* the last one stored */
+};
+
+/* What alert_upsert did with a notification. */
+enum store_alert_change {
+    STORE_ALERT_NEW,           /* a fingerprint not stored before */
+    STORE_ALERT_FIRED,         /* resolved -> firing (a new occurrence) */
+    STORE_ALERT_RESOLVED,      /* firing -> resolved */
+    STORE_ALERT_SAME,          /* same status; the rest refreshed */
+    STORE_ALERT_STALE,         /* older than what is stored: nothing written */
+};
+
 typedef void (*store_source_cb)(void *arg, const struct store_source *src);
 /* One source_state entry; the strings are valid during the call only. */
 typedef void (*store_state_cb)(void *arg, const char *key, const char *value,
@@ -254,6 +298,7 @@ typedef void (*store_doc_cb)(void *arg, const struct store_doc *d);
 typedef void (*store_hit_cb)(void *arg, const struct store_hit *h);
 typedef void (*store_job_cb)(void *arg, const struct store_job *j);
 typedef void (*store_vec_cb)(void *arg, int64_t chunk_id, double cosine);
+typedef void (*store_alert_cb)(void *arg, const struct store_alert *a);
 
 /* Priority 1..10 -> 0.5 .. 2.0, geometric: 0.5 * 4^((p-1)/9). Out-of-range
  * priorities are clamped. Shared by every backend so ranking agrees. */
@@ -416,6 +461,26 @@ struct store_ops {
                                int64_t *out_ids, bool *out_existing, bool *out_duplicate);
     /* Deletes the deliveries received before before_ms. */
     cc_err (*webhook_prune)(struct store *s, int64_t before_ms, int64_t *out_deleted);
+    /* --- alerts --- */
+    /* Stores a notification keyed by fingerprint, in one transaction: a
+     * new fingerprint is inserted; a stored one is replaced unless the
+     * notification is older (starts_ms before the stored occurrence's, or
+     * a firing repeat of an occurrence already resolved): STORE_ALERT_STALE,
+     * nothing written. created_ms is kept from the first row. */
+    cc_err (*alert_upsert)(struct store *s, const struct store_alert *a,
+                           enum store_alert_change *out_change);
+    /* Most recently updated first; status NULL = both; at most `limit`
+     * (capped at STORE_ALERT_LIST_MAX). */
+    cc_err (*alert_list)(struct store *s, const char *status, unsigned limit,
+                         store_alert_cb cb, void *arg);
+    /* Deletes resolved alerts updated before resolved_before_ms, then the
+     * oldest rows (by updated_ms) past keep_max, whatever their status. */
+    cc_err (*alert_prune)(struct store *s, int64_t resolved_before_ms, unsigned keep_max,
+                          int64_t *out_deleted);
+
+    /* OPTIONAL (NULL: a store without a pool, e.g. a test fake; the
+     * wrapper answers CC_EUNSUPPORTED). Never waits. */
+    cc_err (*pool_stats)(struct store *s, struct store_pool_stats *out);
 
     /* --- batches (OPTIONAL: NULL is fine) ---
      * Each does in one call what a loop over the single-item ops above

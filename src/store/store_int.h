@@ -34,6 +34,12 @@ bool store__lease_valid(const char *owner, int64_t now_ms, int64_t lease_ms);
 bool store__delivery_valid(const struct store_delivery *d);
 /* Name [A-Za-z0-9._-]{1,STORE_NAME_MAX}, a known type, priority 1..10. */
 bool store__source_valid(const struct store_source *src);
+/* status "firing" or "resolved". */
+bool store__alert_status_valid(const char *status);
+/* A fingerprint [A-Za-z0-9]{1,STORE_FINGERPRINT_MAX}, a known status, a
+ * name of 1..STORE_ALERT_NAME_MAX bytes, labels and annotations (if any)
+ * JSON objects, starts_ms >= 0, ends_ms >= 0. */
+bool store__alert_valid(const struct store_alert *a);
 /* Checks a document: source and external id, content hash (normalized to
  * lower case into hash), chunks, and the JSON fields; *out_tags gets its
  * parsed tags (NULL when none; the caller json_decref()s it). CC_EINVAL

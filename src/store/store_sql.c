@@ -129,6 +129,7 @@ const struct store_sql_stmt store__sql_core_stmts[SQL__COUNT] = {
 
 extern const struct store_sql_stmt store__sql_job_stmts[SQL__COUNT];
 extern const struct store_sql_stmt store__sql_webhook_stmts[SQL__COUNT];
+extern const struct store_sql_stmt store__sql_alert_stmts[SQL__COUNT];
 
 static const struct store_sql_stmt *stmt_def(enum store_sql_id id)
 {
@@ -140,6 +141,8 @@ static const struct store_sql_stmt *stmt_def(enum store_sql_id id)
         return &store__sql_job_stmts[id];
     if (store__sql_webhook_stmts[id].name)
         return &store__sql_webhook_stmts[id];
+    if (store__sql_alert_stmts[id].name)
+        return &store__sql_alert_stmts[id];
     return NULL;
 }
 
@@ -264,8 +267,11 @@ void store__pool_put(struct store_pool *p, void *conn)
 cc_err store__pool_take(struct store_pool *p, int64_t wait_ms, void **out)
 {
     int64_t deadline = cc_mono_ms(p->clock) + (wait_ms > 0 ? wait_ms : 0);
+    int64_t t0 = 0;
     cc_err err = CC_OK;
     pthread_mutex_lock(&p->mu);
+    if (p->nidle == 0 && p->on_wait)
+        t0 = cc_mono_ns(p->clock);
     while (p->nidle == 0) {
         if (cc_mono_ms(p->clock) >= deadline) {
             err = CC_EAGAIN;
@@ -276,7 +282,21 @@ cc_err store__pool_take(struct store_pool *p, int64_t wait_ms, void **out)
     if (!err)
         *out = p->idle[--p->nidle];
     pthread_mutex_unlock(&p->mu);
+    if (p->on_wait)
+        p->on_wait(p->on_wait_arg, t0 ? cc_mono_ns(p->clock) - t0 : 0, err == CC_EAGAIN);
     return err;
+}
+
+cc_err store__sql_pool_stats(struct store *st, struct store_pool_stats *out)
+{
+    struct store_pool *p = ((struct store_sql *)st)->pool;
+    if (!p)
+        return CC_EUNSUPPORTED;
+    pthread_mutex_lock(&p->mu);
+    unsigned idle = p->nidle, cap = p->cap;
+    pthread_mutex_unlock(&p->mu);
+    *out = (struct store_pool_stats){.in_use = cap - idle, .size = cap};
+    return CC_OK;
 }
 
 /* ---- running statements ---------------------------------------------- */

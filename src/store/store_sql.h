@@ -94,6 +94,12 @@ enum store_sql_id {
     SQL_WEBHOOK_INSERT,
     SQL_WEBHOOK_PRUNE_SOME,
     SQL_WEBHOOK_PRUNE,
+    SQL_ALERT_GET,
+    SQL_ALERT_INSERT,
+    SQL_ALERT_UPDATE,
+    SQL_ALERT_LIST,
+    SQL_ALERT_PRUNE_RESOLVED,
+    SQL_ALERT_PRUNE_CAP,
     SQL__COUNT
 };
 
@@ -188,6 +194,7 @@ struct store_sql {
     const struct store_sql_dialect *dialect;
     struct cc_clock *clock;            /* store_cfg.clock or the system clock */
     int schema_latest;                 /* the newest migration the binary has */
+    struct store_pool *pool;           /* the backend's pool, for pool_stats */
 };
 
 static inline int64_t store__sql_int(struct store_sql_row *r, int col)
@@ -232,13 +239,18 @@ struct store_pool {
     void **idle;
     unsigned nidle, cap;
     struct cc_clock *clock;
+    void (*on_wait)(void *arg, int64_t waited_ns, bool timed_out); /* store_cfg.pool_wait */
+    void *on_wait_arg;
 };
 void store__pool_init(struct store_pool *p, unsigned cap, struct cc_clock *clock);
 void store__pool_release(struct store_pool *p);
 /* Gives a connection (back) to the pool; never more than cap. */
 void store__pool_put(struct store_pool *p, void *conn);
-/* CC_EAGAIN when none came free within wait_ms. */
+/* CC_EAGAIN when none came free within wait_ms. Tells on_wait (if set)
+ * how long it waited, after unlocking. */
 cc_err store__pool_take(struct store_pool *p, int64_t wait_ms, void **out);
+/* Reports the store's pool (struct store_sql.pool must be set). */
+cc_err store__sql_pool_stats(struct store *st, struct store_pool_stats *out);
 
 /* ---- jobs: rows and copies the backends' claims share ----------------- */
 
@@ -369,6 +381,12 @@ cc_err store__sql_webhook_delivery(struct store *st, const struct store_delivery
                                    unsigned queue_limit, int64_t *out_ids, bool *out_existing,
                                    bool *out_duplicate);
 cc_err store__sql_webhook_prune(struct store *st, int64_t before_ms, int64_t *out_deleted);
+cc_err store__sql_alert_upsert(struct store *st, const struct store_alert *a,
+                              enum store_alert_change *out_change);
+cc_err store__sql_alert_list(struct store *st, const char *status, unsigned limit,
+                            store_alert_cb cb, void *arg);
+cc_err store__sql_alert_prune(struct store *st, int64_t resolved_before_ms, unsigned keep_max,
+                             int64_t *out_deleted);
 
 /* The ops a SQL backend's table takes from this layer, as designated
  * initializers: `static const struct store_ops x = {.name = ..., .open =
@@ -406,6 +424,8 @@ cc_err store__sql_webhook_prune(struct store *st, int64_t before_ms, int64_t *ou
     .job_retry = store__sql_job_retry, .job_counts = store__sql_job_counts,            \
     .job_prune = store__sql_job_prune,                                                 \
     .webhook_delivery = store__sql_webhook_delivery,                                   \
-    .webhook_prune = store__sql_webhook_prune
+    .webhook_prune = store__sql_webhook_prune,                                   \
+    .alert_upsert = store__sql_alert_upsert, .alert_list = store__sql_alert_list,      \
+    .alert_prune = store__sql_alert_prune, .pool_stats = store__sql_pool_stats
 
 #endif

@@ -147,3 +147,34 @@ cc_err store__doc_validate(const struct store_doc *d, char hash[STORE_HASH_LEN +
     *out_tags = tags;
     return CC_OK;
 }
+
+bool store__alert_status_valid(const char *status)
+{
+    return status && (strcmp(status, "firing") == 0 || strcmp(status, "resolved") == 0);
+}
+
+static bool json_object_text(const char *text)
+{
+    json_t *o = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    bool ok = json_is_object(o);
+    json_decref(o);
+    return ok;
+}
+
+bool store__alert_valid(const struct store_alert *a)
+{
+    if (!a || !store__alert_status_valid(a->status) || !a->fingerprint || !a->name)
+        return false;
+    size_t n = strlen(a->fingerprint), nn = strlen(a->name);
+    if (n == 0 || n > STORE_FINGERPRINT_MAX || nn == 0 || nn > STORE_ALERT_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = a->fingerprint[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+            return false;
+    }
+    if (a->starts_ms < 0 || a->ends_ms < 0 || a->updated_ms < 0)
+        return false;
+    return json_object_text(a->labels_json) &&
+           (!a->annotations_json || json_object_text(a->annotations_json));
+}

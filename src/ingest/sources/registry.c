@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "ingest/pipeline.h"
+#include "ingest/source_metrics.h"
 #include "ingest/sources/github.h"
 #include "ingest/sources/types.h"
 
@@ -245,6 +246,7 @@ cc_err ingest_handle_source_run(struct ingest_job_ctx *jc)
                                        .ok = !err, .error = err ? jc->error : NULL,
                                        .next_run_ms = -1};
         st->ops->source_record_run(st, &run);
+        ingest_source_run_counted(jc->ctx->metrics, f.src.name, !err, run.ran_ms);
     }
     return err;
 }

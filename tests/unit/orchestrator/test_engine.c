@@ -317,6 +317,24 @@ static void wait_event(struct fx *f, const char *text, unsigned n)
     fail();
 }
 
+/* The value of one sample of the registry's exposition (the collectors
+ * run, as at a scrape); -1 when the line is missing. */
+static double metric(struct fx *f, const char *series)
+{
+    struct cc_buf out;
+    cc_buf_init(&out, 1 << 20);
+    assert_int_equal(obs_render(f->metrics, OBS_FMT_PROMETHEUS, &out), CC_OK);
+    double v = -1;
+    size_t n = strlen(series);
+    for (const char *p = cc_buf_str(&out); p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, series, n) == 0 && p[n] == ' ') {
+            v = strtod(p + n + 1, NULL);
+            break;
+        }
+    cc_buf_release(&out);
+    return v;
+}
+
 static void register_up(struct fx *f)
 {
     struct orch_err e = {0};
@@ -459,11 +477,10 @@ static void test_unhealthy_restarts(void **state)
     json_decref(h);
 }
 
-static void test_breaker_then_restart(void **state)
+/* Three restarts in the window (breaker_restarts), then the fourth exit
+ * opens the backend's restart breaker. */
+static void trip_backend_breaker(struct fx *f)
 {
-    struct fx *f = *state;
-    register_up(f);
-    wait_status(f, NULL, "ready");
     for (unsigned i = 1; i <= 3; i++) {
         wait_status(f, "backend", "healthy");
         assert_true(fake_driver_kill(&f->fd, "shop", "backend", 2, false));
@@ -472,6 +489,14 @@ static void test_breaker_then_restart(void **state)
     wait_status(f, "backend", "healthy");
     assert_true(fake_driver_kill(&f->fd, "shop", "backend", 2, false));
     wait_status(f, "backend", "failed");
+}
+
+static void test_breaker_then_restart(void **state)
+{
+    struct fx *f = *state;
+    register_up(f);
+    wait_status(f, NULL, "ready");
+    trip_backend_breaker(f);
     wait_event(f, "service.failed shop backend", 1);
     run_for(f, 300);
     assert_int_equal(count_events(f, "service.restarted shop backend"), 3);
@@ -754,6 +779,114 @@ static void test_logs_follow_across_restart(void **state)
     free(r);
 }
 
+
+#define RESTARTED(svc) "cc_service_restarted_total{project=\"shop\",service=\"" svc "\"}"
+
+static void test_restart_counter_survives_up_and_readopt(void **state)
+{
+    struct fx *f = *state;
+    register_up(f);
+    wait_status(f, NULL, "ready");
+    assert_true(metric(f, RESTARTED("backend")) == 0);
+    assert_true(fake_driver_kill(&f->fd, "shop", "backend", 1, false));
+    wait_event(f, "service.restarted shop backend", 1);
+    wait_status(f, "backend", "healthy");
+    assert_true(metric(f, RESTARTED("backend")) == 1);
+    /* a new up starts the engine's own count again; the counter goes on */
+    struct orch_err e = {0};
+    assert_int_equal(orch_engine_down(f->eng, "shop", &e), CC_OK);
+    f->nwait = 1;
+    assert_int_equal(orch_engine_up(f->eng, "shop", NULL, &e), CC_OK);
+    f->nwait = 2;
+    wait_status(f, NULL, "ready");
+    assert_true(metric(f, RESTARTED("backend")) == 1);
+    assert_true(fake_driver_kill(&f->fd, "shop", "backend", 1, false));
+    wait_event(f, "service.restarted shop backend", 2);
+    wait_status(f, "backend", "healthy");
+    assert_true(metric(f, RESTARTED("backend")) == 2);
+    /* the daemon stops and starts again (a new registry): the stack is
+     * re-adopted and the count continues from what was saved */
+    orch_engine_destroy(f->eng);
+    f->eng = NULL;
+    f->nwait = 0;
+    obs_registry_free(f->metrics);
+    f->metrics = obs_registry_new();
+    f->ctx.metrics = f->metrics;
+    engine_open(f);
+    f->nwait = 2;
+    wait_status(f, "backend", "healthy");
+    assert_true(metric(f, RESTARTED("backend")) == 2);
+    assert_true(metric(f, RESTARTED("database")) == 0);
+    assert_true(fake_driver_kill(&f->fd, "shop", "backend", 1, false));
+    wait_event(f, "service.restarted shop backend", 3);
+    wait_status(f, "backend", "healthy");
+    assert_true(metric(f, RESTARTED("backend")) == 3);
+}
+
+static void test_breaker_metrics(void **state)
+{
+    struct fx *f = *state;
+    const char *eng_state = "cc_engine_breaker_state{driver=\"docker\"}";
+    const char *eng_opens = "cc_engine_breaker_opens_total{driver=\"docker\"}";
+    const char *svc_state = "cc_service_breaker_state{project=\"shop\",service=\"backend\"}";
+    assert_true(metric(f, eng_state) == 0);
+    assert_true(metric(f, eng_opens) == 0);
+    register_up(f);
+    wait_status(f, NULL, "ready");
+    assert_true(metric(f, svc_state) == 0);
+    /* the restart breaker: three restarts in the window, then given up */
+    trip_backend_breaker(f);
+    assert_true(metric(f, svc_state) == 2);
+    struct orch_err e = {0};
+    assert_int_equal(orch_engine_restart(f->eng, "shop", "backend", &e), CC_OK);
+    wait_status(f, "backend", "healthy");
+    assert_true(metric(f, svc_state) == 0);
+    /* the engine's breaker: the engine goes away, calls fail, it opens */
+    assert_int_equal(orch_engine_down(f->eng, "shop", &e), CC_OK);
+    f->nwait = 1;
+    assert_true(metric(f, eng_state) == 0);
+    fake_driver_set_down(&f->fd, true, 300);
+    assert_int_equal(orch_engine_up(f->eng, "shop", NULL, &e), CC_EUPSTREAM);
+    assert_int_equal(orch_engine_up(f->eng, "shop", NULL, &e), CC_EUPSTREAM);
+    assert_true(metric(f, eng_state) == 2);
+    assert_true(metric(f, eng_opens) == 1);
+    /* five seconds later a trial call may go through: half-open */
+    run_for(f, 5100);
+    assert_true(metric(f, eng_state) == 1);
+    fake_driver_set_down(&f->fd, false, 0);
+}
+
+static void set_cpu_seconds(struct fx *f, const char *svc, double v)
+{
+    struct fake_script *sc = fake_driver_script(&f->fd, svc);
+    fake_driver_lock(&f->fd);
+    sc->usage.cpu_seconds = v;
+    fake_driver_unlock(&f->fd);
+}
+
+/* The sampler (every 15 s) turns each instance's CPU seconds into one
+ * counter that a new instance's smaller number does not lower. */
+static void test_cpu_seconds_counter(void **state)
+{
+    struct fx *f = *state;
+    const char *cpu = "cc_container_cpu_seconds_total{project=\"shop\",service=\"backend\"}";
+    set_cpu_seconds(f, "backend", 10);
+    register_up(f);
+    wait_status(f, NULL, "ready");
+    run_for(f, 15100);
+    assert_true(metric(f, cpu) == 10);
+    set_cpu_seconds(f, "backend", 12.5);
+    run_for(f, 15100);
+    assert_true(metric(f, cpu) == 12.5);
+    /* a restart: the new instance starts from 0 */
+    set_cpu_seconds(f, "backend", 4);
+    run_for(f, 15100);
+    assert_true(metric(f, cpu) == 16.5);
+    set_cpu_seconds(f, "backend", 6);
+    run_for(f, 15100);
+    assert_true(metric(f, cpu) == 18.5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -768,6 +901,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_x_commandcenter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_shot_and_start_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logs_follow_across_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_counter_survives_up_and_readopt, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_breaker_metrics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cpu_seconds_counter, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
