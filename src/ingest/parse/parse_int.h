@@ -43,4 +43,22 @@ struct ingest__xml_quiet {
 void ingest__xml_quiet_begin(struct ingest__xml_quiet *q);
 void ingest__xml_quiet_end(const struct ingest__xml_quiet *q);
 
+/* Lines of clean (sanitized) text, for the line-based parsers (rst.c,
+ * asciidoc.c): s points into the text, n excludes the line end ("\n" or
+ * "\r\n"), indent counts leading columns (a tab to the next multiple of
+ * 8), blank says only white space. The array is heap (free it); one entry
+ * per line, so bounded by the input. */
+struct ingest__line {
+    const char *s;
+    size_t n;
+    size_t indent;
+    bool blank;
+};
+struct ingest__line *ingest__lines(const char *s, size_t len, size_t *n);
+
+/* Adds lines l[from..to) as one code block, each with `indent` leading
+ * columns removed (fewer if it has fewer), lang may be NULL. */
+cc_err ingest__code_lines(struct ingest_text *t, const struct ingest__line *l, size_t from,
+                          size_t to, size_t indent, const char *lang);
+
 #endif
