@@ -101,6 +101,10 @@ struct cc_config {
             unsigned pids;
         } limits_postgres, limits_redis, limits_backend, limits_frontend, limits_default;
     } orchestrator;
+    struct {
+        char *allowed_roots;     /* ':'-separated absolute directories; "" = none */
+        int64_t watch_debounce_ms;
+    } sources;
 };
 
 /* Fills every key with its default. Must be called before anything else. */

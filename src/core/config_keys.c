@@ -18,6 +18,7 @@
 
 static bool check_listen(const char *s, char *why, size_t whysz);
 static bool check_embed_url(const char *s, char *why, size_t whysz);
+static bool check_roots(const char *s, char *why, size_t whysz);
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_formats[] = {"auto", "json", "text", NULL};
@@ -489,6 +490,22 @@ static const struct cc_cfg_key keys[] = {
      .min = 0,
      .max = 4194304,
      .help = "Processes for any other service that sets no deploy.resources.limits.pids; 0 = unlimited."},
+    {.path = "sources.allowed_roots",
+     .type = CC_CFG_STRING,
+     .offset = OFF(sources.allowed_roots),
+     .def = "",
+     .check = check_roots,
+     .help = "Directories file sources may read beneath, separated by ':' (like PATH), "
+             "e.g. /srv/docs:/home/me/notes. Empty means no file source may be created "
+             "or run. Symlinks and '..' are resolved before comparing."},
+    {.path = "sources.watch_debounce",
+     .type = CC_CFG_DURATION,
+     .offset = OFF(sources.watch_debounce_ms),
+     .def = "500ms",
+     .min = 10,
+     .max = 60 * SEC,
+     .help = "How long a file of a watched folder must stay unchanged before it is "
+             "ingested; a file written in many writes is ingested once."},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -518,6 +535,20 @@ static bool check_embed_url(const char *s, char *why, size_t whysz)
         snprintf(why, whysz, "must be an http:// URL (no TLS client: put a local proxy "
                              "in front of an https endpoint)");
         return false;
+    }
+    return true;
+}
+
+/* Absolute directories separated by ':'; empty entries are ignored. */
+static bool check_roots(const char *s, char *why, size_t whysz)
+{
+    for (const char *p = s; *p;) {
+        size_t len = strcspn(p, ":");
+        if (len > 0 && p[0] != '/') {
+            snprintf(why, whysz, "expected absolute directories separated by ':'");
+            return false;
+        }
+        p += len + (p[len] == ':');
     }
     return true;
 }

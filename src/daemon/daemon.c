@@ -29,6 +29,7 @@
 #include "ingest/pipeline.h"
 #include "ingest/queue.h"
 #include "ingest/scheduler.h"
+#include "ingest/sources/local.h"
 #include "ingest/sources/sources.h"
 #include "observe/metrics.h"
 #include "orchestrator/engine.h"
@@ -54,6 +55,7 @@ struct daemon {
     struct obs_family *m_jobs_queue;      /* gauge {state} */
     struct obs_series *m_jobs_oldest;     /* gauge */
     struct orch_engine *engine;
+    char **allowed_roots;                 /* sources.allowed_roots, split */
 };
 
 static int config_error(const struct cc_diag *d)
@@ -295,12 +297,18 @@ static struct ingest_embed_cfg embed_cfg(const struct cc_config *c)
 static int start_ingest(struct daemon *d)
 {
     const struct cc_config *c = &d->cfg;
+    if (ingest_local_roots_parse(c->sources.allowed_roots, &d->allowed_roots)) {
+        fprintf(stderr, "commandcenter: sources.allowed_roots: at most 64 absolute "
+                        "directories separated by ':'\n");
+        return EXIT_CONFIG;
+    }
+    const char *const *roots = (const char *const *)d->allowed_roots;
     d->pipeline = (struct ingest_pipeline_cfg){
         .chunk_max_chars = c->knowledge.chunk_max_chars,
         .max_document_bytes = c->knowledge.max_document_bytes,
         .queue_limit = c->jobs.queue_per_source, .max_attempts = (int)c->jobs.max_attempts,
         .extract_timeout_ms = c->knowledge.extract_timeout_ms,
-        .embed = embed_cfg(c)};
+        .embed = embed_cfg(c), .allowed_roots = roots};
     ingest_pipeline_init(&d->pipeline, d->metrics);
     d->kinds[0] = (struct ingest_kind){.kind = "ingest.document",
                                        .run = ingest_handle_document, .data = &d->pipeline};
@@ -325,6 +333,7 @@ static int start_ingest(struct daemon *d)
     }
     d->deps.workers = d->workers;
     d->deps.scheduler = d->scheduler;
+    d->deps.sources_env = (struct ingest_source_env){.allowed_roots = roots};
     d->deps.knowledge = (struct api_knowledge_cfg){
         .queue_limit = c->jobs.queue_per_source, .max_attempts = (int)c->jobs.max_attempts,
         .search_k_default = c->knowledge.search_k_default,
@@ -404,6 +413,7 @@ static void teardown(struct daemon *d)
     obs_registry_free(d->metrics);
     if (d->ctx.log)
         cc_log_info(&d->log, "daemon", "stopped");
+    ingest_local_roots_free(d->allowed_roots);
     cc_config_release(&d->cfg);
 }
 
