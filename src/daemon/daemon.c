@@ -31,6 +31,7 @@
 #include "ingest/scheduler.h"
 #include "ingest/sources/local.h"
 #include "ingest/sources/sources.h"
+#include "ingest/watch.h"
 #include "observe/metrics.h"
 #include "orchestrator/engine.h"
 #include "store/store.h"
@@ -51,6 +52,7 @@ struct daemon {
     struct ingest_kind kinds[2];
     struct ingest_workers *workers;
     struct ingest_scheduler *scheduler;
+    struct ingest_watcher *watcher;
     char node_id[128];
     struct obs_family *m_jobs_queue;      /* gauge {state} */
     struct obs_series *m_jobs_oldest;     /* gauge */
@@ -331,8 +333,18 @@ static int start_ingest(struct daemon *d)
         fprintf(stderr, "commandcenter: cannot start the ingestion threads\n");
         return EXIT_STARTUP;
     }
+    struct ingest_watcher_cfg wcfg = {.debounce_ms = c->sources.watch_debounce_ms,
+                                      .max_document_bytes = c->knowledge.max_document_bytes,
+                                      .queue_limit = c->jobs.queue_per_source,
+                                      .max_attempts = (int)c->jobs.max_attempts,
+                                      .allowed_roots = roots};
+    if (ingest_watcher_start(&d->ctx, d->workers, &wcfg, &d->watcher)) {
+        fprintf(stderr, "commandcenter: cannot start the folder watcher\n");
+        return EXIT_STARTUP;
+    }
     d->deps.workers = d->workers;
     d->deps.scheduler = d->scheduler;
+    d->deps.watcher = d->watcher;
     d->deps.sources_env = (struct ingest_source_env){.allowed_roots = roots};
     d->deps.knowledge = (struct api_knowledge_cfg){
         .queue_limit = c->jobs.queue_per_source, .max_attempts = (int)c->jobs.max_attempts,
@@ -402,6 +414,7 @@ static void teardown(struct daemon *d)
     orch_engine_destroy(d->engine);
     d->engine = NULL;
     /* No request can queue work now; stop making more, then finish it. */
+    ingest_watcher_free(d->watcher);
     ingest_scheduler_stop(d->scheduler);
     ingest_scheduler_free(d->scheduler);
     ingest_workers_stop(d->workers, d->cfg.http.shutdown_timeout_ms);
