@@ -126,7 +126,7 @@ def test_scan_reports_what_it_skipped(daemon, tmp_path):
     msgs = [e["message"] for e in events if e.get("kind") == "source.skipped"]
     assert msgs, events
     assert ("skipped 4: 2 over the size cap, 1 unsupported type (.xyz), "
-            "1 not regular files (symlinks are not followed)") in msgs[-1], msgs
+            "1 not regular file (symlinks are not followed)") in msgs[-1], msgs
     line = d.wait_log(lambda e: e.get("msg") == "file source scanned", timeout=30,
                       what="scan log line")
     assert line["too_big"] == 2 and line["unsupported"] == 1 and line["queued"] == 1, line

@@ -34,6 +34,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "ingest/pipeline.h"
+#include "ingest/skips.h"
 #include "ingest/sources/local.h"
 #include "ingest/sources/types.h"
 
@@ -114,54 +115,6 @@ char *ingest__file_dedup_key(int64_t source_id, const char *rel)
     return key;
 }
 
-void ingest__skips_unsupported(struct ingest__skips *k, const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    const char *ext = dot && dot != name && strlen(dot) < sizeof(k->ext[0]) ? dot : "(none)";
-    k->unsupported++;
-    for (size_t i = 0; i < INGEST_SKIP_EXTS; i++) {
-        if (!k->ext[i][0])
-            snprintf(k->ext[i], sizeof(k->ext[i]), "%s", ext);
-        if (strcmp(k->ext[i], ext) == 0) {
-            k->ext_n[i]++;
-            return;
-        }
-    }
-}
-
-int64_t ingest__skips_format(const struct ingest__skips *k, char *out, size_t outsz)
-{
-    struct cc_buf b;
-    cc_buf_init(&b, outsz > 1 ? outsz - 1 : 1);
-    const char *sep = "";
-    if (k->too_big) {
-        cc_buf_addf(&b, "%lld over the size cap", (long long)k->too_big);
-        sep = ", ";
-    }
-    if (k->unsupported) {
-        cc_buf_addf(&b, "%s%lld unsupported type%s (", sep, (long long)k->unsupported,
-                      k->unsupported == 1 ? "" : "s");
-        for (size_t i = 0; i < INGEST_SKIP_EXTS && k->ext[i][0]; i++) {
-            if (k->ext_n[i] == k->unsupported)
-                cc_buf_addf(&b, "%s", k->ext[i]);
-            else
-                cc_buf_addf(&b, "%s%lld %s", i ? ", " : "", (long long)k->ext_n[i], k->ext[i]);
-        }
-        cc_buf_addf(&b, ")");
-        sep = ", ";
-    }
-    if (k->not_regular) {
-        cc_buf_addf(&b, "%s%lld not regular files (symlinks are not followed)", sep,
-                      (long long)k->not_regular);
-        sep = ", ";
-    }
-    if (k->excluded)
-        cc_buf_addf(&b, "%s%lld excluded by options.exclude", sep, (long long)k->excluded);
-    snprintf(out, outsz, "%s", b.len ? cc_buf_str(&b) : "");
-    cc_buf_release(&b);
-    return k->too_big + k->unsupported + k->not_regular + k->excluded;
-}
-
 /* ------------------------------------------------------------------ */
 /* The walk                                                            */
 
@@ -175,7 +128,7 @@ struct walk {
     const char *after;    /* resume: skip files up to this relative path */
     const char *last;     /* the last file queued (arena) */
     int64_t queued;
-    struct ingest__skips skips;
+    struct ingest_skips skips;
     size_t seen;
     cc_err stop;          /* CC_ELIMIT when the queue filled up */
     /* files found, not queued yet: queued WALK_BATCH at a time */
@@ -298,7 +251,7 @@ static void walk_entry(struct walk *w, int dirfd, const char *name, const char *
     if (!S_ISREG(st.st_mode)) {
         w->skips.not_regular++;
     } else if (!type) {
-        ingest__skips_unsupported(&w->skips, name);
+        ingest_skips_unsupported(&w->skips, name);
     } else if ((uint64_t)st.st_size > w->cfg->max_document_bytes) {
         w->skips.too_big++;
     } else if (++w->seen > WALK_MAX_FILES) {
@@ -402,7 +355,7 @@ static cc_err resolve_folder(struct ingest_job_ctx *jc, const struct ingest_sour
 static void report_skips(struct ingest_job_ctx *jc, const struct walk *w)
 {
     char why[384];
-    int64_t n = ingest__skips_format(&w->skips, why, sizeof(why));
+    int64_t n = ingest_skips_format(&w->skips, why, sizeof(why));
     cc_log_info(jc->ctx->log, "ingest", "file source scanned", CC_LS("source", w->src->name),
                 CC_LI("queued", w->queued), CC_LI("skipped", n),
                 CC_LI("too_big", w->skips.too_big), CC_LI("unsupported", w->skips.unsupported),

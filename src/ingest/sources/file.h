@@ -35,17 +35,4 @@ void ingest__file_opts_release(struct ingest__file_opts *o);
 json_t *ingest__file_payload(const char *root, const char *rel, const char *type);
 char *ingest__file_dedup_key(int64_t source_id, const char *rel);
 
-/* Why files of a folder were not queued, counted by reason. */
-#define INGEST_SKIP_EXTS 8
-struct ingest__skips {
-    int64_t too_big, unsupported, not_regular, excluded;
-    char ext[INGEST_SKIP_EXTS][16];   /* unsupported extensions seen, "" = none */
-    int64_t ext_n[INGEST_SKIP_EXTS];
-};
-/* Counts an unsupported file by its extension ("(none)" without one). */
-void ingest__skips_unsupported(struct ingest__skips *k, const char *name);
-/* "2 over the size cap, 1 unsupported type (.xyz)"; "" when nothing was
- * skipped. Returns the total skipped. */
-int64_t ingest__skips_format(const struct ingest__skips *k, char *out, size_t outsz);
-
 #endif
