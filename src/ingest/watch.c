@@ -258,6 +258,7 @@ static void add_tree(struct ingest_watcher *w, struct wsrc *s, const char *rel, 
         close(fd);
         return;
     }
+    rewinddir(d);   /* a dup of the folder's descriptor shares its offset */
     int64_t due = cc_wall_ms(w->ctx->clock) + w->cfg.debounce_ms;
     struct dirent *e;
     while ((e = readdir(d)) != NULL && !s->limited) {

@@ -205,6 +205,7 @@ static size_t list_dir(struct walk *w, int dirfd, const char *rel, char ***out)
             close(fd);
         return 0;
     }
+    rewinddir(d);   /* the dup shares dirfd's offset */
     size_t n = 0, cap = 64;
     char **names = cc_xmalloc(cap * sizeof(*names));
     struct dirent *e;
