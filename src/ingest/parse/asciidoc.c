@@ -54,32 +54,10 @@ struct adoc {
     size_t nattrs;
 };
 
-static size_t lead(const struct ingest__line *l)
-{
-    size_t k = 0;
-    while (k < l->n && (l->s[k] == ' ' || l->s[k] == '\t'))
-        k++;
-    return k;
-}
-
-static size_t trimmed_len(const struct ingest__line *l)
-{
-    size_t n = l->n;
-    while (n > 0 && (l->s[n - 1] == ' ' || l->s[n - 1] == '\t'))
-        n--;
-    return n;
-}
-
-static bool word_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (unsigned char)c >= 0x80;
-}
-
 /* A delimiter line: `c` repeated at least `min` times and nothing else. */
 static bool delim(const struct ingest__line *l, char c, size_t min)
 {
-    size_t n = trimmed_len(l);
+    size_t n = ingest__trimmed_len(l);
     if (l->indent || n < min)
         return false;
     for (size_t i = 0; i < n; i++)
@@ -99,7 +77,7 @@ static const char *attr_value(const struct adoc *a, const char *name, size_t n)
 /* ":name: value" (also ":name!:" and ":!name:"), remembered for {name}. */
 static bool attribute_entry(struct adoc *a, const struct ingest__line *l)
 {
-    size_t n = trimmed_len(l);
+    size_t n = ingest__trimmed_len(l);
     if (l->indent || n < 3 || l->s[0] != ':')
         return false;
     const char *close = memchr(l->s + 1, ':', n - 1);
@@ -107,7 +85,7 @@ static bool attribute_entry(struct adoc *a, const struct ingest__line *l)
         return false;
     size_t nn = (size_t)(close - l->s) - 1;
     for (size_t i = 1; i <= nn; i++)
-        if (!word_char(l->s[i]) && l->s[i] != '-' && l->s[i] != '_' && l->s[i] != '!')
+        if (!ingest__word_char(l->s[i]) && l->s[i] != '-' && l->s[i] != '_' && l->s[i] != '!')
             return false;
     if (close + 1 < l->s + n && close[1] != ' ')
         return false;
@@ -131,7 +109,7 @@ static bool attribute_entry(struct adoc *a, const struct ingest__line *l)
 static size_t macro(struct cc_buf *b, const char *s, size_t i, size_t n, cc_err *err)
 {
     size_t k = i;
-    while (k < n && (word_char(s[k]) || s[k] == '-'))
+    while (k < n && (ingest__word_char(s[k]) || s[k] == '-'))
         k++;
     if (k == i || k >= n || s[k] != ':')
         return 0;
@@ -159,12 +137,12 @@ static cc_err strip_inline(const struct adoc *a, struct cc_buf *b, const char *s
     cc_err err = CC_OK;
     for (size_t i = 0; i < n && !err;) {
         char c = s[i];
-        bool open = i == 0 || !word_char(s[i - 1]);
+        bool open = i == 0 || !ingest__word_char(s[i - 1]);
         size_t next;
         if (c == '\\' && i + 1 < n) {
             err = cc_buf_addch(b, s[i + 1]);
             i += 2;
-        } else if (open && word_char(c) && (next = macro(b, s, i, n, &err)) != 0) {
+        } else if (open && ingest__word_char(c) && (next = macro(b, s, i, n, &err)) != 0) {
             i = next;
         } else if (c == '<' && i + 1 < n && s[i + 1] == '<') {
             const char *end = memmem(s + i + 2, n - i - 2, ">>", 2);
@@ -193,7 +171,7 @@ static cc_err strip_inline(const struct adoc *a, struct cc_buf *b, const char *s
             }
         } else if ((c == '*' || c == '_' || c == '`') &&
                    ((open && i + 1 < n && s[i + 1] != ' ') ||
-                    (i > 0 && s[i - 1] != ' ' && (i + 1 == n || !word_char(s[i + 1]))))) {
+                    (i > 0 && s[i - 1] != ' ' && (i + 1 == n || !ingest__word_char(s[i + 1]))))) {
             i++;   /* a formatting mark opening or closing at a word boundary */
         } else {
             err = cc_buf_addch(b, c);
@@ -233,9 +211,9 @@ static cc_err para_line(struct adoc *a, const char *s, size_t n)
 static size_t block_close(const struct adoc *a, size_t open)
 {
     const struct ingest__line *o = &a->l[open];
-    size_t on = trimmed_len(o);
+    size_t on = ingest__trimmed_len(o);
     for (size_t i = open + 1; i < a->n; i++)
-        if (trimmed_len(&a->l[i]) == on && a->l[i].indent == 0 &&
+        if (ingest__trimmed_len(&a->l[i]) == on && a->l[i].indent == 0 &&
             memcmp(a->l[i].s, o->s, on) == 0)
             return i;
     return a->n;
@@ -286,7 +264,7 @@ static size_t list_marker(const char *s, size_t n)
 
 static bool heading(const struct ingest__line *l, int *level, size_t *skip)
 {
-    size_t n = trimmed_len(l), k = 0;
+    size_t n = ingest__trimmed_len(l), k = 0;
     if (l->indent || n < 2 || (l->s[0] != '=' && l->s[0] != '#'))
         return false;
     while (k < n && l->s[k] == l->s[0])
@@ -302,7 +280,7 @@ static bool heading(const struct ingest__line *l, int *level, size_t *skip)
 static size_t line(struct adoc *a, size_t i, cc_err *err)
 {
     const struct ingest__line *l = &a->l[i];
-    size_t n = trimmed_len(l), b = lead(l), skip;
+    size_t n = ingest__trimmed_len(l), b = ingest__lead(l), skip;
     int level;
     if (l->blank || (n == 1 && l->s[0] == '+')) {      /* "+" continues a list item */
         if (l->blank)
@@ -328,7 +306,7 @@ static size_t line(struct adoc *a, size_t i, cc_err *err)
                 lang = fence;
             }
             e = i + 1;
-            while (e < a->n && !(trimmed_len(&a->l[e]) == 3 && a->l[e].indent == 0 &&
+            while (e < a->n && !(ingest__trimmed_len(&a->l[e]) == 3 && a->l[e].indent == 0 &&
                                  memcmp(a->l[e].s, "```", 3) == 0))
                 e++;
         } else {
@@ -367,7 +345,7 @@ static size_t line(struct adoc *a, size_t i, cc_err *err)
         return i + 1;
     }
     if (l->indent == 0 && n >= 3 && memmem(l->s, n, "::", 2) && l->s[n - 1] == ']' &&
-        memchr(l->s, '[', n) && word_char(l->s[0])) {
+        memchr(l->s, '[', n) && ingest__word_char(l->s[0])) {
         const char *cc = memmem(l->s, n, "::", 2);
         const char *br = memchr(l->s, '[', n);
         if (cc < br && memchr(l->s, ' ', (size_t)(cc - l->s)) == NULL) {
@@ -423,40 +401,29 @@ static size_t line(struct adoc *a, size_t i, cc_err *err)
     return i + 1;
 }
 
-cc_err ingest_asciidoc_parse(const char *src, size_t len, struct ingest_text *out,
-                             struct cc_diag *d)
+static cc_err parse(void *arg, struct ingest_text *t, const struct ingest__line *l, size_t n)
 {
-    struct ingest_text t;
-    struct cc_buf clean;
-    ingest_text_init(&t, out->limit);
-    cc_buf_init(&clean, t.limit);
+    (void)arg;
     struct adoc *a = cc_xcalloc(1, sizeof(*a));
-    a->t = &t;
+    a->t = t;
+    a->l = l;
+    a->n = n;
     a->para_kind = INGEST_PARA;
-    cc_buf_init(&a->para, t.limit);
-    cc_buf_init(&a->plain, t.limit);
-    cc_err err = CC_ELIMIT;
-    if (len > INGEST_PARSE_MAX_INPUT)
-        goto out;
-    err = ingest_utf8_sanitize(&clean, src, len);
-    if (err)
-        goto out;
-    struct ingest__line *lines = ingest__lines(cc_buf_str(&clean), clean.len, &a->n);
-    a->l = lines;
+    cc_buf_init(&a->para, t->limit);
+    cc_buf_init(&a->plain, t->limit);
+    cc_err err = CC_OK;
     for (size_t i = 0; i < a->n && !err;)
         i = line(a, i, &err);
     if (!err)
         err = flush(a);
-    free(lines);
-    if (!err)
-        ingest__text_move(out, &t);
-out:
-    if (err == CC_ELIMIT)
-        cc_diag_set(d, NULL, 0, 0, "text is over the %zu-byte limit", t.limit);
     cc_buf_release(&a->para);
     cc_buf_release(&a->plain);
     free(a);
-    cc_buf_release(&clean);
-    ingest_text_release(&t);
     return err;
+}
+
+cc_err ingest_asciidoc_parse(const char *src, size_t len, struct ingest_text *out,
+                             struct cc_diag *d)
+{
+    return ingest__parse_lines(src, len, out, d, parse, NULL);
 }

@@ -2,8 +2,10 @@
  * lines.c - line splitting and code blocks for the line-based parsers
  * (rst.c, asciidoc.c); see parse_int.h.
  */
+#include "ingest/parse/parse.h"
 #include "ingest/parse/parse_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -54,5 +56,54 @@ cc_err ingest__code_lines(struct ingest_text *t, const struct ingest__line *l, s
     if (!err && b.len)
         err = ingest_text_add(t, INGEST_CODE, 0, cc_buf_str(&b), b.len, lang);
     cc_buf_release(&b);
+    return err;
+}
+
+size_t ingest__lead(const struct ingest__line *l)
+{
+    size_t k = 0;
+    while (k < l->n && (l->s[k] == ' ' || l->s[k] == '\t'))
+        k++;
+    return k;
+}
+
+size_t ingest__trimmed_len(const struct ingest__line *l)
+{
+    size_t n = l->n;
+    while (n > 0 && (l->s[n - 1] == ' ' || l->s[n - 1] == '\t'))
+        n--;
+    return n;
+}
+
+bool ingest__word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (unsigned char)c >= 0x80;
+}
+
+cc_err ingest__parse_lines(const char *src, size_t len, struct ingest_text *out,
+                           struct cc_diag *d, ingest__lines_fn parse, void *arg)
+{
+    struct ingest_text t;
+    struct cc_buf clean;
+    ingest_text_init(&t, out->limit);
+    cc_buf_init(&clean, t.limit);
+    cc_err err = CC_ELIMIT;
+    if (len > INGEST_PARSE_MAX_INPUT)
+        goto out;
+    err = ingest_utf8_sanitize(&clean, src, len);
+    if (err)
+        goto out;
+    size_t n = 0;
+    struct ingest__line *lines = ingest__lines(cc_buf_str(&clean), clean.len, &n);
+    err = parse(arg, &t, lines, n);
+    free(lines);
+    if (!err)
+        ingest__text_move(out, &t);
+out:
+    if (err == CC_ELIMIT)
+        cc_diag_set(d, NULL, 0, 0, "text is over the %zu-byte limit", t.limit);
+    cc_buf_release(&clean);
+    ingest_text_release(&t);
     return err;
 }

@@ -68,24 +68,6 @@ static bool adornment(const struct ingest__line *l, char *c)
     return true;
 }
 
-/* Leading spaces of a line: tabs make `indent` differ from bytes, so the
- * byte offsets here come from the line itself. */
-static size_t lead(const struct ingest__line *l)
-{
-    size_t k = 0;
-    while (k < l->n && (l->s[k] == ' ' || l->s[k] == '\t'))
-        k++;
-    return k;
-}
-
-static size_t trimmed_len(const struct ingest__line *l)
-{
-    size_t n = l->n;
-    while (n > 0 && (l->s[n - 1] == ' ' || l->s[n - 1] == '\t'))
-        n--;
-    return n;
-}
-
 static int style_level(struct rst *r, char c, bool over)
 {
     for (size_t i = 0; i < r->nstyles; i++)
@@ -97,12 +79,6 @@ static int style_level(struct rst *r, char c, bool over)
         r->nstyles++;
     }
     return (int)r->nstyles;
-}
-
-static bool word_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (unsigned char)c >= 0x80;
 }
 
 /* `text <target>` -> text; `text` -> text. */
@@ -145,7 +121,7 @@ static cc_err strip_inline(struct cc_buf *b, const char *s, size_t n)
     cc_err err = CC_OK;
     for (size_t i = 0; i < n && !err;) {
         char c = s[i];
-        bool open = i == 0 || !word_char(s[i - 1]);
+        bool open = i == 0 || !ingest__word_char(s[i - 1]);
         if (c == '\\' && i + 1 < n) {
             err = cc_buf_addch(b, s[i + 1]);
             i += 2;
@@ -171,7 +147,7 @@ static cc_err strip_inline(struct cc_buf *b, const char *s, size_t n)
                 i++;
             if (i < n && s[i] == ':') {    /* `x`:role: */
                 size_t k = i + 1;
-                while (k < n && (word_char(s[k]) || s[k] == '-' || s[k] == '.'))
+                while (k < n && (ingest__word_char(s[k]) || s[k] == '-' || s[k] == '.'))
                     k++;
                 if (k < n && s[k] == ':')
                     i = k + 1;
@@ -179,7 +155,7 @@ static cc_err strip_inline(struct cc_buf *b, const char *s, size_t n)
         } else if (c == ':' && open) {
             /* :role:`...` (role names: letters, digits, - _ . :) */
             size_t k = i + 1;
-            while (k < n && (word_char(s[k]) || s[k] == '-' || s[k] == '_' || s[k] == '.' ||
+            while (k < n && (ingest__word_char(s[k]) || s[k] == '-' || s[k] == '_' || s[k] == '.' ||
                              (s[k] == ':' && k + 1 < n && s[k + 1] != '`')))
                 k++;
             if (k > i + 1 && k + 1 < n && s[k] == ':' && s[k + 1] == '`')
@@ -201,8 +177,8 @@ static cc_err strip_inline(struct cc_buf *b, const char *s, size_t n)
                 err = cc_buf_addch(b, c);
                 i++;
             }
-        } else if (c == '_' && i > 0 && word_char(s[i - 1]) &&
-                   (i + 1 == n || !word_char(s[i + 1]))) {
+        } else if (c == '_' && i > 0 && ingest__word_char(s[i - 1]) &&
+                   (i + 1 == n || !ingest__word_char(s[i + 1]))) {
             i++;                           /* name_ reference */
             while (i < n && s[i] == '_')
                 i++;
@@ -319,7 +295,7 @@ static cc_err body_paragraphs(struct rst *r, size_t from, size_t to)
 static size_t directive(struct rst *r, size_t i, cc_err *err)
 {
     const struct ingest__line *l = &r->l[i];
-    const char *s = l->s + lead(l) + 3, *end = l->s + trimmed_len(l);
+    const char *s = l->s + ingest__lead(l) + 3, *end = l->s + ingest__trimmed_len(l);
     size_t end_body = block_end(r, i + 1, l->indent);
     const char *colons = s < end ? memmem(s, (size_t)(end - s), "::", 2) : NULL;
     bool is_directive = colons && colons > s && memchr(s, ' ', (size_t)(colons - s)) == NULL &&
@@ -392,7 +368,7 @@ static bool list_marker(const struct ingest__line *l, size_t *skip)
 static size_t text_line(struct rst *r, size_t i, cc_err *err)
 {
     const struct ingest__line *l = &r->l[i];
-    size_t b = lead(l), n = trimmed_len(l), skip = 0;
+    size_t b = ingest__lead(l), n = ingest__trimmed_len(l), skip = 0;
     struct ingest__line shifted = *l;
     shifted.s += b;
     shifted.n -= b;
@@ -458,29 +434,29 @@ static cc_err parse_lines(struct rst *r)
         /* over- and underlined title */
         if (r->para.len == 0 && adornment(l, &c) && i + 2 < r->n && !r->l[i + 1].blank &&
             adornment(&r->l[i + 2], &c2) && c2 == c) {
-            size_t b = lead(&r->l[i + 1]);
+            size_t b = ingest__lead(&r->l[i + 1]);
             err = add_inline(r, INGEST_HEADING, style_level(r, c, true), r->l[i + 1].s + b,
-                             trimmed_len(&r->l[i + 1]) - b);
+                             ingest__trimmed_len(&r->l[i + 1]) - b);
             i += 3;
             continue;
         }
         /* underlined title: one text line at column 0 */
         if (r->para.len == 0 && l->indent == 0 && i + 1 < r->n &&
-            adornment(&r->l[i + 1], &c) && trimmed_len(&r->l[i + 1]) >= 3 &&
+            adornment(&r->l[i + 1], &c) && ingest__trimmed_len(&r->l[i + 1]) >= 3 &&
             !adornment(l, &c2) && (i + 2 >= r->n || r->l[i + 2].blank ||
                                    !adornment(&r->l[i + 2], &c2))) {
-            err = add_inline(r, INGEST_HEADING, style_level(r, c, false), l->s, trimmed_len(l));
+            err = add_inline(r, INGEST_HEADING, style_level(r, c, false), l->s, ingest__trimmed_len(l));
             i += 2;
             continue;
         }
         /* transition, or a simple table's border */
-        if ((adornment(l, &c) && trimmed_len(l) >= 4) || (l->indent == 0 && l->s[0] == '=' &&
-                                 strspn(l->s, "= ") >= trimmed_len(l))) {
+        if ((adornment(l, &c) && ingest__trimmed_len(l) >= 4) || (l->indent == 0 && l->s[0] == '=' &&
+                                 strspn(l->s, "= ") >= ingest__trimmed_len(l))) {
             err = flush(r, NULL);
             i++;
             continue;
         }
-        size_t b = lead(l);
+        size_t b = ingest__lead(l);
         if (l->n - b >= 2 && memcmp(l->s + b, "..", 2) == 0 &&
             (l->n - b == 2 || l->s[b + 2] == ' ')) {
             err = flush(r, NULL);
@@ -489,7 +465,7 @@ static cc_err parse_lines(struct rst *r)
             continue;
         }
         if (r->para.len && l->indent > 0 && r->para_kind == INGEST_LIST_ITEM) {
-            err = para_line(r, l->s + b, trimmed_len(l) - b);   /* item continues */
+            err = para_line(r, l->s + b, ingest__trimmed_len(l) - b);   /* item continues */
             i++;
             continue;
         }
@@ -508,33 +484,21 @@ static cc_err parse_lines(struct rst *r)
     return err ? err : flush(r, NULL);
 }
 
+static cc_err parse(void *arg, struct ingest_text *t, const struct ingest__line *l, size_t n)
+{
+    (void)arg;
+    struct rst *r = cc_xcalloc(1, sizeof(*r));
+    *r = (struct rst){.t = t, .l = l, .n = n, .para_kind = INGEST_PARA};
+    cc_buf_init(&r->para, t->limit);
+    cc_buf_init(&r->plain, t->limit);
+    cc_err err = parse_lines(r);
+    cc_buf_release(&r->para);
+    cc_buf_release(&r->plain);
+    free(r);
+    return err;
+}
+
 cc_err ingest_rst_parse(const char *src, size_t len, struct ingest_text *out, struct cc_diag *d)
 {
-    struct ingest_text t;
-    struct cc_buf clean;
-    ingest_text_init(&t, out->limit);
-    cc_buf_init(&clean, t.limit);
-    struct rst r = {.t = &t, .para_kind = INGEST_PARA};
-    cc_buf_init(&r.para, t.limit);
-    cc_buf_init(&r.plain, t.limit);
-    cc_err err = CC_ELIMIT;
-    if (len > INGEST_PARSE_MAX_INPUT)
-        goto out;
-    err = ingest_utf8_sanitize(&clean, src, len);
-    if (err)
-        goto out;
-    struct ingest__line *lines = ingest__lines(cc_buf_str(&clean), clean.len, &r.n);
-    r.l = lines;
-    err = parse_lines(&r);
-    free(lines);
-    if (!err)
-        ingest__text_move(out, &t);
-out:
-    if (err == CC_ELIMIT)
-        cc_diag_set(d, NULL, 0, 0, "text is over the %zu-byte limit", t.limit);
-    cc_buf_release(&r.para);
-    cc_buf_release(&r.plain);
-    cc_buf_release(&clean);
-    ingest_text_release(&t);
-    return err;
+    return ingest__parse_lines(src, len, out, d, parse, NULL);
 }
