@@ -295,7 +295,9 @@ static cc_err body_paragraphs(struct rst *r, size_t from, size_t to)
 static size_t directive(struct rst *r, size_t i, cc_err *err)
 {
     const struct ingest__line *l = &r->l[i];
-    const char *s = l->s + ingest__lead(l) + 3, *end = l->s + ingest__trimmed_len(l);
+    const char *end = l->s + ingest__trimmed_len(l);
+    const char *s = l->s + ingest__lead(l) + 2;   /* after ".." */
+    s += s < end;                                  /* and its space */
     size_t end_body = block_end(r, i + 1, l->indent);
     const char *colons = s < end ? memmem(s, (size_t)(end - s), "::", 2) : NULL;
     bool is_directive = colons && colons > s && memchr(s, ' ', (size_t)(colons - s)) == NULL &&
