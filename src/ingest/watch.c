@@ -350,6 +350,19 @@ static struct wsrc *src_new(struct ingest_watcher *w, const struct store_source 
     return ws;
 }
 
+/* A watched source (other than s's own id) whose folder contains s's or
+ * lies inside it. */
+static struct wsrc *overlapping(struct ingest_watcher *w, const struct wsrc *s)
+{
+    for (size_t i = 0; i < w->nsrcs; i++) {
+        struct wsrc *o = w->srcs[i];
+        if (o->id != s->id &&
+            (ingest_local_beneath(o->root, s->root) || ingest_local_beneath(s->root, o->root)))
+            return o;
+    }
+    return NULL;
+}
+
 /* Brings srcs in line with the store: new watched sources are watched
  * (and rescanned), changed ones re-watched, gone or paused ones dropped. */
 static void reload(struct ingest_watcher *w)
@@ -373,6 +386,15 @@ static void reload(struct ingest_watcher *w)
         struct wsrc *fresh = src_new(w, s);
         if (!fresh)
             continue;
+        struct wsrc *other = overlapping(w, fresh);
+        if (other) {
+            /* one inotify watch per directory: two sources cannot share it */
+            cc_log_warn(w->ctx->log, "watch", "not watching a folder that overlaps another "
+                        "watched source's; its scans still run", CC_LS("source", s->name),
+                        CC_LS("other", other->name));
+            src_free(w, fresh);
+            continue;
+        }
         if (cur) {
             cur->seen = false;   /* replaced below */
         }

@@ -25,6 +25,9 @@
  *   - When the kernel refuses another watch (fs.inotify.max_user_watches),
  *     the source falls back to a scan every WATCH_FALLBACK_SCAN_MS, says
  *     so in its last_error and in a log line.
+ *   - A directory has one watch: a source whose folder overlaps one already
+ *     watched (the same, inside or around it) is not watched, and a log
+ *     line says so; its scans still run.
  * Everything it opens under a folder is opened beneath the folder's
  * descriptor (ingest/sources/local.h).
  *

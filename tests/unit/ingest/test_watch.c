@@ -193,11 +193,37 @@ static void test_pending_is_bounded(void **state)
     w->npend = 0;
 }
 
+/* One inotify watch per directory: a second source over the same folder,
+ * or a folder inside it, is not watched (its scans still run). */
+static void test_overlapping_sources_are_not_watched_twice(void **state)
+{
+    struct fixture *f = *state;
+    struct ingest_watcher *w = f->w;
+    struct store *st = f->ctx.store;
+    char sub[256];
+    snprintf(sub, sizeof(sub), "%s/sub", f->root);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    int64_t id2 = 0;
+    struct store_source src = {.name = "inner", .type = "file", .path = sub, .priority = 5,
+                               .enabled = true, .options_json = "{\"watch\":true}",
+                               .created_ms = 1, .updated_ms = 1};
+    assert_int_equal(st->ops->source_insert(st, &src, &id2), CC_OK);
+    reload(w);
+    assert_int_equal(w->nsrcs, 1);
+    assert_true(watching(w, ""));             /* whichever came first */
+    for (size_t i = 0; i < w->ndirs; i++)
+        assert_true(w->dirs[i].src == 0 || w->dirs[i].src == w->srcs[0]->id);
+    reload(w);                                /* stable */
+    assert_int_equal(w->nsrcs, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_overflow_rescans_and_rewatches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_is_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overlapping_sources_are_not_watched_twice, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
