@@ -686,7 +686,7 @@ D_VERSION=$("$CC_BIN" version 2>/dev/null | head -n 1 || true)
 setsid env -i PATH="$PATH" HOME="$WORK" \
     CC_DATA_DIR="$D_DATA" CC_HTTP_LISTEN="127.0.0.1:$D_PORT" \
     CC_LOG_FORMAT=json CC_LOG_LEVEL="$LOG_LEVEL" CC_HTTP_RATE_LIMIT_RPS=0 \
-    CC_JOBS_QUEUE_PER_SOURCE="$BENCH_QUEUE_PER_SOURCE" \
+    CC_JOBS_QUEUE_PER_SOURCE="$BENCH_QUEUE_PER_SOURCE" CC_SOURCES_ALLOWED_ROOTS="$WORK" \
     "$CC_BIN" serve >"$WORK/daemon.log" 2>&1 &
 D_PID=$!
 log "daemon pid $D_PID on 127.0.0.1:$D_PORT"
@@ -732,7 +732,7 @@ if [ "${BENCH_POSTGRES:-1}" = 1 ]; then
         setsid env -i PATH="$PATH" HOME="$WORK" \
             CC_DATA_DIR="$P_DATA" CC_HTTP_LISTEN="127.0.0.1:$P_PORT" \
             CC_LOG_FORMAT=json CC_LOG_LEVEL="$LOG_LEVEL" CC_HTTP_RATE_LIMIT_RPS=0 \
-            CC_JOBS_QUEUE_PER_SOURCE="$BENCH_QUEUE_PER_SOURCE" \
+            CC_JOBS_QUEUE_PER_SOURCE="$BENCH_QUEUE_PER_SOURCE" CC_SOURCES_ALLOWED_ROOTS="$WORK" \
             CC_STORE_DRIVER=postgres CC_STORE_POSTGRES_DSN="$P_DSN" \
             "$CC_BIN" serve >"$WORK/daemon-pg.log" 2>&1 &
         D_PID=$!

@@ -11,6 +11,8 @@ export CC_DATA_DIR=${CC_DATA_DIR:-$root/var}
 export CC_HTTP_LISTEN=${CC_HTTP_LISTEN:-127.0.0.1:8470}
 export CC_SERVER=http://$CC_HTTP_LISTEN
 export CC_TOKEN_FILE=$CC_DATA_DIR/admin.token
+# the demo's file source reads the repository's docs/, and only that
+export CC_SOURCES_ALLOWED_ROOTS=${CC_SOURCES_ALLOWED_ROOTS:-$root/docs}
 mkdir -p "$CC_DATA_DIR"
 
 # The daemon runs in a session of its own, so a Ctrl-C at the terminal

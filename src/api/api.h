@@ -18,6 +18,7 @@
 
 struct ingest_workers;
 struct ingest_scheduler;
+struct ingest_watcher;
 struct store_source;
 
 /* Knobs of the knowledge routes, from the configuration. */
@@ -36,6 +37,7 @@ struct api_deps {
     struct orch_engine *engine;          /* NULL: orchestration routes answer 503 */
     struct ingest_workers *workers;      /* NULL: nothing to wake */
     struct ingest_scheduler *scheduler;  /* NULL: nothing to wake */
+    struct ingest_watcher *watcher;      /* NULL: nothing to wake */
     struct api_knowledge_cfg knowledge;
     struct ingest_source_env sources_env;  /* what source checks consult */
     struct obs_series *m_search_duration;  /* set by api_init */

@@ -16,6 +16,7 @@
 #include "ingest/queue.h"
 #include "ingest/scheduler.h"
 #include "ingest/sources/sources.h"
+#include "ingest/watch.h"
 #include "store/store.h"
 
 /* Types SPEC names that this build has no implementation of yet: refused
@@ -287,6 +288,7 @@ static void reschedule(struct http_req *req, const struct store_source *s, int64
         ingest_schedule_next(s->schedule, s->tz, cc_wall_ms(req->ctx->clock), &next, &d);
     req->ctx->store->ops->source_schedule(req->ctx->store, id, next);
     ingest_scheduler_wake(deps->scheduler);
+    ingest_watcher_wake(deps->watcher);
 }
 
 void api__sources_create(struct http_req *req, struct http_resp *resp)
@@ -453,6 +455,7 @@ void api__sources_delete(struct http_req *req, struct http_resp *resp)
         http_resp_err(resp, err, "cannot delete the source", NULL);
         return;
     }
+    ingest_watcher_wake(((struct api_deps *)req->server_data)->watcher);
     cc_buf_reset(&resp->body);
     resp->status = 204;
 }

@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "core/base64.h"
 #include "core/buf.h"
+#include "ingest/skips.h"
 
 #define FILE_LIMIT (64u << 20)
 #define MAX_FILES 100000
@@ -26,10 +27,12 @@ static const char usage_text[] =
     "usage: commandcenter ingest FILE|DIR... [--source S] [--tag T]... [--version V]\n"
     "                            [--no-wait] [--server URL] [--json]\n"
     "\n"
-    "Uploads Markdown, text, HTML, PDF and DOCX files (folders recursively) to a\n"
-    "manual source as documents, then waits for their ingestion jobs. A file's id is\n"
-    "its path relative to the argument, so ingesting again updates documents in place\n"
-    "and unchanged files are no-ops. Needs an admin token.\n"
+    "Uploads Markdown, text, reStructuredText, AsciiDoc, HTML, PDF and DOCX files\n"
+    "(folders recursively) to a manual source as documents, then waits for their\n"
+    "ingestion jobs. A file's id is its path relative to the argument, so ingesting\n"
+    "again updates documents in place and unchanged files are no-ops. What a folder\n"
+    "holds besides (other types, files over 64 MiB, symlinks) is skipped and counted\n"
+    "in the summary; hidden files and folders are left out. Needs an admin token.\n"
     "\n"
     "  --source S   the manual source to add to (default: manual)\n"
     "  --tag T      tag every document (repeatable)\n"
@@ -46,7 +49,13 @@ static const struct {
     {".html", "text/html", false},     {".htm", "text/html", false},
     {".pdf", "application/pdf", true},
     {".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", true},
+    {".rst", "text/x-rst", false},     {".rest", "text/x-rst", false},
+    {".adoc", "text/asciidoc", false}, {".asciidoc", "text/asciidoc", false},
+    {".asc", "text/asciidoc", false},
 };
+
+#define SUPPORTED_HINT "supported: .md .markdown .txt .text .rst .rest .adoc .asciidoc .asc " \
+                       ".html .htm .pdf .docx"
 
 struct file {
     char *path;
@@ -65,6 +74,7 @@ struct ingest {
     struct file *files;
     size_t n, cap;
     bool tty;
+    struct ingest_skips skips;   /* what folders held besides */
 };
 
 static int type_of(const char *name)
@@ -76,11 +86,17 @@ static int type_of(const char *name)
     return -1;
 }
 
-static int add_file(struct ingest *in, const char *path, const char *rel)
+static int add_file(struct ingest *in, const char *path, const char *rel, off_t size)
 {
     int t = type_of(path);
-    if (t < 0)
+    if (t < 0) {
+        ingest_skips_unsupported(&in->skips, rel);
         return 0;
+    }
+    if ((uint64_t)size > FILE_LIMIT) {
+        in->skips.too_big++;
+        return 0;
+    }
     if (in->n >= MAX_FILES) {
         cli__error("ingest fewer files at once", "more than %d files", MAX_FILES);
         return -1;
@@ -117,7 +133,9 @@ static int walk(struct ingest *in, const char *dir, size_t root_len, int depth)
         if (S_ISDIR(st.st_mode))
             rc = walk(in, path, root_len, depth + 1);
         else if (S_ISREG(st.st_mode))
-            rc = add_file(in, path, path + root_len + 1);
+            rc = add_file(in, path, path + root_len + 1, st.st_size);
+        else
+            in->skips.not_regular++;
     }
     closedir(d);
     return rc;
@@ -145,12 +163,15 @@ static int collect(struct ingest *in, const char *arg)
         return walk(in, root, len, 0) ? CLI_FAIL : CLI_OK;
     }
     if (type_of(arg) < 0) {
-        cli__error("supported: .md .markdown .txt .text .html .htm .pdf .docx",
-                   "%s: unsupported file type", arg);
+        cli__error(SUPPORTED_HINT, "%s: unsupported file type", arg);
+        return CLI_USAGE;
+    }
+    if ((uint64_t)st.st_size > FILE_LIMIT) {
+        cli__error(NULL, "%s: over the %u MiB a file may have", arg, FILE_LIMIT >> 20);
         return CLI_USAGE;
     }
     const char *base = strrchr(arg, '/');
-    return add_file(in, arg, base ? base + 1 : arg) ? CLI_FAIL : CLI_OK;
+    return add_file(in, arg, base ? base + 1 : arg, st.st_size) ? CLI_FAIL : CLI_OK;
 }
 
 static json_t *read_document(struct ingest *in, const struct file *f)
@@ -285,8 +306,15 @@ static int report_json(struct ingest *in)
                                                "outcome", f->outcome ? f->outcome : "unknown",
                                                "error", f->error));
     }
-    json_t *j = json_pack("{s:o, s:I, s:I}", "files", files, "ingested", (json_int_t)ok,
-                          "failed", (json_int_t)(in->n - ok));
+    const struct ingest_skips *k = &in->skips;
+    json_t *exts = json_object();
+    for (size_t i = 0; i < INGEST_SKIP_EXTS && k->ext[i][0]; i++)
+        json_object_set_new(exts, k->ext[i], json_integer(k->ext_n[i]));
+    json_t *j = json_pack("{s:o, s:I, s:I, s:{s:I, s:I, s:I, s:o}}", "files", files,
+                          "ingested", (json_int_t)ok, "failed", (json_int_t)(in->n - ok),
+                          "skipped", "too_big", (json_int_t)k->too_big, "unsupported",
+                          (json_int_t)k->unsupported, "not_regular",
+                          (json_int_t)k->not_regular, "unsupported_types", exts);
     cli__print_json(j);
     json_decref(j);
     return ok == in->n ? CLI_OK : CLI_FAIL;
@@ -307,7 +335,12 @@ static int report(struct ingest *in)
         fprintf(stderr, "commandcenter: %s: %s%s%s\n", f->path, f->outcome ? f->outcome : "?",
                 f->error ? ": " : "", f->error ? f->error : "");
     }
-    printf("%zu file%s: %zu ingested, %zu failed\n", in->n, in->n == 1 ? "" : "s", ok, bad);
+    char why[512];
+    int64_t skipped = ingest_skips_format(&in->skips, why, sizeof(why));
+    printf("%zu file%s: %zu ingested, %zu failed", in->n, in->n == 1 ? "" : "s", ok, bad);
+    if (skipped)
+        printf("; skipped %lld: %s", (long long)skipped, why);
+    printf("\n");
     return bad ? CLI_FAIL : CLI_OK;
 }
 
@@ -359,8 +392,10 @@ int cmd_ingest(int argc, char **argv, char *const *envp)
         if ((rc = collect(&in, argv[i])) != CLI_OK)
             goto out;
     if (in.n == 0) {
-        cli__error("supported: .md .markdown .txt .text .html .htm .pdf .docx",
-                   "no supported files found");
+        char why[512];
+        int64_t skipped = ingest_skips_format(&in.skips, why, sizeof(why));
+        cli__error(SUPPORTED_HINT, "no supported files found%s%s", skipped ? "; skipped: " : "",
+                   skipped ? why : "");
         rc = CLI_FAIL;
         goto out;
     }
@@ -375,6 +410,9 @@ int cmd_ingest(int argc, char **argv, char *const *envp)
         for (size_t i = 0; i < in.n; i++)
             if (in.files[i].job)
                 printf("%lld %s\n", in.files[i].job, in.files[i].path);
+        char why[512];
+        if (ingest_skips_format(&in.skips, why, sizeof(why)))
+            fprintf(stderr, "commandcenter: skipped: %s\n", why);
         rc = failed ? CLI_FAIL : CLI_OK;
     } else {
         rc = failed < 0 ? CLI_FAIL : report(&in);

@@ -135,6 +135,10 @@ struct cc_config {
         int64_t retention_ms;      /* resolved alerts are pruned after this */
         unsigned max_stored;       /* alerts kept at once */
     } alerts;
+    struct {
+        char *allowed_roots;     /* ':'-separated absolute directories; "" = none */
+        int64_t watch_debounce_ms;
+    } sources;
 };
 
 /* Fills every key with its default. Must be called before anything else. */

@@ -20,6 +20,7 @@
 static bool check_listen(const char *s, char *why, size_t whysz);
 static bool check_embed_url(const char *s, char *why, size_t whysz);
 static bool check_networks(const char *s, char *why, size_t whysz);
+static bool check_roots(const char *s, char *why, size_t whysz);
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_formats[] = {"auto", "json", "text", NULL};
@@ -683,6 +684,22 @@ static const struct cc_cfg_key keys[] = {
      .min = 100,
      .max = 1000000,
      .help = "Most alerts kept at once, firing or resolved; the least recently updated go first."},
+    {.path = "sources.allowed_roots",
+     .type = CC_CFG_STRING,
+     .offset = OFF(sources.allowed_roots),
+     .def = "",
+     .check = check_roots,
+     .help = "Directories file sources may read beneath, separated by ':' (like PATH), "
+             "e.g. /srv/docs:/home/me/notes. Empty means no file source may be created "
+             "or run. Symlinks and '..' are resolved before comparing."},
+    {.path = "sources.watch_debounce",
+     .type = CC_CFG_DURATION,
+     .offset = OFF(sources.watch_debounce_ms),
+     .def = "500ms",
+     .min = 10,
+     .max = 60 * SEC,
+     .help = "How long a file of a watched folder must stay unchanged before it is "
+             "ingested; a file written in many writes is ingested once."},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -720,6 +737,20 @@ static bool check_networks(const char *s, char *why, size_t whysz)
     struct cc_cidr nets[CC_CFG_MAX_NETWORKS];
     size_t n;
     return cc_cidr_list_parse(s, nets, CC_CFG_MAX_NETWORKS, &n, why, whysz) == CC_OK;
+}
+
+/* Absolute directories separated by ':'; empty entries are ignored. */
+static bool check_roots(const char *s, char *why, size_t whysz)
+{
+    for (const char *p = s; *p;) {
+        size_t len = strcspn(p, ":");
+        if (len > 0 && p[0] != '/') {
+            snprintf(why, whysz, "expected absolute directories separated by ':'");
+            return false;
+        }
+        p += len + (p[len] == ':');
+    }
+    return true;
 }
 
 static bool check_listen(const char *s, char *why, size_t whysz)

@@ -33,7 +33,9 @@
 #include "ingest/pipeline.h"
 #include "ingest/queue.h"
 #include "ingest/scheduler.h"
+#include "ingest/sources/local.h"
 #include "ingest/sources/sources.h"
+#include "ingest/watch.h"
 #include "observe/metrics.h"
 #include "orchestrator/engine.h"
 #include "store/store.h"
@@ -55,6 +57,7 @@ struct daemon {
     struct ingest_kind kinds[2];
     struct ingest_workers *workers;
     struct ingest_scheduler *scheduler;
+    struct ingest_watcher *watcher;
     char node_id[128];
     char spool_dir[4096];                 /* <data_dir>/spool: upload bodies */
     struct obs_family *m_jobs_queue;      /* gauge {state} */
@@ -64,6 +67,7 @@ struct daemon {
     struct daemon_notify notify;          /* systemd readiness and watchdog */
     char url[300];                        /* where the HTTP server answers */
     struct daemon_store_metrics store_metrics;
+    char **allowed_roots;                 /* sources.allowed_roots, split */
 };
 
 static int config_error(const struct cc_diag *d)
@@ -351,12 +355,18 @@ static int start_ingest(struct daemon *d)
     struct cc_diag diag = {0};
     if (ingest_fetcher_new(c, d->ctx.clock, &d->log, d->metrics, &d->fetcher, &diag))
         return config_error(&diag);
+    if (ingest_local_roots_parse(c->sources.allowed_roots, &d->allowed_roots)) {
+        fprintf(stderr, "commandcenter: sources.allowed_roots: at most 64 absolute "
+                        "directories separated by ':'\n");
+        return EXIT_CONFIG;
+    }
+    const char *const *roots = (const char *const *)d->allowed_roots;
     d->pipeline = (struct ingest_pipeline_cfg){
         .chunk_max_chars = c->knowledge.chunk_max_chars,
         .max_document_bytes = c->knowledge.max_document_bytes,
         .queue_limit = c->jobs.queue_per_source, .max_attempts = (int)c->jobs.max_attempts,
         .extract_timeout_ms = c->knowledge.extract_timeout_ms,
-        .embed = embed_cfg(d), .fetcher = d->fetcher};
+        .embed = embed_cfg(d), .fetcher = d->fetcher, .allowed_roots = roots};
     ingest_pipeline_init(&d->pipeline, d->metrics);
     d->kinds[0] = (struct ingest_kind){.kind = "ingest.document",
                                        .run = ingest_handle_document, .data = &d->pipeline};
@@ -379,8 +389,19 @@ static int start_ingest(struct daemon *d)
         fprintf(stderr, "commandcenter: cannot start the ingestion threads\n");
         return EXIT_STARTUP;
     }
+    struct ingest_watcher_cfg wcfg = {.debounce_ms = c->sources.watch_debounce_ms,
+                                      .max_document_bytes = c->knowledge.max_document_bytes,
+                                      .queue_limit = c->jobs.queue_per_source,
+                                      .max_attempts = (int)c->jobs.max_attempts,
+                                      .allowed_roots = roots};
+    if (ingest_watcher_start(&d->ctx, d->workers, &wcfg, &d->watcher)) {
+        fprintf(stderr, "commandcenter: cannot start the folder watcher\n");
+        return EXIT_STARTUP;
+    }
     d->deps.workers = d->workers;
     d->deps.scheduler = d->scheduler;
+    d->deps.watcher = d->watcher;
+    d->deps.sources_env = (struct ingest_source_env){.allowed_roots = roots};
     d->deps.knowledge = (struct api_knowledge_cfg){
         .queue_limit = c->jobs.queue_per_source, .max_attempts = (int)c->jobs.max_attempts,
         .search_k_default = c->knowledge.search_k_default,
@@ -456,6 +477,7 @@ static void teardown(struct daemon *d)
     orch_engine_destroy(d->engine);
     d->engine = NULL;
     /* No request can queue work now; stop making more, then finish it. */
+    ingest_watcher_free(d->watcher);
     ingest_scheduler_stop(d->scheduler);
     ingest_scheduler_free(d->scheduler);
     ingest_workers_stop(d->workers, d->cfg.http.shutdown_timeout_ms);
@@ -471,6 +493,7 @@ static void teardown(struct daemon *d)
         cc_log_info(&d->log, "daemon", "stopped");
     cc_lockfile_release(d->lock_fd);
     d->lock_fd = -1;
+    ingest_local_roots_free(d->allowed_roots);
     cc_config_release(&d->cfg);
 }
 

@@ -21,6 +21,7 @@
 #include "ingest/chunk.h"
 #include "ingest/parse/parse.h"
 #include "ingest/source_metrics.h"
+#include "ingest/sources/local.h"
 #include "ingest/text.h"
 #include "observe/metrics.h"
 #include "store/store.h"
@@ -34,6 +35,8 @@ static const struct {
     {".md", "text/markdown"},   {".markdown", "text/markdown"}, {".txt", "text/plain"},
     {".text", "text/plain"},    {".html", "text/html"},         {".htm", "text/html"},
     {".pdf", "application/pdf"}, {".docx", DOCX_TYPE},
+    {".rst", "text/x-rst"},     {".rest", "text/x-rst"},
+    {".adoc", "text/asciidoc"}, {".asciidoc", "text/asciidoc"}, {".asc", "text/asciidoc"},
 };
 
 bool ingest_content_type_supported(const char *type)
@@ -87,20 +90,54 @@ static void doc_in_release(struct doc_in *d)
     free(d->data);
 }
 
-/* Reads a file source's file, refusing anything over the cap. */
-static cc_err read_file(struct ingest_job_ctx *jc, const char *path, size_t cap,
-                        uint8_t **out, size_t *out_len)
+/* Opens file `rel` of a file source beneath its folder `root` (both from
+ * the job): the folder must still be beneath sources.allowed_roots, and
+ * the open never leaves it (ingest/sources/local.h). Jobs queued before
+ * jobs carried the folder name only an absolute path: refused. */
+static int open_source_file(struct ingest_job_ctx *jc, const struct ingest_pipeline_cfg *cfg,
+                            const char *root, const char *rel, cc_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        ingest_job_errorf(jc, "cannot open %s: %s", path, strerror(errno));
-        return errno == ENOENT ? CC_ENOTFOUND : CC_EIO;
+    char real[PATH_MAX];
+    if (!root || !rel) {
+        ingest_job_errorf(jc, "the job names a file without its source's folder (queued by an "
+                          "older version); run the source again");
+        *err = CC_EINVAL;
+        return -1;
     }
-    struct stat st;
+    *err = ingest_local_allowed(cfg->allowed_roots, root, real);
+    if (*err) {
+        ingest_job_errorf(jc, *err == CC_EPERM ? "the folder %s is outside sources.allowed_roots"
+                                               : "the folder %s is not there", root);
+        return -1;
+    }
+    int dirfd = ingest_local_open_dir(real);
+    int fd = dirfd < 0 ? -1 : ingest_local_openat(dirfd, rel, O_RDONLY);
+    int saved = errno;
+    if (dirfd >= 0)
+        close(dirfd);
+    if (fd < 0) {
+        ingest_job_errorf(jc, "cannot open %s beneath %s: %s", rel, real,
+                          saved == ELOOP || saved == EXDEV || saved == ENOTDIR
+                              ? "a symlink is on the way (not followed)" : strerror(saved));
+        *err = saved == ENOENT ? CC_ENOTFOUND
+               : saved == ELOOP || saved == EXDEV || saved == ENOTDIR ? CC_EPERM : CC_EIO;
+    }
+    return fd;
+}
+
+/* Reads a file source's file, refusing anything over the cap. */
+static cc_err read_file(struct ingest_job_ctx *jc, const struct ingest_pipeline_cfg *cfg,
+                        const char *root, const char *rel, uint8_t **out, size_t *out_len)
+{
     cc_err err = CC_OK;
+    size_t cap = cfg->max_document_bytes;
+    int fd = open_source_file(jc, cfg, root, rel, &err);
+    if (fd < 0)
+        return err;
+    struct stat st;
     uint8_t *buf = NULL;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > cap) {
-        ingest_job_errorf(jc, "%s is not a regular file of at most %zu bytes", path, cap);
+        ingest_job_errorf(jc, "%s is not a regular file of at most %zu bytes", rel, cap);
         err = CC_ELIMIT;
         goto out;
     }
@@ -111,7 +148,7 @@ static cc_err read_file(struct ingest_job_ctx *jc, const char *path, size_t cap,
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            ingest_job_errorf(jc, "cannot read %s: %s", path, n < 0 ? strerror(errno) : "short");
+            ingest_job_errorf(jc, "cannot read %s: %s", rel, n < 0 ? strerror(errno) : "short");
             err = CC_EIO;
             goto out;
         }
@@ -163,7 +200,8 @@ static cc_err load_payload(struct ingest_job_ctx *jc, const struct ingest_pipeli
         }
     } else if (d->path) {
         ingest_job_stage(jc, "fetch");
-        return read_file(jc, d->path, cfg->max_document_bytes, &d->data, &d->len);
+        return read_file(jc, cfg, json_string_value(json_object_get(p, "root")),
+                         json_string_value(json_object_get(p, "rel")), &d->data, &d->len);
     } else {
         ingest_job_errorf(jc, "the job has no content and no path");
         return CC_EINVAL;

@@ -30,6 +30,7 @@ struct ingest_pipeline_cfg {
     int max_attempts;            /* jobs.max_attempts, likewise */
     int64_t extract_timeout_ms;  /* pdftotext */
     struct ingest_embed_cfg embed; /* knowledge.embed_*; url "" = no vectors */
+    const char *const *allowed_roots; /* sources.allowed_roots; NULL-terminated, may be NULL */
     struct obs_family *m_documents; /* set by ingest_pipeline_init */
     struct ingest_fetcher *fetcher; /* ingest/fetch.h: every outbound HTTP(S) request */
 };
@@ -43,7 +44,8 @@ void ingest_pipeline_init(struct ingest_pipeline_cfg *cfg, struct obs_registry *
 cc_err ingest_handle_document(struct ingest_job_ctx *jc);
 
 /* Content types the extract stage understands ("text/markdown",
- * "text/plain", "text/html", "application/pdf", DOCX). */
+ * "text/plain", "text/x-rst", "text/asciidoc", "text/html",
+ * "application/pdf", DOCX). */
 bool ingest_content_type_supported(const char *type);
 /* PDF and DOCX: must arrive base64-encoded in uploads. */
 bool ingest_content_type_binary(const char *type);

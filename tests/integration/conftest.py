@@ -394,6 +394,9 @@ def daemon_env(data_dir, env=None):
         "CC_LOG_FORMAT": "json",
         "CC_LOG_LEVEL": "info",
         "XDG_DATA_HOME": str(Path(data_dir).parent / "xdg"),
+        # file sources may read the test's own temporary folder (the
+        # default, no roots, refuses every file source)
+        "CC_SOURCES_ALLOWED_ROOTS": str(Path(data_dir).parent),
     }
     base.update({k: v for k, v in (env or {}).items()})
     return clean_env(base)

@@ -34,7 +34,8 @@ def test_ingest_dir(served, tmp_path):
     n = corpus(root)
     res = run_cc(["ingest", str(root)], env=cli_env(d), timeout=120)
     assert res.returncode == 0, res
-    assert re.search(r"^%d files: %d ingested, 0 failed$" % (n, n), res.stdout, re.M), res.stdout
+    assert re.search(r"^%d files: %d ingested, 0 failed; skipped 1: 1 unsupported type \(\.png\)$"
+                     % (n, n), res.stdout, re.M), res.stdout
     for w in ("clingestmd", "clingesttxt", "clingesthtml", "clingestpdf", "clingestdocx"):
         assert search(d, w)["results"], "%s not searchable after ingest" % w
     assert search(d, "clingestpng")["results"] == []
@@ -48,6 +49,45 @@ def test_ingest_dir(served, tmp_path):
     assert res.returncode == 0, res
     assert "%d files: %d ingested, 0 failed" % (n, n) in res.stdout, res
     assert db_query(d, "SELECT count(*) FROM documents")[0][0] == n
+
+
+def test_ingest_dir_names_what_it_skipped(served, tmp_path):
+    """Issue 9 item 7: Sphinx and Antora sources are ingested, and what is
+    left out is counted by reason instead of silently dropped."""
+    d = served
+    root = tmp_path / "docs"
+    write(root / "index.rst", "Guide\n=====\n\nThe :ref:`clirstword <x>` here.\n\n"
+                              "Usage\n-----\n\n.. code-block:: sh\n\n   make clirstcode\n")
+    write(root / "old.rest", "Old\n===\n\nclirestword\n")
+    write(root / "modules" / "ROOT" / "pages" / "start.adoc",
+          "= Start\n:product: Widget\n\nThe *cliadocword* for {product}.\n\n"
+          "[source,sh]\n----\nmake cliadoccode\n----\n")
+    write(root / "notes.asciidoc", "= Notes\n\ncliasciidocword\n")
+    write(root / "data.xyz", "x\n")
+    write(root / "more.xyz", "y\n")
+    write(root / "image.png", b"\x89PNG")
+    (root / "link.md").symlink_to(root / "old.rest")
+    res = run_cc(["ingest", str(root)], env=cli_env(d), timeout=120)
+    assert res.returncode == 0, res
+    assert ("4 files: 4 ingested, 0 failed; skipped 4: 3 unsupported types (2 .xyz, 1 .png), "
+            "1 not regular file (symlinks are not followed)") in res.stdout \
+        or ("4 files: 4 ingested, 0 failed; skipped 4: 3 unsupported types (1 .png, 2 .xyz), "
+            "1 not regular file (symlinks are not followed)") in res.stdout, res.stdout
+    for w in ("clirstword", "clirstcode", "clirestword", "cliadocword", "cliadoccode",
+              "cliasciidocword"):
+        assert search(d, w)["results"], "%s not searchable after ingest" % w
+    hit = search(d, "clirstcode")["results"][0]
+    assert hit["title"] == "Guide", hit
+    assert search(d, "Widget")["results"], "an AsciiDoc attribute reference was not resolved"
+    res = run_cc(["ingest", "--json", str(root)], env=cli_env(d), timeout=120)
+    j = json.loads(res.stdout)
+    assert j["skipped"]["unsupported"] == 3 and j["skipped"]["not_regular"] == 1, j
+    assert j["skipped"]["unsupported_types"] == {".xyz": 2, ".png": 1}, j
+    only = tmp_path / "only"
+    write(only / "a.xyz", "x\n")
+    res = run_cc(["ingest", str(only)], env=cli_env(d), timeout=60)
+    assert res.returncode != 0 and "no supported files found; skipped: 1 unsupported type (.xyz)" \
+        in res.stderr, res
 
 
 def test_ingest_single_file_with_tags_and_source(served, tmp_path):
@@ -123,7 +163,7 @@ def test_ingest_usage_errors(served, tmp_path):
         res = run_cc(args, env=env)
         assert res.returncode == 2, res
         assert res.stderr.strip(), res
-    f = tmp_path / "x.rst"
+    f = tmp_path / "x.xyz"
     f.write_text("unsupported")
     res = run_cc(["ingest", str(f)], env=env)
     assert res.returncode == 2 and "unsupported" in res.stderr, res

@@ -194,6 +194,8 @@ def build_folder(root, outside):
         "sub/deeper/f.htm": "foxtrothtmword",
         "sub/g.pdf": "golfpdfword",
         "sub/deeper/h.docx": "hoteldocxword",
+        "notes.rst": "romeorstword",
+        "sub/guide.adoc": "sierraadocword",
     }
     for rel, word in expect.items():
         p = root / rel
@@ -203,6 +205,10 @@ def build_folder(root, outside):
             write(p, make_docx([("Heading1", "Docx file"), (None, "The %s is here." % word)]))
         elif rel.endswith((".html", ".htm")):
             write(p, "<html><body><h1>Page</h1><p>The %s is here.</p></body></html>" % word)
+        elif rel.endswith(".rst"):
+            write(p, "Notes\n=====\n\nThe :term:`%s` is here.\n" % word)
+        elif rel.endswith(".adoc"):
+            write(p, "= Guide\n:toc:\n\nThe *%s* is here.\n" % word)
         else:
             write(p, "# %s\n\nThe %s is here.\n" % (rel, word))
     # never documents
@@ -210,7 +216,7 @@ def build_folder(root, outside):
     write(root / ".git" / "notes.md", "# hidden dir\n\nhiddendirword\n")
     write(root / "sub" / ".cache" / "x.txt", "hiddensubdirword\n")
     write(root / "image.png", b"\x89PNG\r\n\x1a\nunsupportedpngword")
-    write(root / "notes.rst", "unsupportedrstword\n")
+    write(root / "notes.xyz", "unsupportedxyzword\n")
     write(root / "data.json", '{"w": "unsupportedjsonword"}')
     write(root / "Makefile", "unsupportednoextword:\n")
     write(root / "md", "unsupportedbarenameword\n")
@@ -223,7 +229,7 @@ def build_folder(root, outside):
 
 
 NEVER = ["hiddenfileword", "hiddendirword", "hiddensubdirword", "unsupportedpngword",
-         "unsupportedrstword", "unsupportedjsonword", "unsupportednoextword",
+         "unsupportedxyzword", "unsupportedjsonword", "unsupportednoextword",
          "unsupportedbarenameword", "outsidesecretword", "outsidedirword"]
 
 

@@ -17,7 +17,7 @@
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 
-enum format { FMT_MARKDOWN, FMT_PLAIN, FMT_HTML, FMT_PDF, FMT_DOCX };
+enum format { FMT_MARKDOWN, FMT_PLAIN, FMT_HTML, FMT_PDF, FMT_DOCX, FMT_RST, FMT_ASCIIDOC };
 
 static const struct {
     const char *name;
@@ -37,12 +37,22 @@ static const struct {
     { "pdf", FMT_PDF },
     { "application/vnd.openxmlformats-officedocument.wordprocessingml.document", FMT_DOCX },
     { "docx", FMT_DOCX },
+    { "text/x-rst", FMT_RST },
+    { "text/prs.fallenstein.rst", FMT_RST },
+    { "rst", FMT_RST },
+    { "rest", FMT_RST },
+    { "text/asciidoc", FMT_ASCIIDOC },
+    { "text/x-asciidoc", FMT_ASCIIDOC },
+    { "adoc", FMT_ASCIIDOC },
+    { "asciidoc", FMT_ASCIIDOC },
+    { "asc", FMT_ASCIIDOC },
 };
 
 static const char SUPPORTED[] =
     "text/markdown (md, markdown), text/plain (txt), text/html (html, htm), "
     "application/pdf (pdf), "
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document (docx)";
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document (docx), "
+    "text/x-rst (rst, rest), text/asciidoc (adoc, asciidoc, asc)";
 
 void ingest_parse_global_init(void)
 {
@@ -151,6 +161,10 @@ cc_err ingest_parse(const char *content_type_or_ext, const void *data, size_t le
         return ingest_pdf_parse(data, len, NULL, 0, out, d);
     case FMT_DOCX:
         return ingest_docx_parse(data, len, out, d);
+    case FMT_RST:
+        return ingest_rst_parse(data, len, out, d);
+    case FMT_ASCIIDOC:
+        return ingest_asciidoc_parse(data, len, out, d);
     }
     return CC_EUNSUPPORTED;
 }

@@ -66,6 +66,27 @@ cc_err ingest_parse(const char *content_type_or_ext, const void *data, size_t le
 cc_err ingest_markdown_parse(const char *src, size_t len, struct ingest_text *out,
                              struct cc_diag *d);
 
+/* reStructuredText: section titles (underlined, or over- and underlined)
+ * as headings, levels given by the adornment styles in the order first met
+ * (as docutils does); literal blocks ("::" and directives such as
+ * ".. code-block:: lang", ".. code::", ".. sourcecode::") as code; other
+ * directives' bodies as paragraphs, comments dropped; bullet and
+ * enumerated list items; field lists as paragraphs; roles
+ * (":ref:`text <target>`") and inline markup reduced to their text. The
+ * title is the first heading. */
+cc_err ingest_rst_parse(const char *src, size_t len, struct ingest_text *out,
+                        struct cc_diag *d);
+
+/* AsciiDoc: "= Title" (document title) and "==".."======" section titles
+ * (also Markdown-style "#"), listing and literal blocks ("----", "....",
+ * "```") as code with their [source,lang], other delimited blocks
+ * ("====", "****", "____", "--") as their content, list items ("*", "-",
+ * ".", "1."), attribute entries (":name: value"), block attributes
+ * ("[...]"), block titles (".Title"), comments ("//", "////") dropped;
+ * inline markup and macros reduced to their text. */
+cc_err ingest_asciidoc_parse(const char *src, size_t len, struct ingest_text *out,
+                             struct cc_diag *d);
+
 /* Paragraphs split on blank lines (and form feeds); the title is the first
  * non-empty line. */
 cc_err ingest_plain_parse(const char *src, size_t len, struct ingest_text *out,

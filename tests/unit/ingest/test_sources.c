@@ -15,11 +15,19 @@
 
 #include "ingest/sources/sources.h"
 
-static cc_err check(const struct store_source *s, struct ingest_source_problem *p)
+static const char *const everything[] = {"/", NULL};
+
+static cc_err check_in(const struct store_source *s, const char *const *roots,
+                       struct ingest_source_problem *p)
 {
-    struct ingest_source_env env = {0};
+    struct ingest_source_env env = {.allowed_roots = roots};
     memset(p, 0, sizeof(*p));
     return ingest_source_check(s, &env, p);
+}
+
+static cc_err check(const struct store_source *s, struct ingest_source_problem *p)
+{
+    return check_in(s, everything, p);
 }
 
 static void test_registry(void **state)
@@ -81,6 +89,45 @@ static void test_file_checks(void **state)
     s.path = "/";
     s.schedule = "@hourly";
     assert_int_equal(check(&s, &p), CC_OK);
+    s.options_json = "{\"watch\": true, \"exclude\": [\"*.tmp\", \"build/\"]}";
+    assert_int_equal(check(&s, &p), CC_OK);
+    s.options_json = "{\"watch\": \"yes\"}";
+    assert_int_equal(check(&s, &p), CC_EINVAL);
+    assert_non_null(strstr(p.msg, "options.watch"));
+    s.options_json = "{\"exclude\": \"*.tmp\"}";
+    assert_int_equal(check(&s, &p), CC_EINVAL);
+    assert_non_null(strstr(p.msg, "options.exclude"));
+    s.options_json = "{\"exclude\": [1]}";
+    assert_int_equal(check(&s, &p), CC_EINVAL);
+    s.options_json = "{\"note\": \"kept\"}";   /* other keys: the operator's own */
+    assert_int_equal(check(&s, &p), CC_OK);
+    s.options_json = "[]";
+    assert_int_equal(check(&s, &p), CC_EINVAL);
+    s.options_json = NULL;
+}
+
+/* sources.allowed_roots: none means no file source at all (secure by
+ * default); otherwise only folders beneath a root, compared by whole
+ * components after resolving symlinks and "..". */
+static void test_allowed_roots(void **state)
+{
+    (void)state;
+    struct ingest_source_problem p;
+    struct store_source s = {.name = "x", .type = "file", .path = "/tmp"};
+    const char *const none[] = {NULL};
+    assert_int_equal(check_in(&s, NULL, &p), CC_EPERM);
+    assert_non_null(strstr(p.msg, "sources.allowed_roots"));
+    assert_non_null(strstr(p.hint, "sources.allowed_roots"));
+    assert_int_equal(check_in(&s, none, &p), CC_EPERM);
+    const char *const usr[] = {"/usr", NULL};
+    assert_int_equal(check_in(&s, usr, &p), CC_EPERM);
+    s.path = "/usr/share";
+    assert_int_equal(check_in(&s, usr, &p), CC_OK);
+    s.path = "/usr/share/../../etc";
+    assert_int_equal(check_in(&s, usr, &p), CC_EPERM);
+    const char *const two[] = {"/nonexistent-root", "/usr/", NULL};
+    s.path = "/usr/share";
+    assert_int_equal(check_in(&s, two, &p), CC_OK);
 }
 
 int main(void)
@@ -89,6 +136,7 @@ int main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_shared_checks),
         cmocka_unit_test(test_file_checks),
+        cmocka_unit_test(test_allowed_roots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
