@@ -1,0 +1,268 @@
+/*
+ * feed_html.c - HTML in feeds: sanitized for summary and content, reduced to
+ * text for titles. Both go through libxml2's HTML parser (forgiving, no
+ * network, HTML's own entities only) and our own serializer, so what comes
+ * out is always well-formed and holds only what the allow-lists say.
+ *
+ * Elements not allowed are unwrapped (their text stays), except those whose
+ * content is code or chrome (script, style, iframe, object, ...), which are
+ * dropped whole. Attributes not allowed are dropped; on* handlers are never
+ * allowed. URL attributes are resolved against the entry's base and kept
+ * only for http, https, mailto, ftp, tel, and for images also data:image/
+ * (png, gif, jpeg, webp); javascript:, vbscript:, data: elsewhere and
+ * every other scheme are dropped. docs/FEEDS.md repeats the lists.
+ */
+#include "ingest/feed/feed_int.h"
+
+#include <limits.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+#include "ingest/parse/libs.h"
+
+#define MAX_DEPTH 128
+
+static const char *const allowed_elements[] = {
+    "a", "abbr", "acronym", "address", "article", "aside", "audio", "b", "bdi", "bdo", "big",
+    "blockquote", "br", "caption", "center", "cite", "code", "col", "colgroup", "dd", "del",
+    "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "font", "footer", "h1",
+    "h2", "h3", "h4", "h5", "h6", "header", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol",
+    "p", "picture", "pre", "q", "rp", "rt", "ruby", "s", "samp", "section", "small", "source",
+    "span", "strike", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
+    "thead", "time", "tr", "tt", "u", "ul", "var", "video", "wbr", NULL};
+
+/* Dropped with everything inside. */
+static const char *const dropped_elements[] = {
+    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "noscript",
+    "template", "svg", "math", "head", "title", "meta", "link", "base", "form", "input",
+    "button", "select", "textarea", "noembed", "noframes", "param", "xml", NULL};
+
+static const char *const void_elements[] = {"br", "col", "hr", "img", "source", "wbr", NULL};
+
+static const char *const allowed_attrs[] = {
+    "abbr", "align", "alt", "border", "cellpadding", "cellspacing", "cite", "class", "color",
+    "cols", "colspan", "controls", "datetime", "dir", "face", "headers", "height", "href",
+    "hreflang", "lang", "loop", "poster", "rowspan", "scope", "size", "span", "src", "srcset",
+    "start", "summary", "title", "type", "valign", "width", NULL};
+
+static const char *const url_attrs[] = {"href", "src", "cite", "poster", NULL};
+
+static bool in(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcasecmp(s, *list) == 0)
+            return true;
+    return false;
+}
+
+bool feed__looks_like_html(const char *s)
+{
+    for (const char *p = s; (p = strpbrk(p, "<&")); p++) {
+        char c = p[1];
+        if (*p == '<' && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '/' ||
+                          c == '!'))
+            return true;
+        if (*p == '&') {
+            size_t n = strspn(p + 1, "#abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789");
+            if (n > 0 && p[1 + n] == ';')
+                return true;
+        }
+    }
+    return false;
+}
+
+static xmlDoc *parse_fragment(const char *html)
+{
+    const struct ingest_libs *L = ingest__libs();
+    if (!L)
+        return NULL;
+    struct cc_buf b;
+    cc_buf_init(&b, SIZE_MAX / 2);
+    /* The body is opened explicitly so leading text is not put in a <p>. */
+    cc_buf_addstr(&b, "<html><body>");
+    cc_buf_addstr(&b, html);
+    htmlParserCtxtPtr ctxt = L->htmlNewParserCtxt();
+    xmlDoc *doc = NULL;
+    if (ctxt && b.len < INT_MAX)
+        doc = L->htmlCtxtReadMemory(ctxt, cc_buf_str(&b), (int)b.len, NULL, "UTF-8",
+                                    HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+                                        HTML_PARSE_NOWARNING | HTML_PARSE_RECOVER |
+                                        HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT);
+    if (ctxt)
+        L->htmlFreeParserCtxt(ctxt);
+    cc_buf_release(&b);
+    return doc;
+}
+
+static xmlNode *find_body(xmlNode *n)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (strcasecmp((const char *)n->name, "body") == 0)
+            return n;
+        xmlNode *b = find_body(n->children);
+        if (b)
+            return b;
+    }
+    return NULL;
+}
+
+static void escape(struct cc_buf *b, const char *s, bool attr)
+{
+    for (const char *p = s; *p; p++) {
+        switch (*p) {
+        case '&': cc_buf_addstr(b, "&amp;"); break;
+        case '<': cc_buf_addstr(b, "&lt;"); break;
+        case '>': cc_buf_addstr(b, "&gt;"); break;
+        case '"':
+            if (attr) {
+                cc_buf_addstr(b, "&quot;");
+                break;
+            }
+            /* fall through */
+        default: cc_buf_addch(b, *p);
+        }
+    }
+}
+
+static bool safe_url(const char *u, bool image)
+{
+    while (*u == ' ' || *u == '\t' || *u == '\n' || *u == '\r')
+        u++;
+    size_t n = strcspn(u, ":/?#");
+    if (u[n] != ':')
+        return true; /* relative: no scheme */
+    static const char *const schemes[] = {"http", "https", "mailto", "ftp", "tel", NULL};
+    for (const char *const *s = schemes; *s; s++)
+        if (strlen(*s) == n && strncasecmp(u, *s, n) == 0)
+            return true;
+    if (image && strncasecmp(u, "data:image/", 11) == 0) {
+        const char *t = u + 11;
+        return strncasecmp(t, "png", 3) == 0 || strncasecmp(t, "gif", 3) == 0 ||
+               strncasecmp(t, "jpeg", 4) == 0 || strncasecmp(t, "webp", 4) == 0;
+    }
+    return false;
+}
+
+struct san {
+    struct feed *f;
+    const char *base;
+    struct cc_buf out;
+};
+
+static const char *attr_text(const xmlAttr *a)
+{
+    return a->children && a->children->content ? (const char *)a->children->content : "";
+}
+
+static void emit_attrs(struct san *s, const xmlNode *n)
+{
+    bool image = strcasecmp((const char *)n->name, "img") == 0 ||
+                 strcasecmp((const char *)n->name, "source") == 0;
+    for (const xmlAttr *a = n->properties; a; a = a->next) {
+        const char *name = (const char *)a->name;
+        if (!in(name, allowed_attrs))
+            continue;
+        const char *v = attr_text(a);
+        if (in(name, url_attrs)) {
+            if (!safe_url(v, image))
+                continue;
+            v = feed__resolve(s->f, s->base, v);
+        } else if (strcasecmp(name, "srcset") == 0 && strchr(v, ':')) {
+            continue; /* srcset with schemes: not worth parsing to check */
+        }
+        cc_buf_addf(&s->out, " %s=\"", name);
+        escape(&s->out, v, true);
+        cc_buf_addch(&s->out, '"');
+    }
+}
+
+static void sanitize_nodes(struct san *s, const xmlNode *n, int depth)
+{
+    for (; n && depth < MAX_DEPTH; n = n->next) {
+        if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+            if (n->content)
+                escape(&s->out, (const char *)n->content, false);
+            continue;
+        }
+        if (n->type != XML_ELEMENT_NODE || !n->name)
+            continue;
+        const char *name = (const char *)n->name;
+        if (in(name, dropped_elements))
+            continue;
+        if (!in(name, allowed_elements)) {
+            sanitize_nodes(s, n->children, depth + 1);
+            continue;
+        }
+        cc_buf_addf(&s->out, "<%s", name);
+        emit_attrs(s, n);
+        if (in(name, void_elements)) {
+            cc_buf_addstr(&s->out, " />");
+            continue;
+        }
+        cc_buf_addch(&s->out, '>');
+        sanitize_nodes(s, n->children, depth + 1);
+        cc_buf_addf(&s->out, "</%s>", name);
+    }
+}
+
+const char *feed__sanitize_tree(struct feed *f, const xmlNode *first, const char *base)
+{
+    struct san s = {.f = f, .base = base};
+    cc_buf_init(&s.out, SIZE_MAX / 2);
+    sanitize_nodes(&s, first, 0);
+    const char *r = feed__strndup(f, cc_buf_str(&s.out), s.out.len);
+    cc_buf_release(&s.out);
+    return r;
+}
+
+const char *feed__sanitize(struct feed *f, const char *html, const char *base)
+{
+    if (!html)
+        return NULL;
+    if (!strpbrk(html, "<&>"))
+        return html; /* nothing to parse: text is HTML as it is */
+    xmlDoc *doc = parse_fragment(html);
+    if (!doc)
+        return feed__strdup(f, "");
+    xmlNode *body = find_body(ingest__libs()->xmlDocGetRootElement(doc));
+    const char *r = feed__sanitize_tree(f, body ? body->children : NULL, base);
+    ingest__libs()->xmlFreeDoc(doc);
+    return r;
+}
+
+static void text_of(struct cc_buf *b, const xmlNode *n, int depth)
+{
+    for (; n && depth < MAX_DEPTH; n = n->next) {
+        if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && n->content)
+            cc_buf_addstr(b, (const char *)n->content);
+        else if (n->type == XML_ELEMENT_NODE && !in((const char *)n->name, dropped_elements))
+            text_of(b, n->children, depth + 1);
+    }
+}
+
+const char *feed__tree_text(struct feed *f, const xmlNode *first)
+{
+    struct cc_buf b;
+    cc_buf_init(&b, SIZE_MAX / 2);
+    text_of(&b, first, 0);
+    const char *r = feed__trimdup(f, cc_buf_str(&b));
+    cc_buf_release(&b);
+    return r;
+}
+
+const char *feed__html_text(struct feed *f, const char *html)
+{
+    if (!html || !feed__looks_like_html(html))
+        return html;
+    xmlDoc *doc = parse_fragment(html);
+    if (!doc)
+        return html;
+    xmlNode *body = find_body(ingest__libs()->xmlDocGetRootElement(doc));
+    const char *r = body ? feed__tree_text(f, body->children) : NULL;
+    ingest__libs()->xmlFreeDoc(doc);
+    return r;
+}
