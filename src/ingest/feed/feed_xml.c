@@ -435,6 +435,31 @@ static void element(struct xctx *c, struct target *t, const xmlNode *n, const ch
     }
 }
 
+static void entry(struct xctx *c, const xmlNode *n, const char *base, const char *lang);
+
+static bool is_item(const xmlNode *n)
+{
+    enum ns ns = ns_of(n);
+    return (ns == NS_NONE || ns == NS_RSS || ns == NS_ATOM10 || ns == NS_ATOM03) &&
+           (is_el(n, "item") || is_el(n, "entry"));
+}
+
+/* Items that a recovered parse nested inside another item (an unclosed tag
+ * in the one before): read them too, after it, in document order. */
+static void nested_items(struct xctx *c, const xmlNode *n, const char *base, const char *lang,
+                         int depth)
+{
+    for (const xmlNode *k = n->children; k && depth < MAX_DEPTH; k = k->next) {
+        if (k->type != XML_ELEMENT_NODE)
+            continue;
+        if (is_item(k))
+            entry(c, k, node_base(c, k, base), node_lang(k, lang));
+        else
+            nested_items(c, k, base, lang, depth + 1);
+    }
+}
+
+/* base and lang are n's own (its xml:base and xml:lang applied). */
 static void entry(struct xctx *c, const xmlNode *n, const char *base, const char *lang)
 {
     struct feed *f = c->f;
@@ -446,8 +471,6 @@ static void entry(struct xctx *c, const xmlNode *n, const char *base, const char
         .links = &e->links, .n_links = &e->n_links, .authors = &e->authors,
         .n_authors = &e->n_authors, .tags = &e->tags, .n_tags = &e->n_tags,
     };
-    base = node_base(c, n, base);
-    lang = node_lang(n, lang);
     const char *about = NULL;
     for (const xmlAttr *a = n->properties; a; a = a->next)
         if (strcmp((const char *)a->name, "about") == 0 && a->children)
@@ -461,6 +484,9 @@ static void entry(struct xctx *c, const xmlNode *n, const char *base, const char
     }
     if (!e->id && about && *about)
         e->id = feed__strdup(f, about);
+    if (!c->f->bozo)
+        return; /* a well-formed document nests no items */
+    nested_items(c, n, base, lang, 0); /* e may move from here on */
 }
 
 /* The feed's alternate link among n's children, resolved against base. */
@@ -504,6 +530,7 @@ static void image(struct xctx *c, const xmlNode *n, const char *base)
         m->image = img;
 }
 
+/* base and lang are n's own (its xml:base and xml:lang applied). */
 static void channel(struct xctx *c, const xmlNode *n, const char *base, const char *lang,
                     int depth)
 {
@@ -515,8 +542,6 @@ static void channel(struct xctx *c, const xmlNode *n, const char *base, const ch
         .links = &m->links, .n_links = &m->n_links, .authors = &m->authors,
         .n_authors = &m->n_authors, .tags = &m->tags, .n_tags = &m->n_tags,
     };
-    base = node_base(c, n, base);
-    lang = node_lang(n, lang);
     if (!m->language && lang)
         m->language = feed__strdup(c->f, lang);
     for (const xmlNode *k = n->children; k; k = k->next) {
@@ -525,7 +550,7 @@ static void channel(struct xctx *c, const xmlNode *n, const char *base, const ch
         const char *kb = node_base(c, k, base), *kl = node_lang(k, lang);
         enum ns ns = ns_of(k);
         bool core = ns == NS_NONE || ns == NS_RSS || ns == NS_ATOM10 || ns == NS_ATOM03;
-        if (core && (is_el(k, "item") || is_el(k, "entry")))
+        if (is_item(k))
             entry(c, k, kb, kl);
         else if (core && is_el(k, "channel") && depth == 0)
             channel(c, k, kb, kl, depth + 1);  /* rdf:RDF > channel, items beside it */
@@ -701,12 +726,9 @@ cc_err feed__parse_xml(struct feed *f, const char *text_in, size_t len, const ch
             }
     const char *link = feed_link(&c, chan, node_base(&c, chan, root_base));
     const char *doc_base = absolute(link) ? link : base_url;
-    if (c.atom) {
-        channel(&c, root, doc_base, NULL, 1);
-    } else {
-        /* RSS 2.0: items inside channel; RDF: items beside it. */
-        channel(&c, root, doc_base, NULL, 0);
-    }
+    /* RSS 2.0: items inside channel (depth 0 lets channel() descend into
+     * it); RDF: items beside it; Atom: entries in the feed. */
+    channel(&c, root, node_base(&c, root, doc_base), node_lang(root, NULL), c.atom ? 1 : 0);
 out:
     if (doc)
         L->xmlFreeDoc(doc);
