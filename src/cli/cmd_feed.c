@@ -110,7 +110,7 @@ static int parse_cmd(int argc, char **argv)
                              .feed = {.updated = FEED_NO_DATE}};
         feed_to_json(&empty, &j);
         cli__print_json(j);
-        cli__error("give an RSS, Atom or JSON Feed document", "'%s' is not a feed: %s", path,
+        cli__error("give an RSS, Atom or JSON Feed document", "'%s': %s", path,
                    d.msg);
         rc = CLI_FAIL;
     } else if (err) {

@@ -161,7 +161,7 @@ cc_err feed__to_utf8(const uint8_t *data, size_t len, const char *http_content_t
     else if (!http_charset(http_content_type, declared, sizeof(declared)))
         prolog_encoding(data, len, declared, sizeof(declared));
     /* UTF-16 declared in an 8-bit prolog is a lie the bytes contradict. */
-    if (!bom && strncmp(declared, "utf-16", 6) == 0 && len >= 1 && data[0] == '<')
+    if (!bom && strncmp(declared, "utf-16", 6) == 0 && len >= 2 && data[0] == '<' && data[1])
         declared[0] = '\0';
     const uint8_t *p = data + skip;
     size_t n = len - skip;
