@@ -103,24 +103,25 @@ static int parse_cmd(int argc, char **argv)
     struct cc_diag d = {0};
     const struct feed_limits lim = {.max_bytes = FEED_FILE_MAX};
     cc_err err = feed_parse((const uint8_t *)cc_buf_str(&b), b.len, ctype, base, &lim, &f, &d);
-    json_t *j = NULL;
+    struct cc_buf out;
+    cc_buf_init(&out, SIZE_MAX / 2);
     if (err == CC_EPARSE) {
         /* feedparser's answer to a non-feed: bozo, no entries. */
         struct feed empty = {.bozo = true, .bozo_message = d.msg, .version = "",
                              .feed = {.updated = FEED_NO_DATE}};
-        feed_to_json(&empty, &j);
-        cli__print_json(j);
+        feed_write_json(&empty, &out);
+        fwrite(out.ptr, 1, out.len, stdout);
         cli__error("give an RSS, Atom or JSON Feed document", "'%s': %s", path,
                    d.msg);
         rc = CLI_FAIL;
     } else if (err) {
         cli__error(HINT, "cannot parse '%s': %s", path, d.msg[0] ? d.msg : cc_err_str(err));
         rc = CLI_FAIL;
-    } else {
-        feed_to_json(f, &j);
-        cli__print_json(j);
+    } else if (feed_write_json(f, &out) == CC_OK) {
+        /* written whole, in one go: the JSON is most of what this command costs */
+        fwrite(out.ptr, 1, out.len, stdout);
     }
-    json_decref(j);
+    cc_buf_release(&out);
     feed_free(f);
 out:
     cc_buf_release(&b);

@@ -219,6 +219,8 @@ void feed_free(struct feed *f)
 {
     if (!f)
         return;
+    if (f->html_ctxt)
+        ingest__libs()->htmlFreeParserCtxt(f->html_ctxt);
     cc_arena_release(&f->arena);
     free(f);
 }

@@ -91,6 +91,7 @@ struct feed {
     size_t dropped_items;      /* past limits.max_items */
     size_t dropped_old;        /* older than limits.max_age_days */
     struct cc_arena arena;     /* private: owns everything above */
+    void *html_ctxt;           /* private: libxml2's HTML parser, reused */
 };
 
 /* Zero fields mean "no limit". max_items keeps the first N entries in
@@ -119,8 +120,14 @@ cc_err feed_parse(const uint8_t *data, size_t len, const char *http_content_type
 void feed_free(struct feed *f);
 
 /* SPEC 2.1's JSON: {bozo, bozo_message, version, encoding, feed:{...},
- * entries:[...]}; dates RFC 3339 UTC or null. *out is a new reference. */
+ * entries:[...]}; dates RFC 3339 UTC or null; "dropped": {items, old}
+ * only when limits dropped entries. *out is a new reference. */
 cc_err feed_to_json(const struct feed *f, json_t **out);
+
+struct cc_buf;
+/* The same JSON as text (2-space indent, a final newline) appended to b.
+ * CC_ELIMIT when b's limit is reached (b is then as it was). */
+cc_err feed_write_json(const struct feed *f, struct cc_buf *b);
 
 /* Longest key feed_entry_key() writes, without the NUL. */
 #define FEED_KEY_MAX 512

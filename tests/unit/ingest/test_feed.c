@@ -161,6 +161,13 @@ static void test_sanitizer(void **state)
         {"<svg><script>x</script></svg>ok", "ok"},
         {"<object data=\"x\"><embed src=\"y\"></object>k", "k"},
         {"<br><hr>", "<br /><hr />"},
+        /* the fast path (no libxml2) agrees with the slow one */
+        {"<p>a <b>b</b> &amp; <em>c</em><br /></p>", "<p>a <b>b</b> &amp; <em>c</em><br /></p>"},
+        {"<p>unbalanced <b>x</p>", "<p>unbalanced <b>x</b></p>"},
+        {"<P>upper</P>", "<p>upper</p>"},
+        {"a > b", "a &gt; b"},
+        {"&quot;q&quot; &#8212;", "\"q\" \xE2\x80\x94"},
+        {"<b onclick=\"x\">y</b>", "<b>y</b>"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *got = sanitize(f, cases[i].in);
@@ -292,6 +299,13 @@ static void test_json_out(void **state)
                         "2026-01-02T00:00:00Z");
     assert_true(json_is_null(json_object_get(json_array_get(e, 1), "published")));
     assert_true(json_is_false(json_object_get(j, "bozo")));
+    /* a buffer too small is left as it was */
+    struct cc_buf small;
+    cc_buf_init(&small, 64);
+    cc_buf_addstr(&small, "keep");
+    assert_int_equal(feed_write_json(f, &small), CC_ELIMIT);
+    assert_string_equal(cc_buf_str(&small), "keep");
+    cc_buf_release(&small);
     assert_string_equal(json_string_value(json_object_get(j, "version")), "rss20");
     json_decref(j);
     feed_free(f);
