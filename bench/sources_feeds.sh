@@ -11,4 +11,12 @@ if ! /usr/bin/python3 -c 'import feedparser' 2>/dev/null; then
     echo "sources_feeds: python3-feedparser is missing (scripts/deps.sh bench installs it)" >&2
     exit 1
 fi
-exec /usr/bin/python3 "$here/sources_feeds.py" "$CC_BIN" "$here/results/sources.json"
+# The in-process harness (bench/feed_bench.c) is built beside CC_BIN.
+bdir=$(cd "$(dirname "$CC_BIN")" && pwd)
+if [ ! -f "$bdir/CMakeCache.txt" ]; then
+    echo "sources_feeds: $bdir is not a CMake build directory (needed for bench_feed)" >&2
+    exit 1
+fi
+cmake --build "$bdir" --target bench_feed >/dev/null
+exec /usr/bin/python3 "$here/sources_feeds.py" "$CC_BIN" "$bdir/bench_feed" \
+    "$here/results/sources.json"

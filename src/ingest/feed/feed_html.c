@@ -81,60 +81,26 @@ bool feed__looks_like_html(const char *s)
     return false;
 }
 
-static xmlDoc *parse_fragment(struct feed *f, const char *html)
+/* s[0..n) HTML-escaped (quotes too in attribute values). */
+static void escape(struct cc_buf *b, const char *s, size_t n, bool attr)
 {
-    const struct ingest_libs *L = ingest__libs();
-    if (!L)
-        return NULL;
-    struct cc_buf b;
-    cc_buf_init(&b, SIZE_MAX / 2);
-    /* The body is opened explicitly so leading text is not put in a <p>. */
-    cc_buf_addstr(&b, "<html><body>");
-    cc_buf_addstr(&b, html);
-    /* One parser context per feed: a new one per fragment was a third of
-     * the time of a feed with HTML in every item. */
-    if (!f->html_ctxt)
-        f->html_ctxt = L->htmlNewParserCtxt();
-    xmlDoc *doc = NULL;
-    if (f->html_ctxt && b.len < INT_MAX)
-        doc = L->htmlCtxtReadMemory(f->html_ctxt, cc_buf_str(&b), (int)b.len, NULL, "UTF-8",
-                                    HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-                                        HTML_PARSE_NOWARNING | HTML_PARSE_RECOVER |
-                                        HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT);
-    cc_buf_release(&b);
-    return doc;
-}
-
-static xmlNode *find_body(xmlNode *n)
-{
-    for (; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        if (strcasecmp((const char *)n->name, "body") == 0)
-            return n;
-        xmlNode *b = find_body(n->children);
-        if (b)
-            return b;
-    }
-    return NULL;
-}
-
-static void escape(struct cc_buf *b, const char *s, bool attr)
-{
-    for (const char *p = s; *p; p++) {
+    const char *run = s; /* copied in one piece up to the next special byte */
+    for (const char *p = s; p < s + n; p++) {
+        const char *rep;
         switch (*p) {
-        case '&': cc_buf_addstr(b, "&amp;"); break;
-        case '<': cc_buf_addstr(b, "&lt;"); break;
-        case '>': cc_buf_addstr(b, "&gt;"); break;
-        case '"':
-            if (attr) {
-                cc_buf_addstr(b, "&quot;");
-                break;
-            }
-            /* fall through */
-        default: cc_buf_addch(b, *p);
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = attr ? "&quot;" : NULL; break;
+        default: rep = NULL;
         }
+        if (!rep)
+            continue;
+        cc_buf_add(b, run, (size_t)(p - run));
+        cc_buf_addstr(b, rep);
+        run = p + 1;
     }
+    cc_buf_add(b, run, (size_t)(s + n - run));
 }
 
 static bool safe_url(const char *u, bool image)
@@ -156,26 +122,28 @@ static bool safe_url(const char *u, bool image)
     return false;
 }
 
+/* The sanitizer is driven by events (element start and end, text), from
+ * libxml2's HTML parser through SAX for strings, or from a tree walk for
+ * Atom's inline XHTML; the parser never builds a tree for a string. Events
+ * are balanced: the HTML parser closes what the markup left open. */
 struct san {
     struct feed *f;
     const char *base;
     struct cc_buf out;
+    int skip;        /* > 0 inside a dropped element: its nesting depth */
+    bool text_only;  /* titles: text, no markup at all */
 };
 
-static const char *attr_text(const xmlAttr *a)
-{
-    return a->children && a->children->content ? (const char *)a->children->content : "";
-}
+#define MAX_ATTRS 32
 
-static void emit_attrs(struct san *s, const xmlNode *n)
+static void emit_attrs(struct san *s, const char *el, const char *const *atts)
 {
-    bool image = strcasecmp((const char *)n->name, "img") == 0 ||
-                 strcasecmp((const char *)n->name, "source") == 0;
-    for (const xmlAttr *a = n->properties; a; a = a->next) {
-        const char *name = (const char *)a->name;
+    bool image = strcmp(el, "img") == 0 || strcmp(el, "source") == 0;
+    for (int i = 0; atts && atts[i] && i < 2 * MAX_ATTRS; i += 2) {
+        const char *name = atts[i];
+        const char *v = atts[i + 1] ? atts[i + 1] : "";
         if (!in(name, allowed_attrs))
             continue;
-        const char *v = attr_text(a);
         if (in(name, url_attrs)) {
             if (!safe_url(v, image))
                 continue;
@@ -183,49 +151,158 @@ static void emit_attrs(struct san *s, const xmlNode *n)
         } else if (strcasecmp(name, "srcset") == 0 && strchr(v, ':')) {
             continue; /* srcset with schemes: not worth parsing to check */
         }
-        cc_buf_addf(&s->out, " %s=\"", name);
-        escape(&s->out, v, true);
+        cc_buf_addch(&s->out, ' ');
+        cc_buf_addstr(&s->out, name);
+        cc_buf_add(&s->out, "=\"", 2);
+        escape(&s->out, v, strlen(v), true);
         cc_buf_addch(&s->out, '"');
     }
 }
 
-static void sanitize_nodes(struct san *s, const xmlNode *n, int depth)
+static void san_start(struct san *s, const char *name, const char *const *atts)
+{
+    if (s->skip) {
+        s->skip++;
+        return;
+    }
+    if (in(name, dropped_elements)) {
+        s->skip = 1;
+        return;
+    }
+    if (s->text_only || !in(name, allowed_elements))
+        return; /* unwrapped: its text stays */
+    cc_buf_addch(&s->out, '<');
+    cc_buf_addstr(&s->out, name);
+    emit_attrs(s, name, atts);
+    if (in(name, void_elements))
+        cc_buf_add(&s->out, " />", 3);
+    else
+        cc_buf_addch(&s->out, '>');
+}
+
+static void san_end(struct san *s, const char *name)
+{
+    if (s->skip) {
+        s->skip--;
+        return;
+    }
+    if (s->text_only || !in(name, allowed_elements) || in(name, void_elements))
+        return;
+    cc_buf_add(&s->out, "</", 2);
+    cc_buf_addstr(&s->out, name);
+    cc_buf_addch(&s->out, '>');
+}
+
+static void san_text(struct san *s, const char *t, size_t n)
+{
+    if (s->skip)
+        return;
+    if (s->text_only)
+        cc_buf_add(&s->out, t, n);
+    else
+        escape(&s->out, t, n, false);
+}
+
+static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    san_start(ctx, (const char *)name, (const char *const *)atts);
+}
+
+static void sax_end(void *ctx, const xmlChar *name)
+{
+    san_end(ctx, (const char *)name);
+}
+
+static void sax_text(void *ctx, const xmlChar *t, int n)
+{
+    if (n > 0)
+        san_text(ctx, (const char *)t, (size_t)n);
+}
+
+/* Runs html through libxml2's HTML parser into s. One parser context per
+ * feed, reused: a new one per fragment cost more than the parse. */
+static bool sax_parse(struct san *s, const char *html)
+{
+    const struct ingest_libs *L = ingest__libs();
+    if (!L)
+        return false;
+    htmlParserCtxtPtr c = s->f->html_ctxt;
+    if (!c) {
+        c = s->f->html_ctxt = L->htmlNewParserCtxt();
+        if (!c || !c->sax)
+            return false;
+        memset(c->sax, 0, sizeof(*c->sax));
+        c->sax->startElement = sax_start;
+        c->sax->endElement = sax_end;
+        c->sax->characters = sax_text;
+        c->sax->cdataBlock = sax_text;
+        c->sax->ignorableWhitespace = sax_text;
+    }
+    c->userData = s;
+    struct cc_buf b;
+    cc_buf_init(&b, SIZE_MAX / 2);
+    /* The body is opened explicitly so leading text is not put in a <p>. */
+    cc_buf_addstr(&b, "<html><body>");
+    cc_buf_addstr(&b, html);
+    bool ok = b.len < INT_MAX;
+    if (ok) {
+        xmlDoc *doc = L->htmlCtxtReadMemory(c, cc_buf_str(&b), (int)b.len, NULL, "UTF-8",
+                                            HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+                                                HTML_PARSE_NOWARNING | HTML_PARSE_RECOVER |
+                                                HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT);
+        if (doc)
+            L->xmlFreeDoc(doc); /* not built without a startDocument handler */
+    }
+    cc_buf_release(&b);
+    return ok;
+}
+
+static void san_tree(struct san *s, const xmlNode *n, int depth)
 {
     for (; n && depth < MAX_DEPTH; n = n->next) {
         if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
             if (n->content)
-                escape(&s->out, (const char *)n->content, false);
+                san_text(s, (const char *)n->content, strlen((const char *)n->content));
             continue;
         }
         if (n->type != XML_ELEMENT_NODE || !n->name)
             continue;
-        const char *name = (const char *)n->name;
-        if (in(name, dropped_elements))
-            continue;
-        if (!in(name, allowed_elements)) {
-            sanitize_nodes(s, n->children, depth + 1);
-            continue;
+        const char *atts[2 * MAX_ATTRS + 1];
+        int k = 0;
+        for (const xmlAttr *a = n->properties; a && k < 2 * MAX_ATTRS; a = a->next) {
+            atts[k++] = (const char *)a->name;
+            atts[k++] = a->children && a->children->content
+                            ? (const char *)a->children->content : "";
         }
-        cc_buf_addf(&s->out, "<%s", name);
-        emit_attrs(s, n);
-        if (in(name, void_elements)) {
-            cc_buf_addstr(&s->out, " />");
-            continue;
-        }
-        cc_buf_addch(&s->out, '>');
-        sanitize_nodes(s, n->children, depth + 1);
-        cc_buf_addf(&s->out, "</%s>", name);
+        atts[k] = NULL;
+        san_start(s, (const char *)n->name, atts);
+        san_tree(s, n->children, depth + 1);
+        san_end(s, (const char *)n->name);
     }
+}
+
+static const char *san_result(struct san *s)
+{
+    const char *r = s->text_only ? feed__trimdup(s->f, cc_buf_str(&s->out))
+                                 : feed__strndup(s->f, cc_buf_str(&s->out), s->out.len);
+    cc_buf_release(&s->out);
+    return r;
 }
 
 const char *feed__sanitize_tree(struct feed *f, const xmlNode *first, const char *base)
 {
     struct san s = {.f = f, .base = base};
     cc_buf_init(&s.out, SIZE_MAX / 2);
-    sanitize_nodes(&s, first, 0);
-    const char *r = feed__strndup(f, cc_buf_str(&s.out), s.out.len);
-    cc_buf_release(&s.out);
-    return r;
+    san_tree(&s, first, 0);
+    return san_result(&s);
+}
+
+const char *feed__tree_text(struct feed *f, const xmlNode *first)
+{
+    struct san s = {.f = f, .text_only = true};
+    cc_buf_init(&s.out, SIZE_MAX / 2);
+    san_tree(&s, first, 0);
+    return san_result(&s);
 }
 
 /* Tags a fragment may hold and still be its own sanitized form. */
@@ -297,44 +374,24 @@ const char *feed__sanitize(struct feed *f, const char *html, const char *base)
         return NULL;
     if (already_clean(html))
         return html; /* text, or simple markup: already its sanitized form */
-    xmlDoc *doc = parse_fragment(f, html);
-    if (!doc)
-        return feed__strdup(f, "");
-    xmlNode *body = find_body(ingest__libs()->xmlDocGetRootElement(doc));
-    const char *r = feed__sanitize_tree(f, body ? body->children : NULL, base);
-    ingest__libs()->xmlFreeDoc(doc);
-    return r;
-}
-
-static void text_of(struct cc_buf *b, const xmlNode *n, int depth)
-{
-    for (; n && depth < MAX_DEPTH; n = n->next) {
-        if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && n->content)
-            cc_buf_addstr(b, (const char *)n->content);
-        else if (n->type == XML_ELEMENT_NODE && !in((const char *)n->name, dropped_elements))
-            text_of(b, n->children, depth + 1);
+    struct san s = {.f = f, .base = base};
+    cc_buf_init(&s.out, SIZE_MAX / 2);
+    if (!sax_parse(&s, html)) {
+        cc_buf_release(&s.out);
+        return "";
     }
-}
-
-const char *feed__tree_text(struct feed *f, const xmlNode *first)
-{
-    struct cc_buf b;
-    cc_buf_init(&b, SIZE_MAX / 2);
-    text_of(&b, first, 0);
-    const char *r = feed__trimdup(f, cc_buf_str(&b));
-    cc_buf_release(&b);
-    return r;
+    return san_result(&s);
 }
 
 const char *feed__html_text(struct feed *f, const char *html)
 {
     if (!html || !feed__looks_like_html(html))
         return html;
-    xmlDoc *doc = parse_fragment(f, html);
-    if (!doc)
+    struct san s = {.f = f, .text_only = true};
+    cc_buf_init(&s.out, SIZE_MAX / 2);
+    if (!sax_parse(&s, html)) {
+        cc_buf_release(&s.out);
         return html;
-    xmlNode *body = find_body(ingest__libs()->xmlDocGetRootElement(doc));
-    const char *r = body ? feed__tree_text(f, body->children) : NULL;
-    ingest__libs()->xmlFreeDoc(doc);
-    return r;
+    }
+    return san_result(&s);
 }
