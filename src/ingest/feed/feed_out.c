@@ -10,6 +10,7 @@
  */
 #include "ingest/feed/feed.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -171,34 +172,45 @@ static void links(struct out *o, const struct feed_link *l, size_t n)
     end(o, ']');
 }
 
-static void persons(struct out *o, const struct feed_person *p, size_t n)
+/* A list of objects whose members are all strings: authors and tags. */
+struct member {
+    const char *name;
+    size_t offset; /* of a const char * in the element */
+};
+
+static void string_objects(struct out *o, const char *k, const void *arr, size_t n,
+                           size_t size, const struct member *m, size_t nm)
 {
-    key(o, "authors");
+    key(o, k);
     begin(o, '[');
     for (size_t i = 0; i < n; i++) {
+        const char *el = (const char *)arr + i * size;
         item(o);
         begin(o, '{');
-        kstr(o, "name", p[i].name);
-        kstr(o, "email", p[i].email);
-        kstr(o, "uri", p[i].uri);
+        for (size_t j = 0; j < nm; j++) {
+            const char *v;
+            memcpy(&v, el + m[j].offset, sizeof(v));
+            kstr(o, m[j].name, v);
+        }
         end(o, '}');
     }
     end(o, ']');
 }
 
+static void persons(struct out *o, const struct feed_person *p, size_t n)
+{
+    static const struct member m[] = {{"name", offsetof(struct feed_person, name)},
+                                      {"email", offsetof(struct feed_person, email)},
+                                      {"uri", offsetof(struct feed_person, uri)}};
+    string_objects(o, "authors", p, n, sizeof(*p), m, 3);
+}
+
 static void tags(struct out *o, const struct feed_tag *t, size_t n)
 {
-    key(o, "tags");
-    begin(o, '[');
-    for (size_t i = 0; i < n; i++) {
-        item(o);
-        begin(o, '{');
-        kstr(o, "term", t[i].term);
-        kstr(o, "scheme", t[i].scheme);
-        kstr(o, "label", t[i].label);
-        end(o, '}');
-    }
-    end(o, ']');
+    static const struct member m[] = {{"term", offsetof(struct feed_tag, term)},
+                                      {"scheme", offsetof(struct feed_tag, scheme)},
+                                      {"label", offsetof(struct feed_tag, label)}};
+    string_objects(o, "tags", t, n, sizeof(*t), m, 3);
 }
 
 static void entry(struct out *o, const struct feed_entry *e)

@@ -299,6 +299,14 @@ static void test_json_out(void **state)
                         "2026-01-02T00:00:00Z");
     assert_true(json_is_null(json_object_get(json_array_get(e, 1), "published")));
     assert_true(json_is_false(json_object_get(j, "bozo")));
+    json_decref(j);
+    feed_free(f);
+    /* strings that need escaping survive the text round trip */
+    f = parse(RSS_HEAD "<item><title>q\"b\\s&#9;t&#127;c \xE2\x82\xAC</title></item>" RSS_TAIL);
+    assert_int_equal(feed_to_json(f, &j), CC_OK);
+    e = json_object_get(j, "entries");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(e, 0), "title")),
+                        "q\"b\\s\tt\x7f" "c \xE2\x82\xAC");
     /* a buffer too small is left as it was */
     struct cc_buf small;
     cc_buf_init(&small, 64);
