@@ -189,6 +189,7 @@ cc_err feed_parse(const uint8_t *data, size_t len, const char *http_content_type
     cc_arena_init(&f->arena, ARENA_BLOCK, SIZE_MAX);
     f->version = "";
     f->encoding = feed__strdup(f, u.encoding);
+    base_url = feed__strdup(f, base_url); /* content[].base may be it */
     f->feed.updated = FEED_NO_DATE;
     if (u.bozo)
         feed__bozo(f, "%s", u.bozo_msg);

@@ -128,16 +128,17 @@ static const char *text(struct xctx *c, const xmlNode *n)
     return r;
 }
 
+/* Both return strings the feed owns: the model outlives libxml2's tree. */
 static const char *node_base(struct xctx *c, const xmlNode *n, const char *base)
 {
     const char *xb = xml_attr(n, "base");
-    return xb ? feed__resolve(c->f, base, xb) : base;
+    return xb ? feed__resolve(c->f, base, feed__strdup(c->f, xb)) : base;
 }
 
-static const char *node_lang(const xmlNode *n, const char *lang)
+static const char *node_lang(struct xctx *c, const xmlNode *n, const char *lang)
 {
     const char *l = xml_attr(n, "lang");
-    return l && *l ? l : lang;
+    return l && *l ? feed__strdup(c->f, l) : lang;
 }
 
 static int64_t parse_length(const char *s)
@@ -453,7 +454,7 @@ static void nested_items(struct xctx *c, const xmlNode *n, const char *base, con
         if (k->type != XML_ELEMENT_NODE)
             continue;
         if (is_item(k))
-            entry(c, k, node_base(c, k, base), node_lang(k, lang));
+            entry(c, k, node_base(c, k, base), node_lang(c, k, lang));
         else
             nested_items(c, k, base, lang, depth + 1);
     }
@@ -477,7 +478,7 @@ static void entry(struct xctx *c, const xmlNode *n, const char *base, const char
             about = (const char *)a->children->content;
     for (const xmlNode *k = n->children; k; k = k->next)
         if (k->type == XML_ELEMENT_NODE)
-            element(c, &t, k, node_base(c, k, base), node_lang(k, lang));
+            element(c, &t, k, node_base(c, k, base), node_lang(c, k, lang));
     if (!e->link && t.guid_link) {
         e->link = t.guid_link;
         add_link(c, &t, e->link, "alternate", "text/html");
@@ -547,7 +548,7 @@ static void channel(struct xctx *c, const xmlNode *n, const char *base, const ch
     for (const xmlNode *k = n->children; k; k = k->next) {
         if (k->type != XML_ELEMENT_NODE)
             continue;
-        const char *kb = node_base(c, k, base), *kl = node_lang(k, lang);
+        const char *kb = node_base(c, k, base), *kl = node_lang(c, k, lang);
         enum ns ns = ns_of(k);
         bool core = ns == NS_NONE || ns == NS_RSS || ns == NS_ATOM10 || ns == NS_ATOM03;
         if (is_item(k))
@@ -728,7 +729,7 @@ cc_err feed__parse_xml(struct feed *f, const char *text_in, size_t len, const ch
     const char *doc_base = absolute(link) ? link : base_url;
     /* RSS 2.0: items inside channel (depth 0 lets channel() descend into
      * it); RDF: items beside it; Atom: entries in the feed. */
-    channel(&c, root, node_base(&c, root, doc_base), node_lang(root, NULL), c.atom ? 1 : 0);
+    channel(&c, root, node_base(&c, root, doc_base), node_lang(&c, root, NULL), c.atom ? 1 : 0);
 out:
     if (doc)
         L->xmlFreeDoc(doc);
