@@ -178,6 +178,8 @@ cc_err feed_parse(const uint8_t *data, size_t len, const char *http_content_type
         cc_diag_set(d, NULL, 0, 0, "no data");
         return CC_EINVAL;
     }
+    if (!data)
+        data = (const uint8_t *)"";
     if (lim && lim->max_bytes && len > lim->max_bytes) {
         cc_diag_set(d, NULL, 0, 0, "feed is %zu bytes, over the limit of %zu", len,
                     lim->max_bytes);

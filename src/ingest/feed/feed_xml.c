@@ -106,8 +106,10 @@ static void gather(struct cc_buf *b, const xmlNode *n, int depth)
     for (; n && depth < MAX_DEPTH; n = n->next) {
         if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && n->content)
             cc_buf_addstr(b, (const char *)n->content);
-        else if (n->type == XML_ELEMENT_NODE || n->type == XML_ENTITY_REF_NODE)
+        else if (n->type == XML_ELEMENT_NODE)
             gather(b, n->children, depth + 1);
+        /* Entity references are never followed: a declared entity's nodes
+         * would be walked once per reference (billion laughs). */
     }
 }
 
@@ -631,6 +633,15 @@ static char *neutralize_doctype(const char *text, size_t len)
     for (const char *p = text; p + 9 < end; p++) {
         if (*p != '<')
             continue;
+        if (memcmp(p, "<!--", 4) == 0) {
+            const char *e = p + 4;
+            while (e + 3 <= end && memcmp(e, "-->", 3) != 0)
+                e++;
+            if (e + 3 > end)
+                return NULL;
+            p = e + 2;
+            continue;
+        }
         if (memcmp(p, "<!DOCTYPE", 9) == 0) {
             dt = p;
             break;
@@ -644,10 +655,19 @@ static char *neutralize_doctype(const char *text, size_t len)
     const char *gt = memchr(dt, '>', (size_t)(end - dt));
     if (!open || (gt && gt < open))
         return NULL;
-    const char *close = open;
-    while (close < end && !(close[0] == ']' && close + 1 < end &&
-                            (close[1] == '>' || close[1] == ' ' || close[1] == '\n')))
-        close++;
+    /* The subset ends at the first ']' outside quoted literals. */
+    const char *close = open + 1;
+    char quote = 0;
+    for (; close < end; close++) {
+        if (quote) {
+            if (*close == quote)
+                quote = 0;
+        } else if (*close == '"' || *close == '\'') {
+            quote = *close;
+        } else if (*close == ']') {
+            break;
+        }
+    }
     const char *ent = NULL;
     for (const char *p = open; p + 8 <= close; p++)
         if (memcmp(p, "<!ENTITY", 8) == 0) {

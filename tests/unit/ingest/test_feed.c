@@ -287,6 +287,33 @@ static void test_limits(void **state)
     }
 }
 
+static void test_entities_never_expand(void **state)
+{
+    (void)state;
+    /* A comment before the DOCTYPE, a ']' inside an entity value, and an
+     * attribute using an entity: none may expand (the doc would be ~1 GB). */
+    static const char *const docs[] = {
+        "<?xml version=\"1.0\"?><!-- <a> ] --><!DOCTYPE rss [\n"
+        "<!ENTITY a \"x]y\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+        "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">"
+        "<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\"><!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">"
+        "<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\"><!ENTITY h \"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">"
+        "<!ENTITY i \"&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;\">]>"
+        "<rss version=\"2.0\"><channel><title>t &i;</title><item><title>x &i;</title>"
+        "<enclosure url=\"http://e.example/&i;\" type=\"a\"/></item></channel></rss>",
+    };
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        struct feed *f = parse(docs[i]);
+        assert_true(f->bozo);
+        assert_non_null(strstr(f->bozo_message, "entity"));
+        assert_int_equal(f->n_entries, 1);
+        assert_true(strlen(f->entries[0].title) < 10);
+        for (size_t k = 0; k < f->entries[0].n_enclosures; k++)
+            assert_true(strlen(f->entries[0].enclosures[k].href) < 100);
+        feed_free(f);
+    }
+}
+
 static void test_json_out(void **state)
 {
     (void)state;
@@ -327,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_sanitizer),
         cmocka_unit_test(test_entry_keys),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_entities_never_expand),
         cmocka_unit_test(test_json_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
