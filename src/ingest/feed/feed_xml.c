@@ -683,6 +683,60 @@ static char *neutralize_doctype(const char *text, size_t len)
     return copy;
 }
 
+static bool xml_entity(const char *name, size_t n)
+{
+    static const char *const predefined[] = {"amp", "lt", "gt", "quot", "apos"};
+    for (size_t i = 0; i < 5; i++)
+        if (strlen(predefined[i]) == n && memcmp(name, predefined[i], n) == 0)
+            return true;
+    return false;
+}
+
+/* HTML's named entities (&nbsp; &eacute; ...), which RSS 0.91's DTD and
+ * careless feeds use without declaring, as numeric references XML knows.
+ * NULL when there are none (the usual case); else a malloc'ed copy and
+ * *len updated. Inside CDATA the rewrite is harmless: that text is HTML,
+ * where both forms mean the same. Unknown names are left to the parser. */
+static char *html_entities(struct xctx *c, const char *text, size_t *len)
+{
+    const struct ingest_libs *L = ingest__libs();
+    struct cc_buf b;
+    const char *end = text + *len, *run = text;
+    bool any = false;
+    cc_buf_init(&b, SIZE_MAX / 2);
+    for (const char *p = memchr(text, '&', *len); p; p = memchr(p + 1, '&', (size_t)(end - p - 1))) {
+        const char *name = p + 1;
+        size_t n = 0;
+        while (name + n < end && n < 32 &&
+               ((name[n] >= 'a' && name[n] <= 'z') || (name[n] >= 'A' && name[n] <= 'Z') ||
+                (n > 0 && name[n] >= '0' && name[n] <= '9')))
+            n++;
+        if (n == 0 || name + n >= end || name[n] != ';' || xml_entity(name, n))
+            continue;
+        char key[33];
+        memcpy(key, name, n);
+        key[n] = '\0';
+        const htmlEntityDesc *e = L->htmlEntityLookup((const xmlChar *)key);
+        if (!e)
+            continue;
+        if (!any)
+            feed__bozo(c->f, "undefined entity &%s; read as HTML's", key);
+        any = true;
+        cc_buf_add(&b, run, (size_t)(p - run));
+        cc_buf_addf(&b, "&#%u;", e->value);
+        run = name + n + 1;
+        if (run >= end)
+            break;
+    }
+    if (!any) {
+        cc_buf_release(&b);
+        return NULL;
+    }
+    cc_buf_add(&b, run, (size_t)(end - run));
+    *len = b.len;
+    return cc_buf_take(&b);
+}
+
 static void error_message(struct xctx *c, xmlParserCtxtPtr ctxt)
 {
     const xmlError *e = ingest__libs()->xmlCtxtGetLastError(ctxt);
@@ -704,17 +758,23 @@ cc_err feed__parse_xml(struct feed *f, const char *text_in, size_t len, const ch
         cc_diag_set(d, NULL, 0, 0, "feeds need libxml2: %s", ingest__libs_error());
         return CC_EUNSUPPORTED;
     }
-    if (len > INT_MAX) {
-        cc_diag_set(d, NULL, 0, 0, "feed too large for the XML parser");
-        return CC_ELIMIT;
-    }
     struct xctx c = {.f = f};
     cc_err err = CC_OK;
     char *blanked = neutralize_doctype(text_in, len);
     if (blanked)
         feed__bozo(f, "DOCTYPE with entity declarations ignored (entities are never expanded)");
-    xmlParserCtxtPtr ctxt = L->xmlNewParserCtxt();
+    char *rewritten = html_entities(&c, blanked ? blanked : text_in, &len);
+    if (rewritten) {
+        free(blanked);
+        blanked = rewritten;
+    }
+    xmlParserCtxtPtr ctxt = len <= INT_MAX ? L->xmlNewParserCtxt() : NULL;
     xmlDoc *doc = NULL;
+    if (len > INT_MAX) {
+        cc_diag_set(d, NULL, 0, 0, "feed too large for the XML parser");
+        err = CC_ELIMIT;
+        goto out;
+    }
     if (!ctxt) {
         err = CC_ENOMEM;
         goto out;

@@ -33,7 +33,7 @@
     X(xmlCtxtGetLastError) X(htmlNewParserCtxt) X(htmlFreeParserCtxt)          \
     X(htmlCtxtReadMemory) X(xmlSetGenericErrorFunc) X(__xmlGenericError)       \
     X(__xmlGenericErrorContext) X(xmlFree)                                      \
-    X(xmlBuildURI) /* the feed parser's link resolution */
+    X(xmlBuildURI) X(htmlEntityLookup) /* the feed parser's links and entities */
 
 #define INGEST_ZIP_FUNCS(X)                                                     \
     X(zip_get_num_entries) X(zip_discard) X(zip_strerror) X(zip_stat_index)    \
