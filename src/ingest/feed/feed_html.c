@@ -51,12 +51,13 @@ static const char *const allowed_attrs[] = {
 static const char *const url_attrs[] = {
     "cite", "href", "poster", "src", NULL};
 
+/* Names from libxml2's HTML parser are lower-case, and XHTML's are by
+ * definition; the lists are lower-case, sorted and NULL-terminated. */
 static int cmp_name(const void *key, const void *elem)
 {
-    return strcasecmp(key, *(const char *const *)elem);
+    return strcmp(key, *(const char *const *)elem);
 }
 
-/* The lists above are sorted (strcasecmp order) and NULL-terminated. */
 static bool in_sorted(const char *s, const char *const *list, size_t n)
 {
     return bsearch(s, list, n - 1, sizeof(*list), cmp_name) != NULL;

@@ -52,6 +52,13 @@ static void str(struct out *o, const char *s)
     size_t n = strlen(s);
     size_t run = 0; /* bytes of p[0..run) still to copy as they are */
     for (size_t i = 0; i < n;) {
+        /* plain ASCII, the bulk of every string, in one sweep */
+        while (i < n && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\') {
+            i++;
+            run++;
+        }
+        if (i == n)
+            break;
         unsigned char c = p[i];
         size_t k = 1;
         const char *esc = NULL;

@@ -779,7 +779,9 @@ cc_err feed__parse_xml(struct feed *f, const char *text_in, size_t len, const ch
         err = CC_ENOMEM;
         goto out;
     }
-    doc = L->xmlCtxtReadMemory(ctxt, blanked ? blanked : text_in, (int)len, base_url, "UTF-8",
+    /* The text is UTF-8 already: no encoding named (libxml2 would run a
+     * UTF-8 to UTF-8 converter over it) and the prolog's ignored. */
+    doc = L->xmlCtxtReadMemory(ctxt, blanked ? blanked : text_in, (int)len, base_url, NULL,
                                XML_PARSE_NONET | XML_PARSE_RECOVER | XML_PARSE_NOERROR |
                                    XML_PARSE_NOWARNING | XML_PARSE_NOCDATA |
                                    XML_PARSE_COMPACT | XML_PARSE_IGNORE_ENC);
