@@ -168,6 +168,9 @@ static void test_sanitizer(void **state)
         {"a > b", "a &gt; b"},
         {"&quot;q&quot; &#8212;", "\"q\" \xE2\x80\x94"},
         {"<b onclick=\"x\">y</b>", "<b>y</b>"},
+        /* UTF-8 stays UTF-8 (the HTML parser is told nothing and must not guess) */
+        {"<p title=\"\xC3\xA9\">caf\xC3\xA9 \xE2\x80\x94 \xE6\x97\xA5</p><i>x</i>",
+         "<p title=\"\xC3\xA9\">caf\xC3\xA9 \xE2\x80\x94 \xE6\x97\xA5</p><i>x</i>"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *got = sanitize(f, cases[i].in);
