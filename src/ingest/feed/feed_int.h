@@ -69,6 +69,13 @@ const char *feed__tree_text(struct feed *f, const xmlNode *first);
  * for RSS and JSON titles and descriptions. */
 bool feed__looks_like_html(const char *s);
 
+/* feed_xml_pre.c: malloc'ed copies of an XML text, or NULL when nothing
+ * needed changing: the DOCTYPE's internal subset blanked when it declares
+ * entities; HTML's named entities as numeric references (*len updated;
+ * sets bozo). */
+char *feed__blank_entity_decls(const char *text, size_t len);
+char *feed__html_entities(struct feed *f, const char *text, size_t *len);
+
 /* feed_xml.c / feed_json.c: fill f from a UTF-8 document. CC_EPARSE (with
  * d set) when the document is not a feed. */
 cc_err feed__parse_xml(struct feed *f, const char *text, size_t len, const char *base_url,
