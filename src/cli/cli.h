@@ -45,6 +45,7 @@ int cmd_ingest(int argc, char **argv, char *const *envp);
 int cmd_cron(int argc, char **argv, char *const *envp);
 int cmd_robots(int argc, char **argv, char *const *envp);
 int cmd_extract(int argc, char **argv, char *const *envp);
+int cmd_feed(int argc, char **argv, char *const *envp);
 int cmd_config(int argc, char **argv, char *const *envp);
 int cmd_lint(int argc, char **argv, char *const *envp);
 int cmd_projects(int argc, char **argv, char *const *envp);

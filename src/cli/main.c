@@ -35,6 +35,8 @@ const struct cli_command cli_commands[] = {
      .run = cmd_robots},
     {.name = "extract", .summary = "offline: main content of an HTML page as JSON",
      .run = cmd_extract},
+    {.name = "feed", .summary = "offline: parse an RSS, Atom or JSON feed file into JSON",
+     .run = cmd_feed},
     {.name = "config", .summary = "offline: validate a Compose file and print it normalized as JSON",
      .run = cmd_config},
     {.name = "lint", .summary = "security checklist of a Compose file (exit 1 on failures)",
