@@ -19,7 +19,7 @@
 /* Types SPEC names that this build has no implementation of yet: refused
  * with 501 rather than stored half-working. The implemented ones are the
  * registry's (ingest/sources/sources.h). */
-static const char *const planned_types[] = {"rss", "docs", "webhook", NULL};
+static const char *const planned_types[] = {"webhook", NULL};
 
 static bool in_list(const char *s, const char *const *list)
 {
@@ -251,8 +251,7 @@ static bool validate(struct http_req *req, struct http_resp *resp, const struct 
         return false;
     if (!ingest_source_type_find(s->type) && in_list(s->type, planned_types)) {
         http_resp_err(resp, CC_EUNSUPPORTED, "this version cannot run sources of this type yet",
-                      "supported now: manual (documents posted to the API) and file "
-                      "(a folder scanned on schedule or on demand)");
+                      "supported now: rss, docs, file and manual");
         return false;
     }
     struct api_deps *deps = req->server_data;

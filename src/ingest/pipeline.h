@@ -30,8 +30,10 @@ struct ingest_pipeline_cfg {
     int64_t extract_timeout_ms;  /* pdftotext */
     struct ingest_embed_cfg embed; /* knowledge.embed_*; url "" = no vectors */
     struct obs_family *m_documents; /* set by ingest_pipeline_init */
+    struct ingest_fetcher *fetcher; /* outbound HTTP(S) for feeds and pages; may be NULL */
 };
 
+struct ingest_fetcher;
 struct obs_registry;
 /* Registers cc_ingest_documents_total{source,result}. */
 void ingest_pipeline_init(struct ingest_pipeline_cfg *cfg, struct obs_registry *metrics);

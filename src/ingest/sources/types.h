@@ -7,5 +7,7 @@
 #include "ingest/sources/sources.h"
 
 extern const struct ingest_source_type ingest_source_file;
+extern const struct ingest_source_type ingest_source_rss;
+extern const struct ingest_source_type ingest_source_docs;
 
 #endif
