@@ -42,7 +42,7 @@ fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 install: build
-	@DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX) --strip
 
 clean:
 	rm -rf build build-* 

@@ -15,7 +15,7 @@ build_pkgs=(gcc make cmake pkg-config git
 test_pkgs=(libcmocka-dev python3 python3-pytest prometheus sqlite3
            clang-14 libfuzzer-14-dev libclang-rt-14-dev chromium
            docker.io busybox-static redis-tools postgresql-15 util-linux
-           docker-compose python3-yaml)
+           docker-compose python3-yaml systemd groff-base man-db)
 bench_pkgs=(wrk nginx-light python3-fastapi python3-uvicorn procps postgresql-15
             util-linux docker.io docker-compose hyperfine busybox-static redis-tools curl)
 fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)

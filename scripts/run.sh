@@ -51,7 +51,7 @@ cp -R "$root/deploy/demo/." "$demo/"
 if ! "$bin" projects show demo >/dev/null 2>&1; then
     "$bin" projects add "$demo/compose.yaml" >/dev/null
 fi
-if ! "$bin" up demo --wait --wait-timeout 60s; then
+if ! "$bin" up "$demo/compose.yaml" --wait --wait-timeout 60s; then
     echo "run.sh: the demo stack did not come up; the daemon keeps running" >&2
     echo "        (see: $bin health demo; $bin logs demo)" >&2
 fi

@@ -6,6 +6,9 @@ const $ = (id) => document.getElementById(id);
 let token = sessionStorage.getItem('cc_token') || '';
 
 async function api(method, path, body) {
+  // A refresh still under way at logout must not go out without a token
+  // (the server would answer 401 and the page would log it).
+  if (!token) throw Object.assign(new Error('signed out'), { status: 0 });
   const opts = { method, headers: { Authorization: 'Bearer ' + token } };
   if (body !== undefined) {
     opts.headers['Content-Type'] = 'application/json';
@@ -111,16 +114,33 @@ async function refreshSources() {
     prio.title = 'Priority 1-10: weighs this source\'s passages in search';
     prio.onchange = () => sourceAction(s.name, 'edit', { priority: Number(prio.value) });
     cell(tr, '').appendChild(prio);
-    cell(tr, s.schedule ? s.schedule + (s.tz ? ' ' + s.tz : '') : '—');
+    const sched = cell(tr, s.schedule ? s.schedule + (s.tz ? ' ' + s.tz : '') : '—');
+    if (s.next_run) sched.title = 'next run ' + s.next_run;
     cell(tr, s.enabled ? 'enabled' : 'paused');
     cell(tr, s.last_run || '—');
     const st = cell(tr, s.last_status || '—');
-    if (s.last_error) { st.title = s.last_error; st.className = 'error'; }
-    cell(tr, s.documents);
+    if (s.last_error) {
+      st.className = 'error';
+      const why = document.createElement('div');
+      why.className = 'note';
+      why.textContent = s.last_error;
+      st.appendChild(why);
+    }
+    const docs = cell(tr, String(s.documents));
+    docs.title = `runs ${s.counters.runs} · ingested ${s.counters.ingested} · failed ${s.counters.failed}`;
     const actions = cell(tr, '');
     if (s.type !== 'manual') actions.appendChild(button('Run now', 'plain', () => sourceAction(s.name, 'run')));
     actions.appendChild(button(s.enabled ? 'Pause' : 'Resume', 'plain',
       () => sourceAction(s.name, s.enabled ? 'pause' : 'resume')));
+    if (s.type !== 'manual') {
+      actions.appendChild(button('Schedule…', 'plain', () => {
+        const v = window.prompt('Cron schedule (e.g. @daily, 0 6 * * 1-5), empty for none', s.schedule || '');
+        if (v !== null) sourceAction(s.name, 'edit', { schedule: v.trim() ? v.trim() : null });
+      }));
+      actions.appendChild(button('Delete', 'plain', () => {
+        if (window.confirm(`Delete source ${s.name} and its ${s.documents} documents?`)) sourceAction(s.name, 'rm');
+      }));
+    }
     body.appendChild(tr);
   }
 }
@@ -696,17 +716,26 @@ $('search-form').addEventListener('submit', async (ev) => {
 
 $('source-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
-  const body = { name: $('source-name').value, type: 'file', path: $('source-path').value,
-                 priority: Number($('source-priority').value) };
+  const type = $('source-type').value;
+  const body = { name: $('source-name').value, type, priority: Number($('source-priority').value) };
+  if (type === 'file') body.path = $('source-path').value; else body.url = $('source-path').value;
   if ($('source-schedule').value) body.schedule = $('source-schedule').value;
+  if ($('source-tz').value) body.tz = $('source-tz').value;
   try {
     await api('POST', '/api/v1/sources', body);
-    $('source-name').value = ''; $('source-path').value = ''; $('source-schedule').value = '';
+    $('source-name').value = ''; $('source-path').value = ''; $('source-schedule').value = ''; $('source-tz').value = '';
     $('sources-error').textContent = '';
     await refreshSources();
   } catch (e) {
     $('sources-error').textContent = e.message;
   }
+});
+
+$('source-type').addEventListener('change', () => {
+  const file = $('source-type').value === 'file';
+  $('source-path-label').textContent = file ? 'Folder' : 'URL';
+  $('source-path').placeholder = file ? '/absolute/folder' : ($('source-type').value === 'rss'
+    ? 'https://example.org/feed.xml' : 'https://example.org/docs/');
 });
 
 $('logout').addEventListener('click', () => logout());

@@ -67,6 +67,24 @@ void api__projects_list(struct http_req *req, struct http_resp *resp)
     http_resp_json(resp, 200, json_pack("{s:o}", "projects", list));
 }
 
+/* The body's optional "env" ({"NAME": "value"}) as JSON text (freed by the
+ * caller); *ok false after answering 400. */
+static char *env_of(json_t *body, struct http_resp *resp, bool *ok)
+{
+    json_t *env = json_object_get(body, "env");
+    *ok = true;
+    if (!env || json_is_null(env))
+        return NULL;
+    if (!json_is_object(env)) {
+        http_resp_err(resp, CC_EINVAL, "'env' must be an object of strings",
+                      "send {\"env\": {\"NAME\": \"value\"}}: the variables the compose file "
+                      "uses, as your shell has them");
+        *ok = false;
+        return NULL;
+    }
+    return json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
 void api__projects_create(struct http_req *req, struct http_resp *resp)
 {
     struct orch_engine *eng = engine_of(req, resp);
@@ -97,8 +115,15 @@ void api__projects_create(struct http_req *req, struct http_resp *resp)
     struct orch_err oe = {{0}, {0}};
     json_t *warnings = NULL;
     char chosen[256] = "";
-    cc_err err = orch_engine_register(eng, name, path, &warnings, chosen, sizeof(chosen), &d,
-                                      &oe);
+    bool ok;
+    char *env = env_of(body, resp, &ok);
+    if (!ok) {
+        json_decref(body);
+        return;
+    }
+    cc_err err = orch_engine_register(eng, name, path, env, &warnings, chosen, sizeof(chosen),
+                                      &d, &oe);
+    free(env);
     json_decref(body);
     if (err == CC_EINVAL && d.msg[0]) {
         json_decref(warnings);
@@ -158,7 +183,19 @@ void api__projects_up(struct http_req *req, struct http_resp *resp)
         return;
     const char *id = http_req_param(req, "id");
     struct orch_err oe = {{0}, {0}};
-    cc_err err = orch_engine_up(eng, id, &oe);
+    json_t *body = NULL;
+    char *env = NULL;
+    bool ok = true;
+    if (req->body_len > 0) {    /* optional: {"env": {...}} replaces the kept variables */
+        if (http_req_json(req, resp, &body))
+            return;
+        env = env_of(body, resp, &ok);
+        json_decref(body);
+        if (!ok)
+            return;
+    }
+    cc_err err = orch_engine_up(eng, id, env, &oe);
+    free(env);
     if (err == CC_ENOTFOUND && !oe.msg[0]) {
         answer_json(resp, err, NULL, id);
         return;

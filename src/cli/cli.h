@@ -13,6 +13,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "core/err.h"
+
 #define CLI_OK 0
 #define CLI_FAIL 1
 #define CLI_USAGE 2
@@ -51,6 +53,16 @@ int cmd_logs(int argc, char **argv, char *const *envp);
 int cmd_restart(int argc, char **argv, char *const *envp);
 int cmd_resources(int argc, char **argv, char *const *envp);
 int cmd_shim(int argc, char **argv, char *const *envp);
+int cmd_backup(int argc, char **argv, char *const *envp);
+int cmd_restore(int argc, char **argv, char *const *envp);
+int cmd_man_pages(int argc, char **argv, char *const *envp);
+int cmd_config_example(int argc, char **argv, char *const *envp);
+
+struct cc_buf;
+/* The roff man page of `commandcenter name` from its --help text (the
+ * "usage:" lines are the synopsis, the rest the description). */
+cc_err cli__man_page(struct cc_buf *out, const char *name, const char *summary,
+                     const char *help);
 
 /* Options every client command accepts. */
 struct cli_client {

@@ -10,6 +10,7 @@
  * (an HTTP worker never waits on a container), and the CLI polls /health
  * until every service is ready, printing each change of state on a TTY.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/file.h"
 
 enum {
     O_FOLLOW = 1 << 0,
@@ -34,6 +36,7 @@ enum {
     O_WAIT = 1 << 5,
     O_WAIT_TIMEOUT = 1 << 6,
     O_NAME = 1 << 7,
+    O_DETACH = 1 << 8,   /* up -d: accepted, as `up` never holds the terminal */
 };
 
 struct orch_opts {
@@ -63,6 +66,7 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
         {"wait", no_argument, NULL, 'w'},
         {"wait-timeout", required_argument, NULL, 'W'},
         {"name", required_argument, NULL, 'N'},
+        {"detach", no_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof(*o));
@@ -70,7 +74,8 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
     int ch;
     optind = 1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, "hfn:t", longopts, NULL)) != -1) {
+    int li;
+    while ((li = -1, ch = getopt_long(argc, argv, ":hfn:td", longopts, &li)) != -1) {
         unsigned need = 0;
         switch (ch) {
         case 's': o->server = optarg; continue;
@@ -83,6 +88,11 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
         case 't': need = O_TIMESTAMPS; o->timestamps = true; break;
         case 'w': need = O_WAIT; o->wait = true; break;
         case 'N': need = O_NAME; o->name = optarg; break;
+        case 'd': need = O_DETACH; break;
+        case ':':
+            cli__error(NULL, "%s: option '%s' needs a value", argv[0], argv[optind - 1]);
+            fputs(usage, stderr);
+            return CLI_USAGE;
         case 'W':
             need = O_WAIT_TIMEOUT;
             o->wait = true;
@@ -93,10 +103,18 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
             }
             break;
         default:
+            cli__error(NULL, "%s: unknown option '%s'", argv[0], argv[optind - 1]);
             fputs(usage, stderr);
             return CLI_USAGE;
         }
         if (!(allowed & need)) {
+            /* li: the long option just read, or -1 for a short one */
+            if (li >= 0)
+                cli__error(NULL, "%s: option '--%s' does not apply to this command", argv[0],
+                           longopts[li].name);
+            else
+                cli__error(NULL, "%s: option '-%c' does not apply to this command", argv[0],
+                           ch);
             fputs(usage, stderr);
             return CLI_USAGE;
         }
@@ -104,6 +122,10 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
     o->args = argv + optind;
     o->nargs = argc - optind;
     if (o->nargs < min_args || o->nargs > max_args) {
+        if (o->nargs < min_args)
+            cli__error(NULL, "%s: missing argument", argv[0]);
+        else
+            cli__error(NULL, "%s: unexpected argument '%s'", argv[0], o->args[max_args]);
         fputs(usage, stderr);
         return CLI_USAGE;
     }
@@ -191,6 +213,46 @@ static const char projects_usage[] =
     "  --server URL   daemon address (default $CC_SERVER or " CLI_DEFAULT_SERVER ")\n"
     "  --json         print the daemon's JSON answer\n";
 
+/* The variables a compose file refers to ($NAME, ${NAME...}; $$ is a
+ * literal $) that this environment sets, as {"NAME": "value"}, or NULL
+ * when there is none: what `VAR=x commandcenter up FILE` hands the daemon,
+ * which reads the file with them before its .env, as Compose does. */
+static json_t *referenced_env(const char *file)
+{
+    char *text = NULL, why[512];
+    size_t len = 0;
+    if (cc_file_read(file, 1 << 20, &text, &len, why, sizeof(why)) != CC_OK)
+        return NULL;
+    json_t *env = json_object();
+    static const char name_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                     "0123456789_";
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (text[i] != '$')
+            continue;
+        if (text[i + 1] == '$') {
+            i++;
+            continue;
+        }
+        size_t at = i + 1 + (text[i + 1] == '{');
+        size_t n = strspn(text + at, name_chars);
+        if (n == 0 || n > 255 || isdigit((unsigned char)text[at]))
+            continue;
+        char name[256];
+        memcpy(name, text + at, n);
+        name[n] = '\0';
+        const char *v = getenv(name);
+        if (v)
+            json_object_set_new(env, name, json_string(v));
+        i = at + n - 1;
+    }
+    free(text);
+    if (json_object_size(env) == 0) {
+        json_decref(env);
+        return NULL;
+    }
+    return env;
+}
+
 static int register_file(const struct orch_opts *o, const char *file, const char *name,
                          json_t **out)
 {
@@ -200,7 +262,8 @@ static int register_file(const struct orch_opts *o, const char *file, const char
                    strerror(errno));
         return CLI_USAGE;
     }
-    json_t *body = json_pack("{s:s, s:s?}", "compose_file", abs, "name", name);
+    json_t *body = json_pack("{s:s, s:s?, s:o?}", "compose_file", abs, "name", name, "env",
+                             referenced_env(abs));
     int rc = call(o, "POST", "/api/v1/projects", body, out);
     json_decref(body);
     if (rc == CLI_OK && !o->json) {
@@ -285,7 +348,7 @@ int cmd_projects(int argc, char **argv, char *const *envp)
 /* up / down                                                           */
 
 static const char up_usage[] =
-    "usage: commandcenter up PROJECT|COMPOSE_FILE [--wait] [--wait-timeout D]\n"
+    "usage: commandcenter up PROJECT|COMPOSE_FILE [--wait] [--wait-timeout D] [-d]\n"
     "\n"
     "Starts a project: networks, volumes and images first, then every service in\n"
     "dependency order, each waiting for its dependencies' conditions. Given a\n"
@@ -295,6 +358,8 @@ static const char up_usage[] =
     "                    services that exited 0 count as done); exit 1 if one fails\n"
     "  --wait-timeout D  give up after D (default 5m; implies --wait), naming the\n"
     "                    services that are not ready and their last probe output\n"
+    "  -d, --detach      accepted for docker compose habits: up never holds the\n"
+    "                    terminal (the daemon runs the services)\n"
     "  --server URL      daemon address\n"
     "  --json            print the daemon's JSON answer\n";
 
@@ -427,17 +492,24 @@ static int wait_ready(const struct orch_opts *o, const char *project)
 int cmd_up(int argc, char **argv, char *const *envp)
 {
     struct orch_opts o;
-    int rc = parse_opts(argc, argv, O_WAIT | O_WAIT_TIMEOUT, up_usage, 1, 1, &o);
+    int rc = parse_opts(argc, argv, O_WAIT | O_WAIT_TIMEOUT | O_DETACH, up_usage, 1, 1, &o);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
     char name[256];
     snprintf(name, sizeof(name), "%s", o.args[0]);
-    if (is_file(o.args[0]) && (rc = project_for_file(&o, o.args[0], name, sizeof(name))))
-        return rc;
+    json_t *body = NULL;
+    if (is_file(o.args[0])) {
+        if ((rc = project_for_file(&o, o.args[0], name, sizeof(name))))
+            return rc;
+        /* up FILE brings the caller's variables, as docker compose up does */
+        json_t *env = referenced_env(o.args[0]);
+        body = json_pack("{s:o}", "env", env ? env : json_object());
+    }
     struct cc_buf path;
     project_path(&path, name, "/up");
     json_t *j = NULL;
-    rc = call(&o, "POST", cc_buf_str(&path), NULL, &j);
+    rc = call(&o, "POST", cc_buf_str(&path), body, &j);
+    json_decref(body);
     cc_buf_release(&path);
     if (rc == CLI_OK && o.json && !o.wait)
         cli__print_json(j);

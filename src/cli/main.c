@@ -34,9 +34,17 @@ const struct cli_command cli_commands[] = {
      .run = cmd_config},
     {.name = "lint", .summary = "security checklist of a Compose file (exit 1 on failures)",
      .run = cmd_lint},
+    {.name = "backup", .summary = "offline: back up the store (SQLite or PostgreSQL)",
+     .run = cmd_backup},
+    {.name = "restore", .summary = "offline: restore a backup into a stopped daemon's store",
+     .run = cmd_restore},
     {.name = "version", .summary = "print the version of this binary", .run = cmd_version},
     {.name = "shim", .summary = "internal: the process driver's per-service shim",
      .run = cmd_shim, .hidden = true},
+    {.name = "man-pages", .summary = "internal: write the man pages (make install)",
+     .run = cmd_man_pages, .hidden = true},
+    {.name = "config-example", .summary = "internal: print the example configuration",
+     .run = cmd_config_example, .hidden = true},
     {.name = NULL},
 };
 
@@ -51,6 +59,52 @@ static void usage(FILE *out)
     fprintf(out, "\nRun 'commandcenter COMMAND --help' for a command's options.\n"
                  "Client commands take --server URL (or CC_SERVER) and a token from\n"
                  "CC_TOKEN or CC_TOKEN_FILE.\n");
+}
+
+/* Optimal string alignment distance (Damerau-Levenshtein with adjacent
+ * transpositions), for "did you mean"; names longer than 31 bytes are far
+ * from every command anyway. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 31 || lb > 31)
+        return 99;
+    size_t d[32][32];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < best)
+                best = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+/* The visible command nearest to name (at most 2 edits, and fewer than
+ * half its letters), or NULL. */
+static const char *closest_command(const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (const struct cli_command *c = cli_commands; c->name; c++) {
+        size_t dist = c->hidden ? 99 : edit_distance(name, c->name);
+        if (dist < best_d && dist * 2 < strlen(c->name)) {
+            best = c->name;
+            best_d = dist;
+        }
+    }
+    return best;
 }
 
 int cli_main(int argc, char **argv, char *const *envp)
@@ -75,8 +129,13 @@ int cli_main(int argc, char **argv, char *const *envp)
     for (const struct cli_command *c = cli_commands; c->name; c++)
         if (strcmp(c->name, name) == 0)
             return c->run(argc - 1, argv + 1, envp);
-    cli__error("run 'commandcenter --help' for the list of commands",
-               "unknown command '%s'", name);
+    const char *near = closest_command(name);
+    if (near)
+        cli__error("run 'commandcenter --help' for the list of commands",
+                   "unknown command '%s'; did you mean '%s'?", name, near);
+    else
+        cli__error("run 'commandcenter --help' for the list of commands",
+                   "unknown command '%s'", name);
     return CLI_USAGE;
 }
 

@@ -121,6 +121,9 @@ cc_err cc_config_finish(struct cc_config *c, char *const *envp, struct cc_diag *
 cc_err cc_config_dump(const struct cc_config *c, struct cc_buf *out);
 /* Markdown reference of every key: path, type, default, env var, text. */
 cc_err cc_config_reference(struct cc_buf *out);
+/* The example configuration file: every key commented out with its
+ * default and its description, as YAML (deploy/commandcenter.example.yml). */
+cc_err cc_config_example(struct cc_buf *out);
 
 /* Joins data_dir and a relative path (absolute paths returned as copies).
  * Caller frees. */

@@ -4,8 +4,9 @@
  * Threads: the main thread only waits for signals (sigwait); libmicrohttpd's
  * pool runs the requests. Signals are blocked before any thread starts so
  * that every thread inherits the mask and only sigwait sees them.
- * Order: config -> log -> data dir -> store -> metrics -> auth -> ingest ->
- * orchestrator -> HTTP; teardown in reverse.
+ * Order: config -> log -> data dir and its lock -> store -> metrics -> auth
+ * -> ingest -> orchestrator -> HTTP -> READY=1 to systemd (notify.c) and the
+ * watchdog thread; teardown in reverse, after STOPPING=1.
  */
 #include "daemon/daemon.h"
 
@@ -22,7 +23,9 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/ctx.h"
+#include "core/lockfile.h"
 #include "core/log.h"
+#include "daemon/notify.h"
 #include "http/auth.h"
 #include "http/server.h"
 #include "ingest/parse/parse.h"
@@ -54,6 +57,9 @@ struct daemon {
     struct obs_family *m_jobs_queue;      /* gauge {state} */
     struct obs_series *m_jobs_oldest;     /* gauge */
     struct orch_engine *engine;
+    int lock_fd;                          /* data_dir/lock, held for our life */
+    struct daemon_notify notify;          /* systemd readiness and watchdog */
+    char url[300];                        /* where the HTTP server answers */
 };
 
 static int config_error(const struct cc_diag *d)
@@ -199,6 +205,29 @@ static int start_orchestrator(struct daemon *d)
     return 0;
 }
 
+/* One daemon per data directory: two would share the store, the process
+ * driver's state and the admin token file. */
+static int lock_data_dir(struct daemon *d)
+{
+    char *path = cc_config_path(&d->cfg, "lock");
+    long holder = 0;
+    cc_err err = cc_lockfile_acquire(path, &d->lock_fd, &holder);
+    if (err == CC_ECONFLICT && holder > 0)
+        fprintf(stderr, "commandcenter: another daemon (pid %ld) is using the data directory %s\n"
+                "hint: stop it first, or give this one its own data_dir (CC_DATA_DIR)\n",
+                holder, d->cfg.data_dir);
+    else if (err == CC_ECONFLICT)
+        fprintf(stderr, "commandcenter: another daemon is using the data directory %s\n"
+                "hint: stop it first, or give this one its own data_dir (CC_DATA_DIR)\n",
+                d->cfg.data_dir);
+    else if (err)
+        fprintf(stderr, "commandcenter: cannot lock %s: %s\n"
+                "hint: the data directory must be writable by this user\n",
+                path, strerror(errno));
+    free(path);
+    return err ? EXIT_STARTUP : 0;
+}
+
 static int open_store(struct daemon *d)
 {
     if (make_dirs(d->cfg.data_dir)) {
@@ -207,6 +236,8 @@ static int open_store(struct daemon *d)
                 d->cfg.data_dir, strerror(errno));
         return EXIT_STARTUP;
     }
+    if (lock_data_dir(d))
+        return EXIT_STARTUP;
     char *db = cc_config_path(&d->cfg, d->cfg.store.sqlite_path);
     struct store_cfg sc = {.driver = d->cfg.store.driver, .sqlite_path = db,
                            .busy_timeout_ms = d->cfg.store.busy_timeout_ms,
@@ -354,14 +385,15 @@ static int start_http(struct daemon *d)
         fprintf(stderr, "commandcenter: %s\n", err);
         return EXIT_STARTUP;
     }
-    char url[300];
+    char *url = d->url;
+    size_t urlsz = sizeof(d->url);
     const char *host = c->http.listen;
     const char *colon = strrchr(host, ':');
     int hostlen = colon ? (int)(colon - host) : 0;
     if (hostlen == 0 || (hostlen == 7 && strncmp(host, "0.0.0.0", 7) == 0))
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u", http_server_port(d->http));
+        snprintf(url, urlsz, "http://127.0.0.1:%u", http_server_port(d->http));
     else
-        snprintf(url, sizeof(url), "http://%.*s:%u", hostlen, host, http_server_port(d->http));
+        snprintf(url, urlsz, "http://%.*s:%u", hostlen, host, http_server_port(d->http));
     cc_log_info(&d->log, "daemon", "listening", CC_LS("url", url),
                 CC_LS("version", CC_VERSION), CC_LS("data_dir", c->data_dir));
     return 0;
@@ -404,6 +436,8 @@ static void teardown(struct daemon *d)
     obs_registry_free(d->metrics);
     if (d->ctx.log)
         cc_log_info(&d->log, "daemon", "stopped");
+    cc_lockfile_release(d->lock_fd);
+    d->lock_fd = -1;
     cc_config_release(&d->cfg);
 }
 
@@ -411,6 +445,7 @@ int daemon_run(const struct daemon_opts *opts, char *const *envp)
 {
     struct daemon d;
     memset(&d, 0, sizeof(d));
+    d.lock_fd = -1;
     int rc = load_config(&d, opts, envp);
     if (rc) {
         cc_config_release(&d.cfg);
@@ -448,6 +483,8 @@ int daemon_run(const struct daemon_opts *opts, char *const *envp)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    daemon_notify_init(&d.notify, envp, &d.log, d.ctx.clock);
+    daemon_notify_send(&d.notify, "STATUS=opening the store");
 
     rc = open_store(&d);
     if (rc)
@@ -482,8 +519,17 @@ int daemon_run(const struct daemon_opts *opts, char *const *envp)
     if (rc)
         goto out;
     record_event(&d, "daemon.started", "daemon started");
+    char status[400];
+    snprintf(status, sizeof(status), "READY=1\nSTATUS=serving on %s", d.url);
+    daemon_notify_send(&d.notify, status);
+    daemon_notify_watchdog_start(&d.notify, d.url);
     wait_for_stop(&d, &set);
+    daemon_notify_watchdog_stop(&d.notify);
+    daemon_notify_send(&d.notify, "STOPPING=1\nSTATUS=stopping");
 out:
+    if (rc)
+        daemon_notify_send(&d.notify, "STATUS=start-up failed; see the log");
     teardown(&d);
+    daemon_notify_release(&d.notify);
     return rc;
 }

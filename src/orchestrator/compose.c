@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/file.h"
 #include "core/yaml_guard.h"
 #include "orchestrator/compose_int.h"
 
@@ -795,23 +796,21 @@ static cc_err load_dotenv(struct orch__parser *p, const struct orch_compose_opts
                : o->dir ? cc_arena_printf(p->a, "%s/.env", o->dir) : NULL;
     if (!path)
         return CC_OK;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (!o->env_file && errno == ENOENT)
-            return CC_OK;
-        cc_diag_set(p->d, path, 0, 0, "cannot read the env file: %s", strerror(errno));
-        return CC_EIO;
-    }
-    char *buf = cc_xmalloc(ORCH_COMPOSE_MAX_FILE + 1);
-    size_t len = fread(buf, 1, ORCH_COMPOSE_MAX_FILE + 1, f);
-    fclose(f);
-    unsigned bad = 0;
-    cc_err err = len > ORCH_COMPOSE_MAX_FILE ? CC_ELIMIT
-                                             : orch__dotenv_parse(p->a, buf, len, out, &bad);
-    free(buf);
+    char *buf = NULL, why[512];
+    size_t len = 0;
+    cc_err err = cc_file_read(path, ORCH_COMPOSE_MAX_FILE, &buf, &len, why, sizeof(why));
+    if (err == CC_ENOTFOUND && !o->env_file)
+        return CC_OK;
     if (err == CC_ELIMIT)
         cc_diag_set(p->d, path, 0, 0, "the env file is larger than 1 MiB");
     else if (err)
+        cc_diag_set(p->d, path, 0, 0, "the env file: %s", why);
+    if (err)
+        return err == CC_ELIMIT ? err : CC_EIO;
+    unsigned bad = 0;
+    err = orch__dotenv_parse(p->a, buf, len, out, &bad);
+    free(buf);
+    if (err)
         cc_diag_set(p->d, path, bad, 1, "expected NAME=value (or a # comment) on this line");
     return err;
 }
@@ -854,22 +853,17 @@ cc_err orch_compose_load(const char *path, const struct orch_compose_opts *o,
                          struct orch_stack **out, struct cc_diag *d)
 {
     struct orch_compose_opts opts = *o;
-    char *data = NULL, *dir = NULL, *abs = NULL;
-    cc_err err = CC_EIO;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cc_diag_set(d, path, 0, 0, "cannot open the Compose file: %s", strerror(errno));
-        goto out;
-    }
-    data = cc_xmalloc(ORCH_COMPOSE_MAX_FILE + 1);
-    size_t len = fread(data, 1, ORCH_COMPOSE_MAX_FILE + 1, f);
-    if (ferror(f)) {
-        cc_diag_set(d, path, 0, 0, "cannot read the Compose file: %s", strerror(errno));
-        goto out;
-    }
-    if (len > ORCH_COMPOSE_MAX_FILE) {
-        err = CC_ELIMIT;
+    char *data = NULL, *dir = NULL, *abs = NULL, why[512];
+    size_t len = 0;
+    /* A regular file only: a FIFO or device named here must not block the
+     * HTTP worker that registers the project. */
+    cc_err err = cc_file_read(path, ORCH_COMPOSE_MAX_FILE, &data, &len, why, sizeof(why));
+    if (err == CC_ELIMIT) {
         cc_diag_set(d, path, 0, 0, "the Compose file is larger than 1 MiB");
+        goto out;
+    }
+    if (err) {
+        cc_diag_set(d, path, 0, 0, "the Compose file: %s", why);
         goto out;
     }
     abs = realpath(path, NULL);
@@ -884,8 +878,6 @@ cc_err orch_compose_load(const char *path, const struct orch_compose_opts *o,
         opts.file = path;
     err = orch_compose_parse(data, len, &opts, out, d);
 out:
-    if (f)
-        fclose(f);
     free(data);
     free(dir);
     free(abs);

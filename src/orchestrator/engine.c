@@ -110,6 +110,8 @@ static void project_free(struct orch__project *p)
     pthread_cond_destroy(&p->cv);
     free(p->evq);
     free(p->compose_path);
+    free(p->env_json);
+    orch__env_free(p->envp);
     free(p);
 }
 
@@ -191,7 +193,7 @@ static void persist(struct orch__project *p, const char *state, const struct orc
         json_decref(j);
     }
     struct store_project sp = {.id = p->id, .name = p->name, .compose_path = p->compose_path,
-                               .spec_json = spec, .state = state,
+                               .spec_json = spec, .state = state, .env_json = p->env_json,
                                .created_ms = p->created_ms, .updated_ms = orch__now_wall(p->eng)};
     cc_err err = s->ops->project_update(s, &sp);
     if (err)
@@ -210,7 +212,7 @@ static void readopt(struct orch_engine *eng, struct orch__project *p, const char
     struct orch_err e = {0};
     struct orch_stack *st = NULL;
     struct orch__svc *svcs = NULL;
-    cc_err err = orch__spec_load(eng, p->compose_path, p->name, &st, &svcs, NULL, &e);
+    cc_err err = orch__spec_load(eng, p->compose_path, p->name, p->envp, &st, &svcs, NULL, &e);
     if (err) {
         cc_log_error(orch__log(eng), "orchestrator", "cannot re-adopt project: its compose file "
                      "does not load", CC_LS("project", p->name), CC_LS("error", e.msg));
@@ -270,6 +272,13 @@ static void load_cb(void *arg, const struct store_project *sp)
     struct orch__project *p = project_new(l->eng, sp->name, sp->compose_path);
     p->id = sp->id;
     p->created_ms = sp->created_ms;
+    struct orch_err e = {0};
+    if (orch__env_parse(sp->env_json, &p->envp, &e) == CC_OK)
+        p->env_json = sp->env_json && *sp->env_json ? cc_xstrdup(sp->env_json) : NULL;
+    else
+        cc_log_warn(orch__log(l->eng), "orchestrator", "a project's kept variables are "
+                    "unreadable; it loads without them", CC_LS("project", sp->name),
+                    CC_LS("error", e.msg));
     l->v[l->n].p = p;
     l->v[l->n].spec = sp->spec_json ? cc_xstrdup(sp->spec_json) : NULL;
     l->v[l->n].up = sp->state && strcmp(sp->state, "up") == 0;
@@ -379,7 +388,7 @@ static json_t *warnings_json(const struct orch_stack *st)
 }
 
 cc_err orch_engine_register(struct orch_engine *eng, const char *name, const char *compose_path,
-                            json_t **warnings, char *name_out, size_t name_outsz,
+                            const char *env_json, json_t **warnings, char *name_out, size_t name_outsz,
                             struct cc_diag *d, struct orch_err *e)
 {
     if (!compose_path || !*compose_path)
@@ -390,8 +399,12 @@ cc_err orch_engine_register(struct orch_engine *eng, const char *name, const cha
                          "cannot open %.300s: %s", compose_path, strerror(errno));
     struct orch_stack *st = NULL;
     struct orch__svc *svcs = NULL;
-    cc_err err = orch__spec_load(eng, abs, NULL, &st, &svcs, d, e);
+    char **envp = NULL;
+    cc_err err = orch__env_parse(env_json, &envp, e);
+    if (!err)
+        err = orch__spec_load(eng, abs, NULL, envp, &st, &svcs, d, e);
     if (err) {
+        orch__env_free(envp);
         free(abs);
         return err;
     }
@@ -410,6 +423,7 @@ cc_err orch_engine_register(struct orch_engine *eng, const char *name, const cha
     struct store *s = estore(eng);
     if (s) {
         struct store_project sp = {.name = pname, .compose_path = abs, .state = "down",
+                                   .env_json = envp ? env_json : NULL,
                                    .created_ms = p->created_ms, .updated_ms = p->created_ms};
         err = s->ops->project_insert(s, &sp, &p->id);
         if (err) {
@@ -419,6 +433,9 @@ cc_err orch_engine_register(struct orch_engine *eng, const char *name, const cha
             goto out;
         }
     }
+    p->envp = envp;
+    p->env_json = envp ? cc_xstrdup(env_json) : NULL;
+    envp = NULL;
     p->refs = 1;
     project_add(eng, p);
     if (warnings)
@@ -426,6 +443,7 @@ cc_err orch_engine_register(struct orch_engine *eng, const char *name, const cha
     if (name_out && name_outsz)
         snprintf(name_out, name_outsz, "%s", pname);
 out:
+    orch__env_free(envp);
     orch__svcs_free(svcs, st->nservices);
     orch_stack_free(st);
     free(abs);
@@ -467,7 +485,8 @@ cc_err orch_engine_unregister(struct orch_engine *eng, const char *name, struct 
     return err;
 }
 
-cc_err orch_engine_up(struct orch_engine *eng, const char *name, struct orch_err *e)
+cc_err orch_engine_up(struct orch_engine *eng, const char *name, const char *env_json,
+                      struct orch_err *e)
 {
     struct orch__project *p = orch__project_ref(eng, name);
     if (!p)
@@ -476,9 +495,20 @@ cc_err orch_engine_up(struct orch_engine *eng, const char *name, struct orch_err
     struct orch_stack *st = NULL;
     struct orch__svc *svcs = NULL;
     struct orch__slot *sl = NULL;
-    cc_err err = orch__spec_load(eng, p->compose_path, p->name, &st, &svcs, NULL, e);
+    char **envp = NULL;
+    cc_err err = env_json ? orch__env_parse(env_json, &envp, e) : CC_OK;
+    if (!err)
+        err = orch__spec_load(eng, p->compose_path, p->name, env_json ? envp : p->envp, &st,
+                              &svcs, NULL, e);
     if (err)
         goto out;
+    if (env_json) {     /* the file loads with them: they are the project's now */
+        orch__env_free(p->envp);
+        free(p->env_json);
+        p->envp = envp;
+        p->env_json = envp ? cc_xstrdup(env_json) : NULL;
+        envp = NULL;
+    }
     pthread_mutex_lock(&p->mu);
     bool running = p->thr_running;
     sl = p->slot;
@@ -522,6 +552,7 @@ cc_err orch_engine_up(struct orch_engine *eng, const char *name, struct orch_err
     st = NULL;
     svcs = NULL;
 out:
+    orch__env_free(envp);
     if (st)
         orch__svcs_free(svcs, st->nservices);
     orch_stack_free(st);

@@ -61,6 +61,9 @@ struct orch_engine_cfg {
 
 struct orch_engine;
 
+/* The most bytes of a project's variables (the JSON of env_json). */
+#define ORCH_ENV_MAX (64 * 1024)
+
 cc_err orch_engine_create(const struct orch_engine_cfg *cfg, struct orch_engine **out,
                           struct orch_err *e);
 /* Stops supervising (threads joined); leaves services running so a restarted
@@ -70,18 +73,25 @@ void orch_engine_destroy(struct orch_engine *eng);
 /* Registers a project from a compose file (parsed and validated now; its
  * warnings are returned in *warnings, a JSON array, when not NULL). name
  * NULL: the file's `name`, else its directory's name; the name chosen is
- * copied to name_out (may be NULL). CC_ECONFLICT if a project of that name
- * exists; CC_EINVAL with d filled for a bad file. */
+ * copied to name_out (may be NULL). env_json (may be NULL): the caller's
+ * variables, {"NAME": "value"}, which the file's ${NAME} take before the
+ * project's .env (as Compose reads the shell first); kept with the project,
+ * so a restarted daemon loads the same stack. CC_ECONFLICT if a project of
+ * that name exists; CC_EINVAL with d filled for a bad file or in e for bad
+ * variables. */
 cc_err orch_engine_register(struct orch_engine *eng, const char *name, const char *compose_path,
-                            json_t **warnings, char *name_out, size_t name_outsz,
+                            const char *env_json, json_t **warnings, char *name_out, size_t name_outsz,
                             struct cc_diag *d, struct orch_err *e);
 /* Forgets a project; CC_ESTATE unless it is down. */
 cc_err orch_engine_unregister(struct orch_engine *eng, const char *name, struct orch_err *e);
 
 /* Starts the project (re-reading its compose file) and returns at once;
  * progress shows in health and events. Already up: reconciles (starts what
- * is missing, recreates what changed). CC_ENOTFOUND unknown project. */
-cc_err orch_engine_up(struct orch_engine *eng, const char *name, struct orch_err *e);
+ * is missing, recreates what changed). env_json: new variables for the
+ * project (replacing the kept ones once the file loads with them), or NULL
+ * to keep them. CC_ENOTFOUND unknown project. */
+cc_err orch_engine_up(struct orch_engine *eng, const char *name, const char *env_json,
+                      struct orch_err *e);
 /* Stops services in reverse dependency order with their grace periods,
  * removes them and the project's networks; waits for it. */
 cc_err orch_engine_down(struct orch_engine *eng, const char *name, struct orch_err *e);

@@ -103,6 +103,8 @@ struct orch__project {
     int64_t id, created_ms;
     char name[128];
     char *compose_path;
+    char *env_json;                     /* the caller's variables ({"NAME": "v"}); NULL = none */
+    char **envp;                        /* the same as "NAME=v" strings, NULL-terminated */
     char want_driver[16];               /* auto or a driver's name */
     struct orch__slot *slot;            /* NULL until resolved */
 
@@ -189,10 +191,18 @@ cc_err orch__slots_assign(struct orch_engine *eng, struct orch__slot *proj,
 /* engine_spec.c */
 void orch__svcs_free(struct orch__svc *v, size_t n);
 const char *orch__stack_driver(const struct orch_stack *st);   /* NULL: not set */
-/* Reads and validates a compose file into a stack and its services. */
+/* Reads and validates a compose file into a stack and its services, with
+ * envp ("NAME=value", NULL-terminated; may be NULL) as the environment its
+ * variables come from before the project's .env. */
 cc_err orch__spec_load(struct orch_engine *eng, const char *path, const char *name,
-                       struct orch_stack **st_out, struct orch__svc **svcs_out,
-                       struct cc_diag *d, struct orch_err *e);
+                       char *const *envp, struct orch_stack **st_out,
+                       struct orch__svc **svcs_out, struct cc_diag *d, struct orch_err *e);
+/* The caller's variables as JSON ({"NAME": "value"}, NULL or "" = none) ->
+ * a NULL-terminated "NAME=value" array (*out NULL for none). CC_EINVAL
+ * with why in e for a name that is not [A-Za-z_][A-Za-z0-9_]*, a value
+ * that is not a string or holds a NUL, or more than ORCH_ENV_MAX bytes. */
+cc_err orch__env_parse(const char *json, char ***out, struct orch_err *e);
+void orch__env_free(char **envp);   /* NULL-safe */
 
 /* engine_sup.c (p->mu held) */
 cc_err orch__sup_thread_start(struct orch__project *p, struct orch_err *e);

@@ -7,8 +7,10 @@
  */
 #include "orchestrator/engine_int.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -166,11 +168,67 @@ static cc_err build_svcs(const struct orch_engine *eng, const struct orch_stack 
     return CC_OK;
 }
 
-cc_err orch__spec_load(struct orch_engine *eng, const char *path, const char *name,
-                       struct orch_stack **st_out, struct orch__svc **svcs_out,
-                       struct cc_diag *d, struct orch_err *e)
+cc_err orch__env_parse(const char *json, char ***out, struct orch_err *e)
 {
-    struct orch_compose_opts o = {.default_name = name};
+    *out = NULL;
+    if (!json || !*json)
+        return CC_OK;
+    if (strlen(json) > ORCH_ENV_MAX)
+        return orch_errf(e, CC_EINVAL, "send only the variables the compose file uses",
+                         "'env' is larger than %d KiB", ORCH_ENV_MAX / 1024);
+    json_t *j = json_loads(json, 0, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return orch_errf(e, CC_EINVAL, "send {\"NAME\": \"value\", ...}",
+                         "'env' must be an object of strings");
+    }
+    char **v = cc_xcalloc(json_object_size(j) + 1, sizeof(*v));
+    size_t n = 0;
+    const char *name;
+    json_t *val;
+    cc_err err = CC_OK;
+    json_object_foreach(j, name, val) {
+        size_t len = strlen(name);
+        bool ok = len > 0 && !isdigit((unsigned char)name[0]) &&
+                  strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                               "0123456789_") == len;
+        if (!ok) {
+            err = orch_errf(e, CC_EINVAL, "names are letters, digits and _, not starting "
+                            "with a digit", "bad variable name '%.64s' in 'env'", name);
+            break;
+        }
+        if (!json_is_string(val) || strlen(json_string_value(val)) != json_string_length(val)) {
+            err = orch_errf(e, CC_EINVAL, "values are strings without NUL bytes",
+                            "the value of '%.64s' in 'env' is not a string", name);
+            break;
+        }
+        size_t sz = len + 1 + json_string_length(val) + 1;
+        v[n] = cc_xmalloc(sz);
+        snprintf(v[n++], sz, "%s=%s", name, json_string_value(val));
+    }
+    json_decref(j);
+    if (err) {
+        orch__env_free(v);
+        return err;
+    }
+    *out = v;
+    return CC_OK;
+}
+
+void orch__env_free(char **envp)
+{
+    if (!envp)
+        return;
+    for (char **p = envp; *p; p++)
+        free(*p);
+    free(envp);
+}
+
+cc_err orch__spec_load(struct orch_engine *eng, const char *path, const char *name,
+                       char *const *envp, struct orch_stack **st_out,
+                       struct orch__svc **svcs_out, struct cc_diag *d, struct orch_err *e)
+{
+    struct orch_compose_opts o = {.default_name = name, .envp = envp};
     struct orch_stack *st = NULL;
     struct cc_diag dd = {0};
     cc_err err = orch_compose_load(path, &o, &st, &dd);

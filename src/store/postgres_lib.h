@@ -22,7 +22,8 @@
     X(PQunescapeBytea) X(PQtransactionStatus) X(PQsetNoticeProcessor)            \
     X(PQresultErrorField) X(PQprepare) X(PQgetvalue) X(PQgetisnull) X(PQfinish)   \
     X(PQexecPrepared) X(PQconninfoParse) X(PQconninfoFree) X(PQconnectdb)         \
-    X(PQcmdTuples) X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult)
+    X(PQcmdTuples) X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult)                \
+    X(PQgetCopyData)
 
 struct pg_lib {
 #define PG_LIB_MEMBER(f) __typeof__(&f) f;

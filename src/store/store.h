@@ -58,6 +58,7 @@ struct store_project {
     const char *compose_path;
     const char *spec_json;     /* normalized stack; may be NULL */
     const char *state;         /* "registered", "up", "down", ... */
+    const char *env_json;      /* {"NAME": "value"}: the caller's variables; may be NULL */
     int64_t created_ms;
     int64_t updated_ms;
 };

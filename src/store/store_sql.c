@@ -22,7 +22,7 @@
 #include "store/store_int.h"
 
 #define TOKEN_COLS "id, name, hash, scope, created_ms, last_used_ms"
-#define PROJECT_COLS "id, name, compose_path, spec_json, state, created_ms, updated_ms"
+#define PROJECT_COLS "id, name, compose_path, spec_json, state, created_ms, updated_ms, env_json"
 #define EVENT_COLS "id, ts_ms, kind, project, service, message"
 #define SOURCE_COLS                                                                    \
     "id, name, type, url, path, schedule, tz, priority, enabled, auth_json,"           \
@@ -49,11 +49,11 @@ const struct store_sql_stmt store__sql_core_stmts[SQL__COUNT] = {
     [SQL_TOKEN_TOUCH] = {.name = "token_touch", .sql =
         "UPDATE tokens SET last_used_ms = ?2 WHERE id = ?1"},
     [SQL_PROJECT_INSERT] = {.name = "project_insert", .sql =
-        "INSERT INTO projects (name, compose_path, spec_json, state, created_ms, updated_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"},
+        "INSERT INTO projects (name, compose_path, spec_json, state, created_ms, updated_ms,"
+        " env_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id"},
     [SQL_PROJECT_UPDATE] = {.name = "project_update", .sql =
         "UPDATE projects SET name = ?2, compose_path = ?3, spec_json = ?4, state = ?5,"
-        " updated_ms = ?6 WHERE id = ?1"},
+        " updated_ms = ?6, env_json = ?7 WHERE id = ?1"},
     [SQL_PROJECT_GET] = {.name = "project_get", .sql =
         "SELECT " PROJECT_COLS " FROM projects WHERE name = ?1"},
     [SQL_PROJECT_LIST] = {.name = "project_list", .per = {
@@ -472,7 +472,8 @@ cc_err store__sql_project_insert(struct store *st, const struct store_project *p
 {
     return insert_id(st, SQL_PROJECT_INSERT,
                      SQL_PARAMS(SQL_T(p->name), SQL_T(p->compose_path), SQL_T(p->spec_json),
-                                SQL_T(p->state), SQL_I(p->created_ms), SQL_I(p->updated_ms)),
+                                SQL_T(p->state), SQL_I(p->created_ms), SQL_I(p->updated_ms),
+                                SQL_T(p->env_json)),
                      out_id);
 }
 
@@ -480,7 +481,8 @@ cc_err store__sql_project_update(struct store *st, const struct store_project *p
 {
     return write_one(st, SQL_PROJECT_UPDATE,
                      SQL_PARAMS(SQL_I(p->id), SQL_T(p->name), SQL_T(p->compose_path),
-                                SQL_T(p->spec_json), SQL_T(p->state), SQL_I(p->updated_ms)));
+                                SQL_T(p->spec_json), SQL_T(p->state), SQL_I(p->updated_ms),
+                                SQL_T(p->env_json)));
 }
 
 static void row_project(struct store_sql_row *r, void *ctx)
@@ -494,6 +496,7 @@ static void row_project(struct store_sql_row *r, void *ctx)
         .state = store__sql_str(r, 4),
         .created_ms = store__sql_int(r, 5),
         .updated_ms = store__sql_int(r, 6),
+        .env_json = store__sql_str(r, 7),
     };
     c->cb.project(c->arg, &p);
 }

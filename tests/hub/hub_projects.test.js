@@ -40,6 +40,17 @@ async function main() {
       sse.push(r.headers()['last-event-id']);
   });
   let failed = 0;
+  // The "reconnecting in 1 s" notice lasts a second; on a loaded machine a
+  // poll can miss it, so an observer set before the page's scripts run
+  // remembers that it was shown.
+  await page.addInitScript(() => {
+    document.addEventListener('DOMContentLoaded', () => {
+      const el = document.querySelector('#events-error');
+      new MutationObserver(() => {
+        if (/reconnecting in/.test(el.textContent)) window.__sawReconnect = true;
+      }).observe(el, { childList: true, characterData: true, subtree: true });
+    });
+  });
   await page.route('**/api/v1/events', (route) => {
     if (route.request().headers()['accept'] === 'text/event-stream' && failed++ === 0) return route.abort();
     return route.continue();
@@ -58,8 +69,7 @@ async function main() {
     if (!/process/.test(await text(proj + ' .project-head .muted'))) throw new Error('driver not shown');
     // The event stream is connected (after one failed attempt) before anything happens.
     stage = 'event stream reconnect';
-    await page.waitForFunction(() => /reconnecting in/.test(document.querySelector('#events-error').textContent),
-                               null);
+    await page.waitForFunction(() => window.__sawReconnect === true, null);
     await page.waitForFunction(() => document.querySelector('#events-live').textContent === 'live',
                                null);
     await page.unroute('**/api/v1/events');

@@ -62,6 +62,32 @@ def test_usage_errors_exit_2(args, tmp_path):
     assert res.stderr.strip(), "usage error without a message"
 
 
+@pytest.mark.parametrize("args, said", [
+    (["stauts"], "did you mean 'status'"),
+    (["lgos", "p", "s"], "did you mean 'logs'"),
+    (["up", "p", "--bogus"], "unknown option '--bogus'"),
+    (["logs", "p", "s", "--tail"], "'--tail' needs a value"),
+    (["up", "p", "--tail", "5"], "'--tail' does not apply"),
+    (["up"], "missing argument"),
+    (["down", "p", "extra"], "unexpected argument 'extra'"),
+])
+def test_usage_errors_name_the_problem(args, said):
+    """A mistyped command gets a suggestion and a bad flag is named, as git
+    and docker compose do."""
+    res = run_cc(args, env={"CC_SERVER": "http://127.0.0.1:%d" % free_port(),
+                            "CC_TOKEN": "cc_" + "A" * 43})
+    assert res.returncode == 2, res
+    assert said in res.stderr, res
+
+
+def test_up_detach_is_accepted(tmp_path):
+    """`up -d` (docker compose habit) is accepted: the failure is the daemon
+    being unreachable, not a usage error."""
+    res = run_cc(["up", "-d", "p"], env={"CC_SERVER": "http://127.0.0.1:%d" % free_port(),
+                                         "CC_TOKEN": "cc_" + "A" * 43})
+    assert res.returncode == 1 and "cannot reach the daemon" in res.stderr, res
+
+
 def test_tokens_create_list_rm(served):
     env = client(served)
     res = run_cc(["tokens", "create", "cli-human", "--scope", "read"], env=env)

@@ -144,3 +144,20 @@ def test_agrees_with_docker_compose(path):
         assert set(svc.get("networks", {})) == set(mine.get("networks", {})) - {"default"}
         if "environment" in svc:
             assert {k: str(v) for k, v in svc["environment"].items()} == mine["environment"]
+
+
+def test_config_reads_stdin_and_refuses_fifos(tmp_path):
+    """`config -` reads standard input (docker compose -f -); a FIFO is
+    refused at once instead of waiting for a writer."""
+    import os
+    import subprocess
+    from conftest import CC_BIN, clean_env
+    res = subprocess.run([CC_BIN, "config", "-"], input=b"services:\n  a: {image: x}\n",
+                         capture_output=True, timeout=60, env=clean_env(), cwd=str(tmp_path))
+    assert res.returncode == 0, res
+    assert b'"a"' in res.stdout, res
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(str(fifo))
+    res = subprocess.run([CC_BIN, "config", str(fifo)], capture_output=True,
+                         timeout=60, env=clean_env())
+    assert res.returncode == 1 and b"not a regular file" in res.stderr, res

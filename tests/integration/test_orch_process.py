@@ -10,6 +10,7 @@ unhealthy and repeated failure trips the breaker; logs follow across a restart;
 stack; bad input answers clearly."""
 
 import json
+from datetime import datetime, timezone
 import os
 import shutil
 import signal
@@ -347,6 +348,15 @@ def test_bad_input(orch):
     assert r.status == 400, r
     r = o.d.admin("POST", "/api/v1/projects", json_body={"compose_file": "/nonexistent/c.yaml"})
     assert r.status in (400, 404), r
+    # A FIFO (or any non-regular file) is refused at once: the open must not
+    # wait for a writer, which would hold an HTTP worker for good.
+    fifo = o.write("fifo-dir", "services: {}\n").parent / "pipe.yaml"
+    os.mkfifo(str(fifo))
+    for _ in range(3):
+        r = o.d.admin("POST", "/api/v1/projects", json_body={"compose_file": str(fifo)},
+                      timeout=30)
+        assert r.status == 400 and "not a regular file" in r.json["error"]["message"], r
+    assert o.d.get("/health").status == 200
     for path in ("/api/v1/projects/nope", "/api/v1/projects/nope/health",
                  "/api/v1/projects/nope/logs/web"):
         r = o.d.admin("GET", path)
@@ -377,3 +387,57 @@ def test_bad_input(orch):
     o.down("okp")
     r = o.d.admin("DELETE", "/api/v1/projects/okp")
     assert r.status == 204, r
+
+
+def test_caller_environment_reaches_the_stack_and_survives_a_restart(orch, daemon):
+    """`GREETING=x commandcenter up FILE` reads ${GREETING} from the caller's
+    shell (before the project's .env, as Compose does); the daemon keeps
+    the variables with the project, so a restarted daemon loads the same
+    stack; `up FILE` again with another value replaces them."""
+    from conftest import cli_env
+    o = orch()
+    f = o.write("envp", """
+name: envp
+x-commandcenter: {driver: process}
+services:
+  say:
+    command: ["/bin/sh", "-c", "echo greeting=$$G; sleep 3600"]
+    environment:
+      G: "${GREETING:-from-default}"
+""", files={".env": "GREETING=from-dotenv\n"})
+    o.projects.append("envp")
+
+    def said(since=None):
+        q = "?tail=50" + ("&since=%s" % since if since else "")
+        r = o.d.admin("GET", "/api/v1/projects/envp/logs/say" + q)
+        return r.text if r.status == 200 and "greeting=" in r.text else None
+
+    env = dict(cli_env(o.d), GREETING="from-shell")
+    res = run_cc(["up", str(f)], env=env)
+    assert res.returncode == 0, res
+    assert "greeting=from-shell" in wait_for(said, 60, "the service's greeting")
+
+    # a restarted daemon keeps the variables: down, then up by name (no
+    # environment sent) starts the service with them again
+    o.d.stop()
+    d2 = daemon(data_dir=o.d.data_dir)
+    o.d = d2
+    o.down("envp")
+    since = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    res = run_cc(["up", "envp"], env=cli_env(d2))
+    assert res.returncode == 0, res
+    text = wait_for(lambda: said(since), 60, "the greeting after a restart")
+    assert "greeting=from-shell" in text, text
+
+    # without the variable in the shell, .env applies
+    o.down("envp")
+    since = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    res = run_cc(["up", str(f)], env=cli_env(d2))
+    assert res.returncode == 0, res
+    assert "greeting=from-dotenv" in wait_for(lambda: said(since), 60, "the greeting from .env")
+
+    # bad variables are refused with the name
+    r = d2.admin("POST", "/api/v1/projects/envp/up", json_body={"env": {"1BAD": "x"}})
+    assert r.status == 400 and "1BAD" in r.json["error"]["message"], r
+    r = d2.admin("POST", "/api/v1/projects/envp/up", json_body={"env": ["x"]})
+    assert r.status == 400, r

@@ -322,13 +322,13 @@ static void register_up(struct fx *f)
     struct orch_err e = {0};
     struct cc_diag d = {0};
     json_t *w = NULL;
-    cc_err err = orch_engine_register(f->eng, NULL, f->compose, &w, NULL, 0, &d, &e);
+    cc_err err = orch_engine_register(f->eng, NULL, f->compose, NULL, &w, NULL, 0, &d, &e);
     if (err)
         print_error("register: %s (%s)\n", e.msg, d.msg);
     assert_int_equal(err, CC_OK);
     assert_true(json_is_array(w));
     json_decref(w);
-    assert_int_equal(orch_engine_up(f->eng, "shop", &e), CC_OK);
+    assert_int_equal(orch_engine_up(f->eng, "shop", NULL, &e), CC_OK);
     f->nwait = 2;   /* and the project's supervisor */
 }
 
@@ -508,7 +508,7 @@ static void test_down_reverse_order(void **state)
     assert_int_equal(count_events(f, "service.restarted shop backend"), 0);
     assert_int_equal(orch_engine_restart(f->eng, "shop", "backend", &e), CC_ESTATE);
     assert_int_equal(orch_engine_unregister(f->eng, "shop", &e), CC_OK);
-    assert_int_equal(orch_engine_up(f->eng, "shop", &e), CC_ENOTFOUND);
+    assert_int_equal(orch_engine_up(f->eng, "shop", NULL, &e), CC_ENOTFOUND);
 }
 
 static bool frontend_recreated(struct fx *f, const void *arg)
@@ -552,7 +552,7 @@ static void test_readopt_without_restart(void **state)
     img[14] = '2';
     write_file(f->compose, yaml);
     struct orch_err e = {0};
-    assert_int_equal(orch_engine_up(f->eng, "shop", &e), CC_OK);
+    assert_int_equal(orch_engine_up(f->eng, "shop", NULL, &e), CC_OK);
     run_until(f, frontend_recreated, NULL, 5000);
     assert_int_equal(fake_driver_count_calls(&f->fd, "create frontend"), 2);
     wait_status(f, "frontend", "healthy");
@@ -564,15 +564,15 @@ static void test_engine_unavailable_fast(void **state)
     struct fx *f = *state;
     struct orch_err e = {0};
     struct cc_diag d = {0};
-    assert_int_equal(orch_engine_register(f->eng, NULL, f->compose, NULL, NULL, 0, &d, &e), CC_OK);
+    assert_int_equal(orch_engine_register(f->eng, NULL, f->compose, NULL, NULL, NULL, 0, &d, &e), CC_OK);
     assert_int_equal(orch_engine_reachable(f->eng, "shop", NULL, &e), CC_OK);
     assert_int_equal(orch_engine_reachable(f->eng, "nope", NULL, &e), CC_ENOTFOUND);
     fake_driver_set_down(&f->fd, true, 300);
-    assert_int_equal(orch_engine_up(f->eng, "shop", &e), CC_EUPSTREAM);
-    assert_int_equal(orch_engine_up(f->eng, "shop", &e), CC_EUPSTREAM);
+    assert_int_equal(orch_engine_up(f->eng, "shop", NULL, &e), CC_EUPSTREAM);
+    assert_int_equal(orch_engine_up(f->eng, "shop", NULL, &e), CC_EUPSTREAM);
     int64_t t0 = real_ms();
     memset(&e, 0, sizeof(e));
-    assert_int_equal(orch_engine_up(f->eng, "shop", &e), CC_EUPSTREAM);
+    assert_int_equal(orch_engine_up(f->eng, "shop", NULL, &e), CC_EUPSTREAM);
     assert_true(real_ms() - t0 < 100);
     assert_non_null(strstr(e.msg, "engine unavailable"));
     assert_true(e.hint[0] != 0);
@@ -591,7 +591,7 @@ static void test_unknown_names(void **state)
     struct fx *f = *state;
     struct orch_err e = {0};
     json_t *j = NULL;
-    assert_int_equal(orch_engine_up(f->eng, "nope", &e), CC_ENOTFOUND);
+    assert_int_equal(orch_engine_up(f->eng, "nope", NULL, &e), CC_ENOTFOUND);
     assert_int_equal(orch_engine_down(f->eng, "nope", &e), CC_ENOTFOUND);
     assert_int_equal(orch_engine_health(f->eng, "nope", &j), CC_ENOTFOUND);
     assert_int_equal(orch_engine_ps(f->eng, "nope", &j), CC_ENOTFOUND);
@@ -603,7 +603,7 @@ static void test_unknown_names(void **state)
     assert_int_equal(orch_engine_logs(f->eng, "shop", "nope", &q, NULL, NULL, &e),
                      CC_ENOTFOUND);
     struct cc_diag d = {0};
-    assert_int_equal(orch_engine_register(f->eng, NULL, f->compose, NULL, NULL, 0, &d, &e),
+    assert_int_equal(orch_engine_register(f->eng, NULL, f->compose, NULL, NULL, NULL, 0, &d, &e),
                      CC_ECONFLICT);
     assert_int_equal(orch_engine_unregister(f->eng, "shop", &e), CC_ESTATE);
     assert_int_equal(orch_engine_project(f->eng, "shop", &j), CC_OK);
@@ -619,7 +619,7 @@ static void test_bad_x_commandcenter(void **state)
                            "    x-commandcenter: {probe: {http: {port: 99999}}}\n");
     struct orch_err e = {0};
     struct cc_diag d = {0};
-    assert_int_equal(orch_engine_register(f->eng, "x", f->compose, NULL, NULL, 0, &d, &e), CC_EINVAL);
+    assert_int_equal(orch_engine_register(f->eng, "x", f->compose, NULL, NULL, NULL, 0, &d, &e), CC_EINVAL);
     assert_non_null(strstr(d.msg, "services.web.x-commandcenter.probe.http.port"));
     assert_int_equal(d.line, 2);
 }
