@@ -11,6 +11,8 @@
 
 #include "api/api.h"
 #include "core/clock.h"
+#include "core/diag.h"
+#include "ingest/fetch.h"
 #include "ingest/queue.h"
 #include "ingest/scheduler.h"
 #include "ingest/sources/sources.h"
@@ -154,6 +156,14 @@ static bool check_auth(struct http_req *req, struct http_resp *resp, json_t *aut
         return bad(resp, "incomplete 'auth'",
                    "basic needs username and password_file; bearer needs token_file; "
                    "header needs header and value_file");
+    /* What the fetcher will accept at request time (ingest/fetch.h). */
+    char *text = json_dumps(auth, JSON_COMPACT);
+    struct ingest_fetch_auth parsed;
+    struct cc_diag d = {0};
+    cc_err e = text ? ingest_fetch_auth_parse(text, &parsed, &d) : CC_ENOMEM;
+    free(text);
+    if (e)
+        return bad(resp, e == CC_ENOMEM ? "cannot check 'auth'" : d.msg, NULL);
     return true;
 }
 

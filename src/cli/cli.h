@@ -63,6 +63,7 @@ struct cc_buf;
  * "usage:" lines are the synopsis, the rest the description). */
 cc_err cli__man_page(struct cc_buf *out, const char *name, const char *summary,
                      const char *help);
+int cmd_fetch(int argc, char **argv, char *const *envp);
 
 /* Options every client command accepts. */
 struct cli_client {

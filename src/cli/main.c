@@ -45,6 +45,8 @@ const struct cli_command cli_commands[] = {
      .run = cmd_man_pages, .hidden = true},
     {.name = "config-example", .summary = "internal: print the example configuration",
      .run = cmd_config_example, .hidden = true},
+    {.name = "fetch", .summary = "offline: fetch URLs the way sources do (JSON per URL)",
+     .run = cmd_fetch, .hidden = true},
     {.name = NULL},
 };
 

@@ -954,3 +954,8 @@ cc_err cc_config_example(struct cc_buf *out)
     }
     return err;
 }
+
+cc_err cc_config_read_secret(const char *path, char **out, char *why, size_t whysz)
+{
+    return cc__cfg_read_secret(path, out, why, whysz) ? CC_OK : CC_EIO;
+}

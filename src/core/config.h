@@ -28,6 +28,9 @@
 #include "core/diag.h"
 #include "core/err.h"
 
+/* The most CIDRs fetch.allow_networks may list. */
+#define CC_CFG_MAX_NETWORKS 64
+
 struct cc_config {
     char *data_dir;              /* "" until resolved: XDG default */
     struct {
@@ -63,7 +66,7 @@ struct cc_config {
         uint64_t max_document_bytes;
         int64_t extract_timeout_ms;
         unsigned search_k_default;
-        char *embed_url;         /* "" = no vectors; http:// only */
+        char *embed_url;         /* "" = no vectors; http:// or https:// */
         char *embed_api;         /* openai | ollama */
         char *embed_model;
         char *embed_api_key;     /* secret; sent as Authorization: Bearer */
@@ -101,6 +104,21 @@ struct cc_config {
             unsigned pids;
         } limits_postgres, limits_redis, limits_backend, limits_frontend, limits_default;
     } orchestrator;
+    struct {
+        char *ca_file;           /* "" = the system CA bundle */
+        char *proxy;             /* "" = http_proxy/https_proxy/no_proxy from the environment */
+        int64_t connect_timeout_ms;
+        int64_t timeout_ms;      /* one request, all redirects included */
+        uint64_t low_speed_limit; /* bytes/s; slower for low_speed_time aborts; 0 = off */
+        int64_t low_speed_time_ms;
+        unsigned max_redirects;
+        uint64_t max_bytes;      /* one answer's body */
+        char *allow_networks;    /* CIDRs the SSRF guard lets through, "," or blank separated */
+        unsigned per_host_concurrency;
+        int64_t host_delay_ms;   /* between two request starts to one host */
+        int64_t retry_after_max_ms; /* longest Retry-After wait; beyond: the job backs off */
+        char *user_agent;        /* "" = CommandCenter/<version> (+docs URL) */
+    } fetch;
 };
 
 /* Fills every key with its default. Must be called before anything else. */
@@ -128,5 +146,10 @@ cc_err cc_config_example(struct cc_buf *out);
 /* Joins data_dir and a relative path (absolute paths returned as copies).
  * Caller frees. */
 char *cc_config_path(const struct cc_config *c, const char *rel);
+
+/* Reads a secret file the way secret keys' *_file are read: a regular
+ * file of at most 64 KiB, one trailing "\n" or "\r\n" stripped. On CC_OK
+ * *out is a heap string the caller frees; CC_EIO with why otherwise. */
+cc_err cc_config_read_secret(const char *path, char **out, char *why, size_t whysz);
 
 #endif

@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cidr.h"
 #include "core/config_int.h"
 
 static bool check_listen(const char *s, char *why, size_t whysz);
 static bool check_embed_url(const char *s, char *why, size_t whysz);
+static bool check_networks(const char *s, char *why, size_t whysz);
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_formats[] = {"auto", "json", "text", NULL};
@@ -202,8 +204,8 @@ static const struct cc_cfg_key keys[] = {
      .check = check_embed_url,
      .help = "Embedding endpoint; empty means search is BM25 alone. E.g. "
              "http://127.0.0.1:11434/api/embeddings (Ollama) or http://host/v1/embeddings "
-             "(OpenAI-compatible). Plain http:// only: put a local proxy in front of an "
-             "https endpoint."},
+             "(OpenAI-compatible), http:// or https:// (verified like every outbound "
+             "request, see fetch.ca_file)."},
     {.path = "knowledge.embed_api",
      .type = CC_CFG_ENUM,
      .offset = OFF(knowledge.embed_api),
@@ -489,6 +491,103 @@ static const struct cc_cfg_key keys[] = {
      .min = 0,
      .max = 4194304,
      .help = "Processes for any other service that sets no deploy.resources.limits.pids; 0 = unlimited."},
+    {.path = "fetch.ca_file",
+     .type = CC_CFG_STRING,
+     .offset = OFF(fetch.ca_file),
+     .def = "",
+     .help = "CA bundle (PEM) that outbound HTTPS certificates are verified against; empty "
+             "means the system's. Verification is never switched off."},
+    {.path = "fetch.proxy",
+     .type = CC_CFG_STRING,
+     .offset = OFF(fetch.proxy),
+     .def = "",
+     .help = "Proxy for outbound HTTP(S), e.g. http://proxy.internal:3128; empty means the "
+             "environment's http_proxy, https_proxy, all_proxy and no_proxy. The proxy's own "
+             "address passes the SSRF guard; the proxy resolves the targets, so it should "
+             "filter them too."},
+    {.path = "fetch.connect_timeout",
+     .type = CC_CFG_DURATION,
+     .offset = OFF(fetch.connect_timeout_ms),
+     .def = "10s",
+     .min = 100,
+     .max = 10 * 60 * SEC,
+     .help = "Time an outbound connection (DNS, TCP and TLS) may take."},
+    {.path = "fetch.timeout",
+     .type = CC_CFG_DURATION,
+     .offset = OFF(fetch.timeout_ms),
+     .def = "60s",
+     .min = 100,
+     .max = HOUR,
+     .help = "Time one outbound request may take, from its first connection to the last "
+             "byte of its last redirect (waiting for a turn at a busy host not counted)."},
+    {.path = "fetch.low_speed_limit",
+     .type = CC_CFG_SIZE,
+     .offset = OFF(fetch.low_speed_limit),
+     .def = "1KiB",
+     .min = 0,
+     .max = GIB,
+     .help = "Bytes per second below which a transfer counts as stalled; 0 = no check."},
+    {.path = "fetch.low_speed_time",
+     .type = CC_CFG_DURATION,
+     .offset = OFF(fetch.low_speed_time_ms),
+     .def = "30s",
+     .min = SEC,
+     .max = HOUR,
+     .help = "How long a transfer may stay below fetch.low_speed_limit before it is "
+             "aborted."},
+    {.path = "fetch.max_redirects",
+     .type = CC_CFG_UINT,
+     .offset = OFF(fetch.max_redirects),
+     .def = "5",
+     .min = 0,
+     .max = 20,
+     .help = "Redirects followed per request; each hop's address is checked again."},
+    {.path = "fetch.max_bytes",
+     .type = CC_CFG_SIZE,
+     .offset = OFF(fetch.max_bytes),
+     .def = "32MiB",
+     .min = KIB,
+     .max = 4 * GIB,
+     .help = "Largest body of an outbound answer (after decompression); a larger one is "
+             "refused, by its Content-Length up front or while it is read."},
+    {.path = "fetch.allow_networks",
+     .type = CC_CFG_STRING,
+     .offset = OFF(fetch.allow_networks),
+     .def = "",
+     .check = check_networks,
+     .help = "Networks the SSRF guard lets outbound requests reach although they are "
+             "loopback, private or link-local: CIDRs separated by commas or blanks, e.g. "
+             "\"10.20.0.0/16, fd00:1::/64\" (an address alone is one host)."},
+    {.path = "fetch.per_host_concurrency",
+     .type = CC_CFG_UINT,
+     .offset = OFF(fetch.per_host_concurrency),
+     .def = "2",
+     .min = 1,
+     .max = 64,
+     .help = "Outbound requests in flight at once to one host; more wait their turn."},
+    {.path = "fetch.host_delay",
+     .type = CC_CFG_DURATION,
+     .offset = OFF(fetch.host_delay_ms),
+     .def = "0s",
+     .min = 0,
+     .max = HOUR,
+     .help = "Least time between the starts of two requests to one host (a source's "
+             "crawl-delay can ask for more)."},
+    {.path = "fetch.retry_after_max",
+     .type = CC_CFG_DURATION,
+     .offset = OFF(fetch.retry_after_max_ms),
+     .def = "10m",
+     .min = 0,
+     .max = 24 * HOUR,
+     .help = "After a 429 or 503 with Retry-After, requests to that host wait until then "
+             "if it is at most this far away; otherwise they fail at once saying when to "
+             "retry, and the job backs off."},
+    {.path = "fetch.user_agent",
+     .type = CC_CFG_STRING,
+     .offset = OFF(fetch.user_agent),
+     .def = "",
+     .help = "User-Agent of outbound requests; empty means \"CommandCenter/<version> "
+             "(+docs/FETCH.md)\", naming the product and where to read about it."},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -508,18 +607,24 @@ static bool check_port(const char *p)
     return strtol(p, NULL, 10) <= 65535;
 }
 
-/* The daemon has no TLS client (core/httpc.c): an https endpoint needs a
- * local proxy in front of it. */
+/* The endpoint is reached through the fetcher (ingest/fetch.c). */
 static bool check_embed_url(const char *s, char *why, size_t whysz)
 {
     if (!s[0])
         return true;
-    if (strncmp(s, "http://", 7) != 0 || !s[7] || s[7] == '/') {
-        snprintf(why, whysz, "must be an http:// URL (no TLS client: put a local proxy "
-                             "in front of an https endpoint)");
+    size_t skip = strncmp(s, "http://", 7) == 0 ? 7 : strncmp(s, "https://", 8) == 0 ? 8 : 0;
+    if (!skip || !s[skip] || s[skip] == '/') {
+        snprintf(why, whysz, "must be an http:// or https:// URL");
         return false;
     }
     return true;
+}
+
+static bool check_networks(const char *s, char *why, size_t whysz)
+{
+    struct cc_cidr nets[CC_CFG_MAX_NETWORKS];
+    size_t n;
+    return cc_cidr_list_parse(s, nets, CC_CFG_MAX_NETWORKS, &n, why, whysz) == CC_OK;
 }
 
 static bool check_listen(const char *s, char *why, size_t whysz)

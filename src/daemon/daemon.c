@@ -50,6 +50,7 @@ struct daemon {
     struct api_deps deps;
     struct http_server *http;
     struct ingest_pipeline_cfg pipeline;
+    struct ingest_fetcher *fetcher;       /* outbound HTTP(S), shared by the workers */
     struct ingest_kind kinds[2];
     struct ingest_workers *workers;
     struct ingest_scheduler *scheduler;
@@ -313,9 +314,11 @@ static void ensure_manual_source(struct daemon *d)
                     CC_LS("error", cc_err_str(err)));
 }
 
-static struct ingest_embed_cfg embed_cfg(const struct cc_config *c)
+static struct ingest_embed_cfg embed_cfg(const struct daemon *d)
 {
-    return (struct ingest_embed_cfg){.url = c->knowledge.embed_url,
+    const struct cc_config *c = &d->cfg;
+    return (struct ingest_embed_cfg){.fetcher = d->fetcher,
+                                     .url = c->knowledge.embed_url,
                                      .ollama = strcmp(c->knowledge.embed_api, "ollama") == 0,
                                      .model = c->knowledge.embed_model,
                                      .api_key = c->knowledge.embed_api_key,
@@ -326,12 +329,15 @@ static struct ingest_embed_cfg embed_cfg(const struct cc_config *c)
 static int start_ingest(struct daemon *d)
 {
     const struct cc_config *c = &d->cfg;
+    struct cc_diag diag = {0};
+    if (ingest_fetcher_new(c, d->ctx.clock, &d->log, d->metrics, &d->fetcher, &diag))
+        return config_error(&diag);
     d->pipeline = (struct ingest_pipeline_cfg){
         .chunk_max_chars = c->knowledge.chunk_max_chars,
         .max_document_bytes = c->knowledge.max_document_bytes,
         .queue_limit = c->jobs.queue_per_source, .max_attempts = (int)c->jobs.max_attempts,
         .extract_timeout_ms = c->knowledge.extract_timeout_ms,
-        .embed = embed_cfg(c)};
+        .embed = embed_cfg(d), .fetcher = d->fetcher};
     ingest_pipeline_init(&d->pipeline, d->metrics);
     d->kinds[0] = (struct ingest_kind){.kind = "ingest.document",
                                        .run = ingest_handle_document, .data = &d->pipeline};
@@ -360,7 +366,7 @@ static int start_ingest(struct daemon *d)
         .queue_limit = c->jobs.queue_per_source, .max_attempts = (int)c->jobs.max_attempts,
         .search_k_default = c->knowledge.search_k_default,
         .max_document_bytes = c->knowledge.max_document_bytes,
-        .embed = embed_cfg(c)};
+        .embed = embed_cfg(d)};
     return 0;
 }
 
@@ -429,6 +435,7 @@ static void teardown(struct daemon *d)
     ingest_scheduler_free(d->scheduler);
     ingest_workers_stop(d->workers, d->cfg.http.shutdown_timeout_ms);
     ingest_workers_free(d->workers);
+    ingest_fetcher_free(d->fetcher);
     if (d->store)
         record_event(d, "daemon.stopped", "daemon stopped");
     http_auth_free(d->auth);

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/httpc.h"
 #include "ingest/embed.h"
+#include "ingest/fetch.h"
 
 #define ANSWER_LIMIT (64u << 20)   /* 256 texts x 8192 dims of JSON numbers fit */
 
@@ -98,26 +98,30 @@ static cc_err post_json(const struct ingest_embed_cfg *cfg, json_t *req, json_t 
                         char *err, size_t errsz)
 {
     char *payload = json_dumps(req, JSON_COMPACT);
-    struct cc_buf raw, auth;
-    cc_buf_init(&raw, ANSWER_LIMIT);
+    struct cc_buf auth;
     cc_buf_init(&auth, 8192);
-    const char *headers[4] = {"User-Agent: commandcenter/" CC_VERSION,
-                              "Content-Type: application/json", NULL, NULL};
+    const char *headers[3] = {"Content-Type: application/json", NULL, NULL};
     if (cfg->api_key && cfg->api_key[0]) {
         cc_buf_addf(&auth, "Authorization: Bearer %s", cfg->api_key);
-        headers[2] = cc_buf_str(&auth);
+        headers[1] = cc_buf_str(&auth);
     }
-    struct cc_http_req hr = {.method = "POST", .url = cfg->url, .headers = headers,
-                             .body = payload, .body_len = payload ? strlen(payload) : 0,
-                             .timeout_ms = cfg->timeout_ms};
-    struct cc_http_answer a = {0};
-    char why[256];
+    struct ingest_fetch_req fr = {.method = "POST", .url = cfg->url, .headers = headers,
+                                  .body = payload ? payload : "",
+                                  .body_len = payload ? strlen(payload) : 0,
+                                  .accept = "application/json", .max_bytes = ANSWER_LIMIT,
+                                  .timeout_ms = cfg->timeout_ms, .trusted = true};
+    struct ingest_fetch_resp a = {0};
+    char why[512];
     cc_err rc = CC_EUPSTREAM;
     if (!payload) {
         snprintf(err, errsz, "cannot encode the embedding request");
         goto out;
     }
-    if (cc_http_request(&hr, &raw, &a, why, sizeof(why))) {
+    if (!cfg->fetcher) {
+        snprintf(err, errsz, "embedding endpoint %s: no fetcher to reach it", cfg->url);
+        goto out;
+    }
+    if (ingest_fetch(cfg->fetcher, &fr, &a, why, sizeof(why))) {
         snprintf(err, errsz, "embedding endpoint %s: %s", cfg->url, why);
         goto out;
     }
@@ -134,9 +138,9 @@ static cc_err post_json(const struct ingest_embed_cfg *cfg, json_t *req, json_t 
     }
     rc = CC_OK;
 out:
+    ingest_fetch_resp_release(&a);
     free(payload);
     cc_buf_release(&auth);
-    cc_buf_release(&raw);
     return rc;
 }
 

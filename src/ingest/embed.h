@@ -6,8 +6,9 @@
  * in batches of cfg->batch) and "ollama" (POST {"model","prompt"} to
  * /api/embeddings, one text per call, answer "embedding"). Answers are
  * validated: one vector per text, every vector of the same dimension
- * (1..INGEST_EMBED_MAX_DIMS), finite numbers. Plain http:// only (see
- * core/httpc.h).
+ * (1..INGEST_EMBED_MAX_DIMS), finite numbers. Calls go through the
+ * fetcher (ingest/fetch.h), http:// or https://, as trusted requests: the
+ * operator configured the endpoint, so the SSRF guard does not apply.
  */
 #ifndef CC_INGEST_EMBED_H
 #define CC_INGEST_EMBED_H
@@ -20,7 +21,10 @@
 
 #define INGEST_EMBED_MAX_DIMS 8192
 
+struct ingest_fetcher;
+
 struct ingest_embed_cfg {
+    struct ingest_fetcher *fetcher; /* required when url is set */
     const char *url;       /* NULL or "" = embeddings off */
     bool ollama;           /* false: the openai protocol */
     const char *model;

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "ingest/embed.h"
+#include "ingest/fetch.h"
 #include "ingest/queue.h"
 
 struct ingest_pipeline_cfg {
@@ -30,7 +31,7 @@ struct ingest_pipeline_cfg {
     int64_t extract_timeout_ms;  /* pdftotext */
     struct ingest_embed_cfg embed; /* knowledge.embed_*; url "" = no vectors */
     struct obs_family *m_documents; /* set by ingest_pipeline_init */
-    struct ingest_fetcher *fetcher; /* outbound HTTP(S) for feeds and pages; may be NULL */
+    struct ingest_fetcher *fetcher; /* ingest/fetch.h: every outbound HTTP(S) request */
 };
 
 struct ingest_fetcher;

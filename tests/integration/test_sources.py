@@ -97,6 +97,11 @@ def test_source_validation(served, tmp_path):
     # inline secrets are refused
     assert_error(create_source(d, expect=400, name="x", type="file", path=str(folder),
                                auth={"type": "bearer", "token": "s3cret"}), 400)
+    # what the fetcher would refuse at request time is refused at creation
+    err = assert_error(create_source(d, expect=400, name="x", type="file", path=str(folder),
+                                     auth={"type": "header", "header": "X Key",
+                                           "value_file": "/run/k"}), 400)
+    assert "header name" in err["message"], err
 
     err = assert_error(create_source(d, expect=400, name="x", type="file", path=str(folder),
                                      schedule="61 * * * *"), 400)
