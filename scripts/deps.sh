@@ -21,6 +21,10 @@ bench_pkgs=(wrk nginx-light python3-fastapi python3-uvicorn procps postgresql-15
 fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 # `make run`'s demo stack runs Debian's redis-server and busybox httpd.
 run_pkgs=(redis-server busybox-static)
+# The feed parser is compared with feedparser (tests/integration/test_feed_cli.py,
+# bench/sources_feeds.sh).
+test_pkgs+=(python3-feedparser)
+bench_pkgs+=(python3-feedparser)
 
 want=()
 [ $# -eq 0 ] && set -- build

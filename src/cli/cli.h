@@ -42,6 +42,7 @@ int cmd_sources(int argc, char **argv, char *const *envp);
 int cmd_jobs(int argc, char **argv, char *const *envp);
 int cmd_ingest(int argc, char **argv, char *const *envp);
 int cmd_cron(int argc, char **argv, char *const *envp);
+int cmd_feed(int argc, char **argv, char *const *envp);
 int cmd_config(int argc, char **argv, char *const *envp);
 int cmd_lint(int argc, char **argv, char *const *envp);
 int cmd_projects(int argc, char **argv, char *const *envp);

@@ -30,6 +30,8 @@ const struct cli_command cli_commands[] = {
     {.name = "search", .summary = "search the knowledge store", .run = cmd_search},
     {.name = "jobs", .summary = "show the ingestion queue; retry failed jobs", .run = cmd_jobs},
     {.name = "cron", .summary = "offline: next run times of a cron expression", .run = cmd_cron},
+    {.name = "feed", .summary = "offline: parse an RSS, Atom or JSON feed file into JSON",
+     .run = cmd_feed},
     {.name = "config", .summary = "offline: validate a Compose file and print it normalized as JSON",
      .run = cmd_config},
     {.name = "lint", .summary = "security checklist of a Compose file (exit 1 on failures)",

@@ -19,6 +19,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/uri.h>
 #include <libxml/xmlerror.h>
 #include <zip.h>
 
@@ -31,7 +32,8 @@
     X(xmlNewParserCtxt) X(xmlFreeParserCtxt) X(xmlCtxtReadMemory)               \
     X(xmlCtxtGetLastError) X(htmlNewParserCtxt) X(htmlFreeParserCtxt)          \
     X(htmlCtxtReadMemory) X(xmlSetGenericErrorFunc) X(__xmlGenericError)       \
-    X(__xmlGenericErrorContext) X(xmlFree)
+    X(__xmlGenericErrorContext) X(xmlFree)                                      \
+    X(xmlBuildURI) X(htmlEntityLookup) /* the feed parser's links and entities */
 
 #define INGEST_ZIP_FUNCS(X)                                                     \
     X(zip_get_num_entries) X(zip_discard) X(zip_strerror) X(zip_stat_index)    \
