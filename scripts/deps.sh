@@ -11,7 +11,7 @@ set -euo pipefail
 build_pkgs=(gcc make cmake pkg-config git
             libmicrohttpd-dev libjansson-dev libfyaml-dev libsqlite3-dev
             libxml2-dev libzip-dev libpq-dev poppler-utils tzdata
-            nettle-dev libmd4c-dev libcurl4-openssl-dev)
+            nettle-dev libmd4c-dev libcurl4-openssl-dev zlib1g-dev)
 test_pkgs=(libcmocka-dev python3 python3-pytest prometheus sqlite3
            clang-14 libfuzzer-14-dev libclang-rt-14-dev chromium
            docker.io busybox-static redis-tools postgresql-15 util-linux

@@ -43,6 +43,8 @@ int cmd_jobs(int argc, char **argv, char *const *envp);
 int cmd_ingest(int argc, char **argv, char *const *envp);
 int cmd_cron(int argc, char **argv, char *const *envp);
 int cmd_feed(int argc, char **argv, char *const *envp);
+int cmd_robots(int argc, char **argv, char *const *envp);
+int cmd_extract(int argc, char **argv, char *const *envp);
 int cmd_config(int argc, char **argv, char *const *envp);
 int cmd_lint(int argc, char **argv, char *const *envp);
 int cmd_projects(int argc, char **argv, char *const *envp);
@@ -111,5 +113,10 @@ int cli__compose_load(const char *file, const char *env_file, char *const *envp,
 
 /* Prints JSON pretty (indent 2) to stdout. */
 void cli__print_json(json_t *j);
+
+/* Appends the whole of the file at path to out (initialized by the caller;
+ * out's limit is `limit`, named in the message). CLI_OK, or CLI_FAIL after
+ * printing why (missing, unreadable, over the limit). */
+int cli__read_file(const char *path, size_t limit, struct cc_buf *out);
 
 #endif

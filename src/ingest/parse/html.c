@@ -21,10 +21,12 @@
  * navigation, banner, contentinfo, complementary, search; class or id
  * containing sidebar, breadcrumb, navbar, footer, cookie, or "toc" as a word
  * part (theme-doc-toc-desktop, tocCollapsible, not "protocol"), or equal to
- * headerlink, hash-link, anchorjs-link, sr-only, visually-hidden.
+ * headerlink, hash-link, anchorjs-link, sr-only, visually-hidden, linenos,
+ * linenodiv (Pygments' line-number column beside a code table).
  *
  * Output: h1-h6 as headings; <pre> as code (lang from language-x, lang-x or
- * highlight-x classes on the pre, its code child or three ancestors; <br>
+ * highlight-x classes on the pre, its code child or five ancestors (Sphinx
+ * puts a numbered block's pre in a table inside div.highlight-x); <br>
  * inside is a line end); li as list items; each table row as one paragraph
  * with cells joined by " | " (a row's cells belong together for search);
  * text of every other block element (p, div, dd, blockquote, ...) as
@@ -37,6 +39,7 @@
 #include "ingest/parse/parse.h"
 #include "ingest/parse/parse_int.h"
 #include "ingest/parse/libs.h"
+#include "ingest/parse/html_int.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -53,6 +56,8 @@
 
 struct walk {
     struct ingest_text *t;
+    bool (*skip)(const xmlNode *n, void *arg);   /* the caller's extra drops, or NULL */
+    void *skip_arg;
     struct cc_buf inl;                 /* text gathered for the next block */
     enum ingest_block_kind kind;       /* what that block will be */
     int level;
@@ -149,7 +154,8 @@ static bool chrome_name(const char *v)
 {
     static const char *const PARTS[] = { "sidebar", "breadcrumb", "footer", "cookie", NULL };
     static const char *const TOKENS[] = { "headerlink", "hash-link", "anchorjs-link",
-                                          "sr-only", "visually-hidden", NULL };
+                                          "sr-only", "visually-hidden", "linenos",
+                                          "linenodiv", NULL };
     if (!v)
         return false;
     for (const char *const *p = PARTS; *p; p++)
@@ -338,7 +344,7 @@ static void code_lang(const xmlNode *pre, char *out, size_t outsz)
         if (is(c, "code") && class_lang(c, out, outsz))
             return;
     const xmlNode *a = pre->parent;
-    for (int i = 0; i < 3 && a; i++, a = a->parent)
+    for (int i = 0; i < 5 && a; i++, a = a->parent)
         if (class_lang(a, out, outsz))
             return;
 }
@@ -392,7 +398,7 @@ static bool is_block(const xmlNode *n)
 
 static cc_err element(struct walk *w, const xmlNode *n, int depth)
 {
-    if (dropped(n))
+    if (dropped(n) || (w->skip && w->skip(n, w->skip_arg)))
         return CC_OK;
     if (heading_level(n))
         return block(w, n, INGEST_HEADING, heading_level(n), depth);
@@ -480,15 +486,22 @@ static cc_err extract(xmlDoc *doc, struct ingest_text *t)
         content = find_element(root, "body", 0);
     if (!content)
         content = root;
-    struct walk w = { .t = t, .kind = INGEST_PARA };
+    cc_err err = ingest__html_walk(content, t, NULL, NULL);
+    return err ? err : set_title(t, root);
+}
+
+cc_err ingest__html_walk(const xmlNode *content, struct ingest_text *t,
+                         bool (*skip)(const xmlNode *n, void *arg), void *arg)
+{
+    struct walk w = { .t = t, .kind = INGEST_PARA, .skip = skip, .skip_arg = arg };
     cc_buf_init(&w.inl, t->limit);
     cc_err err = element(&w, content, 0);
-    if (!err && dropped(content))        /* e.g. <html hidden>: take it anyway */
-        err = walk_children(&w, content->children, 1);
+    if (!err && (dropped(content) || (skip && skip(content, arg))))
+        err = walk_children(&w, content->children, 1);   /* e.g. <html hidden>: take it anyway */
     if (!err)
         err = flush(&w);
     cc_buf_release(&w.inl);
-    return err ? err : set_title(t, root);
+    return err;
 }
 
 /* The encoding to tell libxml2, which otherwise takes undeclared pages for
@@ -513,11 +526,9 @@ static const char *sniff_encoding(const char *s, size_t len)
     return "UTF-8";
 }
 
-cc_err ingest_html_extract(const char *html, size_t len, const char *base_url,
-                           struct ingest_text *out, struct cc_diag *d)
+cc_err ingest__html_parse(const char *html, size_t len, const char *base_url, xmlDoc **out,
+                         struct cc_diag *d)
 {
-    struct ingest_text t;
-    ingest_text_init(&t, out->limit);
     htmlParserCtxtPtr ctxt = NULL;
     htmlDocPtr doc = NULL;
     cc_err err = CC_ELIMIT;
@@ -537,7 +548,7 @@ cc_err ingest_html_extract(const char *html, size_t len, const char *base_url,
     }
     err = CC_OK;
     if (len == 0)
-        goto done;
+        goto out;
     ctxt = ingest__libs()->htmlNewParserCtxt();
     if (!ctxt) {
         err = CC_ENOMEM;
@@ -552,19 +563,82 @@ cc_err ingest_html_extract(const char *html, size_t len, const char *base_url,
                              HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                                  HTML_PARSE_RECOVER | HTML_PARSE_COMPACT);
     ingest__xml_quiet_end(&quiet);
-    if (doc)
-        err = extract(doc, &t);
-    if (err == CC_ELIMIT)
-        cc_diag_set(d, base_url, 0, 0, "text of the page is over the %zu-byte limit",
-                    t.limit);
-done:
-    if (!err)
-        ingest__text_move(out, &t);
 out:
-    if (doc)
-        ingest__libs()->xmlFreeDoc(doc);
     if (ctxt)
         ingest__libs()->htmlFreeParserCtxt(ctxt);
+    if (!err)
+        *out = doc;
+    return err;
+}
+
+cc_err ingest_html_extract(const char *html, size_t len, const char *base_url,
+                           struct ingest_text *out, struct cc_diag *d)
+{
+    struct ingest_text t;
+    ingest_text_init(&t, out->limit);
+    xmlDoc *doc = NULL;
+    cc_err err = ingest__html_parse(html, len, base_url, &doc, d);
+    if (!err && doc)
+        err = extract(doc, &t);
+    if (err == CC_ELIMIT && doc)
+        cc_diag_set(d, base_url, 0, 0, "text of the page is over the %zu-byte limit",
+                    t.limit);
+    if (!err)
+        ingest__text_move(out, &t);
+    if (doc)
+        ingest__libs()->xmlFreeDoc(doc);
     ingest_text_release(&t);
     return err;
+}
+
+/* ---- for ingest/web/extract.c (html_int.h) ------------------------------ */
+
+bool ingest__html_is(const xmlNode *n, const char *name)
+{
+    return is(n, name);
+}
+
+const char *ingest__html_attr(const xmlNode *n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE ? attr(n, name) : NULL;
+}
+
+bool ingest__html_has_class(const xmlNode *n, const char *cls)
+{
+    return n->type == XML_ELEMENT_NODE && has_class(n, cls);
+}
+
+bool ingest__html_dropped(const xmlNode *n)
+{
+    return dropped(n);
+}
+
+bool ingest__html_word_part(const char *s, const char *word)
+{
+    return s && word_part(s, word);
+}
+
+const char *ingest__html_find_ci(const char *s, const char *needle)
+{
+    return find_ci(s, needle);
+}
+
+int ingest__html_heading_level(const xmlNode *n)
+{
+    return heading_level(n);
+}
+
+xmlNode *ingest__html_find(xmlNode *n, const char *name)
+{
+    return find_element(n, name, 0);
+}
+
+size_t ingest__html_strip_suffix(const char *s, size_t n)
+{
+    return strip_suffix(s, n);
+}
+
+cc_err ingest__html_title(struct ingest_text *t, xmlNode *root)
+{
+    return set_title(t, root);
 }
