@@ -17,7 +17,7 @@ import pytest
 from conftest import create_source, get_source, run_source, search, wait_job, \
     wait_queue_idle
 
-ALLOW_LOOPBACK = "fetch:\n  allow_networks: [\"127.0.0.1/32\"]\n"
+ALLOW_LOOPBACK = "fetch:\n  allow_networks: \"127.0.0.1/32\"\n"
 
 
 class Site:

@@ -90,7 +90,7 @@ static cc_err check(const struct store_source *s, const struct ingest_source_env
     struct ingest_fetch_auth auth;
     struct cc_diag d = {0};
     if (ingest_fetch_auth_parse(s->auth_json, &auth, &d)) {
-        snprintf(p->msg, sizeof(p->msg), "%s", d.msg);
+        snprintf(p->msg, sizeof(p->msg), "%.250s", d.msg);
         p->hint = NULL;
         return CC_EINVAL;
     }
