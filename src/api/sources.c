@@ -19,11 +19,6 @@
 #include "ingest/watch.h"
 #include "store/store.h"
 
-/* Types SPEC names that this build has no implementation of yet: refused
- * with 501 rather than stored half-working. The implemented ones are the
- * registry's (ingest/sources/sources.h). */
-static const char *const planned_types[] = {"rss", "docs", NULL};
-
 static bool in_list(const char *s, const char *const *list)
 {
     for (; *list; list++)
@@ -260,13 +255,6 @@ static bool validate(struct http_req *req, struct http_resp *resp, const struct 
                    "send {\"name\": \"handbook\", \"type\": \"file\", \"path\": \"/srv/docs\"}");
     if (!check_name(resp, s->name))
         return false;
-    if (!ingest_source_type_find(s->type) && in_list(s->type, planned_types)) {
-        http_resp_err(resp, CC_EUNSUPPORTED, "this version cannot run sources of this type yet",
-                      "supported now: manual (documents posted to the API), file "
-                      "(a folder scanned on schedule or on demand) and webhook "
-                      "(documents delivered by webhooks)");
-        return false;
-    }
     struct api_deps *deps = req->server_data;
     struct ingest_source_problem p = {0};
     cc_err err = ingest_source_check(s, &deps->sources_env, &p);

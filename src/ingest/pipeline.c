@@ -22,6 +22,7 @@
 #include "ingest/parse/parse.h"
 #include "ingest/source_metrics.h"
 #include "ingest/sources/local.h"
+#include "ingest/sources/sources.h"
 #include "ingest/text.h"
 #include "observe/metrics.h"
 #include "store/store.h"
@@ -81,6 +82,13 @@ struct doc_in {
     char *metadata;      /* JSON, owned */
     uint8_t *data;       /* the raw document, owned */
     size_t len;
+    /* Web pages ("fetch": true): fetched from url by this job. */
+    bool fetch;
+    bool page;           /* "extract": "page": main content, not the whole HTML */
+    bool not_modified;   /* 304: the stored document is current */
+    char etag[256];      /* validators to remember once stored */
+    char last_modified[64];
+    char version_buf[64];
 };
 
 static void doc_in_release(struct doc_in *d)
@@ -163,6 +171,54 @@ out:
     return err;
 }
 
+/* A web page: fetched now, with the validators of its last fetch. When the
+ * page cannot be had and the payload carries "fallback" HTML (a feed
+ * entry's summary), that is indexed instead of failing the job. */
+static cc_err load_page(struct ingest_job_ctx *jc, json_t *p, struct doc_in *d)
+{
+    const struct ingest_pipeline_cfg *cfg = jc->data;
+    if (!d->url) {
+        ingest_job_errorf(jc, "the job asks to fetch a page but has no url");
+        return CC_EINVAL;
+    }
+    struct ingest_page_fetch f = {0};
+    cc_err err = ingest_page_get(jc, d->source_id, d->url, &f);
+    const char *fallback = json_string_value(json_object_get(p, "fallback"));
+    if (err && fallback && err != CC_ENOTFOUND) {
+        cc_log_info(jc->ctx->log, "ingest", "page not fetched; the feed's summary is indexed",
+                    CC_LS("url", d->url), CC_LS("error", jc->error));
+        d->fetch = d->page = false;
+        d->type = "text/html";
+        d->len = strlen(fallback);
+        d->data = (uint8_t *)cc_xstrndup(fallback, d->len);
+        jc->error[0] = '\0';
+        return CC_OK;
+    }
+    if (err)
+        return err;
+    d->not_modified = f.not_modified;
+    snprintf(d->etag, sizeof(d->etag), "%s", f.etag);
+    snprintf(d->last_modified, sizeof(d->last_modified), "%s", f.last_modified);
+    d->data = f.data;
+    d->len = f.len;
+    if (!f.not_modified) {
+        d->type = cc_arena_strdup(jc->arena, f.type);
+        if (!d->type)
+            return CC_ELIMIT;
+        if (!ingest_content_type_supported(d->type)) {
+            ingest_job_errorf(jc, "%s is %s, which cannot be indexed", d->url, d->type);
+            return CC_EUNSUPPORTED;
+        }
+        d->page = d->page && strcmp(d->type, "text/html") == 0;
+    }
+    if (d->len > cfg->max_document_bytes) {
+        ingest_job_errorf(jc, "the page is %zu bytes; knowledge.max_document_bytes is %zu",
+                          d->len, cfg->max_document_bytes);
+        return CC_ELIMIT;
+    }
+    return CC_OK;
+}
+
 /* The payload as queued by the API or a source run -> struct doc_in. */
 static cc_err load_payload(struct ingest_job_ctx *jc, const struct ingest_pipeline_cfg *cfg,
                            json_t *p, struct doc_in *d)
@@ -186,7 +242,10 @@ static cc_err load_payload(struct ingest_job_ctx *jc, const struct ingest_pipeli
         ingest_job_errorf(jc, "the job's payload lacks source_id, external_id or content_type");
         return CC_EINVAL;
     }
-    const char *text = json_string_value(json_object_get(p, "content"));
+    d->fetch = json_is_true(json_object_get(p, "fetch"));
+    const char *extract = json_string_value(json_object_get(p, "extract"));
+    d->page = extract && strcmp(extract, "page") == 0;
+    const char *text = d->fetch ? NULL : json_string_value(json_object_get(p, "content"));
     const char *b64 = json_string_value(json_object_get(p, "content_base64"));
     if (text) {
         d->len = strlen(text);
@@ -198,6 +257,8 @@ static cc_err load_payload(struct ingest_job_ctx *jc, const struct ingest_pipeli
             ingest_job_errorf(jc, "content_base64 is not valid base64");
             return CC_EINVAL;
         }
+    } else if (d->fetch) {
+        return load_page(jc, p, d);
     } else if (d->path) {
         ingest_job_stage(jc, "fetch");
         return read_file(jc, cfg, json_string_value(json_object_get(p, "root")),
@@ -253,6 +314,9 @@ struct deferred {
     int64_t source_id;
     const char *source_name;
     const char *external_id;
+    const char *url;           /* a fetched page: its validators, remembered once written */
+    const char *etag;
+    const char *last_modified;
 };
 
 static cc_err doc_written(struct ingest_job_ctx *jc, void *arg, cc_err err,
@@ -264,6 +328,8 @@ static cc_err doc_written(struct ingest_job_ctx *jc, void *arg, cc_err err,
         return err;          /* no longer our job: its new owner reports it */
     if (err)
         ingest_job_errorf(jc, "cannot store the document: %s", cc_err_str(err));
+    else if (df->url)
+        ingest_page_remember(jc, df->source_id, df->url, df->etag, df->last_modified);
     report(jc, df->source_id, df->source_name, df->external_id, err, result, true);
     return err;
 }
@@ -309,6 +375,11 @@ static cc_err defer_document(struct ingest_job_ctx *jc, const struct store_doc *
     *df = (struct deferred){.source_id = d->source_id,
                             .source_name = arena_dup(a, d->source_name, &ok),
                             .external_id = dc->external_id};
+    if (d->fetch) {
+        df->url = dc->url;
+        df->etag = arena_dup(a, d->etag, &ok);
+        df->last_modified = arena_dup(a, d->last_modified, &ok);
+    }
     if (!ok) {
         ingest_job_errorf(jc, "the document does not fit in the job's memory");
         return CC_ELIMIT;
@@ -361,7 +432,7 @@ static bool vectors_complete(struct store *st, const struct ingest_pipeline_cfg 
 /* extract -> chunk -> index -> embed, given the raw document. Without
  * embeddings the write is deferred to the queue's batch (*deferred set). */
 static cc_err index_document(struct ingest_job_ctx *jc, const struct ingest_pipeline_cfg *cfg,
-                             const struct doc_in *d, enum store_upsert *result, bool *deferred)
+                             struct doc_in *d, enum store_upsert *result, bool *deferred)
 {
     struct store *st = jc->ctx->store;
     struct ingest_text text;
@@ -370,10 +441,18 @@ static cc_err index_document(struct ingest_job_ctx *jc, const struct ingest_pipe
     ingest_job_stage(jc, "extract");
     ingest_chunks_init(&chunks);
     ingest_text_init(&text, cfg->max_document_bytes * 2);
-    cc_err err = strcmp(d->type, "application/pdf") == 0
-                     ? ingest_pdf_parse(d->data, d->len, NULL, (int)cfg->extract_timeout_ms,
-                                        &text, &diag)
-                     : ingest_parse(d->type, d->data, d->len, &text, &diag);
+    cc_err err;
+    if (d->page) {
+        err = ingest_page_text(jc, (const char *)d->data, d->len, d->url, &text,
+                               d->version_buf, sizeof(d->version_buf));
+        if (err)
+            goto out;
+    } else {
+        err = strcmp(d->type, "application/pdf") == 0
+                  ? ingest_pdf_parse(d->data, d->len, NULL, (int)cfg->extract_timeout_ms,
+                                     &text, &diag)
+                  : ingest_parse(d->type, d->data, d->len, &text, &diag);
+    }
     if (err) {
         ingest_job_errorf(jc, "cannot extract text: %s", diag.msg[0] ? diag.msg : cc_err_str(err));
         goto out;
@@ -412,7 +491,8 @@ static cc_err index_document(struct ingest_job_ctx *jc, const struct ingest_pipe
     struct store_doc doc = {
         .source_id = d->source_id, .external_id = d->external_id, .url = d->url,
         .path = d->path, .title = title && *title ? title : d->external_id,
-        .published_ms = d->published_ms, .tags_json = d->tags, .version = d->version,
+        .published_ms = d->published_ms, .tags_json = d->tags,
+        .version = d->version ? d->version : d->version_buf[0] ? d->version_buf : NULL,
         .content_hash = hash, .metadata_json = d->metadata,
         .ingested_ms = cc_wall_ms(jc->ctx->clock), .chunks = sc, .nchunks = chunks.n};
     if (!ingest_embed_enabled(&cfg->embed)) {
@@ -444,6 +524,17 @@ cc_err ingest_handle_document(struct ingest_job_ctx *jc)
     struct doc_in d = {0};
     enum store_upsert result = STORE_UNCHANGED;
     cc_err err = load_payload(jc, cfg, p, &d);
+    if (err == CC_ENOTFOUND && d.fetch) {
+        /* The page is gone (404/410): so are its document and validators. */
+        struct store *st = jc->ctx->store;
+        cc_err derr = st->ops->doc_delete_external(st, d.source_id, d.external_id);
+        ingest_page_forget(jc, d.source_id, d.url);
+        cc_log_info(jc->ctx->log, "ingest", "page gone; its document removed",
+                    CC_LS("url", d.url));
+        doc_in_release(&d);
+        json_decref(p);
+        return derr == CC_ENOTFOUND ? CC_OK : derr;
+    }
     if (err == CC_ENOTFOUND && d.path) {
         /* The file went away after its run queued it: so does its document. */
         struct store *st = jc->ctx->store;
@@ -455,8 +546,10 @@ cc_err ingest_handle_document(struct ingest_job_ctx *jc)
         return derr == CC_ENOTFOUND ? CC_OK : derr;
     }
     bool deferred = false;
-    if (!err)
+    if (!err && !d.not_modified)
         err = index_document(jc, cfg, &d, &result, &deferred);
+    if (!err && !deferred && d.fetch && !d.not_modified)
+        ingest_page_remember(jc, d.source_id, d.url, d.etag, d.last_modified);
     if (!deferred)   /* else doc_written reports once the batch is written */
         report(jc, d.source_id, d.source_name, d.external_id, err, result, false);
     doc_in_release(&d);

@@ -35,6 +35,7 @@ struct ingest_pipeline_cfg {
     struct ingest_fetcher *fetcher; /* ingest/fetch.h: every outbound HTTP(S) request */
 };
 
+struct ingest_fetcher;
 struct obs_registry;
 /* Registers cc_ingest_documents_total{source,result}. */
 void ingest_pipeline_init(struct ingest_pipeline_cfg *cfg, struct obs_registry *metrics);

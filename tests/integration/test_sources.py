@@ -91,9 +91,10 @@ def test_source_validation(served, tmp_path):
     assert_error(create_source(d, expect=400, name="x", type="file", path="relative/dir"), 400)
     assert_error(create_source(d, expect=400, name="x", type="file",
                                path=str(tmp_path / "missing")), 400)
-    for t in ("rss", "docs"):
-        assert_error(create_source(d, expect=501, name="x" + t, type=t,
-                                   url="https://example.test/feed"), 501)
+    assert_error(create_source(d, expect=400, name="xrss", type="rss",
+                               path=str(folder)), 400)                  # a URL, not a path
+    assert_error(create_source(d, expect=400, name="xdocs", type="docs",
+                               url="ftp://example.test/"), 400)
     # inline secrets are refused
     assert_error(create_source(d, expect=400, name="x", type="file", path=str(folder),
                                auth={"type": "bearer", "token": "s3cret"}), 400)

@@ -24,6 +24,8 @@ static const struct ingest_source_type manual_type = {
 };
 
 const struct ingest_source_type *const ingest_source_types[] = {
+    &ingest_source_rss,
+    &ingest_source_docs,
     &ingest_source_file,
     &ingest_source_webhook,
     &manual_type,
@@ -183,6 +185,52 @@ cc_err ingest_source_continue(struct ingest_job_ctx *jc, const struct ingest_sou
     return err;
 }
 
+static const char *dup_or_null(struct cc_arena *a, const char *s, bool *ok)
+{
+    char *c = s ? cc_arena_strdup(a, s) : NULL;
+    if (s && !c)
+        *ok = false;
+    return c;
+}
+
+/* Changes a source's options, as the API would (the run state is kept). */
+struct whole {
+    struct cc_arena *arena;
+    struct store_source s;
+    bool ok;
+};
+
+static void keep_whole(void *arg, const struct store_source *s)
+{
+    struct whole *w = arg;
+    bool ok = true;
+    w->s = *s;
+    w->s.name = dup_or_null(w->arena, s->name, &ok);
+    w->s.type = dup_or_null(w->arena, s->type, &ok);
+    w->s.url = dup_or_null(w->arena, s->url, &ok);
+    w->s.path = dup_or_null(w->arena, s->path, &ok);
+    w->s.schedule = dup_or_null(w->arena, s->schedule, &ok);
+    w->s.tz = dup_or_null(w->arena, s->tz, &ok);
+    w->s.auth_json = dup_or_null(w->arena, s->auth_json, &ok);
+    w->s.last_status = dup_or_null(w->arena, s->last_status, &ok);
+    w->s.last_error = dup_or_null(w->arena, s->last_error, &ok);
+    w->ok = ok;
+}
+
+cc_err ingest_source_set_options(struct ingest_job_ctx *jc, int64_t id, const char *options_json)
+{
+    struct store *st = jc->ctx->store;
+    struct whole w = {.arena = jc->arena};
+    cc_err err = st->ops->source_get(st, id, keep_whole, &w);
+    if (err)
+        return err;
+    if (!w.ok)
+        return CC_ELIMIT;
+    w.s.options_json = options_json;
+    w.s.updated_ms = cc_wall_ms(jc->ctx->clock);
+    return st->ops->source_update(st, &w.s);
+}
+
 /* ------------------------------------------------------------------ */
 /* source.run                                                          */
 
@@ -192,13 +240,6 @@ struct found {
     bool ok;
 };
 
-static const char *dup_or_null(struct cc_arena *a, const char *s, bool *ok)
-{
-    char *c = s ? cc_arena_strdup(a, s) : NULL;
-    if (s && !c)
-        *ok = false;
-    return c;
-}
 
 static void keep_source(void *arg, const struct store_source *s)
 {

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "ingest/text.h"
 #include "ingest/queue.h"
 #include "store/store.h"
 
@@ -108,5 +109,53 @@ cc_err ingest_source_doc_job(struct ingest_job_ctx *jc, const struct ingest_sour
  * a full queue could never be resumed. */
 cc_err ingest_source_continue(struct ingest_job_ctx *jc, const struct ingest_source *src,
                               json_t *payload, int64_t delay_ms);
+
+/* Replaces a source's options (a docs release adding a version), keeping
+ * everything else. */
+cc_err ingest_source_set_options(struct ingest_job_ctx *jc, int64_t id, const char *options_json);
+
+/* ---- web pages as documents (page.c) ---------------------------------
+ * An "ingest.document" job whose payload has "fetch": true gets its bytes
+ * from its "url" through the daemon's fetcher, with the validators of the
+ * page's last fetch (a 304 leaves the document as it is), and with
+ * "extract": "page" its text from the main-content extractor instead of
+ * the plain HTML parser. */
+
+struct ingest_page_fetch {
+    uint8_t *data;             /* malloc'd body; NULL when not_modified */
+    size_t len;
+    char type[128];            /* media type, e.g. "text/html" */
+    bool not_modified;         /* 304: the stored document is current */
+    char etag[256];            /* the new validators, to remember once stored */
+    char last_modified[64];
+};
+
+/* What an HTTP status means for a job: CC_OK for 2xx and 304; 404/410
+ * CC_ENOTFOUND (gone), 401/403 CC_EAUTH, anything else CC_EUPSTREAM
+ * (retried later; the Retry-After wait is named), with why in jc->error. */
+cc_err ingest_http_outcome(struct ingest_job_ctx *jc, const char *url, long status,
+                           int64_t retry_after_ms);
+
+/* Fetches url for source_id (with the source's auth). HTTP outcomes map
+ * to errors a job understands: 404/410 CC_ENOTFOUND (the page is gone),
+ * 401/403 CC_EAUTH, 429/5xx CC_EUPSTREAM (retried later), with why in
+ * jc->error. */
+cc_err ingest_page_get(struct ingest_job_ctx *jc, int64_t source_id, const char *url,
+                       struct ingest_page_fetch *out);
+void ingest_page_fetch_release(struct ingest_page_fetch *f);   /* NULL-safe */
+/* After the page's document was stored: keep its validators for the next
+ * conditional GET. Failures are logged, not returned. */
+void ingest_page_remember(struct ingest_job_ctx *jc, int64_t source_id, const char *url,
+                          const char *etag, const char *last_modified);
+/* A page is gone: forget its validators. */
+void ingest_page_forget(struct ingest_job_ctx *jc, int64_t source_id, const char *url);
+/* When the page was last stored (ms), 0 if never: for crawls that skip pages
+ * whose sitemap lastmod is older. */
+int64_t ingest_page_fetched_ms(struct ingest_job_ctx *jc, int64_t source_id, const char *url);
+/* The main content of an HTML page as text (the site's version into
+ * version, "" if none). A page that needs JavaScript is CC_EUNSUPPORTED,
+ * never indexed as "enable JavaScript". out is replaced only on success. */
+cc_err ingest_page_text(struct ingest_job_ctx *jc, const char *html, size_t len, const char *url,
+                        struct ingest_text *out, char *version, size_t versionsz);
 
 #endif

@@ -8,5 +8,7 @@
 
 extern const struct ingest_source_type ingest_source_file;
 extern const struct ingest_source_type ingest_source_webhook;
+extern const struct ingest_source_type ingest_source_rss;
+extern const struct ingest_source_type ingest_source_docs;
 
 #endif
