@@ -201,7 +201,9 @@ static cc_err load_page(struct ingest_job_ctx *jc, json_t *p, struct doc_in *d)
     snprintf(d->last_modified, sizeof(d->last_modified), "%s", f.last_modified);
     d->data = f.data;
     d->len = f.len;
-    if (!f.not_modified) {
+    /* "keep_type": the payload's type stands (a raw file host answers
+     * text/plain for Markdown); else the server's. */
+    if (!f.not_modified && !json_is_true(json_object_get(p, "keep_type"))) {
         d->type = cc_arena_strdup(jc->arena, f.type);
         if (!d->type)
             return CC_ELIMIT;

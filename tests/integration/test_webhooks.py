@@ -408,3 +408,51 @@ def test_github_body_limit_is_the_webhooks_own(daemon, tmp_path):
     err = json.loads(raw)["error"]
     assert err["code"] == "ELIMIT" and "webhooks.max_body_bytes" in err.get("hint", ""), err
     assert jobs_total(d) == before
+
+
+def test_github_push_to_webhook_source_fetches_changed_files(daemon, tmp_path):
+    """With options.raw_url_template, a push's changed files are fetched (through
+    the fetcher: here loopback, allowed in the config) and parsed by their
+    extension although the raw host answers text/plain."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    seen = []
+
+    class Raw(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            seen.append(self.path)
+            if self.path.endswith("/docs/a.md"):
+                body = b"# Alpha guide\n\n## Setup\n\nThe quetzal reactor needs coolant.\n"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Raw)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        own = secret_file(tmp_path, "raw.secret", "raw secret")
+        d = daemon(config="fetch:\n  allow_networks: \"127.0.0.1/32\"\n")
+        create_source(d, name="rawdocs", type="webhook",
+                      options={"raw_url_template": "http://127.0.0.1:%d/{repository}/{sha}/{path}"
+                               % srv.server_address[1],
+                               "github": {"repository": "acme/handbook", "secret_file": own,
+                                          "path_prefix": "docs/"}})
+        r = github(d, "push", push_body(), secret="raw secret", delivery="raw-1")
+        assert r.status == 202, r
+        wait_job(d, r.json["queued"][0]["job_id"])
+        wait_queue_idle(d, allow_failed=True)
+        assert seen == ["/acme/handbook/%s/docs/a.md" % ("c0ffee" * 6)], seen
+        hits = search(d, "quetzal")["results"]
+        assert len(hits) == 1 and hits[0]["heading"].endswith("Setup"), hits
+    finally:
+        srv.shutdown()
+        srv.server_close()

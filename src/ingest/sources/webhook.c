@@ -7,20 +7,24 @@
  * source.run carrying the paths the push changed and removed
  * (docs/WEBHOOKS.md). That run:
  *   - removes the documents of removed paths (external id = the path);
- *   - for changed paths, would fetch each file's raw contents from
+ *   - queues one document job per changed file of a type the pipeline
+ *     reads (by its extension), which fetches the file's raw contents from
  *     options.raw_url_template ("https://raw.example/{repository}/{sha}/{path}")
- *     and ingest it. Fetching needs the libcurl fetcher with its SSRF guard
- *     (issue 9, item 1), which this build does not have yet, so fetch_raw()
- *     refuses and the run records the paths it could not fetch in its log
- *     and in the job (its payload lists them) instead of ingesting them.
+ *     through the daemon's fetcher (TLS, SSRF guard, the source's auth) and
+ *     parses it as its extension says (raw file hosts answer text/plain);
+ *     the document's external id is the path, so a later push or removal
+ *     finds it. Paths of other types, or with no template, are counted as
+ *     skipped in the run's log line.
  * A run with no push in its payload (run now, a generic {"run": true}) has
  * nothing to do.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "ingest/pipeline.h"
 #include "ingest/sources/github.h"
 #include "ingest/sources/types.h"
 
@@ -53,17 +57,17 @@ static cc_err raw_url(const char *tmpl, const char *repo, const char *sha, const
     return err;
 }
 
-/* The one place a webhook source would fetch a file. The libcurl fetcher
- * (src/ingest/fetch.h, SSRF guard included) is not in this build, and the
- * daemon must not grow a second HTTP client for outside hosts, so this
- * refuses: the caller records the path as not fetched. */
-static cc_err fetch_raw(struct ingest_job_ctx *jc, const struct ingest_source *src,
-                        const char *url)
+/* A document job that fetches path's raw contents from url. */
+static cc_err file_job(struct ingest_job_ctx *jc, const struct ingest_source *src,
+                       const char *path, const char *type, const char *url,
+                       struct store_job *out)
 {
-    (void)jc;
-    (void)src;
-    (void)url;
-    return CC_EUNSUPPORTED;
+    json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "external_id", path, "title", path,
+                          "url", url, "content_type", type, "fetch", 1, "keep_type", 1);
+    char *key = cc_arena_printf(jc->arena, "webhook:%lld:%s", (long long)src->id, path);
+    cc_err err = !p ? CC_ENOMEM : !key ? CC_ELIMIT : ingest_source_doc_job(jc, src, p, key, out);
+    json_decref(p);
+    return err;
 }
 
 static int64_t remove_paths(struct ingest_job_ctx *jc, const struct ingest_source *src,
@@ -95,24 +99,46 @@ static cc_err run(struct ingest_job_ctx *jc, const struct ingest_source *src, js
     const char *sha = json_string_value(json_object_get(payload, "after"));
     ingest_job_stage(jc, "fetch");
     int64_t gone = remove_paths(jc, src, removed);
-    size_t not_fetched = 0, i;
+    size_t skipped = 0, n = 0, done = 0, i;
+    int64_t queued = 0;
     json_t *v;
     struct cc_buf url;
+    struct store_job *jobs = cc_xcalloc(STORE_BATCH_MAX, sizeof(*jobs));
+    cc_err err = CC_OK;
     cc_buf_init(&url, RAW_URL_MAX);
     json_array_foreach(changed, i, v) {
         const char *path = json_string_value(v);
+        const char *type = path ? ingest_content_type_for_path(path) : NULL;
         cc_buf_reset(&url);
-        if (!path || !tmpl || !repo || !sha || raw_url(tmpl, repo, sha, path, &url) != CC_OK ||
-            fetch_raw(jc, src, cc_buf_str(&url)) != CC_OK)
-            not_fetched++;
+        if (!type || !tmpl || !repo || !sha || raw_url(tmpl, repo, sha, path, &url) != CC_OK) {
+            skipped++;
+            continue;
+        }
+        err = file_job(jc, src, path, type, cc_buf_str(&url), &jobs[n]);
+        if (!err && ++n == STORE_BATCH_MAX) {
+            err = ingest_source_queue_docs(jc, jobs, n, &done, &queued);
+            n = 0;
+        }
+        if (err)
+            break;
     }
+    if (!err && n)
+        err = ingest_source_queue_docs(jc, jobs, n, &done, &queued);
     cc_buf_release(&url);
+    free(jobs);
     cc_log_info(jc->ctx->log, "ingest", "webhook source push", CC_LS("source", src->name),
-                CC_LI("changed", json_array_size(changed)), CC_LI("removed", gone),
-                CC_LI("not_fetched", not_fetched),
-                CC_LS("why", not_fetched ? "no fetcher in this build (issue 9 item 1)" : ""));
+                CC_LI("changed", json_array_size(changed)), CC_LI("queued", queued),
+                CC_LI("removed", gone), CC_LI("skipped", skipped),
+                CC_LS("why", skipped ? (tmpl ? "unsupported file types"
+                                             : "no options.raw_url_template") : ""));
     json_decref(opts);
-    return CC_OK;
+    if (err == CC_ELIMIT) {
+        ingest_job_errorf(jc, "the source's job queue is full; retried once it drains");
+        return CC_EAGAIN;   /* the dedup keys keep what was queued from repeating */
+    }
+    if (err)
+        ingest_job_errorf(jc, "cannot queue the changed files: %s", cc_err_str(err));
+    return err;
 }
 
 static cc_err check(const struct store_source *s, const struct ingest_source_env *env,
@@ -127,10 +153,11 @@ static cc_err check(const struct store_source *s, const struct ingest_source_env
     json_t *opts = s->options_json ? json_loads(s->options_json, 0, NULL) : NULL;
     json_t *t = json_object_get(opts, "raw_url_template");
     cc_err err = CC_OK;
-    if (t && (!json_is_string(t) || strncmp(json_string_value(t), "https://", 8) != 0 ||
-              !strstr(json_string_value(t), "{path}") || json_string_length(t) > 512)) {
+    const char *ts = json_string_value(t);
+    if (t && (!ts || (strncmp(ts, "https://", 8) != 0 && strncmp(ts, "http://", 7) != 0) ||
+              !strstr(ts, "{path}") || json_string_length(t) > 512)) {
         snprintf(p->msg, sizeof(p->msg),
-                 "options.raw_url_template must be an https:// URL with {path}");
+                 "options.raw_url_template must be an http(s):// URL with {path}");
         p->hint = "e.g. https://raw.githubusercontent.com/{repository}/{sha}/{path}";
         err = CC_EINVAL;
     }
