@@ -57,4 +57,16 @@ char *cc_xstrndup(const char *s, size_t n);
 /* Bounded, always-terminated copy; returns CC_ELIMIT if truncated. */
 cc_err cc_strlcpy(char *dst, const char *src, size_t size);
 
+/* The value of one hex digit (either case), or -1. */
+static inline int cc_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 #endif

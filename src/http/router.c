@@ -432,26 +432,15 @@ enum http_match_result http_router_match(const struct http_router *r, unsigned m
 
 /* ---- request targets and queries ---------------------------------------- */
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes the %XX at s (s[0] == '%'); -1 for a bad escape. The caller
  * guarantees s is NUL-terminated, so reading s[1] and s[2] stays in bounds
  * (a NUL there is simply not a hex digit). */
 static int unescape(const char *s)
 {
-    int hi = hexval((unsigned char)s[1]);
+    int hi = cc_hex_digit((unsigned char)s[1]);
     if (hi < 0)
         return -1;
-    int lo = hexval((unsigned char)s[2]);
+    int lo = cc_hex_digit((unsigned char)s[2]);
     if (lo < 0)
         return -1;
     return hi * 16 + lo;

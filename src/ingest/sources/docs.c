@@ -173,13 +173,8 @@ static cc_err check(const struct store_source *s, const struct ingest_source_env
     json_decref(o.versions);
     if (err)
         return err;
-    struct ingest_fetch_auth auth;
-    struct cc_diag d = {0};
-    if (ingest_fetch_auth_parse(s->auth_json, &auth, &d)) {
-        snprintf(p->msg, sizeof(p->msg), "%.250s", d.msg);
-        p->hint = NULL;
+    if (ingest_source_check_auth(s, p))
         return CC_EINVAL;
-    }
     return CC_OK;
 }
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
+
 #define REPO_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 
 static bool repo_ok(const char *s)
@@ -179,24 +181,13 @@ cc_err ingest_github_push_paths(json_t *body, const char *prefix, json_t **chang
     return CC_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 cc_err ingest_webhook_sig_parse(const char *header, uint8_t out[32])
 {
     if (!header || strncmp(header, "sha256=", 7) != 0 || strlen(header + 7) != 64)
         return CC_EINVAL;
     uint8_t tmp[32];
     for (size_t i = 0; i < 32; i++) {
-        int hi = hexval(header[7 + 2 * i]), lo = hexval(header[8 + 2 * i]);
+        int hi = cc_hex_digit(header[7 + 2 * i]), lo = cc_hex_digit(header[8 + 2 * i]);
         if (hi < 0 || lo < 0)
             return CC_EINVAL;
         tmp[i] = (uint8_t)(hi << 4 | lo);

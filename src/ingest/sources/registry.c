@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/diag.h"
 #include "core/log.h"
+#include "ingest/fetch.h"
 #include "ingest/pipeline.h"
 #include "ingest/source_metrics.h"
 #include "ingest/sources/github.h"
@@ -114,6 +116,17 @@ cc_err ingest_source_check(const struct store_source *s, const struct ingest_sou
     if (err)
         return err;
     return t->check ? t->check(s, env, p) : CC_OK;
+}
+
+cc_err ingest_source_check_auth(const struct store_source *s, struct ingest_source_problem *p)
+{
+    struct ingest_fetch_auth auth;
+    struct cc_diag d = {0};
+    if (ingest_fetch_auth_parse(s->auth_json, &auth, &d) == CC_OK)
+        return CC_OK;
+    snprintf(p->msg, sizeof(p->msg), "%.250s", d.msg);
+    p->hint = "auth is {\"type\": \"basic\"|\"bearer\"|\"header\", ...} with secrets in files";
+    return CC_EINVAL;
 }
 
 /* ------------------------------------------------------------------ */

@@ -88,6 +88,9 @@ void ingest_source_type_names(char *out, size_t outsz);
 cc_err ingest_source_check(const struct store_source *s, const struct ingest_source_env *env,
                            struct ingest_source_problem *p);
 
+/* A type's check of the source's auth JSON, as the fetcher will read it. */
+cc_err ingest_source_check_auth(const struct store_source *s, struct ingest_source_problem *p);
+
 /* The "source.run" job handler (data: struct ingest_pipeline_cfg). */
 cc_err ingest_handle_source_run(struct ingest_job_ctx *jc);
 

@@ -51,17 +51,6 @@ enum ingest_robots_outcome ingest_robots_outcome_for(long status)
 
 /* ---- normalization ------------------------------------------------------ */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool unreserved(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -77,8 +66,8 @@ static void normalize(struct cc_buf *b, const char *s, size_t len)
         unsigned char c = (unsigned char)s[i];
         char esc[3] = { '%', HEX[c >> 4], HEX[c & 15] };
         cc_err err;
-        if (c == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            unsigned char v = (unsigned char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        if (c == '%' && i + 2 < len && cc_hex_digit(s[i + 1]) >= 0 && cc_hex_digit(s[i + 2]) >= 0) {
+            unsigned char v = (unsigned char)(cc_hex_digit(s[i + 1]) * 16 + cc_hex_digit(s[i + 2]));
             i += 2;
             if (unreserved(v)) {
                 err = cc_buf_addch(b, (char)v);
