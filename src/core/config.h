@@ -51,6 +51,7 @@ struct cc_config {
     struct {
         char *level;             /* debug|info|warn|error */
         char *format;            /* auto|json|text */
+        char *requests;          /* debug|info: the level of each request's line */
     } log;
     struct {
         char *admin_token;       /* secret; optional extra admin token */

@@ -24,6 +24,7 @@ static bool check_roots(const char *s, char *why, size_t whysz);
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_formats[] = {"auto", "json", "text", NULL};
+static const char *const request_log_levels[] = {"debug", "info", NULL};
 static const char *const store_drivers[] = {"sqlite", "postgres", NULL};
 static const char *const orch_drivers[] = {"auto", "docker", "process", NULL};
 static const char *const embed_apis[] = {"openai", "ollama", NULL};
@@ -145,6 +146,15 @@ static const struct cc_cfg_key keys[] = {
      .def = "auto",
      .values = log_formats,
      .help = "Log line format; auto is text on a terminal and JSON otherwise."},
+    {.path = "log.requests",
+     .type = CC_CFG_ENUM,
+     .offset = OFF(log.requests),
+     .def = "debug",
+     .values = request_log_levels,
+     .help = "Level of the line logged for every HTTP request (method, path, route, "
+             "status, duration, client). debug keeps a console readable; info makes "
+             "it an access log. Answers with a 5xx status are logged at warn "
+             "whatever this says."},
     {.path = "auth.admin_token",
      .type = CC_CFG_STRING,
      .offset = OFF(auth.admin_token),

@@ -424,6 +424,7 @@ static int start_http(struct daemon *d)
         .max_upload_bytes = c->knowledge.max_document_bytes / 3 * 4 + 64 * 1024,
         .max_signed_bytes = c->webhooks.max_body_bytes,
         .public_metrics = c->http.public_metrics, .rate_limit_rps = c->http.rate_limit_rps,
+        .log_requests_info = strcmp(c->log.requests, "info") == 0,
         .rate_limit_burst = c->http.rate_limit_burst,
         .rate_limit_clients = c->http.rate_limit_clients, .auth = d->auth,
         .request_timeout_ms = c->http.request_timeout_ms,

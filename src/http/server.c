@@ -536,7 +536,10 @@ static void log_access(struct conn_req *cr, const char *method, int status, doub
 {
     struct http_server *s = cr->srv;
     cc_log_scope_set(cr->request_id, NULL, NULL);
-    cc_log_emit(s->ctx->log, CC_LOG_INFO, "http", "request",
+    enum cc_log_level level = status >= 500 || status == 0 ? CC_LOG_WARN
+                              : s->cfg.log_requests_info ? CC_LOG_INFO
+                                                         : CC_LOG_DEBUG;
+    cc_log_emit(s->ctx->log, level, "http", "request",
                 CC_LOG_FIELDS(CC_LS("method", method), CC_LS("path", cr->req.target),
                               CC_LS("route", cr->req.route), CC_LI("status", status),
                               CC_LD("duration_ms", secs * 1000.0),

@@ -132,6 +132,7 @@ struct http_server_cfg {
     double auth_failure_rate;     /* failed auths/s earned back per address; 0 = off */
     unsigned auth_failure_burst;
     bool public_metrics;
+    bool log_requests_info;       /* request lines at info, not debug (5xx: warn) */
     double rate_limit_rps;
     unsigned rate_limit_burst;
     unsigned rate_limit_clients;

@@ -393,6 +393,7 @@ def daemon_env(data_dir, env=None):
         "CC_HTTP_LISTEN": "127.0.0.1:0",
         "CC_LOG_FORMAT": "json",
         "CC_LOG_LEVEL": "info",
+        "CC_LOG_REQUESTS": "info",      # request_log() reads the request lines
         "XDG_DATA_HOME": str(Path(data_dir).parent / "xdg"),
         # file sources may read the test's own temporary folder (the
         # default, no roots, refuses every file source)

@@ -552,3 +552,25 @@ def test_utf8_in_paths_and_queries_is_fine(served):
     assert r.json["query"] == "caf\u00e9"
     assert_error(served.get("/api/v1/sources/caf%C3%A9", token=served.admin_token), 404,
                  "ENOTFOUND")
+
+
+def test_request_lines_are_debug_by_default(daemon):
+    """A console is not an access log: request lines are at debug unless
+    log.requests is info (the test fixture sets info for request_log())."""
+    marker = "/api/v1/nosuch-%s" % uuid.uuid4().hex
+    d = daemon(env={"CC_LOG_REQUESTS": "debug", "CC_LOG_LEVEL": "debug"})
+    d.get(marker)
+    line = d.wait_log(lambda e: e.get("msg") == "request" and e.get("path") == marker,
+                      what="the request line")
+    assert line["level"] == "debug", line
+    # at the default level they are not written at all; once the daemon has
+    # stopped every request's line would have been written
+    d2 = daemon(env={"CC_LOG_REQUESTS": "debug"})
+    assert d2.get(marker).status in (401, 404)
+    assert d2.stop() == 0
+    assert not [e for e in d2.logs() if e.get("msg") == "request"], "request lines at info"
+    d3 = daemon(env={"CC_LOG_REQUESTS": "info"})
+    d3.get(marker)
+    line = d3.wait_log(lambda e: e.get("msg") == "request" and e.get("path") == marker,
+                       what="the request line at info")
+    assert line["level"] == "info", line

@@ -756,7 +756,7 @@ static void test_dump(void **state)
     assert_non_null(strstr(s, "  read_timeout: 90s\n  shutdown_timeout: 250ms\n"));
     assert_non_null(strstr(s, "  max_header_bytes: 32KiB\n  max_body_bytes: 10000000\n"));
     assert_non_null(strstr(s, "  public_metrics: false\n  rate_limit_rps: 2.5\n"));
-    assert_non_null(strstr(s, "log:\n  level: debug\n  format: json\nauth:\n"));
+    assert_non_null(strstr(s, "log:\n  level: debug\n  format: json\n  requests: debug\nauth:\n"));
     assert_non_null(strstr(s, "  admin_token: \"[REDACTED]\"\n"));
     assert_non_null(strstr(s, "  postgres_dsn: \"[REDACTED]\"\n"));
     assert_null(strstr(s, "tok en"));
