@@ -213,6 +213,11 @@ static cc_err load_page(struct ingest_job_ctx *jc, json_t *p, struct doc_in *d)
         }
         d->page = d->page && strcmp(d->type, "text/html") == 0;
     }
+    if (d->page && ingest_page_is_redirect((const char *)d->data, d->len)) {
+        /* An alias page pointing elsewhere: its target is crawled on its own. */
+        ingest_job_errorf(jc, "%s is a redirect page (meta refresh); not indexed", d->url);
+        return CC_ENOTFOUND;
+    }
     if (d->len > cfg->max_document_bytes) {
         ingest_job_errorf(jc, "the page is %zu bytes; knowledge.max_document_bytes is %zu",
                           d->len, cfg->max_document_bytes);

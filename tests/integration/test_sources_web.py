@@ -287,3 +287,20 @@ def test_docs_page_that_needs_javascript_is_not_indexed(daemon, site):
     assert search(d, "enable JavaScript")["results"] == []
     jobs = d.admin("GET", "/api/v1/jobs?state=dead").json["jobs"]
     assert any("JavaScript" in (j.get("last_error") or "") for j in jobs), jobs
+
+
+def test_docs_redirect_pages_are_followed_not_indexed(daemon, site):
+    """mike's version aliases are meta-refresh pages: the crawl follows them
+    to the real page and never indexes "Redirecting..." as content."""
+    d = web_daemon(daemon)
+    site.put("/robots.txt", "User-agent: *\nAllow: /\n", "text/plain")
+    site.put("/docs/", page("Home", "<p>Start here. <a href=\"latest/\">Latest docs</a></p>"))
+    site.put("/docs/latest/", "<html><head><meta http-equiv=\"refresh\" content=\"0; "
+             "url='../1.1/'\"><title>Redirecting</title></head><body>Redirecting... "
+             "zebrafishword</body></html>")
+    site.put("/docs/1.1/", page("Version 1.1", "<p>The ocelotword release notes.</p>"))
+    create_source(d, name="aliased", type="docs", url=site.url + "/docs/")
+    run_source(d, "aliased")
+    assert search(d, "ocelotword")["results"], "the alias's target is crawled"
+    assert search(d, "zebrafishword")["results"] == [], "the redirect page is not indexed"
+    assert docs_of(d, "aliased") == 2

@@ -353,8 +353,36 @@ out:
     return more;
 }
 
-/* Every <a href> of an HTML page, resolved against base, into the crawl's
- * frontier (next) when in scope and new. */
+/* An attribute's value (the first text child), or NULL. */
+static const char *attr(xmlNodePtr n, const char *name)
+{
+    for (xmlAttrPtr a = n->properties; a; a = a->next)
+        if (strcasecmp((const char *)a->name, name) == 0 && a->children &&
+            a->children->content)
+            return (const char *)a->children->content;
+    return NULL;
+}
+
+/* The URL of a <meta http-equiv=refresh content="0; url=..."> ("URL=",
+ * quotes and blanks allowed), in the arena, or NULL. */
+static const char *refresh_target(struct cc_arena *a, const char *content)
+{
+    const char *p = content ? strchr(content, ';') : NULL;
+    if (!p)
+        return NULL;
+    p += 1 + strspn(p + 1, " \t");
+    if (strncasecmp(p, "url", 3) != 0)
+        return NULL;
+    p += 3 + strspn(p + 3, " \t");
+    if (*p != '=')
+        return NULL;
+    p += 1 + strspn(p + 1, " \t'\"");
+    size_t n = strcspn(p, "'\" \t");
+    return n ? cc_arena_printf(a, "%.*s", (int)n, p) : NULL;
+}
+
+/* Every <a href> of an HTML page and its meta-refresh target, resolved
+ * against base, into the crawl's frontier (next) when in scope and new. */
 static void collect_links(struct crawl *c, const char *html, size_t len, const char *base,
                           char ***next, size_t *nnext)
 {
@@ -372,21 +400,19 @@ static void collect_links(struct crawl *c, const char *html, size_t len, const c
     ingest__xml_quiet_end(&quiet);
     xmlNodePtr n = doc ? lib->xmlDocGetRootElement(doc) : NULL;
     while (n) {
-        if (n->type == XML_ELEMENT_NODE && strcasecmp((const char *)n->name, "a") == 0) {
-            for (xmlAttrPtr a = n->properties; a; a = a->next) {
-                if (strcasecmp((const char *)a->name, "href") != 0 || !a->children ||
-                    !a->children->content)
-                    continue;
-                char *u = resolve(c->jc->arena, base, (const char *)a->children->content);
-                if (u && in_scope(c, u) && !seen(c, u) && *nnext < c->o.max_pages) {
-                    bool dup = false;
-                    for (size_t i = 0; i < *nnext && !dup; i++)
-                        dup = strcmp((*next)[i], u) == 0;
-                    if (!dup) {
-                        *next = cc_xrealloc(*next, (*nnext + 1) * sizeof(**next));
-                        (*next)[(*nnext)++] = u;
-                    }
-                }
+        if (n->type == XML_ELEMENT_NODE) {
+            const char *href = NULL;
+            if (strcasecmp((const char *)n->name, "a") == 0)
+                href = attr(n, "href");
+            else if (strcasecmp((const char *)n->name, "meta") == 0 &&
+                     attr(n, "http-equiv") && strcasecmp(attr(n, "http-equiv"), "refresh") == 0)
+                href = refresh_target(c->jc->arena, attr(n, "content"));   /* mike's alias pages */
+            char *u = href ? resolve(c->jc->arena, base, href) : NULL;
+            /* Repeats are dropped when the level is read (seen); the cap
+             * bounds a page that links the same URL a million times. */
+            if (u && in_scope(c, u) && !seen(c, u) && *nnext < 4 * c->o.max_pages) {
+                *next = cc_xrealloc(*next, (*nnext + 1) * sizeof(**next));
+                (*next)[(*nnext)++] = u;
             }
         }
         /* depth-first walk without recursion */

@@ -11,6 +11,7 @@
  */
 #include "ingest/sources/sources.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,36 @@ void ingest_page_forget(struct ingest_job_ctx *jc, int64_t source_id, const char
     char key[STORE_STATE_KEY_MAX + 1];
     if (page_key(url, key, sizeof(key)))
         st->ops->source_state_put(st, source_id, key, NULL, cc_wall_ms(jc->ctx->clock));
+}
+
+bool ingest_page_is_redirect(const char *html, size_t len)
+{
+    /* <meta http-equiv="refresh" content="0; url=..."> in the head: the
+     * first 64 KiB, compared without case. */
+    char head[65536];
+    size_t n = len < sizeof(head) - 1 ? len : sizeof(head) - 1;
+    for (size_t i = 0; i < n; i++)
+        head[i] = (char)tolower((unsigned char)html[i]);
+    head[n] = '\0';
+    for (const char *p = strstr(head, "http-equiv"); p; p = strstr(p + 10, "http-equiv")) {
+        const char *end = strchr(p, '>');
+        const char *r = strstr(p, "refresh");
+        const char *c = strstr(p, "content");
+        if (!end || !r || r > end)
+            continue;
+        if (!c || c > end) {                  /* content before http-equiv */
+            const char *tag = p;
+            while (tag > head && *tag != '<')
+                tag--;
+            c = strstr(tag, "content");
+            if (!c || c > end)
+                continue;
+        }
+        c += 7 + strspn(c + 7, " \t=\"'");
+        if (c[0] == '0' && (c[1] == ';' || c[1] == ',' || c[1] == '.'))
+            return true;
+    }
+    return false;
 }
 
 cc_err ingest_page_text(struct ingest_job_ctx *jc, const char *html, size_t len, const char *url,

@@ -155,6 +155,10 @@ void ingest_page_forget(struct ingest_job_ctx *jc, int64_t source_id, const char
 /* When the page was last stored (ms), 0 if never: for crawls that skip pages
  * whose sitemap lastmod is older. */
 int64_t ingest_page_fetched_ms(struct ingest_job_ctx *jc, int64_t source_id, const char *url);
+/* Whether an HTML page is an immediate redirect (<meta http-equiv=refresh
+ * content="0; url=...">, as mike's version aliases are): not a page to
+ * index. */
+bool ingest_page_is_redirect(const char *html, size_t len);
 /* The main content of an HTML page as text (the site's version into
  * version, "" if none). A page that needs JavaScript is CC_EUNSUPPORTED,
  * never indexed as "enable JavaScript". out is replaced only on success. */
