@@ -260,17 +260,29 @@ static int upload(struct ingest *in)
     return failures;
 }
 
-/* Follows the jobs in order (workers take them roughly in that order). */
+/* Follows the jobs in order (workers take them roughly in that order).
+ * Polls back off from 100 ms to 1 s while a job stays unfinished, and the
+ * daemon's rate limit (429) is waited out, never counted as a failure:
+ * the answer about a job is what the daemon did with it. */
 static void wait_jobs(struct ingest *in)
 {
     size_t done = 0;
     for (size_t i = 0; i < in->n; i++) {
         struct file *f = &in->files[i];
+        long wait_ms = 100;
+        int limited = 0;
         while (f->job && !f->outcome) {
             char path[64];
             snprintf(path, sizeof(path), "/api/v1/jobs/%lld", f->job);
             json_t *j = NULL;
-            if (cli__request(in->client, "GET", path, NULL, &j) != CLI_OK) {
+            in->client->quiet_status = 429;
+            int rc = cli__request(in->client, "GET", path, NULL, &j);
+            in->client->quiet_status = 0;
+            if (rc != CLI_OK && in->client->last_status == 429 && limited++ < 300) {
+                sleep(1);
+                continue;
+            }
+            if (rc != CLI_OK) {
                 f->outcome = "unknown";
                 break;
             }
@@ -284,8 +296,10 @@ static void wait_jobs(struct ingest *in)
             }
             json_decref(j);
             if (!f->outcome) {
-                struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000};
+                struct timespec ts = {.tv_sec = wait_ms / 1000,
+                                      .tv_nsec = (wait_ms % 1000) * 1000000};
                 nanosleep(&ts, NULL);
+                wait_ms = wait_ms * 2 > 1000 ? 1000 : wait_ms * 2;
             }
         }
         progress(in, "ingested", ++done);

@@ -227,3 +227,17 @@ def test_search_cli(served):
     assert res.returncode == 2, res
     res = run_cc(["search", "--help"])
     assert res.returncode == 0 and "search" in res.stdout, res
+
+
+def test_ingest_reports_what_the_daemon_did_under_its_rate_limit(daemon, tmp_path):
+    """A strict rate limit answers some of the CLI's requests 429: those are
+    waited out, so the summary says what the daemon did (all ingested) instead
+    of counting refused polls as failures."""
+    d = daemon(config="http:\n  rate_limit_rps: 20\n  rate_limit_burst: 10\n")
+    root = tmp_path / "many"
+    root.mkdir()
+    for i in range(60):
+        (root / ("n%02d.md" % i)).write_text("# Note %d\n\nratelimitword%d body\n" % (i, i))
+    res = run_cc(["ingest", str(root)], env=cli_env(d), timeout=300)
+    assert res.returncode == 0, res
+    assert "60 files: 60 ingested, 0 failed" in res.stdout, res.stdout
