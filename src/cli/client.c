@@ -254,6 +254,9 @@ int cli__stream(struct cli_client *c, const char *path, const char *accept,
     return rc;
 }
 
+#define RETRY_MAX 5
+#define RETRY_WAIT_MAX_S 60
+
 int cli__request(struct cli_client *c, const char *method, const char *path, json_t *body,
                  json_t **out)
 {
@@ -262,9 +265,29 @@ int cli__request(struct cli_client *c, const char *method, const char *path, jso
     char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
     struct cc_http_answer a = {0};
     c->last_status = 0;
-    int rc = exchange(c, method, path, payload, &raw, &a);
-    if (rc)
-        goto out;
+    int rc;
+    /* 429 (refused before any work) is retried for any method, 503 for
+     * reads only, after the server's Retry-After: at most RETRY_MAX times
+     * and RETRY_WAIT_MAX_S seconds in all, so a script never hangs. */
+    for (int tries = 0, waited = 0;; tries++) {
+        cc_buf_reset(&raw);
+        a = (struct cc_http_answer){0};
+        rc = exchange(c, method, path, payload, &raw, &a);
+        if (rc)
+            goto out;
+        bool again = a.status == 429 || (a.status == 503 && strcmp(method, "GET") == 0);
+        char ra[32];
+        long secs = again && cc_http_header(a.headers, a.headers_len, "Retry-After", ra,
+                                            sizeof(ra))
+                        ? strtol(ra, NULL, 10) : 1;
+        if (secs < 1)
+            secs = 1;
+        if (!again || a.status == c->quiet_status || tries >= RETRY_MAX ||
+            waited + secs > RETRY_WAIT_MAX_S)
+            break;
+        sleep((unsigned)secs);
+        waited += (int)secs;
+    }
     c->last_status = a.status;
     rc = CLI_FAIL;
     if (a.status < 200 || a.status > 299) {

@@ -207,3 +207,13 @@ def test_errors_go_to_stderr_not_stdout(served):
     assert res.returncode == 1, res
     assert res.stderr.strip()
     assert not res.stdout.strip(), res.stdout
+
+
+def test_client_commands_wait_out_the_rate_limit(daemon):
+    """Every client command retries a 429 after the server's Retry-After
+    (bounded), so a script's second call in a row does not fail."""
+    d = daemon(config="http:\n  rate_limit_rps: 0.5\n  rate_limit_burst: 1\n")
+    env = client(d)
+    for _ in range(3):
+        res = run_cc(["status"], env=env, timeout=120)
+        assert res.returncode == 0, res
