@@ -113,18 +113,14 @@ static void last_id_cb(void *arg, const struct store_event *e)
     a->n++;
 }
 
+/* The newest event's id (0 when the log is empty): the stream then shows
+ * only new events. */
 static int64_t last_event_id(struct store *st)
 {
-    /* Page to the end of the log: the stream then shows only new events. */
-    int64_t after = 0;
-    for (;;) {
-        struct last_acc acc = {after, 0};
-        if (st->ops->event_list(st, after, STORE_EVENT_LIST_MAX, last_id_cb, &acc) != CC_OK)
-            return after;
-        if (acc.n == 0)
-            return after;
-        after = acc.last;
-    }
+    struct last_acc acc = {0, 0};
+    if (st->ops->event_list_before(st, 0, 1, last_id_cb, &acc) != CC_OK)
+        return 0;
+    return acc.last;
 }
 
 static bool wants_stream(struct http_req *req)
@@ -138,13 +134,16 @@ static bool wants_stream(struct http_req *req)
 
 void api__events_list(struct http_req *req, struct http_resp *resp)
 {
-    long long after = 0, limit = EVENTS_DEFAULT_LIMIT;
+    long long after = 0, before = 0, limit = EVENTS_DEFAULT_LIMIT;
     const char *a = http_req_query(req, "after");
+    const char *b = http_req_query(req, "before");
     const char *l = http_req_query(req, "limit");
-    if ((a && api__int(a, 0, INT64_MAX, &after)) ||
-        (l && api__int(l, 1, EVENTS_MAX_LIMIT, &limit))) {
-        http_resp_err(resp, CC_EINVAL, "'after' and 'limit' must be integers",
-                      "after >= 0 is the last id you have seen; 1 <= limit <= 1000");
+    if ((a && api__int(a, 0, INT64_MAX, &after)) || (b && api__int(b, 0, INT64_MAX, &before)) ||
+        (l && api__int(l, 1, EVENTS_MAX_LIMIT, &limit)) || (a && b)) {
+        http_resp_err(resp, CC_EINVAL, "'after', 'before' and 'limit' must be integers, and "
+                      "'after' and 'before' cannot go together",
+                      "after >= 0 is the last id you have seen (oldest first); before pages "
+                      "back from the newest (0 = from now, newest first); 1 <= limit <= 1000");
         return;
     }
     struct store *st = req->ctx->store;
@@ -173,15 +172,23 @@ void api__events_list(struct http_req *req, struct http_resp *resp)
         http_resp_stream(resp, 200, "text/event-stream", sse_run, s, free);
         return;
     }
+    /* One more than asked says whether more exist. */
     json_t *list = json_array();
-    cc_err err = st->ops->event_list(st, after, (unsigned)limit, add_event, list);
+    cc_err err = b ? st->ops->event_list_before(st, before, (unsigned)limit + 1, add_event, list)
+                   : st->ops->event_list(st, after, (unsigned)limit + 1, add_event, list);
     if (err) {
         json_decref(list);
         http_resp_err(resp, err, "cannot read the event log", NULL);
         return;
     }
+    bool more = json_array_size(list) > (size_t)limit;
+    if (more)
+        json_array_remove(list, json_array_size(list) - 1);
     size_t n = json_array_size(list);
-    json_int_t last = n ? json_integer_value(json_object_get(json_array_get(list, n - 1), "id"))
-                        : (json_int_t)after;
-    http_resp_json(resp, 200, json_pack("{s:o, s:I}", "events", list, "last_id", last));
+    json_int_t edge = n ? json_integer_value(json_object_get(json_array_get(list, n - 1), "id"))
+                        : (json_int_t)(b ? before : after);
+    /* last_id: where ?after= resumes (ascending); next_before: where
+     * ?before= continues (descending). */
+    http_resp_json(resp, 200, json_pack("{s:o, s:I, s:b}", "events", list,
+                                        b ? "next_before" : "last_id", edge, "more", more));
 }

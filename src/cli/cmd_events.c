@@ -7,16 +7,18 @@
 #include "core/buf.h"
 
 static const char usage_text[] =
-    "usage: commandcenter events [-f] [--project P] [--after ID] [--limit N]\n"
-    "                            [--server URL] [--json]\n"
+    "usage: commandcenter events [-f] [--project P] [--after ID | --before ID]\n"
+    "                            [--limit N] [--server URL] [--json]\n"
     "\n"
-    "Shows the event log (daemon starts and stops; service and job state changes),\n"
-    "oldest first. Needs a read token.\n"
+    "Shows the event log (daemon starts and stops; service, job and alert state\n"
+    "changes), the newest first; says on stderr when older ones exist and how to\n"
+    "see them. Needs a read token.\n"
     "\n"
     "  -f, --follow  stream events as they happen (server-sent events) until\n"
     "                interrupted; with --after, first the ones after that id\n"
     "  --project P   only events of project P (with --follow)\n"
-    "  --after ID    only events with an id greater than ID (default 0)\n"
+    "  --before ID   the newest events with an id below ID (paging back)\n"
+    "  --after ID    the events after ID, oldest first (paging forward)\n"
     "  --limit N     at most N events, 1-1000 (default 100)\n";
 
 static bool digits(const char *s, size_t max)
@@ -79,6 +81,7 @@ int cmd_events(int argc, char **argv, char *const *envp)
     static const struct option longopts[] = {
         {"server", required_argument, NULL, 's'},
         {"after", required_argument, NULL, 'a'},
+        {"before", required_argument, NULL, 'b'},
         {"limit", required_argument, NULL, 'l'},
         {"follow", no_argument, NULL, 'f'},
         {"project", required_argument, NULL, 'p'},
@@ -86,14 +89,15 @@ int cmd_events(int argc, char **argv, char *const *envp)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *server = NULL, *after = "0", *limit = "100", *project = NULL;
-    bool json = false, follow = false, after_set = false;
+    const char *server = NULL, *after = "0", *before = "0", *limit = "100", *project = NULL;
+    bool json = false, follow = false, after_set = false, before_set = false;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "hf", longopts, NULL)) != -1) {
         switch (ch) {
         case 's': server = optarg; break;
         case 'a': after = optarg; after_set = true; break;
+        case 'b': before = optarg; before_set = true; break;
         case 'f': follow = true; break;
         case 'p': project = optarg; break;
         case 'l': limit = optarg; break;
@@ -102,10 +106,12 @@ int cmd_events(int argc, char **argv, char *const *envp)
         default: fputs(usage_text, stderr); return CLI_USAGE;
         }
     }
-    if (optind < argc || !digits(after, 18) || !digits(limit, 4) || strtol(limit, NULL, 10) < 1 ||
-        strtol(limit, NULL, 10) > 1000) {
+    if (optind < argc || !digits(after, 18) || !digits(before, 18) || !digits(limit, 4) ||
+        strtol(limit, NULL, 10) < 1 || strtol(limit, NULL, 10) > 1000 ||
+        (after_set && before_set)) {
         cli__error("see 'commandcenter events --help'",
-                   "--after must be a number and --limit a number from 1 to 1000");
+                   "--after and --before must be numbers (not both) and --limit a number "
+                   "from 1 to 1000");
         return CLI_USAGE;
     }
     struct cli_client c;
@@ -127,7 +133,10 @@ int cmd_events(int argc, char **argv, char *const *envp)
         return rc;
     }
     char path[128];
-    snprintf(path, sizeof(path), "/api/v1/events?after=%s&limit=%s", after, limit);
+    if (after_set)
+        snprintf(path, sizeof(path), "/api/v1/events?after=%s&limit=%s", after, limit);
+    else
+        snprintf(path, sizeof(path), "/api/v1/events?before=%s&limit=%s", before, limit);
     json_t *j = NULL;
     rc = cli__request(&c, "GET", path, NULL, &j);
     if (rc == CLI_OK && json) {
@@ -137,6 +146,12 @@ int cmd_events(int argc, char **argv, char *const *envp)
         json_t *e;
         json_array_foreach(json_object_get(j, "events"), i, e)
             print_event(e);
+        if (json_is_true(json_object_get(j, "more")) && after_set)
+            fprintf(stderr, "(more: commandcenter events --after %lld)\n",
+                    (long long)json_integer_value(json_object_get(j, "last_id")));
+        else if (json_is_true(json_object_get(j, "more")))
+            fprintf(stderr, "(older events: commandcenter events --before %lld)\n",
+                    (long long)json_integer_value(json_object_get(j, "next_before")));
     }
     json_decref(j);
     cli__client_release(&c);

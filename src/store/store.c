@@ -148,6 +148,16 @@ static cc_err chk_event_list(struct store *s, int64_t after_id, unsigned limit,
     return BACKEND(s)->event_list(s, after_id, limit, cb, arg);
 }
 
+static cc_err chk_event_list_before(struct store *s, int64_t before_id, unsigned limit,
+                                    store_event_cb cb, void *arg)
+{
+    if (!cb || before_id < 0)
+        return CC_EINVAL;
+    if (limit > STORE_EVENT_LIST_MAX)
+        limit = STORE_EVENT_LIST_MAX;
+    return BACKEND(s)->event_list_before(s, before_id, limit, cb, arg);
+}
+
 static cc_err chk_event_prune(struct store *s, int64_t before_ms, int64_t *out_deleted)
 {
     return BACKEND(s)->event_prune(s, before_ms, out_deleted);
@@ -481,6 +491,7 @@ static const struct store_ops checked_ops = {
     .project_delete = chk_project_delete,
     .event_append = chk_event_append,
     .event_list = chk_event_list,
+    .event_list_before = chk_event_list_before,
     .event_prune = chk_event_prune,
     .source_insert = chk_source_insert,
     .source_update = chk_source_update,

@@ -337,6 +337,10 @@ struct store_ops {
      * limit is capped at STORE_EVENT_LIST_MAX). */
     cc_err (*event_list)(struct store *s, int64_t after_id, unsigned limit,
                          store_event_cb cb, void *arg);
+    /* Events with id < before_id (0 = the newest), newest first, at most
+     * `limit` (capped likewise): how a reader pages back from now. */
+    cc_err (*event_list_before)(struct store *s, int64_t before_id, unsigned limit,
+                                store_event_cb cb, void *arg);
     /* Deletes events older than before_ms; *out_deleted (optional) gets the count. */
     cc_err (*event_prune)(struct store *s, int64_t before_ms, int64_t *out_deleted);
 

@@ -65,6 +65,9 @@ const struct store_sql_stmt store__sql_core_stmts[SQL__COUNT] = {
     [SQL_EVENT_APPEND] = {.name = "event_append", .sql =
         "INSERT INTO events (ts_ms, kind, project, service, message)"
         " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id"},
+    [SQL_EVENT_LIST_BEFORE] = {.name = "event_list_before", .sql =
+        "SELECT " EVENT_COLS " FROM events WHERE CAST(?1 AS BIGINT) = 0 OR id < CAST(?1 AS BIGINT)"
+        " ORDER BY id DESC LIMIT ?2"},
     [SQL_EVENT_LIST] = {.name = "event_list", .sql =
         "SELECT " EVENT_COLS " FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"},
     [SQL_EVENT_PRUNE] = {.name = "event_prune", .sql = "DELETE FROM events WHERE ts_ms < ?1"},
@@ -572,6 +575,14 @@ cc_err store__sql_event_list(struct store *st, int64_t after_id, unsigned limit,
     struct cb_ctx c = {.cb.event = cb, .arg = arg};
     return read_rows(st, SQL_EVENT_LIST, SQL_PARAMS(SQL_I(after_id), SQL_I(limit)), false,
                      row_event, &c);
+}
+
+cc_err store__sql_event_list_before(struct store *st, int64_t before_id, unsigned limit,
+                                    store_event_cb cb, void *arg)
+{
+    struct cb_ctx c = {.cb.event = cb, .arg = arg};
+    return read_rows(st, SQL_EVENT_LIST_BEFORE, SQL_PARAMS(SQL_I(before_id), SQL_I(limit)),
+                     false, row_event, &c);
 }
 
 cc_err store__sql_event_prune(struct store *st, int64_t before_ms, int64_t *out_deleted)

@@ -55,6 +55,7 @@ enum store_sql_id {
     SQL_PROJECT_DELETE,
     SQL_EVENT_APPEND,
     SQL_EVENT_LIST,
+    SQL_EVENT_LIST_BEFORE,
     SQL_EVENT_PRUNE,
     SQL_SOURCE_INSERT,
     SQL_SOURCE_UPDATE,
@@ -315,6 +316,8 @@ cc_err store__sql_project_list(struct store *st, store_project_cb cb, void *arg)
 cc_err store__sql_project_delete(struct store *st, const char *name);
 
 cc_err store__sql_event_append(struct store *st, const struct store_event *e, int64_t *out_id);
+cc_err store__sql_event_list_before(struct store *st, int64_t before_id, unsigned limit,
+                                    store_event_cb cb, void *arg);
 cc_err store__sql_event_list(struct store *st, int64_t after_id, unsigned limit,
                              store_event_cb cb, void *arg);
 cc_err store__sql_event_prune(struct store *st, int64_t before_ms, int64_t *out_deleted);
@@ -402,6 +405,7 @@ cc_err store__sql_alert_prune(struct store *st, int64_t resolved_before_ms, unsi
     .project_get = store__sql_project_get, .project_list = store__sql_project_list,    \
     .project_delete = store__sql_project_delete,                                       \
     .event_append = store__sql_event_append, .event_list = store__sql_event_list,      \
+    .event_list_before = store__sql_event_list_before,                                 \
     .event_prune = store__sql_event_prune,                                             \
     .source_insert = store__sql_source_insert,                                         \
     .source_update = store__sql_source_update, .source_get = store__sql_source_get,    \

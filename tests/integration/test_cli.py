@@ -167,17 +167,31 @@ def test_token_file(served, tmp_path):
     assert res.returncode == 0, res
 
 
-def test_events(served):
+def test_events(daemon):
+    """Newest first, paged back with --before; says on stderr when older ones
+    exist; --after pages forward, oldest first."""
+    first = daemon()
+    assert first.stop() == 0                 # started, stopped, started: three events
+    served = daemon(data_dir=first.data_dir)
     res = run_cc(["events"], env=client(served))
     assert res.returncode == 0, res
-    res = run_cc(["events", "--json", "--limit", "5"], env=client(served))
+    res = run_cc(["events", "--limit", "1"], env=client(served))
+    assert res.returncode == 0 and "older events: commandcenter events --before" in res.stderr, res
+    res = run_cc(["events", "--json", "--limit", "2"], env=client(served))
     assert res.returncode == 0, res
     doc = res.json
-    assert isinstance(doc["events"], list) and len(doc["events"]) <= 5
-    assert isinstance(doc["last_id"], int)
-    res = run_cc(["events", "--json", "--after", str(doc["last_id"])], env=client(served))
+    ids = [e["id"] for e in doc["events"]]
+    assert len(ids) == 2 and ids == sorted(ids, reverse=True), doc
+    assert doc["more"] is True and doc["next_before"] == ids[-1], doc
+    res = run_cc(["events", "--json", "--before", str(doc["next_before"])], env=client(served))
     assert res.returncode == 0, res
-    assert all(e["id"] > doc["last_id"] for e in res.json["events"]), res.json
+    assert res.json["events"] and all(e["id"] < ids[-1] for e in res.json["events"]), res.json
+    res = run_cc(["events", "--json", "--after", str(ids[-1])], env=client(served))
+    assert res.returncode == 0, res
+    later = [e["id"] for e in res.json["events"]]
+    assert later == sorted(later) and ids[0] in later and ids[-1] not in later, res.json
+    res = run_cc(["events", "--after", "1", "--before", "5"], env=client(served))
+    assert res.returncode == 2, res
 
 
 def test_unreachable_server_exits_1_with_hint():

@@ -306,6 +306,36 @@ static void test_source_state(void **state)
     assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM source_state"), 1);
 }
 
+/* ---- events, newest first ------------------------------------------------ */
+
+static void keep_event_id(void *arg, const struct store_event *e)
+{
+    int64_t *ids = arg;
+    ids[++ids[0]] = e->id;
+}
+
+static void test_event_list_before(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = f->s;
+    int64_t id[5];
+    for (int i = 0; i < 5; i++) {
+        struct store_event e = {.ts_ms = 100 + i, .kind = "test.event", .message = "m"};
+        assert_int_equal(st->ops->event_append(st, &e, &id[i]), CC_OK);
+    }
+    int64_t got[8] = {0};
+    assert_int_equal(st->ops->event_list_before(st, 0, 2, keep_event_id, got), CC_OK);
+    assert_int_equal(got[0], 2);
+    assert_int_equal(got[1], id[4]);
+    assert_int_equal(got[2], id[3]);
+    memset(got, 0, sizeof(got));
+    assert_int_equal(st->ops->event_list_before(st, id[3], 10, keep_event_id, got), CC_OK);
+    assert_int_equal(got[0], 3);
+    assert_int_equal(got[1], id[2]);
+    assert_int_equal(got[3], id[0]);
+    assert_int_equal(st->ops->event_list_before(st, -1, 10, keep_event_id, got), CC_EINVAL);
+}
+
 /* ---- the store's clock ------------------------------------------------ */
 
 /* store_cfg.clock is the store's time: a fresh database opened with a fake
@@ -424,6 +454,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_enqueue_batch_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_list_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_uses_the_clock_it_is_given, setup, teardown),
         cmocka_unit_test(test_pool_waits_on_the_clock),
         cmocka_unit_test(test_pool_put_wakes_a_waiter),
