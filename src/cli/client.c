@@ -129,7 +129,22 @@ static int report_http_error(struct cli_client *c, long status, const char *body
     if (status == 401 && !c->token)
         hint = "set CC_TOKEN to a token, or CC_TOKEN_FILE to a file holding one "
                "('make run' writes var/admin.token)";
-    cli__error(hint, "the server answered %ld: %s", status, msg ? msg : "(no message)");
+    if (c->json) {
+        /* --json: scripts read the error as JSON too, with the API's code
+         * and the HTTP status, on stderr (stdout stays for answers). */
+        json_t *out = json_pack("{s:{s:s, s:s, s:s?, s:I}}", "error", "code",
+                                json_string_value(json_object_get(e, "code"))
+                                    ? json_string_value(json_object_get(e, "code")) : "EIO",
+                                "message", msg ? msg : "(no message)", "hint", hint,
+                                "status", (json_int_t)status);
+        char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
+        if (text)
+            fprintf(stderr, "%s\n", text);
+        free(text);
+        json_decref(out);
+    } else {
+        cli__error(hint, "the server answered %ld: %s", status, msg ? msg : "(no message)");
+    }
     json_decref(j);
     return CLI_FAIL;
 }

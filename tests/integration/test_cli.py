@@ -1,6 +1,7 @@
 """The command-line client against a running daemon: output, JSON mode, exit
 statuses (0 ok, 1 server/network error, 2 usage) and helpful errors."""
 
+import json
 import re
 
 import pytest
@@ -231,3 +232,12 @@ def test_client_commands_wait_out_the_rate_limit(daemon):
     for _ in range(3):
         res = run_cc(["status"], env=env, timeout=120)
         assert res.returncode == 0, res
+
+
+def test_json_errors_are_json(served):
+    """Under --json an error from the server is JSON on stderr, with the API's
+    code and the HTTP status, and the exit status is still 1."""
+    res = run_cc(["sources", "show", "nosuch", "--json"], env=client(served))
+    assert res.returncode == 1, res
+    err = json.loads(res.stderr.strip().splitlines()[-1])["error"]
+    assert err["code"] == "ENOTFOUND" and err["status"] == 404 and err["message"], err
