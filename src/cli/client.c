@@ -120,6 +120,29 @@ void cli__client_release(struct cli_client *c)
     c->token = NULL;
 }
 
+/* The API's hints name routes; a person at the CLI wants the command. */
+static const struct {
+    const char *route;         /* a hint naming this ... */
+    const char *command;       /* ... is replaced by this */
+} cli_hints[] = {
+    {"GET /api/v1/sources", "list sources with 'commandcenter sources list'"},
+    {"GET /api/v1/tokens", "list tokens with 'commandcenter tokens list'"},
+    {"GET /api/v1/jobs", "see the queue with 'commandcenter jobs --state queued'"},
+    {"GET /api/v1/projects/{id}/ps", "list its services with 'commandcenter ps PROJECT'"},
+    {"GET /api/v1/projects", "list projects with 'commandcenter projects'"},
+    {"GET /api/v1/knowledge/search", "search with 'commandcenter search QUERY'"},
+    {"POST /api/v1/sources/{id}/resume", "resume it with 'commandcenter sources resume NAME'"},
+    {"GET /api/v1/projects/{id}/health", "wait with 'commandcenter up PROJECT --wait'"},
+};
+
+static const char *cli_hint(const char *hint)
+{
+    for (size_t i = 0; hint && i < sizeof(cli_hints) / sizeof(cli_hints[0]); i++)
+        if (strstr(hint, cli_hints[i].route))
+            return cli_hints[i].command;
+    return hint;
+}
+
 static int report_http_error(struct cli_client *c, long status, const char *body, size_t len)
 {
     json_t *j = json_loadb(body, len, 0, NULL);
@@ -143,7 +166,8 @@ static int report_http_error(struct cli_client *c, long status, const char *body
         free(text);
         json_decref(out);
     } else {
-        cli__error(hint, "the server answered %ld: %s", status, msg ? msg : "(no message)");
+        cli__error(cli_hint(hint), "the server answered %ld: %s", status,
+                   msg ? msg : "(no message)");
     }
     json_decref(j);
     return CLI_FAIL;

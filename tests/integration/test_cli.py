@@ -241,3 +241,9 @@ def test_json_errors_are_json(served):
     assert res.returncode == 1, res
     err = json.loads(res.stderr.strip().splitlines()[-1])["error"]
     assert err["code"] == "ENOTFOUND" and err["status"] == 404 and err["message"], err
+
+
+def test_hints_name_commands_not_routes(served):
+    res = run_cc(["sources", "run", "nosuch"], env=client(served))
+    assert res.returncode == 1, res
+    assert "commandcenter sources list" in res.stderr and "/api/v1" not in res.stderr, res
