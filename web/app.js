@@ -167,6 +167,28 @@ async function refreshJobs() {
   }
 }
 
+async function refreshAlerts() {
+  const data = await api('GET', '/api/v1/alerts?state=firing&limit=100');
+  const body = $('alerts');
+  body.replaceChildren();
+  const pill = $('alerts-count');
+  pill.textContent = data.alerts.length + ' firing';
+  pill.className = 'pill ' + (data.alerts.length ? 'bad' : 'ok');
+  for (const a of data.alerts) {
+    const tr = document.createElement('tr');
+    cell(tr, a.name);
+    cell(tr, a.severity || '');
+    const ann = a.annotations || {};
+    const sum = cell(tr, ann.summary || ann.description || '');
+    if (ann.runbook_url) sum.title = 'runbook: ' + ann.runbook_url;
+    const l = a.labels || {};
+    cell(tr, [l.project, l.service, l.source, l.instance].filter(Boolean).join(' / '));
+    cell(tr, a.starts_at || '');
+    body.appendChild(tr);
+  }
+  $('alerts-error').textContent = '';
+}
+
 async function runSearch(q) {
   const data = await api('GET', '/api/v1/knowledge/search?q=' + encodeURIComponent(q));
   $('search-info').textContent = data.results.length + ' passages in ' + data.took_ms.toFixed(1) + ' ms (' + data.mode + ')';
@@ -563,6 +585,7 @@ function addEvent(ev) {
   body.insertBefore(eventRow(ev), body.firstChild);
   while (body.childElementCount > EVENTS_MAX_ROWS) body.lastElementChild.remove();
   if (/^service\.|^project\./.test(ev.kind || '')) refreshProjectsSoon();
+  if (/^alert\./.test(ev.kind || '')) refreshAlerts().catch(() => {});
 }
 
 let projSoon = null;
@@ -646,7 +669,11 @@ document.addEventListener('visibilitychange', () => {
 async function refreshAll() {
   await refreshReady();
   try {
-    await Promise.all([refreshStatus(), refreshTokens(), refreshSources(), refreshJobs()]);
+    await Promise.all([refreshStatus(), refreshTokens(), refreshSources(), refreshJobs(),
+                       refreshAlerts().catch((e) => {
+                         if (e.status === 401) throw e;
+                         $('alerts-error').textContent = e.message;
+                       })]);
   } catch (e) {
     if (e.status === 401) { logout('Your token is not valid any more.'); }
   }

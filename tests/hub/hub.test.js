@@ -36,6 +36,10 @@ async function main() {
     await page.waitForSelector('#app:not([hidden])');
     await page.waitForFunction(() => document.querySelector('#ready').textContent === 'ready');
     await page.waitForFunction(() => /sqlite/.test(document.querySelector('#status').textContent));
+    // The firing alert Alertmanager delivered is listed, with its summary.
+    await page.waitForFunction(() => /CCServiceDown/.test(document.querySelector('#alerts').textContent) &&
+                               /demo\/web is down/.test(document.querySelector('#alerts').textContent) &&
+                               document.querySelector('#alerts-count').textContent === '1 firing');
 
     // Add a file source through the form and run it.
     await page.fill('#source-name', 'hub-folder');

@@ -3,6 +3,7 @@
 scripts/deps.sh installs chromium and `npm install`s tests/hub; a missing
 piece fails the test with what to install, it is never skipped.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -24,6 +25,11 @@ def test_hub_login_sources_jobs_search(daemon, tmp_path):
     folder.mkdir()
     (folder / "airship.md").write_text("# Airships\n\nA zeppelin is a rigid airship.\n")
     (folder / "trains.md").write_text("# Trains\n\nSteam engines pull carriages.\n")
+    # an alert as Alertmanager delivers it: the Hub lists it as firing
+    firing = (Path(__file__).parent.parent / "fuzz" / "corpus" / "fuzz_alerts" /
+              "firing.json").read_text()
+    r = d.admin("POST", "/api/v1/alerts", json_body=json.loads(firing))
+    assert r.status == 200, r
     shot = tmp_path / "hub.png"
     token_file = Path(d.data_dir) / "admin.token"
     r = subprocess.run(["node", str(HUB_DIR / "hub.test.js"), d.url + "/", str(token_file),
