@@ -55,6 +55,7 @@ int cmd_ps(int argc, char **argv, char *const *envp);
 int cmd_health(int argc, char **argv, char *const *envp);
 int cmd_logs(int argc, char **argv, char *const *envp);
 int cmd_restart(int argc, char **argv, char *const *envp);
+int cmd_ls(int argc, char **argv, char *const *envp);
 int cmd_resources(int argc, char **argv, char *const *envp);
 int cmd_shim(int argc, char **argv, char *const *envp);
 int cmd_backup(int argc, char **argv, char *const *envp);

@@ -696,23 +696,90 @@ int cmd_resources(int argc, char **argv, char *const *envp)
 }
 
 static const char restart_usage[] =
-    "usage: commandcenter restart PROJECT SERVICE\n"
+    "usage: commandcenter restart PROJECT [SERVICE...]\n"
     "\n"
-    "Restarts one service now (stop with its grace period, then start); a service\n"
-    "marked failed by the restart breaker is given a fresh start.\n"
+    "Restarts services now (stop with the grace period, then start), every\n"
+    "service of the project when none is named, as docker compose restart; a\n"
+    "service marked failed by the restart breaker is given a fresh start.\n"
+    "Exit 1 if any restart was refused.\n"
     "\n"
     "  --server URL   daemon address\n"
-    "  --json         print the daemon's JSON answer\n";
+    "  --json         print the daemon's JSON answers (an array)\n";
 
-static void print_restart(const struct orch_opts *o, json_t *j)
+/* `ls`: docker compose users list projects with it. */
+int cmd_ls(int argc, char **argv, char *const *envp)
 {
-    printf("restarted %s/%s\n", o->args[0], o->args[1]);
+    static const char ls_usage[] =
+        "usage: commandcenter ls [--server URL] [--json]\n"
+        "\n"
+        "Lists the registered projects: name, driver, state, services, compose file\n"
+        "(the same as `commandcenter projects`).\n";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(ls_usage, stdout);
+            return CLI_OK;
+        }
+        if (argv[i][0] != '-') {
+            cli__error(NULL, "ls: unexpected argument '%s'", argv[i]);
+            fputs(ls_usage, stderr);
+            return CLI_USAGE;
+        }
+    }
+    return cmd_projects(argc, argv, envp);
 }
 
 int cmd_restart(int argc, char **argv, char *const *envp)
 {
     (void)envp;
-    return one_call(argc, argv, restart_usage, 2, "POST", "/restart", print_restart, NULL);
+    struct orch_opts o;
+    int rc = parse_opts(argc, argv, 0, restart_usage, 1, 65, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    const char *project = o.args[0];
+    json_t *ps = NULL, *names = json_array();
+    if (o.nargs == 1) {
+        struct orch_opts quiet = o;
+        quiet.json = false;
+        struct cc_buf path;
+        project_path(&path, project, "/ps");
+        rc = call(&quiet, "GET", cc_buf_str(&path), NULL, &ps);
+        cc_buf_release(&path);
+        size_t i;
+        json_t *svc;
+        json_array_foreach(json_object_get(ps, "services"), i, svc)
+            json_array_append_new(names, json_string(jstr(svc, "service")));
+    } else {
+        for (int i = 1; i < o.nargs; i++)
+            json_array_append_new(names, json_string(o.args[i]));
+    }
+    json_t *answers = json_array();
+    size_t i;
+    json_t *name;
+    json_array_foreach(names, i, name) {
+        if (rc)
+            break;
+        struct cc_buf path;
+        project_path(&path, project, "/services/");
+        add_segment(&path, json_string_value(name));
+        cc_buf_addstr(&path, "/restart");
+        json_t *j = NULL;
+        struct orch_opts quiet = o;
+        quiet.json = false;
+        int one = call(&quiet, "POST", cc_buf_str(&path), NULL, &j);
+        cc_buf_release(&path);
+        if (one == CLI_OK && !o.json)
+            printf("restarted %s/%s\n", project, json_string_value(name));
+        if (one == CLI_OK)
+            json_array_append_new(answers, j ? j : json_null());
+        else
+            rc = one;     /* the error is said; the others are not tried */
+    }
+    if (o.json && rc == CLI_OK)
+        cli__print_json(answers);
+    json_decref(answers);
+    json_decref(names);
+    json_decref(ps);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */

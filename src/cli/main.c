@@ -14,6 +14,7 @@ const struct cli_command cli_commands[] = {
     {.name = "tokens", .summary = "list, create and revoke API tokens", .run = cmd_tokens},
     {.name = "projects", .summary = "list, register, show and forget projects",
      .run = cmd_projects},
+    {.name = "ls", .summary = "list projects (as docker compose ls)", .run = cmd_ls},
     {.name = "up", .summary = "start a project (--wait: until it is ready)", .run = cmd_up},
     {.name = "down", .summary = "stop a project in reverse dependency order", .run = cmd_down},
     {.name = "ps", .summary = "list a project's services", .run = cmd_ps},

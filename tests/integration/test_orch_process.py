@@ -441,3 +441,33 @@ services:
     assert r.status == 400 and "1BAD" in r.json["error"]["message"], r
     r = d2.admin("POST", "/api/v1/projects/envp/up", json_body={"env": ["x"]})
     assert r.status == 400, r
+
+
+def test_restart_every_service_or_several(orch):
+    """restart PROJECT restarts every service (docker compose restart); several
+    services may be named; an unknown one fails with exit 1."""
+    from conftest import cli_env
+    o = orch()
+    f = o.write("rall", """
+name: rall
+x-commandcenter: {driver: process}
+services:
+  a: {command: ["/bin/sleep", "3600"]}
+  b: {command: ["/bin/sleep", "3600"]}
+  c: {command: ["/bin/sleep", "3600"]}
+""")
+    o.register(f)
+    o.up("rall")
+    o.wait_ready("rall")
+    before = {k: v["restarts"] for k, v in o.ps("rall").items()}
+    env = cli_env(o.d)
+    res = run_cc(["restart", "rall"], env=env, timeout=120)
+    assert res.returncode == 0, res
+    assert sorted(ln for ln in res.stdout.splitlines()) == \
+        ["restarted rall/a", "restarted rall/b", "restarted rall/c"], res.stdout
+    wait_for(lambda: all(v["restarts"] > before[k] for k, v in o.ps("rall").items()), 60,
+             "every service restarted")
+    res = run_cc(["restart", "rall", "a", "c", "--json"], env=env, timeout=120)
+    assert res.returncode == 0 and len(json.loads(res.stdout)) == 2, res
+    res = run_cc(["restart", "rall", "nosuch"], env=env, timeout=120)
+    assert res.returncode == 1, res
