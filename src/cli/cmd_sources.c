@@ -70,12 +70,12 @@ static const char *str(json_t *o, const char *k)
 
 static void print_list(json_t *j)
 {
-    printf("%-5s %-20s %-7s %-4s %-8s %-20s %-7s %s\n", "ID", "NAME", "TYPE", "PRIO", "STATE",
+    printf("%-5s %-20s %-7s %-4s %-8s %-24s %-7s %s\n", "ID", "NAME", "TYPE", "PRIO", "STATE",
            "LAST RUN", "STATUS", "DOCS");
     size_t i;
     json_t *s;
     json_array_foreach(json_object_get(j, "sources"), i, s) {
-        printf("%-5lld %-20s %-7s %-4lld %-8s %-20.20s %-7s %lld\n",
+        printf("%-5lld %-20s %-7s %-4lld %-8s %-24s %-7s %lld\n",
                (long long)json_integer_value(json_object_get(s, "id")), str(s, "name"),
                str(s, "type"), (long long)json_integer_value(json_object_get(s, "priority")),
                json_is_true(json_object_get(s, "enabled")) ? "enabled" : "paused",
@@ -92,6 +92,8 @@ static void print_one(json_t *s)
            str(s, "type"));
     if (json_string_value(json_object_get(s, "path")))
         printf("path        %s\n", str(s, "path"));
+    if (json_string_value(json_object_get(s, "url")))
+        printf("url         %s\n", str(s, "url"));
     printf("priority    %lld\nstate       %s\nschedule    %s%s%s\nnext run    %s\n",
            (long long)json_integer_value(json_object_get(s, "priority")),
            json_is_true(json_object_get(s, "enabled")) ? "enabled" : "paused",
