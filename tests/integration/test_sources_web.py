@@ -304,3 +304,19 @@ def test_docs_redirect_pages_are_followed_not_indexed(daemon, site):
     assert search(d, "ocelotword")["results"], "the alias's target is crawled"
     assert search(d, "zebrafishword")["results"] == [], "the redirect page is not indexed"
     assert docs_of(d, "aliased") == 2
+
+
+def test_docs_sitemap_found_at_its_usual_place(daemon, site):
+    """No Sitemap line in robots.txt: /sitemap.xml is tried (a large one too)."""
+    d = web_daemon(daemon)
+    site.put("/robots.txt", "User-agent: *\nAllow: /\n", "text/plain")
+    paths = [("/docs/p%03d" % i, "2026-12-01") for i in range(60)]
+    for p, _ in paths:
+        site.put(p, page("Page " + p[-3:], "<p>capybara%s</p>" % p[-3:]))
+    site.put("/docs/start", page("Start", "<p>no links here</p>"))
+    site.put("/sitemap.xml", sitemap(site, paths), "application/xml")
+    create_source(d, name="usual", type="docs", url=site.url + "/docs/start",
+                  options={"scope": "/docs/"})
+    run_source(d, "usual")
+    assert docs_of(d, "usual") == 60
+    assert search(d, "capybara042")["results"]

@@ -323,7 +323,8 @@ static void read_versions(struct crawl *c)
 
 /* Reads one sitemap (following an index one level down per call).
  * Returns false when the page cap was reached. */
-static bool read_sitemap(struct crawl *c, const char *url, int depth, int *budget)
+static bool read_sitemap(struct crawl *c, const char *url, int depth, int *budget,
+                         bool optional)
 {
     if (--*budget < 0 || depth > 2)
         return true;
@@ -333,6 +334,8 @@ static bool read_sitemap(struct crawl *c, const char *url, int depth, int *budge
     char why[256];
     bool more = true;
     cc_err err = get(c, url, INGEST_SITEMAP_MAX_BYTES, &resp, why, sizeof(why));
+    if (optional && !err && (resp.status == 404 || resp.status == 410))
+        goto out;     /* /sitemap.xml guessed, not named: its absence is no failure */
     if (err || resp.status != 200 ||
         ingest_sitemap_parse(resp.body, resp.len, url, &sm, &d) != CC_OK) {
         c->listing_failed = true;
@@ -343,7 +346,7 @@ static bool read_sitemap(struct crawl *c, const char *url, int depth, int *budge
     }
     for (size_t i = 0; i < sm.n && more; i++) {
         if (sm.kind == INGEST_SITEMAP_INDEX)
-            more = read_sitemap(c, sm.entries[i].loc, depth + 1, budget);
+            more = read_sitemap(c, sm.entries[i].loc, depth + 1, budget, false);
         else
             more = add_page(c, sm.entries[i].loc, sm.entries[i].lastmod_ms);
     }
@@ -619,19 +622,13 @@ static cc_err run(struct ingest_job_ctx *jc, const struct ingest_source *src, js
     int budget = DOCS_MAX_SITEMAPS;
     char fallback[DOCS_URL_MAX + 16];
     if (c->o.sitemap) {
-        read_sitemap(c, c->o.sitemap, 0, &budget);
+        read_sitemap(c, c->o.sitemap, 0, &budget, false);
     } else if (nmaps) {
-        for (size_t i = 0; i < nmaps && read_sitemap(c, maps[i], 0, &budget); i++)
+        for (size_t i = 0; i < nmaps && read_sitemap(c, maps[i], 0, &budget, false); i++)
             ;
     } else {
         snprintf(fallback, sizeof(fallback), "%s/sitemap.xml", c->origin);
-        struct ingest_fetch_resp resp = {0};
-        char why[256];
-        bool exists = get(c, fallback, 1024, &resp, why, sizeof(why)) != CC_EUPSTREAM &&
-                      resp.status == 200;
-        ingest_fetch_resp_release(&resp);
-        if (exists)
-            read_sitemap(c, fallback, 0, &budget);
+        read_sitemap(c, fallback, 0, &budget, true);
     }
     if (c->n == 0) {
         c->listing_failed = false;     /* no sitemap (or an empty one): follow links */
