@@ -320,3 +320,29 @@ def test_docs_sitemap_found_at_its_usual_place(daemon, site):
     run_source(d, "usual")
     assert docs_of(d, "usual") == 60
     assert search(d, "capybara042")["results"]
+
+
+def test_source_credentials_stay_on_the_source_site(daemon, site, tmp_path):
+    """A feed's bearer token goes with the feed's requests, never to the sites
+    its entries link to (full-text fetches)."""
+    other = Site()
+    try:
+        d = web_daemon(daemon)
+        tok = tmp_path / "feed.token"
+        tok.write_text("s3cret-feed-token\n")
+        other.put("/post", "<html><body><article><h1>Elsewhere</h1><p>" +
+                  "The narwhalword lives far away. " * 20 + "</p></article></body></html>")
+        site.put("/feed.xml", rss([("a", other.url + "/post", "Far", "teaser")]),
+                 "application/rss+xml")
+        create_source(d, name="authfeed", type="rss", url=site.url + "/feed.xml",
+                      auth={"type": "bearer", "token_file": str(tok)},
+                      options={"full_text": True})
+        run_source(d, "authfeed")
+        assert search(d, "narwhalword")["results"], "the linked page is indexed"
+        feed_reqs = site.requests("/feed.xml")
+        assert feed_reqs and all(h.get("Authorization") == "Bearer s3cret-feed-token"
+                                 for _, h in feed_reqs), feed_reqs
+        page_reqs = other.requests("/post")
+        assert page_reqs and all("Authorization" not in h for _, h in page_reqs), page_reqs
+    finally:
+        other.close()

@@ -277,8 +277,10 @@ static bool add_page(struct crawl *c, const char *url, int64_t lastmod)
 static cc_err get(struct crawl *c, const char *url, size_t cap, struct ingest_fetch_resp *resp,
                   char *why, size_t whysz)
 {
-    struct ingest_fetch_req req = {.url = url, .auth_json = c->src->auth_json,
-                                   .max_bytes = cap, .min_delay_ms = c->delay_ms};
+    /* the source's credentials only on its own site (a sitemap may be elsewhere) */
+    const char *auth = ingest_same_origin(url, c->src->url) ? c->src->auth_json : NULL;
+    struct ingest_fetch_req req = {.url = url, .auth_json = auth, .max_bytes = cap,
+                                   .min_delay_ms = c->delay_ms};
     return ingest_fetch(c->cfg->fetcher, &req, resp, why, whysz);
 }
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -63,15 +64,31 @@ int64_t ingest_page_fetched_ms(struct ingest_job_ctx *jc, int64_t source_id, con
     return v.fetched_ms;
 }
 
+bool ingest_same_origin(const char *a, const char *b)
+{
+    /* scheme://authority, compared without case */
+    const char *ea = a ? strstr(a, "://") : NULL, *eb = b ? strstr(b, "://") : NULL;
+    if (!ea || !eb)
+        return false;
+    size_t na = (size_t)(ea - a) + 3 + strcspn(ea + 3, "/?#");
+    size_t nb = (size_t)(eb - b) + 3 + strcspn(eb + 3, "/?#");
+    return na == nb && strncasecmp(a, b, na) == 0;
+}
+
 struct auth_of {
     struct cc_arena *arena;
+    const char *url;
     const char *auth;
 };
 
+/* The source's auth goes only where the source points: a feed's
+ * credentials never reach the sites its entries link to. A source that
+ * points at nothing (webhook) names its file host in its options. */
 static void keep_auth(void *arg, const struct store_source *s)
 {
     struct auth_of *a = arg;
-    a->auth = s->auth_json ? cc_arena_strdup(a->arena, s->auth_json) : NULL;
+    if (s->auth_json && (!s->url || ingest_same_origin(s->url, a->url)))
+        a->auth = cc_arena_strdup(a->arena, s->auth_json);
 }
 
 cc_err ingest_http_outcome(struct ingest_job_ctx *jc, const char *url, long status,
@@ -108,7 +125,7 @@ cc_err ingest_page_get(struct ingest_job_ctx *jc, int64_t source_id, const char 
     struct validators v = {0};
     if (page_key(url, key, sizeof(key)))
         st->ops->source_state_get(st, source_id, key, keep_validators, &v);
-    struct auth_of a = {.arena = jc->arena};
+    struct auth_of a = {.arena = jc->arena, .url = url};
     st->ops->source_get(st, source_id, keep_auth, &a);
     struct ingest_fetch_req req = {
         .url = url, .etag = v.etag, .last_modified = v.last_modified, .auth_json = a.auth,

@@ -133,6 +133,9 @@ struct ingest_page_fetch {
     char last_modified[64];
 };
 
+/* Whether two absolute URLs share scheme and authority (case-insensitive). */
+bool ingest_same_origin(const char *a, const char *b);
+
 /* What an HTTP status means for a job: CC_OK for 2xx and 304; 404/410
  * CC_ENOTFOUND (gone), 401/403 CC_EAUTH, anything else CC_EUPSTREAM
  * (retried later; the Retry-After wait is named), with why in jc->error. */

@@ -130,12 +130,25 @@ static void test_allowed_roots(void **state)
     assert_int_equal(check_in(&s, two, &p), CC_OK);
 }
 
+static void test_same_origin(void **state)
+{
+    (void)state;
+    assert_true(ingest_same_origin("https://a.example/x", "HTTPS://A.example/y?q"));
+    assert_true(ingest_same_origin("http://h:8080", "http://h:8080/p"));
+    assert_false(ingest_same_origin("http://h:8080/", "http://h:8081/"));
+    assert_false(ingest_same_origin("http://h/", "https://h/"));
+    assert_false(ingest_same_origin("http://h/", "http://h.evil/"));
+    assert_false(ingest_same_origin("http://h/", "nonsense"));
+    assert_false(ingest_same_origin(NULL, "http://h/"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_shared_checks),
         cmocka_unit_test(test_file_checks),
+        cmocka_unit_test(test_same_origin),
         cmocka_unit_test(test_allowed_roots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
